@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// Builds every process: main-side bundles with esbuild (CommonJS, native modules external, so the
+// same files run under Electron and plain Node), the renderer with Vite, then the generated
+// assets the quick start needs (the demo model, the sample FineWeb shard). Run by `npm ci`
+// (prepare) and `npm run build`; `--only=main|renderer|assets` narrows it.
+import { build as esbuild } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+
+/** Native or Electron-provided modules stay outside the bundles. */
+const external = ['electron', 'onnxruntime-node', 'better-sqlite3', 'pg-native', 'bufferutil', 'utf-8-validate'];
+
+/** source (relative to the root) → output (relative to dist/). Missing sources are skipped. */
+const mainEntries = [
+  ['src-main/cli/nya.ts', 'main/nya.cjs'],
+  ['src-main/teacher/worker-entry.ts', 'main/teacher-worker.cjs'],
+  ['src-main/electron/main.ts', 'main/electron-main.cjs'],
+  ['src-main/electron/preload.ts', 'main/preload.cjs'],
+];
+
+async function buildMain() {
+  const started = Date.now();
+  for (const [src, out] of mainEntries) {
+    if (!existsSync(resolve(root, src))) continue;
+    await esbuild({
+      entryPoints: [resolve(root, src)],
+      outfile: resolve(root, 'dist', out),
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      sourcemap: 'linked',
+      external,
+      logLevel: 'warning',
+      // Bundled ESM-only dependencies may read import.meta.url; give them the bundle's own URL.
+      define: { 'import.meta.url': 'importMetaUrl' },
+      banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+    });
+  }
+  console.log(`build: main bundles in ${Date.now() - started} ms`);
+}
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', shell: false });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status}`);
+}
+
+async function buildRenderer() {
+  if (!existsSync(resolve(root, 'src-renderer/index.html'))) return;
+  const started = Date.now();
+  run(process.execPath, [resolve(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn']);
+  console.log(`build: renderer in ${Date.now() - started} ms`);
+}
+
+async function buildAssets() {
+  // Generators are TypeScript under scripts/gen-*.ts, bundled like main code and run once each;
+  // each writes its outputs under dist/ and skips work whose output is already current.
+  const gens = ['scripts/gen-demo-model.ts', 'scripts/gen-sample-fineweb.ts'];
+  for (const src of gens) {
+    if (!existsSync(resolve(root, src))) continue;
+    const out = resolve(root, 'dist/tools', src.replace(/^scripts\//, '').replace(/\.ts$/, '.cjs'));
+    await esbuild({
+      entryPoints: [resolve(root, src)], outfile: out, bundle: true, platform: 'node', target: 'node20',
+      format: 'cjs', external, logLevel: 'warning',
+      define: { 'import.meta.url': 'importMetaUrl' },
+      banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+    });
+    run(process.execPath, [out]);
+  }
+}
+
+if (!only) await rm(resolve(root, 'dist/main'), { recursive: true, force: true });
+if (!only || only === 'main') await buildMain();
+if (!only || only === 'renderer') await buildRenderer();
+if (!only || only === 'assets') await buildAssets();

@@ -1,0 +1,20 @@
+/**
+ * Channel names, free of zod so the sandboxed preload stays tiny. No channel string is written
+ * anywhere else: `ipc.ts` keys its schemas by these, and the preload and the WebSocket bridge
+ * check names against these lists.
+ */
+export const INVOKE_CHANNELS = [
+  'state:get',
+  'miner:set-paused',
+  'settings:update',
+  'logs:get',
+] as const;
+
+export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];
+
+/** The one push channel: main -> renderer, carrying a full `StateSnapshot`. */
+export const STATE_CHANNEL = 'state' as const;
+
+export function isInvokeChannel(name: unknown): name is InvokeChannel {
+  return typeof name === 'string' && (INVOKE_CHANNELS as readonly string[]).includes(name);
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import type { InvokeChannel } from './channels';
+import { LogLevel, LogLine, Settings, StateSnapshot } from './state';
+import type { Result } from './result';
+
+/**
+ * The contract between main and every view. Each invoke channel takes one object argument,
+ * validated in main by its `request` schema, and answers one `Result` of its `response` type.
+ * Requests are strict: an unknown key is a malformed payload, not something to ignore.
+ */
+export const IPC = {
+  'state:get': {
+    request: z.strictObject({}),
+    response: StateSnapshot,
+  },
+  'miner:set-paused': {
+    request: z.strictObject({
+      paused: z.boolean(),
+      /** Pause for this long, then resume by itself (tray: "Pause for 1 hour"). */
+      forMs: z.number().int().positive().max(7 * 24 * 3600 * 1000).optional(),
+    }),
+    response: StateSnapshot.shape.miner,
+  },
+  'settings:update': {
+    request: z.strictObject({ patch: Settings.partial().strict() }),
+    response: Settings,
+  },
+  'logs:get': {
+    request: z.strictObject({
+      minLevel: LogLevel.optional(),
+      search: z.string().max(200).optional(),
+      limit: z.number().int().min(1).max(5000).optional(),
+    }),
+    response: z.array(LogLine),
+  },
+} as const satisfies Record<InvokeChannel, { request: z.ZodType; response: z.ZodType }>;
+
+export type IpcRequest<C extends InvokeChannel> = z.input<(typeof IPC)[C]['request']>;
+export type IpcParsedRequest<C extends InvokeChannel> = z.output<(typeof IPC)[C]['request']>;
+export type IpcResponse<C extends InvokeChannel> = z.output<(typeof IPC)[C]['response']>;
+
+/** What a view calls: the preload's `window.nya` and the WebSocket bridge both implement it. */
+export interface NyaBridge {
+  invoke<C extends InvokeChannel>(channel: C, request: IpcRequest<C>): Promise<Result<IpcResponse<C>>>;
+  /** Subscribe to state pushes; returns the unsubscribe function. */
+  onState(listener: (snapshot: StateSnapshot) => void): () => void;
+}
+
+/** Headless transport: the same contract framed for a WebSocket. */
+export const WS_MAX_MESSAGE_BYTES = 64 * 1024;
+
+export const WsClientMessage = z.strictObject({
+  type: z.literal('invoke'),
+  id: z.number().int().nonnegative(),
+  channel: z.string().max(64),
+  payload: z.unknown(),
+});
+export type WsClientMessage = z.infer<typeof WsClientMessage>;
+
+export type WsServerMessage =
+  | { type: 'result'; id: number; result: Result<unknown> }
+  | { type: 'state'; snapshot: StateSnapshot }
+  /** A frame that could not be read at all (not JSON, no id): answered, then ignored. */
+  | { type: 'error'; error: { code: 'bad-request'; message: string } };

@@ -1,0 +1,168 @@
+import { z } from 'zod';
+
+/**
+ * The one picture of the miner that main owns and pushes to every view (Electron window, browser
+ * dashboard, `GET /api/state`). JSON-safe by construction: amounts are decimal strings with the
+ * unit in the name, times are `...AtMs`, rates are `...PerS`.
+ */
+
+export const MINER_STATUSES = [
+  'starting',
+  'mining',
+  'paused',
+  'waiting-for-idle',
+  'no-work',
+  'offline',
+  'error',
+] as const;
+export const MinerStatus = z.enum(MINER_STATUSES);
+export type MinerStatus = z.infer<typeof MinerStatus>;
+
+export const ExecutionProviderChoice = z.enum(['auto', 'cpu', 'cuda', 'dml']);
+export type ExecutionProviderChoice = z.infer<typeof ExecutionProviderChoice>;
+
+export const LogLevel = z.enum(['debug', 'info', 'warn', 'error']);
+export type LogLevel = z.infer<typeof LogLevel>;
+
+export const LogLine = z.object({
+  seq: z.number().int(),
+  atMs: z.number(),
+  level: LogLevel,
+  source: z.string(),
+  message: z.string(),
+});
+export type LogLine = z.infer<typeof LogLine>;
+
+/** What the user may change. `null` validatorUrl means the embedded local validator. */
+export const Settings = z.object({
+  validatorUrl: z.string().url().nullable(),
+  executionProvider: ExecutionProviderChoice,
+  gpuDeviceId: z.number().int().min(0).max(15),
+  /** Upper bound on tokens in one forward batch; the teacher packs documents up to it. */
+  maxBatchTokens: z.number().int().min(64).max(65536),
+  /** The model folder; `null` means the bundled demo model. */
+  modelDir: z.string().nullable(),
+});
+export type Settings = z.infer<typeof Settings>;
+
+export const DEFAULT_SETTINGS: Settings = {
+  validatorUrl: null,
+  executionProvider: 'auto',
+  gpuDeviceId: 0,
+  maxBatchTokens: 4096,
+  modelDir: null,
+};
+
+export const TaskProgress = z.object({
+  taskId: z.string(),
+  documents: z.number().int(),
+  tokensDone: z.number().int(),
+  tokensTotal: z.number().int(),
+  startedAtMs: z.number(),
+  /** Estimated finish, from the current rate; null until a rate is known. */
+  etaAtMs: z.number().nullable(),
+});
+export type TaskProgress = z.infer<typeof TaskProgress>;
+
+export const TeacherState = z.object({
+  state: z.enum(['not-loaded', 'loading', 'ready', 'error']),
+  modelName: z.string().nullable(),
+  modelHash: z.string().nullable(),
+  /** The bundled tiny model: its labels are never real teacher output. */
+  isDemo: z.boolean(),
+  executionProvider: z.string().nullable(),
+  /** Why this provider runs (e.g. "CUDA unavailable: no NVIDIA driver; using CPU"). */
+  providerReason: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export type TeacherState = z.infer<typeof TeacherState>;
+
+export const ValidatorState = z.object({
+  mode: z.enum(['embedded', 'remote']),
+  url: z.string().nullable(),
+  connection: z.enum(['connecting', 'online', 'offline']),
+  lastError: z.string().nullable(),
+  /** When the client tries again after a failure. */
+  retryAtMs: z.number().nullable(),
+  /** Results on disk not yet acknowledged by the validator. */
+  outboxPending: z.number().int(),
+});
+export type ValidatorState = z.infer<typeof ValidatorState>;
+
+export const TokenTotals = z.object({
+  computed: z.number().int(),
+  submitted: z.number().int(),
+  /** Submitted, not yet validated or rejected. */
+  pending: z.number().int(),
+  validated: z.number().int(),
+  rejected: z.number().int(),
+  today: z.number().int(),
+  tasksCompleted: z.number().int(),
+});
+export type TokenTotals = z.infer<typeof TokenTotals>;
+
+export const GpuTelemetry = z.object({
+  index: z.number().int(),
+  name: z.string(),
+  driver: z.string().nullable(),
+  utilizationPct: z.number().nullable(),
+  memoryUsedMiB: z.number().nullable(),
+  memoryTotalMiB: z.number().nullable(),
+  tempC: z.number().nullable(),
+  powerW: z.number().nullable(),
+  powerLimitW: z.number().nullable(),
+  fanPct: z.number().nullable(),
+  smClockMHz: z.number().nullable(),
+  memClockMHz: z.number().nullable(),
+});
+export type GpuTelemetry = z.infer<typeof GpuTelemetry>;
+
+export const GpuState = z.object({
+  /** 'none' is a real answer: no GPU was found, the teacher runs on the CPU. */
+  status: z.enum(['unknown', 'ok', 'none', 'error']),
+  source: z.string().nullable(),
+  gpus: z.array(GpuTelemetry),
+});
+export type GpuState = z.infer<typeof GpuState>;
+
+export const Earnings = z.object({
+  unit: z.literal('COMAI'),
+  /** Credited by the validator, in nano-COMAI (9 decimals), as a decimal string. */
+  earnedNano: z.string(),
+  validatedTokens: z.number().int(),
+  /** This miner's share of the current epoch's validated tokens, 0..1; null when unknown. */
+  epochShare: z.number().nullable(),
+});
+export type Earnings = z.infer<typeof Earnings>;
+
+export const WalletSummary = z.object({
+  miningAddress: z.string().nullable(),
+  payoutAddress: z.string().nullable(),
+  payoutLinked: z.boolean(),
+});
+export type WalletSummary = z.infer<typeof WalletSummary>;
+
+export const StateSnapshot = z.object({
+  schemaVersion: z.literal(1),
+  /** Increases with every change; a view ignores a push older than what it shows. */
+  seq: z.number().int(),
+  atMs: z.number(),
+  miner: z.object({
+    status: MinerStatus,
+    /** The reason in words, shown beside the status. */
+    reason: z.string(),
+    userPaused: z.boolean(),
+    pausedUntilMs: z.number().nullable(),
+  }),
+  task: TaskProgress.nullable(),
+  tokensPerS: z.number(),
+  tokens: TokenTotals,
+  teacher: TeacherState,
+  validator: ValidatorState,
+  gpu: GpuState,
+  earnings: Earnings,
+  wallet: WalletSummary,
+  settings: Settings,
+  logs: z.array(LogLine),
+});
+export type StateSnapshot = z.infer<typeof StateSnapshot>;

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+import { resolve } from 'node:path';
+
+// The renderer only. Relative base: Electron serves it from app://, headless mode from its own
+// loopback server, and both load the same files.
+export default defineConfig({
+  root: resolve(__dirname, 'src-renderer'),
+  base: './',
+  plugins: [react()],
+  build: {
+    outDir: resolve(__dirname, 'dist/renderer'),
+    emptyOutDir: true,
+    sourcemap: true,
+    target: 'es2022',
+  },
+});
