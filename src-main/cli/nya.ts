@@ -1,0 +1,39 @@
+/**
+ * The `nya` command. Each subcommand lives in `commands/<name>.ts` and exports
+ * `run(argv: string[]): Promise<number>` (the exit code); this file only dispatches.
+ */
+type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
+
+const COMMANDS: Record<string, Command> = {
+  // Each entry is added by the change that brings its command.
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
+  return ['usage: nya <command> [options]', '', 'commands:', ...lines, '', 'nya <command> --help for its options'].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`nya: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  const mod = await command.load();
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`nya: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);
