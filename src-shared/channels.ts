@@ -8,6 +8,9 @@ export const INVOKE_CHANNELS = [
   'miner:set-paused',
   'settings:update',
   'logs:get',
+  'history:get',
+  'validator:leaderboard',
+  'validator:ledger',
 ] as const;
 
 export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];

@@ -1,7 +1,23 @@
 import { z } from 'zod';
 import type { InvokeChannel } from './channels';
+import { LeaderboardResponse, LedgerResponse } from './protocol';
 import { LogLevel, LogLine, Settings, StateSnapshot } from './state';
 import type { Result } from './result';
+
+/** Chart windows: 1 s points for 10 minutes, 1 min points for a day, 1 h points for a month. */
+export const HistoryRange = z.enum(['10m', '24h', '30d']);
+export type HistoryRange = z.infer<typeof HistoryRange>;
+
+export const HISTORY_METRICS = ['gpuLoadPct', 'tempC', 'powerW', 'tokensPerS', 'validatedTokens', 'earnedComai'] as const;
+export type HistoryMetric = (typeof HISTORY_METRICS)[number];
+
+/** Column-wise series: `tMs[i]` is the bucket start of `series[m][i]`; null where nothing was measured. */
+export const HistorySeries = z.object({
+  range: HistoryRange,
+  tMs: z.array(z.number()),
+  series: z.record(z.enum(HISTORY_METRICS), z.array(z.number().nullable())),
+});
+export type HistorySeries = z.infer<typeof HistorySeries>;
 
 /**
  * The contract between main and every view. Each invoke channel takes one object argument,
@@ -32,6 +48,23 @@ export const IPC = {
       limit: z.number().int().min(1).max(5000).optional(),
     }),
     response: z.array(LogLine),
+  },
+  'history:get': {
+    request: z.strictObject({ range: HistoryRange }),
+    response: HistorySeries,
+  },
+  'validator:leaderboard': {
+    request: z.strictObject({
+      page: z.number().int().min(1).max(100_000),
+      pageSize: z.number().int().min(1).max(200),
+      gpuClass: z.string().min(1).max(64).optional(),
+    }),
+    /** The page, plus the user's own row wherever it ranks (pinned by the view). */
+    response: z.object({ board: LeaderboardResponse, me: LeaderboardResponse.shape.rows.element.nullable() }),
+  },
+  'validator:ledger': {
+    request: z.strictObject({ before: z.string().max(128).optional() }),
+    response: LedgerResponse,
   },
 } as const satisfies Record<InvokeChannel, { request: z.ZodType; response: z.ZodType }>;
 

@@ -5,7 +5,13 @@
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
 
 const COMMANDS: Record<string, Command> = {
-  // Each entry is added by the change that brings its command.
+  mine: { summary: 'mine with the dashboard on http://127.0.0.1:7420', load: () => import('./commands/mine') },
+  validator: { summary: 'run the reference validator (also: ingest, export)', load: () => import('./commands/validator') },
+  label: { summary: 'soft labels for JSON lines on stdin with any model folder', load: () => import('./commands/label') },
+  tokenize: { summary: 'print the Mistral v0.3 token ids of UTF-8 text on stdin', load: () => import('./commands/tokenize') },
+  model: { summary: 'list, download and verify teacher models', load: () => import('./commands/model') },
+  wallet: { summary: 'create, import, show or remove the mining key', load: () => import('./commands/wallet') },
+  bench: { summary: 'benchmarks: nya bench teacher|validator [--json]', load: () => import('./commands/bench') },
 };
 
 function usage(): string {

@@ -1,0 +1,62 @@
+import type { HistoryRange, HistorySeries } from '../../src-shared/ipc';
+import type { LeaderboardResponse, LeaderboardRow, LedgerResponse } from '../../src-shared/protocol';
+import type { Settings, StateSnapshot } from '../../src-shared/state';
+import type { LogRing } from '../state/log-ring';
+import type { StateStore } from '../state/state-store';
+import { UserFacingError, type IpcHandlers } from './router';
+
+/** What the handlers reach into; the composition roots pass the live services. */
+export interface HandlerDeps {
+  state: StateStore;
+  logs: LogRing;
+  setPaused(paused: boolean, forMs?: number): StateSnapshot['miner'];
+  updateSettings(patch: Partial<Settings>): Settings | Promise<Settings>;
+  history(range: HistoryRange): HistorySeries;
+  /** Null while no validator session exists (e.g. the model is still loading). */
+  validator(): {
+    leaderboard(q: { page: number; pageSize: number; gpuClass?: string }): Promise<LeaderboardResponse>;
+    ledger(before?: string): Promise<LedgerResponse>;
+  } | null;
+}
+
+const NO_VALIDATOR = 'Not connected to a validator yet; try again in a moment.';
+
+/**
+ * Every channel's behaviour, given a request the router has already validated. Services that
+ * refuse something throw `UserFacingError`; the router turns that into the result envelope.
+ */
+export function createHandlers(d: HandlerDeps): IpcHandlers {
+  return {
+    'state:get': () => d.state.get(),
+    'miner:set-paused': ({ paused, forMs }) => {
+      if (!paused && forMs !== undefined) throw new UserFacingError('bad-request', '`forMs` only applies to a pause');
+      return d.setPaused(paused, forMs);
+    },
+    'settings:update': ({ patch }) => d.updateSettings(patch),
+    'logs:get': (q) => d.logs.query(q),
+    'history:get': ({ range }) => d.history(range),
+    'validator:leaderboard': async (q) => {
+      const v = d.validator();
+      if (!v) throw new UserFacingError('unavailable', NO_VALIDATOR);
+      const board = await v.leaderboard(q).catch(unavailable);
+      const address = d.state.get().wallet.miningAddress;
+      let me: LeaderboardRow | null = board.rows.find((r) => r.address === address) ?? null;
+      // Pin the user's row even when it ranks on another page: scan a few pages at most.
+      for (let page = 1; !me && address && page <= Math.min(20, Math.ceil(board.total / 200)); page++) {
+        if (page === q.page && q.pageSize === 200) continue;
+        const other = await v.leaderboard({ page, pageSize: 200, ...(q.gpuClass ? { gpuClass: q.gpuClass } : {}) }).catch(unavailable);
+        me = other.rows.find((r) => r.address === address) ?? null;
+      }
+      return { board, me };
+    },
+    'validator:ledger': async ({ before }) => {
+      const v = d.validator();
+      if (!v) throw new UserFacingError('unavailable', NO_VALIDATOR);
+      return v.ledger(before).catch(unavailable);
+    },
+  };
+}
+
+function unavailable(error: unknown): never {
+  throw new UserFacingError('unavailable', `The validator did not answer: ${error instanceof Error ? error.message : String(error)}`);
+}

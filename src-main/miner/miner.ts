@@ -1,0 +1,322 @@
+import { encodeResultBundle } from '../../src-shared/soft-labels';
+import type { MinerStatus, StateSnapshot } from '../../src-shared/state';
+import { errorMessage, type Logger } from '../log';
+import type { StateStore } from '../state/state-store';
+import type { LeaseOutcome, MinerTask, SubmissionOutcome, TeacherPort, ValidatorPort } from './ports';
+import { RateMeter } from './rate-meter';
+import type { TokenLedger } from './token-ledger';
+
+export interface MinerOptions {
+  teacher: TeacherPort;
+  validator: ValidatorPort;
+  state: StateStore;
+  ledger: TokenLedger;
+  log: Logger;
+  maxBatchTokens: () => number;
+  gpuClass: () => string | null;
+  now?: () => number;
+  /** How long to wait before loading the model again after it failed. */
+  teacherRetryMs?: number;
+  /** How often to refresh validated totals and earnings from the validator. */
+  statsIntervalMs?: number;
+}
+
+type Hold = { reason: string; status: MinerStatus };
+
+/**
+ * The miner's loop: lease → label → queue the result, with the next lease fetched while the
+ * current task computes. It owns the miner's part of the state snapshot. A pause aborts the
+ * running task within a second and releases the GPU; the task is re-run on resume if its lease
+ * is still valid.
+ */
+export class Miner {
+  private readonly now: () => number;
+  private readonly rate: RateMeter;
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private userPausedUntilMs: number | null = null;
+  private userPaused = false;
+  private hold: Hold | null = null;
+  private wake: (() => void) | null = null;
+  private taskAbort: AbortController | null = null;
+  private prefetched: Promise<LeaseOutcome> | null = null;
+  private resumeTask: MinerTask | null = null;
+  private statsTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly o: MinerOptions) {
+    this.now = o.now ?? Date.now;
+    this.rate = new RateMeter(20_000, this.now);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.unsubscribe.push(
+      this.o.validator.onChange(() => this.publishValidator()),
+      this.o.validator.onOutcome((outcome) => this.onOutcome(outcome)),
+    );
+    this.publishValidator();
+    this.publishTotals();
+    this.statsTimer = setInterval(() => void this.refreshStats(), this.o.statsIntervalMs ?? 15_000);
+    this.statsTimer.unref?.();
+    void this.refreshStats();
+    this.loop = this.run().catch((error) => {
+      this.o.log.error(`miner loop stopped: ${errorMessage(error)}`);
+      this.setStatus('error', `The miner stopped: ${errorMessage(error)}`);
+    });
+  }
+
+  async dispose(): Promise<void> {
+    this.running = false;
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    for (const u of this.unsubscribe.splice(0)) u();
+    this.taskAbort?.abort();
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** The user's pause (dashboard, tray). `forMs` resumes by itself afterwards. */
+  setPaused(paused: boolean, forMs?: number): StateSnapshot['miner'] {
+    this.userPaused = paused;
+    this.userPausedUntilMs = paused && forMs ? this.now() + forMs : null;
+    if (paused) this.taskAbort?.abort();
+    this.wake?.();
+    this.publishMiner();
+    return this.o.state.get().miner;
+  }
+
+  /**
+   * A pause that is not the user's: the desktop policy (a game is running, on battery, too hot)
+   * or an unusable model. `null` lifts it.
+   */
+  setHold(hold: Hold | null): void {
+    const changed = (hold?.reason ?? null) !== (this.hold?.reason ?? null);
+    this.hold = hold;
+    if (hold) this.taskAbort?.abort();
+    if (changed) {
+      this.wake?.();
+      this.publishMiner();
+    }
+  }
+
+  private pausedReason(): Hold | null {
+    if (this.userPaused && this.userPausedUntilMs !== null && this.now() >= this.userPausedUntilMs) {
+      this.userPaused = false;
+      this.userPausedUntilMs = null;
+    }
+    if (this.userPaused) {
+      const until = this.userPausedUntilMs;
+      const reason = until ? `Paused by you until ${new Date(until).toLocaleTimeString()}` : 'Paused by you';
+      return { status: 'paused', reason };
+    }
+    return this.hold;
+  }
+
+  private async run(): Promise<void> {
+    let teacherReady = false;
+    while (this.running) {
+      const paused = this.pausedReason();
+      if (paused) {
+        this.publishMiner();
+        if (teacherReady) {
+          teacherReady = false;
+          await this.o.teacher.stop().catch((e) => this.o.log.warn(`teacher stop: ${errorMessage(e)}`));
+          this.o.log.info('paused: GPU released');
+        }
+        await this.sleep(this.userPausedUntilMs ? this.userPausedUntilMs - this.now() : 60_000);
+        continue;
+      }
+      if (!teacherReady) {
+        teacherReady = await this.startTeacher();
+        if (!teacherReady) {
+          await this.sleep(this.o.teacherRetryMs ?? 30_000);
+          continue;
+        }
+      }
+      const task = this.resumeTask ?? (await this.nextLease());
+      if (!task || !this.running) continue;
+      await this.work(task);
+    }
+  }
+
+  private async startTeacher(): Promise<boolean> {
+    this.setStatus('starting', 'Loading the teacher model');
+    this.o.state.update((s) => ({ teacher: { ...s.teacher, state: 'loading', error: null } }));
+    try {
+      const info = await this.o.teacher.start();
+      this.o.state.update({
+        teacher: {
+          state: 'ready',
+          modelName: info.modelName,
+          modelHash: info.modelHash,
+          isDemo: info.isDemo,
+          executionProvider: info.executionProvider,
+          providerReason: info.providerReason,
+          error: null,
+        },
+      });
+      this.o.log.info(`teacher ready: ${info.modelName} on ${info.executionProvider} (${info.providerReason})`);
+      return true;
+    } catch (error) {
+      const message = errorMessage(error);
+      this.o.log.error(`teacher failed to load: ${message}`);
+      this.o.state.update((s) => ({ teacher: { ...s.teacher, state: 'error', error: message } }));
+      this.setStatus('error', `The model could not be loaded: ${message}`);
+      return false;
+    }
+  }
+
+  /** Returns a task, or null after waiting out "no work" / "offline" (the loop then re-checks pause). */
+  private async nextLease(): Promise<MinerTask | null> {
+    const pending = this.prefetched ?? this.lease();
+    this.prefetched = null;
+    const outcome = await pending;
+    if (outcome.kind === 'task') {
+      if (outcome.task.deadlineAtMs > this.now()) return outcome.task;
+      this.o.log.warn(`lease ${outcome.task.taskId} expired before it started; leasing again`);
+      return null;
+    }
+    if (outcome.kind === 'no-work') {
+      this.setStatus('no-work', `The validator has no work right now; asking again in ${Math.ceil(outcome.retryAfterMs / 1000)} s`);
+      await this.sleep(outcome.retryAfterMs);
+    } else {
+      this.setStatus('offline', `The validator is unreachable (${outcome.error}); retrying`);
+      await this.sleep(Math.max(1000, outcome.retryAtMs - this.now()));
+    }
+    return null;
+  }
+
+  private lease(): Promise<LeaseOutcome> {
+    return this.o.validator
+      .lease({
+        maxTokens: this.o.maxBatchTokens() * 4,
+        tokensPerS: this.rate.perSecond() || null,
+        gpuClass: this.o.gpuClass(),
+      })
+      .catch((error) => ({ kind: 'offline' as const, error: errorMessage(error), retryAtMs: this.now() + 5000 }));
+  }
+
+  private async work(task: MinerTask): Promise<void> {
+    const abort = new AbortController();
+    this.taskAbort = abort;
+    this.resumeTask = task;
+    const startedAtMs = this.now();
+    this.setStatus('mining', `Labelling ${task.documents.length} documents`);
+    // Lease the next task now, so the GPU does not wait on the network when this one finishes.
+    this.prefetched ??= this.lease();
+    let lastDone = 0;
+    try {
+      const docs = await this.o.teacher.label(task, {
+        signal: abort.signal,
+        onProgress: ({ tokensDone, tokensTotal }) => {
+          this.rate.add(tokensDone - lastDone);
+          lastDone = tokensDone;
+          this.publishProgress(task, startedAtMs, tokensDone, tokensTotal);
+        },
+      });
+      const tokens = docs.reduce((sum, d) => sum + d.tokenCount, 0);
+      if (tokens > lastDone) this.rate.add(tokens - lastDone);
+      await this.o.validator.submit({ taskId: task.taskId, bundle: encodeResultBundle(docs.map((d) => d.encoded)), tokens });
+      this.resumeTask = null;
+      this.o.ledger.addComputed(tokens, this.now());
+      this.o.log.info(`task ${task.taskId}: ${docs.length} documents, ${tokens} tokens queued for the validator`);
+      this.o.state.update({ task: null, tokensPerS: this.rate.perSecond() });
+      this.publishTotals();
+    } catch (error) {
+      this.o.state.update({ task: null, tokensPerS: 0 });
+      if (abort.signal.aborted) {
+        this.o.log.info(`task ${task.taskId} interrupted; it will run again on resume`);
+        return;
+      }
+      this.resumeTask = null;
+      this.o.log.error(`task ${task.taskId} failed: ${errorMessage(error)}`);
+      this.setStatus('error', `A task failed: ${errorMessage(error)}`);
+      await this.sleep(5000);
+    } finally {
+      this.taskAbort = null;
+    }
+  }
+
+  private onOutcome(outcome: SubmissionOutcome): void {
+    if (outcome.status === 'rejected') {
+      this.o.log.warn(`task ${outcome.taskId} rejected by the validator: ${outcome.reason ?? 'no reason given'}`);
+    }
+    this.o.ledger.addOutcome(outcome, this.now());
+    this.publishTotals();
+    void this.refreshStats();
+  }
+
+  private async refreshStats(): Promise<void> {
+    try {
+      const stats = await this.o.validator.stats();
+      this.o.ledger.setValidatorTotals(stats);
+      this.o.state.update({
+        earnings: {
+          unit: 'COMAI',
+          earnedNano: stats.earnedNano,
+          validatedTokens: stats.validatedTokens,
+          epochShare: stats.epochShare,
+        },
+      });
+      this.publishTotals();
+    } catch (error) {
+      this.o.log.debug(`stats refresh failed: ${errorMessage(error)}`);
+    }
+  }
+
+  private publishProgress(task: MinerTask, startedAtMs: number, tokensDone: number, tokensTotal: number): void {
+    const elapsed = this.now() - startedAtMs;
+    const etaAtMs = tokensDone > 0 && elapsed > 0 ? this.now() + (elapsed * (tokensTotal - tokensDone)) / tokensDone : null;
+    this.o.state.update({
+      task: { taskId: task.taskId, documents: task.documents.length, tokensDone, tokensTotal, startedAtMs, etaAtMs },
+      tokensPerS: this.rate.perSecond(),
+    });
+  }
+
+  private publishTotals(): void {
+    this.o.state.update({ tokens: this.o.ledger.totals(this.now()) });
+  }
+
+  private publishValidator(): void {
+    const v = this.o.validator.state;
+    this.o.state.update((s) => ({
+      validator: { ...s.validator, connection: v.connection, lastError: v.lastError, retryAtMs: v.retryAtMs, outboxPending: v.outboxPending },
+    }));
+  }
+
+  private publishMiner(): void {
+    const paused = this.pausedReason();
+    this.o.state.update((s) => ({
+      miner: {
+        status: paused ? paused.status : s.miner.status === 'paused' || s.miner.status === 'waiting-for-idle' ? 'starting' : s.miner.status,
+        reason: paused ? paused.reason : s.miner.status === 'paused' || s.miner.status === 'waiting-for-idle' ? 'Resuming' : s.miner.reason,
+        userPaused: this.userPaused,
+        pausedUntilMs: this.userPausedUntilMs,
+      },
+    }));
+  }
+
+  private setStatus(status: MinerStatus, reason: string): void {
+    const paused = this.pausedReason();
+    this.o.state.update({
+      miner: paused
+        ? { status: paused.status, reason: paused.reason, userPaused: this.userPaused, pausedUntilMs: this.userPausedUntilMs }
+        : { status, reason, userPaused: this.userPaused, pausedUntilMs: this.userPausedUntilMs },
+    });
+  }
+
+  /** Sleep that a pause, resume or shutdown cuts short. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, ms));
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        if (self.wake === done) self.wake = null;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * What the miner needs from the teacher and from the validator, and nothing more. The real
+ * `TeacherHost` (src-main/teacher) and `ValidatorSession` (src-main/validator-client) satisfy these
+ * structurally; tests drive the miner with small in-process implementations.
+ */
+export interface TeacherInfo {
+  modelName: string;
+  modelHash: string;
+  isDemo: boolean;
+  executionProvider: string;
+  providerReason: string;
+}
+
+export interface MinerTask {
+  taskId: string;
+  k: number;
+  seqLen: number;
+  modelHash: string;
+  deadlineAtMs: number;
+  documents: { docId: string; text: string }[];
+}
+
+export interface LabelledDocument {
+  docId: string;
+  tokenCount: number;
+  encoded: Uint8Array;
+}
+
+export interface TeacherPort {
+  start(): Promise<TeacherInfo>;
+  label(
+    task: { taskId: string; k: number; seqLen: number; documents: { docId: string; text: string }[] },
+    opts?: { signal?: AbortSignal; onProgress?: (p: { tokensDone: number; tokensTotal: number }) => void },
+  ): Promise<LabelledDocument[]>;
+  /** Release the GPU (pause); the next `label` starts it again. */
+  stop(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export type LeaseOutcome =
+  | { kind: 'task'; task: MinerTask }
+  | { kind: 'no-work'; retryAfterMs: number }
+  | { kind: 'offline'; error: string; retryAtMs: number };
+
+export interface SubmissionOutcome {
+  taskId: string;
+  tokens: number;
+  status: 'accepted' | 'validated' | 'rejected';
+  reason?: string;
+  creditedTokens?: number;
+}
+
+export interface MinerStats {
+  validatedTokens: number;
+  pendingTokens: number;
+  rejectedTokens: number;
+  earnedNano: string;
+  epochShare: number | null;
+}
+
+export interface ValidatorPort {
+  start(): Promise<void>;
+  dispose(): Promise<void>;
+  lease(
+    req: { maxTokens: number; tokensPerS: number | null; gpuClass: string | null },
+    signal?: AbortSignal,
+  ): Promise<LeaseOutcome>;
+  /** Resolves once the result is durably queued; sending happens in the background. */
+  submit(result: { taskId: string; bundle: Uint8Array; tokens: number }): Promise<void>;
+  readonly state: {
+    connection: 'connecting' | 'online' | 'offline';
+    lastError: string | null;
+    retryAtMs: number | null;
+    outboxPending: number;
+  };
+  onChange(listener: () => void): () => void;
+  onOutcome(listener: (outcome: SubmissionOutcome) => void): () => void;
+  stats(): Promise<MinerStats>;
+}

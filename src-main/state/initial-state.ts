@@ -1,0 +1,33 @@
+import type { Settings } from '../../src-shared/state';
+import type { SnapshotBody } from './state-store';
+
+/** What the first paint shows before any service has reported: honest unknowns, no numbers. */
+export function initialState(settings: Settings): SnapshotBody {
+  return {
+    miner: { status: 'starting', reason: 'Starting the miner', userPaused: false, pausedUntilMs: null },
+    task: null,
+    tokensPerS: 0,
+    tokens: { computed: 0, submitted: 0, pending: 0, validated: 0, rejected: 0, today: 0, tasksCompleted: 0 },
+    teacher: {
+      state: 'not-loaded',
+      modelName: null,
+      modelHash: null,
+      isDemo: false,
+      executionProvider: null,
+      providerReason: null,
+      error: null,
+    },
+    validator: {
+      mode: settings.validatorUrl ? 'remote' : 'embedded',
+      url: settings.validatorUrl,
+      connection: 'connecting',
+      lastError: null,
+      retryAtMs: null,
+      outboxPending: 0,
+    },
+    gpu: { status: 'unknown', source: null, gpus: [] },
+    earnings: { unit: 'COMAI', earnedNano: '0', validatedTokens: 0, epochShare: null },
+    wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
+    settings,
+  };
+}

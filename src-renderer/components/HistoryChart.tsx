@@ -1,0 +1,78 @@
+import { Area, AreaChart, Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { HistoryMetric, HistoryRange, HistorySeries } from '../../src-shared/ipc';
+import { useInvoke } from '../hooks/use-invoke';
+import { Empty } from './Empty';
+
+const REFRESH_MS: Record<HistoryRange, number> = { '10m': 2_000, '24h': 60_000, '30d': 600_000 };
+
+function tickTime(range: HistoryRange) {
+  return (t: number) => {
+    const d = new Date(t);
+    return range === '30d' ? d.toLocaleDateString([], { month: 'short', day: 'numeric' }) : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  };
+}
+
+function rows(data: HistorySeries, metric: HistoryMetric): { t: number; v: number | null }[] {
+  const values = data.series[metric];
+  return data.tMs.map((t, i) => ({ t, v: values[i] ?? null }));
+}
+
+/** Per-bucket increase of a cumulative series (earnings per hour / per day). */
+function increments(data: HistorySeries, metric: HistoryMetric): { t: number; v: number | null }[] {
+  const values = data.series[metric];
+  let previous: number | null = null;
+  return data.tMs.map((t, i) => {
+    const v = values[i] ?? null;
+    const delta = v !== null && previous !== null ? Math.max(0, v - previous) : null;
+    if (v !== null) previous = v;
+    return { t, v: delta };
+  });
+}
+
+export function HistoryChart({
+  title,
+  range,
+  metric,
+  unit,
+  kind = 'area',
+}: {
+  title: string;
+  range: HistoryRange;
+  metric: HistoryMetric;
+  unit: string;
+  kind?: 'area' | 'increments';
+}) {
+  const { value, error } = useInvoke('history:get', { range }, REFRESH_MS[range]);
+  const data = value ? (kind === 'area' ? rows(value, metric) : increments(value, metric)) : [];
+  const hasData = data.some((d) => d.v !== null);
+  return (
+    <figure className="chart" aria-label={title} data-testid={`chart-${metric}-${range}`}>
+      <figcaption>{title}</figcaption>
+      {error && !value ? (
+        <Empty tone="error">Could not load the history: {error.message}</Empty>
+      ) : !hasData ? (
+        <Empty>{value ? 'No data for this period yet.' : 'Loading…'}</Empty>
+      ) : (
+        <ResponsiveContainer width="100%" height={160}>
+          {kind === 'area' ? (
+            <AreaChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
+              <CartesianGrid strokeDasharray="3 3" className="grid" />
+              <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tickTime(range)} minTickGap={40} />
+              <YAxis width={48} />
+              <Tooltip labelFormatter={(t) => new Date(Number(t)).toLocaleString()} formatter={(v) => [`${Number(v).toFixed(1)} ${unit}`, title]} />
+              <Area dataKey="v" type="monotone" isAnimationActive={false} connectNulls={false} className="series" />
+            </AreaChart>
+          ) : (
+            <BarChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
+              <CartesianGrid strokeDasharray="3 3" className="grid" />
+              <XAxis dataKey="t" tickFormatter={tickTime(range)} minTickGap={40} />
+              <YAxis width={64} />
+              <Tooltip labelFormatter={(t) => new Date(Number(t)).toLocaleString()} formatter={(v) => [`${Number(v).toFixed(6)} ${unit}`, title]} />
+              <Bar dataKey="v" isAnimationActive={false} className="series" />
+            </BarChart>
+          )}
+        </ResponsiveContainer>
+      )}
+    </figure>
+  );
+}

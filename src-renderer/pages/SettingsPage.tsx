@@ -1,0 +1,115 @@
+import { useState, type FormEvent } from 'react';
+import { Settings, type ExecutionProviderChoice } from '../../src-shared/state';
+import { useBridge } from '../bridge-context';
+import { useStore } from '../store';
+
+type Draft = { validatorUrl: string; executionProvider: ExecutionProviderChoice; gpuDeviceId: string; maxBatchTokens: string; modelDir: string };
+
+function toDraft(s: Settings): Draft {
+  return {
+    validatorUrl: s.validatorUrl ?? '',
+    executionProvider: s.executionProvider,
+    gpuDeviceId: String(s.gpuDeviceId),
+    maxBatchTokens: String(s.maxBatchTokens),
+    modelDir: s.modelDir ?? '',
+  };
+}
+
+/** Validate in the view for instant messages; main validates again and has the last word. */
+function fromDraft(d: Draft): { settings: Settings } | { errors: Partial<Record<keyof Draft, string>> } {
+  const candidate = {
+    validatorUrl: d.validatorUrl.trim() || null,
+    executionProvider: d.executionProvider,
+    gpuDeviceId: Number(d.gpuDeviceId),
+    maxBatchTokens: Number(d.maxBatchTokens),
+    modelDir: d.modelDir.trim() || null,
+  };
+  const parsed = Settings.safeParse(candidate);
+  if (parsed.success) return { settings: parsed.data };
+  const errors: Partial<Record<keyof Draft, string>> = {};
+  for (const issue of parsed.error.issues) {
+    const key = issue.path[0] as keyof Draft;
+    errors[key] ??=
+      key === 'validatorUrl'
+        ? 'Enter a full URL such as https://validator.example.org, or leave empty for the local validator.'
+        : key === 'maxBatchTokens'
+          ? 'A whole number from 64 to 65536.'
+          : key === 'gpuDeviceId'
+            ? 'A GPU index from 0 to 15.'
+            : issue.message;
+  }
+  return { errors };
+}
+
+export function SettingsPage() {
+  const current = useStore((s) => s.snapshot!.settings);
+  const bridge = useBridge();
+  const [draft, setDraft] = useState<Draft>(() => toDraft(current));
+  const [errors, setErrors] = useState<Partial<Record<keyof Draft, string>>>({});
+  const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
+
+  function field<K extends keyof Draft>(key: K, value: Draft[K]): void {
+    setDraft({ ...draft, [key]: value });
+    setMessage(null);
+  }
+
+  async function save(event: FormEvent): Promise<void> {
+    event.preventDefault();
+    const result = fromDraft(draft);
+    if ('errors' in result) {
+      setErrors(result.errors);
+      return;
+    }
+    setErrors({});
+    const saved = await bridge.invoke('settings:update', { patch: result.settings });
+    if (saved.ok) {
+      setDraft(toDraft(saved.value));
+      setMessage({ tone: 'ok', text: 'Saved.' });
+    } else {
+      setMessage({ tone: 'error', text: saved.error.message });
+    }
+  }
+
+  const describe = (key: keyof Draft) => (errors[key] ? `${key}-error` : undefined);
+
+  return (
+    <section aria-labelledby="settings-title" className="page">
+      <h1 id="settings-title">Settings</h1>
+      <form className="form" onSubmit={(e) => void save(e)} noValidate>
+        <label htmlFor="validatorUrl">Validator URL</label>
+        <input id="validatorUrl" value={draft.validatorUrl} placeholder="empty: the local validator" aria-invalid={!!errors.validatorUrl} aria-describedby={describe('validatorUrl')} onChange={(e) => field('validatorUrl', e.target.value)} />
+        {errors.validatorUrl && <p id="validatorUrl-error" className="field-error">{errors.validatorUrl}</p>}
+
+        <label htmlFor="executionProvider">Run the teacher on</label>
+        <select id="executionProvider" value={draft.executionProvider} onChange={(e) => field('executionProvider', e.target.value as ExecutionProviderChoice)}>
+          <option value="auto">Best available</option>
+          <option value="cuda">NVIDIA CUDA (Linux)</option>
+          <option value="dml">DirectML (Windows)</option>
+          <option value="cpu">CPU only</option>
+        </select>
+
+        <label htmlFor="gpuDeviceId">GPU index</label>
+        <input id="gpuDeviceId" inputMode="numeric" value={draft.gpuDeviceId} aria-invalid={!!errors.gpuDeviceId} aria-describedby={describe('gpuDeviceId')} onChange={(e) => field('gpuDeviceId', e.target.value)} />
+        {errors.gpuDeviceId && <p id="gpuDeviceId-error" className="field-error">{errors.gpuDeviceId}</p>}
+
+        <label htmlFor="maxBatchTokens">Tokens per batch (upper limit)</label>
+        <input id="maxBatchTokens" inputMode="numeric" value={draft.maxBatchTokens} aria-invalid={!!errors.maxBatchTokens} aria-describedby={describe('maxBatchTokens')} onChange={(e) => field('maxBatchTokens', e.target.value)} />
+        {errors.maxBatchTokens && <p id="maxBatchTokens-error" className="field-error">{errors.maxBatchTokens}</p>}
+
+        <label htmlFor="modelDir">Model folder</label>
+        <input id="modelDir" value={draft.modelDir} placeholder="empty: the bundled demo model" onChange={(e) => field('modelDir', e.target.value)} />
+
+        <div className="form-actions">
+          <button type="submit" className="primary">
+            Save
+          </button>
+          {message && (
+            <span role="status" className={message.tone === 'error' ? 'error-text' : 'ok-text'}>
+              {message.text}
+            </span>
+          )}
+        </div>
+      </form>
+    </section>
+  );
+}

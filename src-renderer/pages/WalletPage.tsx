@@ -1,0 +1,73 @@
+import { Empty } from '../components/Empty';
+import { Stat } from '../components/Stat';
+import { formatComai, formatPct, formatTime, formatTokens } from '../format';
+import { useInvoke } from '../hooks/use-invoke';
+import { useStore } from '../store';
+
+const STATUS_WORDS = { submitted: 'Submitted', validated: 'Validated', rejected: 'Rejected', credited: 'Credited' } as const;
+
+export function WalletPage() {
+  const wallet = useStore((s) => s.snapshot!.wallet);
+  const earnings = useStore((s) => s.snapshot!.earnings);
+  const tokens = useStore((s) => s.snapshot!.tokens);
+  const ledger = useInvoke('validator:ledger', {}, 15_000);
+
+  return (
+    <section aria-labelledby="wallet-title" className="page">
+      <h1 id="wallet-title">Wallet</h1>
+      <div className="card">
+        <h2>Mining key</h2>
+        <dl className="kv">
+          <dt>Mining address</dt>
+          <dd className="mono" data-testid="mining-address">
+            {wallet.miningAddress ?? 'No mining key yet'}
+          </dd>
+          <dt>Payout address</dt>
+          <dd className="mono">
+            {wallet.payoutAddress ?? 'Not linked: earnings go to the mining address'}
+            {wallet.payoutAddress && !wallet.payoutLinked && ' (link pending)'}
+          </dd>
+        </dl>
+      </div>
+      <div className="stats">
+        <Stat label="Earned (validator)" value={formatComai(earnings.earnedNano)} testId="wallet-earned" />
+        <Stat label="Validated" value={formatTokens(earnings.validatedTokens)} />
+        <Stat label="Pending" value={formatTokens(tokens.pending)} />
+        <Stat label="Epoch share" value={formatPct(earnings.epochShare)} />
+      </div>
+      <h2>Earnings ledger</h2>
+      {ledger.error && <Empty tone="error">Could not load the ledger: {ledger.error.message}</Empty>}
+      {!ledger.value ? (
+        !ledger.error && <Empty>Loading…</Empty>
+      ) : ledger.value.entries.length === 0 ? (
+        <Empty>No submitted work yet.</Empty>
+      ) : (
+        <table className="table" data-testid="ledger">
+          <thead>
+            <tr>
+              <th scope="col">Submitted</th>
+              <th scope="col">Task</th>
+              <th scope="col" className="num">Tokens</th>
+              <th scope="col">Status</th>
+              <th scope="col" className="num">Credited</th>
+            </tr>
+          </thead>
+          <tbody>
+            {ledger.value.entries.map((e) => (
+              <tr key={e.taskId}>
+                <td>{formatTime(e.submittedAtMs)}</td>
+                <td className="mono">{e.taskId}</td>
+                <td className="num">{formatTokens(e.tokens)}</td>
+                <td className={e.status === 'rejected' ? 'error-text' : undefined}>
+                  {STATUS_WORDS[e.status]}
+                  {e.reason ? ` — ${e.reason}` : ''}
+                </td>
+                <td className="num">{formatComai(e.creditedNano, 6)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
