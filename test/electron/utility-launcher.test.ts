@@ -1,0 +1,68 @@
+import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it, vi } from 'vitest';
+import { utilityProcessLauncher } from '../../src-main/electron/utility-launcher';
+import type { Logger } from '../../src-main/log';
+
+function fakeUtilityProcess() {
+  const child = new EventEmitter() as EventEmitter & Record<string, unknown>;
+  Object.assign(child, {
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+    posted: [] as unknown[],
+    killed: 0,
+    postMessage: (m: unknown) => (child.posted as unknown[]).push(m),
+    kill: () => ((child.killed as number)++, true),
+  });
+  return child;
+}
+
+function recordingLogger() {
+  const lines: string[] = [];
+  const log: Logger = {
+    debug: (m) => lines.push(`debug ${m}`),
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+    child: () => log,
+  };
+  return { log, lines };
+}
+
+describe('utilityProcessLauncher', () => {
+  it('forks the entry with merged env and relays messages, exit and output', async () => {
+    const child = fakeUtilityProcess();
+    const fork = vi.fn(() => child);
+    const { log, lines } = recordingLogger();
+    const handle = utilityProcessLauncher(fork as never, log, { PATH: '/bin', A: '1' }).launch('/app/worker.cjs', { A: '2' });
+    expect(fork).toHaveBeenCalledWith('/app/worker.cjs', [], expect.objectContaining({ env: { PATH: '/bin', A: '2' }, stdio: 'pipe' }));
+
+    handle.send({ type: 'load' });
+    expect(child.posted).toEqual([{ type: 'load' }]);
+    const received: unknown[] = [];
+    handle.onMessage((m) => received.push(m));
+    child.emit('message', { type: 'ready' });
+    expect(received).toEqual([{ type: 'ready' }]);
+
+    (child.stderr as PassThrough).write('CUDA warning\n\nsecond line\n');
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toEqual(['warn CUDA warning', 'warn second line']);
+
+    const exits: (number | null)[] = [];
+    handle.onExit((code) => exits.push(code));
+    child.emit('exit', 134);
+    expect(exits).toEqual([134]);
+    // After exit, sending and killing are no-ops rather than errors.
+    handle.send({ type: 'late' });
+    handle.kill();
+    expect(child.posted).toHaveLength(1);
+    expect(child.killed).toBe(0);
+  });
+
+  it('kills a running worker', () => {
+    const child = fakeUtilityProcess();
+    const handle = utilityProcessLauncher((() => child) as never, recordingLogger().log, {}).launch('/w.cjs');
+    handle.kill();
+    expect(child.killed).toBe(1);
+  });
+});
