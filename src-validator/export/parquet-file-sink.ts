@@ -12,7 +12,7 @@ export interface WrittenFile {
 
 /**
  * A hyparquet-writer `Writer` that streams to `<path>.tmp-<pid>` and becomes `path` only on
- * commit, so a crash or a failed export never leaves a torn shard under the real name.
+ * publish, so a crash or a failed export never leaves a torn shard under the real name.
  * ParquetWriter calls `flush()` after every row group and awaits it, so at most one row group
  * is in memory; the SHA-256 for the manifest is computed on the way out instead of re-reading.
  */
@@ -49,13 +49,17 @@ export class ParquetFileSink extends ByteWriter {
     return this.flush();
   }
 
-  /** Makes the file durable under its real name. Call after ParquetWriter.finish() settled. */
-  async commit(): Promise<WrittenFile> {
+  /** Makes the temporary file durable and closes it. Call after ParquetWriter.finish() settled. */
+  async close(): Promise<WrittenFile> {
     await this.handle.sync();
     await this.handle.close();
+    return { path: this.path, bytes: this.bytesWritten, sha256: this.hash.digest('hex') };
+  }
+
+  /** Moves the closed file to its real name, durably. */
+  async publish(): Promise<void> {
     await rename(this.tmpPath, this.path);
     await fsyncDirectory(this.path);
-    return { path: this.path, bytes: this.bytesWritten, sha256: this.hash.digest('hex') };
   }
 
   /** Drops the temporary file; the real name is never touched. */

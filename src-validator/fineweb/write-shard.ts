@@ -49,7 +49,9 @@ export async function writeFineWebShard(
       rowGroupSize: opts.rowGroupRows ?? 1000,
     });
     await writer.finish();
-    return await sink.commit();
+    const written = await sink.close();
+    await sink.publish();
+    return written;
   } catch (err) {
     await sink.abort();
     throw err;
