@@ -1,0 +1,8 @@
+export { ValidatorSession } from './validator-session';
+export type { ConnectionState, ValidatorSessionOptions, ValidatorSessionState } from './validator-session';
+export { ValidatorError, parseRetryAfterMs } from './validator-http';
+export type { ValidatorFailure } from './validator-http';
+export { backoffDelayMs, DEFAULT_BACKOFF } from './backoff';
+export type { BackoffPolicy } from './backoff';
+export { Outbox, CorruptOutboxEntry } from './outbox';
+export type { OutboxEntry } from './outbox';
