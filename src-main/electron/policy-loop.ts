@@ -1,0 +1,111 @@
+import type { MinerStatus, StateSnapshot } from '../../src-shared/state';
+import { decide, type PolicyDecision } from '../desktop/mining-policy';
+import type { MiningPolicyConfig } from '../desktop/mining-policy-config';
+import type { GameSignal, OtherGpuProcess } from '../desktop/signals';
+import { localTimeOf } from '../desktop/weekly-schedule';
+import { errorMessage, type Logger } from '../log';
+
+/**
+ * Feeds the pure mining policy (`decide`) from the desktop's signals and applies its answer as
+ * the miner's hold. Cheap signals (idle time, battery) are read on every tick; slow ones (game
+ * detectors, `nvidia-smi`) refresh in the background at their own pace, and a tick uses the
+ * latest value, so one slow probe never delays a pause. GPU temperature and power come from the
+ * telemetry already in the state snapshot.
+ *
+ * The user's own pause is not fed in: the miner owns it (it persists and shows it), and the hold
+ * set here must describe only the machine, so resuming by hand still respects a running game.
+ */
+export interface PolicySignals {
+  /** Seconds since the last input (`powerMonitor.getSystemIdleTime()`); null when unknown. */
+  idleSeconds(): number | null;
+  onBattery(): boolean | null;
+  /** Detectors; absent ones count as "nothing seen". */
+  games?: () => Promise<readonly GameSignal[]>;
+  /** null: cannot tell (no nvidia-smi), treated as "nobody". */
+  otherGpuProcesses?: () => Promise<readonly OtherGpuProcess[] | null>;
+}
+
+export interface PolicyLoopOptions {
+  signals: PolicySignals;
+  state: { get(): StateSnapshot };
+  miner: { setHold(hold: { reason: string; status: MinerStatus } | null): void };
+  config: () => MiningPolicyConfig;
+  log: Logger;
+  now?: () => number;
+  tickMs?: number;
+  slowSignalMs?: number;
+}
+
+export class PolicyLoop {
+  private prev: PolicyDecision | null = null;
+  private games: readonly GameSignal[] = [];
+  private others: readonly OtherGpuProcess[] = [];
+  private slowAtMs = -Infinity;
+  private slowInFlight: Promise<void> | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly now: () => number;
+
+  constructor(private readonly o: PolicyLoopOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.o.tickMs ?? 2000);
+    this.timer.unref?.();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.slowInFlight;
+  }
+
+  /** One decision, applied; also called at once on power events (battery, resume from sleep). */
+  tick(): PolicyDecision {
+    const nowMs = this.now();
+    this.refreshSlowSignals(nowMs);
+    const gpu = this.o.state.get().gpu.gpus[0];
+    const decision = decide(
+      {
+        userPaused: false,
+        pausedUntilMs: null,
+        idleSeconds: this.o.signals.idleSeconds(),
+        games: this.games,
+        onBattery: this.o.signals.onBattery(),
+        otherGpuProcesses: this.others,
+        gpuTempC: gpu?.tempC ?? null,
+        gpuPowerW: gpu?.powerW ?? null,
+        localTime: localTimeOf(nowMs),
+      },
+      this.prev,
+      this.o.config(),
+      nowMs,
+    );
+    if (decision.status !== this.prev?.status) {
+      this.o.log.info(`policy: ${decision.decision} (${decision.reason})`);
+    }
+    this.prev = decision;
+    this.o.miner.setHold(decision.decision === 'mine' ? null : { reason: decision.reason, status: decision.status });
+    return decision;
+  }
+
+  /** Wait for the background probes a tick started (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.slowInFlight ?? Promise.resolve();
+  }
+
+  private refreshSlowSignals(nowMs: number): void {
+    if (this.slowInFlight || nowMs - this.slowAtMs < (this.o.slowSignalMs ?? 5000)) return;
+    this.slowAtMs = nowMs;
+    const { games, otherGpuProcesses } = this.o.signals;
+    this.slowInFlight = Promise.all([
+      games ? games().then((g) => (this.games = g)) : null,
+      otherGpuProcesses ? otherGpuProcesses().then((p) => (this.others = p ?? [])) : null,
+    ])
+      .then(() => undefined)
+      .catch((error) => this.o.log.warn(`policy signal failed: ${errorMessage(error)}`))
+      .finally(() => (this.slowInFlight = null));
+  }
+}
