@@ -1,0 +1,39 @@
+/**
+ * The validator's tunables in one place, with the reasons for their values. Tolerances are
+ * justified at length in docs/PROTOCOL.md ("Agreement"); keep the two in step.
+ */
+
+/** A lease asks for about this much teacher time, so a slow GPU and a fast one both finish in time. */
+export const TARGET_TASK_SECONDS = 30;
+/** Bounds a task's document count: 64 × 1024 positions × 16 cells is the largest body MAX_RESULT_BODY_BYTES plans for. */
+export const MAX_TASK_DOCUMENTS = 64;
+/** Used to size work for a miner that has not measured its speed yet. */
+export const DEFAULT_TOKENS_PER_S = 500;
+
+export const DEFAULT_REDUNDANCY = 2;
+/** Redundancy grows by one per unresolved disagreement, up to this many results per task. */
+export const MAX_QUORUM = 5;
+export const DEFAULT_LEASE_MS = 10 * 60_000;
+export const DEFAULT_EPOCH_MS = 60 * 60_000;
+/** 1 COMAI per epoch unless configured. */
+export const DEFAULT_EPOCH_EMISSION_NANO = 1_000_000_000n;
+export const NO_WORK_RETRY_MS = 15_000;
+
+/** Agreement: ranks compared per position (top-8 carry > 95 % of the mass at most positions). */
+export const AGREEMENT_TOP = 8;
+/** Mean over positions of |top-8(A) ∩ top-k(B)| / 8, both directions. */
+export const MIN_MEAN_OVERLAP = 0.9;
+/** |Δ log-prob| in nats over ids both results rank in their top 8 (A) / top k (B). */
+export const MAX_MEAN_ABS_LOGPROB_DIFF = 0.05;
+export const MAX_P99_ABS_LOGPROB_DIFF = 0.3;
+/** Top-k mass may exceed 1 by fp16 rounding plus the codec's half step per cell. */
+export const MASS_TOLERANCE = 0.02;
+
+/** Adaptive replication (BOINC): a miner with fewer consecutive valid results is always checked. */
+export const TRUST_STREAK = 10;
+/** A trusted miner is still checked at least this often. */
+export const MIN_CHECK_PROBABILITY = 0.05;
+/** Documents re-computed per spot check through the Recomputer. */
+export const RECOMPUTE_DOCUMENTS = 1;
+
+export const PAYOUT_CHALLENGE_TTL_MS = 5 * 60_000;

@@ -1,0 +1,138 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { silentLogger, type Logger } from '../src-main/log';
+import { WeightsPublisher } from './accounting/weights-publisher';
+import {
+  DEFAULT_EPOCH_EMISSION_NANO, DEFAULT_EPOCH_MS, DEFAULT_LEASE_MS, DEFAULT_REDUNDANCY,
+} from './config';
+import { DEFAULT_K, DEFAULT_SEQ_LEN } from '../src-shared/protocol';
+import { createRouter } from './http/router';
+import type { Recomputer, ValidatorContext, ValidatorSettings } from './service/context';
+import { prepareDocuments } from './service/leasing';
+import { RecheckQueue, recheckTask } from './service/recheck';
+import { openStore } from './store/open-store';
+import type { NewDocument, Store } from './store/store';
+import type { Tokenizer, TokenizerLoader } from './tasks/tokenizer';
+
+export type { Recomputer } from './service/context';
+export type { Store } from './store/store';
+export type { Tokenizer } from './tasks/tokenizer';
+export { openStore } from './store/open-store';
+
+export interface ValidatorOptions {
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  dataDir: string;
+  /** postgres://... to share one database between validator processes; else SQLite in dataDir. */
+  databaseUrl?: string | null;
+  /** Lowercase hex SHA-256 of the teacher model whose labels are accepted. */
+  modelHash: string;
+  /** Also accept the tiny demo model (its hash in `demoModelHash`). */
+  allowDemoModel?: boolean;
+  demoModelHash?: string | null;
+  redundancy?: number;
+  leaseMs?: number;
+  epochMs?: number;
+  epochEmissionNano?: bigint;
+  k?: number;
+  seqLen?: number;
+  recomputer?: Recomputer | null;
+  /** The embedded validator of `nya mine`: one local miner, checked by re-computation. */
+  localMode?: boolean;
+  tokenizer?: TokenizerLoader;
+  refusedPayoutAddresses?: string[];
+  uids?: Record<string, number>;
+  log?: Logger;
+  clock?: () => number;
+  random?: () => number;
+  /** An already open store (tests, the bench); otherwise opened from dataDir/databaseUrl and closed on close(). */
+  store?: Store;
+}
+
+export interface RunningValidator {
+  url: string;
+  store: Store;
+  /** Queues documents and tokenizes them for leasing; returns how many were new. */
+  addDocuments(docs: NewDocument[]): Promise<number>;
+  /** Resolves when every queued re-computation has run (tests, local mode). */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const NONCE_PRUNE_MS = 60_000;
+
+async function defaultTokenizer(): Promise<Tokenizer> {
+  const { loadTokenizer } = await import('./tasks/default-tokenizer');
+  return loadTokenizer();
+}
+
+export async function startValidator(opts: ValidatorOptions): Promise<RunningValidator> {
+  if (!/^[0-9a-f]{64}$/.test(opts.modelHash)) throw new Error(`The model hash must be 64 lowercase hex characters (SHA-256); got '${opts.modelHash}'.`);
+  await cryptoWaitReady();
+  const log = opts.log ?? silentLogger;
+  const store = opts.store ?? (await openStore({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl ?? null }));
+  const allowDemo = opts.allowDemoModel ?? false;
+  const settings: ValidatorSettings = {
+    modelHash: opts.modelHash,
+    acceptedModelHashes: [opts.modelHash, ...(allowDemo && opts.demoModelHash ? [opts.demoModelHash] : [])],
+    allowDemoModel: allowDemo,
+    redundancy: Math.max(1, opts.redundancy ?? DEFAULT_REDUNDANCY),
+    leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
+    epochMs: opts.epochMs ?? DEFAULT_EPOCH_MS,
+    epochEmissionNano: opts.epochEmissionNano ?? DEFAULT_EPOCH_EMISSION_NANO,
+    k: opts.k ?? DEFAULT_K,
+    seqLen: opts.seqLen ?? DEFAULT_SEQ_LEN,
+    localMode: opts.localMode ?? false,
+    refusedPayoutAddresses: new Set(opts.refusedPayoutAddresses ?? []),
+    uids: new Map(Object.entries(opts.uids ?? {})),
+  };
+  if (settings.localMode && !opts.recomputer) throw new Error('Local mode re-computes sampled documents itself and needs a recomputer.');
+  const loadTokenizer = opts.tokenizer ?? defaultTokenizer;
+  let tokenizer: Promise<Tokenizer> | null = null;
+  let rechecks: RecheckQueue | null = null;
+  const ctx: ValidatorContext = {
+    store, settings, log, recomputer: opts.recomputer ?? null,
+    clock: opts.clock ?? Date.now,
+    random: opts.random ?? Math.random,
+    tokenizer: () => (tokenizer ??= loadTokenizer()),
+    scheduleRecheck: (taskId) => rechecks!.schedule(taskId),
+  };
+  rechecks = new RecheckQueue((taskId) => recheckTask(ctx, taskId), (e) => log.error(`re-check failed: ${e instanceof Error ? e.message : String(e)}`));
+  const weights = new WeightsPublisher(ctx, opts.dataDir);
+  const server = createServer(createRouter(ctx, weights));
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  weights.start();
+  const pruner = setInterval(() => void store.pruneNonces(ctx.clock()).catch(() => undefined), NONCE_PRUNE_MS);
+  pruner.unref();
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  log.info(`validator on ${url} (${store.kind}${settings.localMode ? ', local mode' : ''}, redundancy ${settings.redundancy})`);
+
+  return {
+    url,
+    store,
+    async addDocuments(docs) {
+      const added = await store.addDocuments(docs);
+      while ((await prepareDocuments(ctx)) > 0);
+      return added;
+    },
+    idle: () => rechecks!.idle(),
+    async close() {
+      weights.dispose();
+      clearInterval(pruner);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await rechecks!.idle();
+      if (!opts.store) await store.close();
+    },
+  };
+}

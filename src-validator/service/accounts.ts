@@ -1,0 +1,106 @@
+import type { HistoryResponse, LeaderboardResponse, LedgerEntry, LedgerResponse, MeResponse, WeightsResponse } from '../../src-shared/protocol';
+import { earnedNano, epochOf, HOUR_MS, share, u16Weights } from '../accounting/earnings';
+import type { ValidatorContext } from './context';
+
+const HISTORY_WINDOW_MS = 30 * 24 * HOUR_MS;
+
+/** Earnings of one miner: closed epochs at their final share, the open one as projected so far. */
+async function earningsOf(ctx: ValidatorContext, miner: string): Promise<{ earned: bigint; openShare: number | null }> {
+  const epochs = await ctx.store.minerEpochs(miner);
+  const openEpoch = epochOf(ctx.clock(), ctx.settings.epochMs);
+  const totals = await ctx.store.epochTotals(epochs.includes(openEpoch) ? epochs : [...epochs, openEpoch]);
+  let earned = 0n;
+  let openShare: number | null = null;
+  for (const row of await ctx.store.epochTokens(epochs, miner)) {
+    const total = totals.get(row.epoch) ?? 0;
+    earned += earnedNano(ctx.settings.epochEmissionNano, row.tokens, total);
+    if (row.epoch === openEpoch) openShare = share(row.tokens, total);
+  }
+  return { earned, openShare };
+}
+
+export async function me(ctx: ValidatorContext, miner: string): Promise<MeResponse> {
+  const row = await ctx.store.miner(miner);
+  const { earned, openShare } = await earningsOf(ctx, miner);
+  return {
+    address: miner,
+    name: row?.name ?? miner.slice(0, 8),
+    validatedTokens: Math.max(0, row?.validatedTokens ?? 0),
+    pendingTokens: await ctx.store.pendingTokens(miner),
+    rejectedTokens: row?.rejectedTokens ?? 0,
+    earnedNano: earned.toString(),
+    epochShare: openShare,
+    streak: row?.streak ?? 0,
+    payoutAddress: row?.payoutAddress ?? null,
+  };
+}
+
+/** Ledger cursor: "<submittedAtMs>:<taskId>" of the last entry of the previous page. */
+export async function ledger(ctx: ValidatorContext, miner: string, query: URLSearchParams): Promise<LedgerResponse> {
+  const limit = clampInt(query.get('limit'), 50, 1, 200);
+  const before = query.get('before');
+  const [ms, ...rest] = before ? before.split(':') : [];
+  const rows = await ctx.store.ledger(miner, { beforeMs: ms && /^\d+$/.test(ms) ? Number(ms) : null, beforeTaskId: rest.join(':') || null, limit: limit + 1 });
+  const page = rows.slice(0, limit);
+  const openEpoch = epochOf(ctx.clock(), ctx.settings.epochMs);
+  const epochs = [...new Set(page.map((r) => r.epoch).filter((e): e is number => e !== null))];
+  const totals = await ctx.store.epochTotals(epochs);
+  const entries: LedgerEntry[] = page.map((r) => {
+    const closed = r.epoch !== null && r.epoch < openEpoch;
+    const credited = r.status === 'validated' && r.epoch !== null ? earnedNano(ctx.settings.epochEmissionNano, r.tokens, totals.get(r.epoch) ?? 0) : 0n;
+    return {
+      taskId: r.taskId, submittedAtMs: r.submittedAtMs, tokens: r.tokens,
+      status: r.status === 'pending' ? 'submitted' : r.status === 'validated' && closed ? 'credited' : r.status,
+      reason: r.reason, creditedNano: credited.toString(),
+    };
+  });
+  const last = page[page.length - 1];
+  return { entries, next: rows.length > limit && last ? `${last.submittedAtMs}:${last.taskId}` : null };
+}
+
+export async function history(ctx: ValidatorContext, miner: string): Promise<HistoryResponse> {
+  const credits = await ctx.store.hourlyCredits(miner, ctx.clock() - HISTORY_WINDOW_MS);
+  const totals = await ctx.store.epochTotals([...new Set(credits.map((c) => c.epoch))]);
+  const byHour = new Map<number, { tokens: number; nano: bigint }>();
+  for (const c of credits) {
+    const point = byHour.get(c.hourStartMs) ?? { tokens: 0, nano: 0n };
+    point.tokens += c.tokens;
+    point.nano += c.tokens > 0 ? earnedNano(ctx.settings.epochEmissionNano, c.tokens, totals.get(c.epoch) ?? 0) : 0n;
+    byHour.set(c.hourStartMs, point);
+  }
+  return [...byHour.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([hourStartMs, p]) => ({ hourStartMs, validatedTokens: Math.max(0, p.tokens), earnedNano: p.nano.toString() }));
+}
+
+export async function leaderboard(ctx: ValidatorContext, query: URLSearchParams): Promise<LeaderboardResponse> {
+  const page = clampInt(query.get('page'), 1, 1, 1_000_000);
+  const pageSize = clampInt(query.get('pageSize'), 50, 1, 200);
+  const gpuClass = query.get('gpuClass') || null;
+  const epoch = epochOf(ctx.clock(), ctx.settings.epochMs);
+  const total = (await ctx.store.epochTotals([epoch])).get(epoch) ?? 0;
+  const board = await ctx.store.leaderboard(epoch, { offset: (page - 1) * pageSize, limit: pageSize, gpuClass });
+  return {
+    page, pageSize, total: board.total,
+    rows: board.rows.map((r, i) => ({
+      rank: (page - 1) * pageSize + i + 1, name: r.name, address: r.address, validatedTokens: r.tokens,
+      share: share(r.tokens, total), gpuClass: r.gpuClass,
+    })),
+  };
+}
+
+/** The weights a Commune validator would set for a closed epoch. */
+export async function weightsOf(ctx: ValidatorContext, epoch: number): Promise<WeightsResponse> {
+  const rows = (await ctx.store.epochTokens([epoch], null)).filter((r) => r.tokens > 0).sort((a, b) => (a.miner < b.miner ? -1 : 1));
+  return {
+    epoch,
+    epochStartMs: epoch * ctx.settings.epochMs,
+    epochEndMs: (epoch + 1) * ctx.settings.epochMs,
+    weights: u16Weights(rows).map((r) => ({ uid: ctx.settings.uids.get(r.miner) ?? null, address: r.miner, weight: r.weight })),
+  };
+}
+
+function clampInt(raw: string | null, fallback: number, min: number, max: number): number {
+  const n = raw !== null && /^\d+$/.test(raw) ? Number(raw) : fallback;
+  return Math.min(max, Math.max(min, n));
+}

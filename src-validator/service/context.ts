@@ -1,0 +1,42 @@
+import type { Logger } from '../../src-main/log';
+import type { Store } from '../store/store';
+import type { Tokenizer } from '../tasks/tokenizer';
+
+/**
+ * Re-computes a task's documents (in production the teacher worker; `TeacherPort.label` fits).
+ * Returns one encoded soft-label record (`encodeSoftLabels`) per document, in order.
+ */
+export interface Recomputer {
+  label(task: { taskId: string; k: number; seqLen: number; documents: { docId: string; text: string }[] }): Promise<{ docId: string; encoded: Uint8Array }[]>;
+}
+
+export interface ValidatorSettings {
+  /** Model hashes whose labels this validator accepts (the expected one, plus the demo model's when allowed). */
+  acceptedModelHashes: string[];
+  /** The hash tasks carry when a miner does not name its model. */
+  modelHash: string;
+  allowDemoModel: boolean;
+  redundancy: number;
+  leaseMs: number;
+  epochMs: number;
+  epochEmissionNano: bigint;
+  k: number;
+  seqLen: number;
+  localMode: boolean;
+  /** Payout addresses refused (exchange deposit addresses and the like). */
+  refusedPayoutAddresses: Set<string>;
+  /** Commune uid per miner address for the weights file; unknown miners get null. */
+  uids: Map<string, number>;
+}
+
+export interface ValidatorContext {
+  store: Store;
+  settings: ValidatorSettings;
+  tokenizer: () => Promise<Tokenizer>;
+  recomputer: Recomputer | null;
+  log: Logger;
+  clock: () => number;
+  random: () => number;
+  /** Queues a re-computation of a task in 'checking' state (runs after the caller's transaction). */
+  scheduleRecheck(taskId: string): void;
+}

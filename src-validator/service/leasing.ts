@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import type { LeaseRequest, LeaseResponse, Task } from '../../src-shared/protocol';
+import { tokenIdsChecksum } from '../../src-shared/soft-labels';
+import { MAX_TASK_DOCUMENTS, NO_WORK_RETRY_MS } from '../config';
+import { ProtocolError } from '../http/protocol-error';
+import type { TaskRow } from '../store/store';
+import { pickDocuments } from '../tasks/task-sizing';
+import { shouldCheck } from '../verify/check-policy';
+import type { ValidatorContext } from './context';
+
+const TOKENIZE_BATCH = 256;
+
+export function newTaskId(): string {
+  return `t-${randomBytes(12).toString('hex')}`;
+}
+
+/** Tokenizes queued documents for the validator's seqLen; returns how many it did. */
+export async function prepareDocuments(ctx: ValidatorContext, limit = TOKENIZE_BATCH): Promise<number> {
+  const { seqLen } = ctx.settings;
+  const docs = await ctx.store.untokenizedDocuments(seqLen, limit);
+  if (docs.length === 0) return 0;
+  const tokenizer = await ctx.tokenizer();
+  const rows = docs.map((d) => {
+    const ids = tokenizer.encode(d.text, seqLen);
+    return { docId: d.docId, tokens: ids.length, tokenIdsChecksum: tokenIdsChecksum(ids) };
+  });
+  await ctx.store.setTokenizations(seqLen, rows);
+  return rows.length;
+}
+
+/**
+ * Hands a miner one task: first an open task that still needs a replica and that this miner never
+ * held (so redundancy comes from distinct miners), else a new task from the queue, sized to the
+ * miner. Expired leases are released on the way, which re-opens their replica slots.
+ */
+export async function leaseTask(ctx: ValidatorContext, miner: string, req: LeaseRequest): Promise<LeaseResponse> {
+  const { settings, store } = ctx;
+  const modelHash = req.modelHash ?? settings.modelHash;
+  if (!settings.acceptedModelHashes.includes(modelHash)) {
+    throw new ProtocolError(
+      'wrong-model',
+      `This validator accepts labels from model ${settings.modelHash}${settings.allowDemoModel ? ' (or the demo model)' : ''}; the miner runs ${modelHash}.`,
+    );
+  }
+  const now = ctx.clock();
+  const maxTokens = req.maxTokens ?? Number.MAX_SAFE_INTEGER;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const leased = await store.transaction(async (tx) => {
+      const row = await tx.upsertMiner(miner, { name: req.name, gpuClass: req.gpuClass, nowMs: now });
+      await tx.expireLeases(now);
+      let task = await tx.taskNeedingReplicaForUpdate(miner, modelHash, maxTokens);
+      if (!task) {
+        const ready = await tx.readyDocumentsForUpdate(settings.seqLen, MAX_TASK_DOCUMENTS * 4);
+        const picked = pickDocuments(ready, req);
+        if (picked.length === 0) return null;
+        const quorum = settings.localMode || !shouldCheck(row.streak, ctx.random) ? 1 : settings.redundancy;
+        task = {
+          taskId: newTaskId(), createdAtMs: now, k: settings.k, seqLen: settings.seqLen, modelHash,
+          tokens: picked.reduce((s, d) => s + d.tokens, 0), quorum, state: 'open',
+        } satisfies TaskRow;
+        await tx.markDocumentsAssigned(picked.map((d) => d.docId));
+        await tx.insertTask(task, picked);
+      }
+      await tx.insertLease({ taskId: task.taskId, miner, leasedAtMs: now, deadlineAtMs: now + settings.leaseMs, state: 'active' });
+      return { task, documents: await tx.taskDocuments(task.taskId) };
+    });
+    if (leased) {
+      const task: Task = {
+        taskId: leased.task.taskId, k: leased.task.k, seqLen: leased.task.seqLen, modelHash: leased.task.modelHash,
+        deadlineAtMs: now + settings.leaseMs, tokens: leased.task.tokens,
+        documents: leased.documents.map((d) => ({ docId: d.docId, text: d.text })),
+      };
+      return { kind: 'task', task };
+    }
+    // Nothing ready: tokenize a batch of queued documents and try once more.
+    if (attempt === 0 && (await prepareDocuments(ctx)) === 0) break;
+  }
+  return { kind: 'no-work', retryAfterMs: NO_WORK_RETRY_MS };
+}

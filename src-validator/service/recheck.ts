@@ -1,0 +1,94 @@
+import { decodeResultBundle, decodeSoftLabels, type SoftLabels } from '../../src-shared/soft-labels';
+import { errorMessage } from '../../src-main/log';
+import { MAX_QUORUM, RECOMPUTE_DOCUMENTS } from '../config';
+import { compareLabels } from '../verify/agreement';
+import type { ValidatorContext } from './context';
+import { rejectResult, validateResult } from './settlement';
+
+/** Which document indices to re-compute: random, so a miner cannot predict which are checked. */
+export function sampleIndices(count: number, want: number, random: () => number): number[] {
+  const all = Array.from({ length: count }, (_, i) => i);
+  for (let i = all.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [all[i], all[j]] = [all[j]!, all[i]!];
+  }
+  return all.slice(0, Math.min(want, count)).sort((a, b) => a - b);
+}
+
+/**
+ * Settles a task in 'checking' state against the validator's own re-computation of randomly
+ * chosen documents: each pending result is validated if it agrees there, rejected if not. This is
+ * how disagreements are decided without trusting either side, and how single results are
+ * spot-checked (in local mode, every check).
+ */
+export async function recheckTask(ctx: ValidatorContext, taskId: string): Promise<void> {
+  const { store, recomputer } = ctx;
+  if (!recomputer) return;
+  const task = await store.taskForUpdate(taskId);
+  if (!task || task.state !== 'checking') return;
+  const docs = await store.taskDocuments(taskId);
+  const picked = sampleIndices(docs.length, RECOMPUTE_DOCUMENTS, ctx.random);
+  let reference: SoftLabels[];
+  try {
+    const labelled = await recomputer.label({
+      taskId, k: task.k, seqLen: task.seqLen, documents: picked.map((i) => ({ docId: docs[i]!.docId, text: docs[i]!.text })),
+    });
+    reference = labelled.map((l) => decodeSoftLabels(l.encoded));
+    picked.forEach((docIndex, j) => {
+      const ref = reference[j];
+      const doc = docs[docIndex]!;
+      if (!ref || ref.header.positions !== doc.tokens || ref.header.tokenIdsChecksum !== doc.tokenIdsChecksum) {
+        throw new Error(`the re-computation of ${doc.docId} does not match the validator's tokenization`);
+      }
+    });
+  } catch (error) {
+    ctx.log.error(`re-computing task ${taskId} failed: ${errorMessage(error)}; asking another miner instead`);
+    await store.transaction(async (tx) => {
+      const t = await tx.taskForUpdate(taskId);
+      if (t?.state === 'checking') await tx.setTaskState(taskId, 'open', Math.min(MAX_QUORUM, t.quorum + 1));
+    });
+    return;
+  }
+  await store.transaction(async (tx) => {
+    const t = await tx.taskForUpdate(taskId);
+    if (t?.state !== 'checking') return;
+    let validated = 0;
+    for (const r of await tx.resultsOfTask(taskId)) {
+      if (r.status !== 'pending') continue;
+      const labels = decodeResultBundle((await tx.resultBody(taskId, r.miner))!).map((b) => decodeSoftLabels(b));
+      let rejection: string | null = null;
+      for (let j = 0; j < picked.length && rejection === null; j++) {
+        const verdict = compareLabels(labels[picked[j]!]!, reference[j]!);
+        if (!verdict.agree) rejection = `disagrees with the validator's re-computation of document ${picked[j]}: ${verdict.reason}`;
+      }
+      if (rejection === null) {
+        await validateResult(ctx, tx, r, false);
+        validated++;
+      } else {
+        await rejectResult(ctx, tx, r, rejection);
+      }
+    }
+    await tx.setTaskState(taskId, validated > 0 ? 'validated' : 'open');
+  });
+}
+
+/** Runs re-computations one at a time (they share the teacher with mining in local mode). */
+export class RecheckQueue {
+  private tail: Promise<void> = Promise.resolve();
+  private pending = 0;
+
+  constructor(private readonly run: (taskId: string) => Promise<void>, private readonly onError: (error: unknown) => void) {}
+
+  schedule(taskId: string): void {
+    this.pending++;
+    this.tail = this.tail
+      .then(() => this.run(taskId))
+      .catch(this.onError)
+      .finally(() => void this.pending--);
+  }
+
+  /** Resolves when everything scheduled so far has run. */
+  async idle(): Promise<void> {
+    while (this.pending > 0) await this.tail;
+  }
+}

@@ -1,0 +1,20 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PostgresDriver } from './postgres-driver';
+import { SqliteDriver } from './sqlite-driver';
+import { SqlStore } from './sql-store';
+import type { Store } from './store';
+
+export const SQLITE_FILE = 'validator.sqlite';
+
+/** PostgreSQL when a postgres:// URL is given, else a SQLite file in `dataDir`. */
+export async function openStore(opts: { dataDir: string; databaseUrl?: string | null }): Promise<Store> {
+  if (opts.databaseUrl) {
+    if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
+      throw new Error(`--database-url must start with postgres:// or postgresql:// (got '${opts.databaseUrl.split(':')[0]}:...').`);
+    }
+    return SqlStore.open(new PostgresDriver(opts.databaseUrl));
+  }
+  mkdirSync(opts.dataDir, { recursive: true });
+  return SqlStore.open(new SqliteDriver(join(opts.dataDir, SQLITE_FILE)));
+}

@@ -1,0 +1,102 @@
+/**
+ * The schema, in the dialect-neutral SQL of `sql-driver.ts`. Versioned by `schema_version`; a
+ * database written by a newer validator is refused rather than misread.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+  seq {serial},
+  doc_id TEXT NOT NULL UNIQUE,
+  url TEXT,
+  text TEXT NOT NULL,
+  token_estimate INTEGER,
+  state TEXT NOT NULL DEFAULT 'queued',
+  tok_seq_len INTEGER,
+  tokens INTEGER,
+  checksum BIGINT,
+  added_at_ms BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_ready ON documents (state, tok_seq_len, seq);
+CREATE TABLE IF NOT EXISTS tasks (
+  task_id TEXT PRIMARY KEY,
+  created_at_ms BIGINT NOT NULL,
+  k INTEGER NOT NULL,
+  seq_len INTEGER NOT NULL,
+  model_hash TEXT NOT NULL,
+  tokens INTEGER NOT NULL,
+  quorum INTEGER NOT NULL,
+  state TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tasks_open ON tasks (state, model_hash, created_at_ms);
+CREATE TABLE IF NOT EXISTS task_docs (
+  task_id TEXT NOT NULL REFERENCES tasks(task_id),
+  idx INTEGER NOT NULL,
+  doc_id TEXT NOT NULL,
+  tokens INTEGER NOT NULL,
+  checksum BIGINT NOT NULL,
+  PRIMARY KEY (task_id, idx)
+);
+CREATE TABLE IF NOT EXISTS leases (
+  task_id TEXT NOT NULL REFERENCES tasks(task_id),
+  miner TEXT NOT NULL,
+  leased_at_ms BIGINT NOT NULL,
+  deadline_at_ms BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  PRIMARY KEY (task_id, miner)
+);
+CREATE INDEX IF NOT EXISTS leases_active ON leases (state, deadline_at_ms);
+CREATE TABLE IF NOT EXISTS results (
+  task_id TEXT NOT NULL REFERENCES tasks(task_id),
+  miner TEXT NOT NULL,
+  submitted_at_ms BIGINT NOT NULL,
+  body_sha256 TEXT NOT NULL,
+  tokens INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT,
+  epoch INTEGER,
+  unverified INTEGER NOT NULL DEFAULT 0,
+  response_json TEXT NOT NULL,
+  body {blob} NOT NULL,
+  PRIMARY KEY (task_id, miner)
+);
+CREATE INDEX IF NOT EXISTS results_miner ON results (miner, submitted_at_ms);
+CREATE INDEX IF NOT EXISTS results_unverified ON results (miner, unverified, epoch);
+CREATE TABLE IF NOT EXISTS miners (
+  address TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  gpu_class TEXT,
+  streak INTEGER NOT NULL DEFAULT 0,
+  validated_tokens BIGINT NOT NULL DEFAULT 0,
+  rejected_tokens BIGINT NOT NULL DEFAULT 0,
+  payout_address TEXT,
+  created_at_ms BIGINT NOT NULL,
+  last_seen_ms BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS credits (
+  miner TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  hour_start_ms BIGINT NOT NULL,
+  tokens BIGINT NOT NULL,
+  PRIMARY KEY (miner, epoch, hour_start_ms)
+);
+CREATE INDEX IF NOT EXISTS credits_epoch ON credits (epoch);
+CREATE TABLE IF NOT EXISTS nonces (
+  address TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (address, nonce)
+);
+CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces (expires_at_ms);
+CREATE TABLE IF NOT EXISTS payout_challenges (
+  challenge_id TEXT PRIMARY KEY,
+  miner TEXT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS epoch_publications (
+  epoch INTEGER PRIMARY KEY,
+  published_at_ms BIGINT NOT NULL
+);
+`;

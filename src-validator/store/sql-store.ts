@@ -1,0 +1,393 @@
+import { SCHEMA, SCHEMA_VERSION } from './schema';
+import type { SqlDriver, SqlExecutor, SqlRow, SqlValue } from './sql-driver';
+import type {
+  ChallengeRow, CreditRow, DocumentTokenization, LeaderboardEntry, LeaseRow, LeaseState, LedgerRow, MinerEpochTokens,
+  MinerRow, NewDocument, QueuedDocument, ReadyDocument, ResultRow, ResultStatus, Store, StoreKind, StoreTx, TaskDocRow,
+  TaskRow, TaskState,
+} from './store';
+
+const num = (v: unknown): number => Number(v);
+const str = (v: unknown): string => String(v);
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+function taskRow(r: SqlRow): TaskRow {
+  return {
+    taskId: str(r.task_id), createdAtMs: num(r.created_at_ms), k: num(r.k), seqLen: num(r.seq_len),
+    modelHash: str(r.model_hash), tokens: num(r.tokens), quorum: num(r.quorum), state: str(r.state) as TaskState,
+  };
+}
+
+function leaseRow(r: SqlRow): LeaseRow {
+  return { taskId: str(r.task_id), miner: str(r.miner), leasedAtMs: num(r.leased_at_ms), deadlineAtMs: num(r.deadline_at_ms), state: str(r.state) as LeaseState };
+}
+
+const RESULT_COLUMNS = 'task_id, miner, submitted_at_ms, body_sha256, tokens, status, reason, epoch, unverified, response_json';
+
+function resultRow(r: SqlRow): ResultRow {
+  return {
+    taskId: str(r.task_id), miner: str(r.miner), submittedAtMs: num(r.submitted_at_ms), bodySha256: str(r.body_sha256),
+    tokens: num(r.tokens), status: str(r.status) as ResultStatus, reason: strOrNull(r.reason),
+    epoch: r.epoch === null ? null : num(r.epoch), unverified: num(r.unverified) === 1, responseJson: str(r.response_json),
+  };
+}
+
+function minerRow(r: SqlRow): MinerRow {
+  return {
+    address: str(r.address), name: str(r.name), gpuClass: strOrNull(r.gpu_class), streak: num(r.streak),
+    validatedTokens: num(r.validated_tokens), rejectedTokens: num(r.rejected_tokens),
+    payoutAddress: strOrNull(r.payout_address), createdAtMs: num(r.created_at_ms),
+  };
+}
+
+function bytes(v: unknown): Uint8Array {
+  return v instanceof Uint8Array ? v : new Uint8Array(0);
+}
+
+function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+/** The transaction primitives, over any executor (the pool/connection or an open transaction). */
+class SqlTx implements StoreTx {
+  constructor(protected readonly ex: SqlExecutor) {}
+
+  async readyDocumentsForUpdate(seqLen: number, limit: number): Promise<ReadyDocument[]> {
+    const rows = await this.ex.all(
+      `SELECT seq, doc_id, text, tokens, checksum FROM documents WHERE state = 'queued' AND tok_seq_len = ? ORDER BY seq LIMIT ? {skipLocked}`,
+      [seqLen, limit],
+    );
+    return rows.map((r) => ({ seq: num(r.seq), docId: str(r.doc_id), text: str(r.text), tokens: num(r.tokens), tokenIdsChecksum: num(r.checksum) }));
+  }
+
+  async markDocumentsAssigned(docIds: string[]): Promise<void> {
+    if (docIds.length) await this.ex.run(`UPDATE documents SET state = 'assigned' WHERE doc_id IN (${placeholders(docIds.length)})`, docIds);
+  }
+
+  async requeueDocuments(docIds: string[]): Promise<void> {
+    if (docIds.length) await this.ex.run(`UPDATE documents SET state = 'queued' WHERE doc_id IN (${placeholders(docIds.length)})`, docIds);
+  }
+
+  async insertTask(task: TaskRow, docs: { docId: string; tokens: number; tokenIdsChecksum: number }[]): Promise<void> {
+    await this.ex.run(
+      'INSERT INTO tasks (task_id, created_at_ms, k, seq_len, model_hash, tokens, quorum, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [task.taskId, task.createdAtMs, task.k, task.seqLen, task.modelHash, task.tokens, task.quorum, task.state],
+    );
+    for (let i = 0; i < docs.length; i++) {
+      const d = docs[i]!;
+      await this.ex.run('INSERT INTO task_docs (task_id, idx, doc_id, tokens, checksum) VALUES (?, ?, ?, ?, ?)', [task.taskId, i, d.docId, d.tokens, d.tokenIdsChecksum]);
+    }
+  }
+
+  async taskNeedingReplicaForUpdate(miner: string, modelHash: string, maxTokens: number): Promise<TaskRow | null> {
+    const rows = await this.ex.all(
+      `SELECT * FROM tasks t WHERE t.state = 'open' AND t.model_hash = ? AND t.tokens <= ?
+         AND t.quorum > (SELECT COUNT(*) FROM leases l WHERE l.task_id = t.task_id AND l.state IN ('active', 'ok'))
+         AND NOT EXISTS (SELECT 1 FROM leases l2 WHERE l2.task_id = t.task_id AND l2.miner = ?)
+       ORDER BY t.created_at_ms LIMIT 1 {skipLocked}`,
+      [modelHash, maxTokens, miner],
+    );
+    return rows[0] ? taskRow(rows[0]) : null;
+  }
+
+  async taskForUpdate(taskId: string): Promise<TaskRow | null> {
+    const rows = await this.ex.all('SELECT * FROM tasks WHERE task_id = ? {lock}', [taskId]);
+    return rows[0] ? taskRow(rows[0]) : null;
+  }
+
+  async taskDocuments(taskId: string): Promise<TaskDocRow[]> {
+    const rows = await this.ex.all(
+      'SELECT td.doc_id, d.text, td.tokens, td.checksum FROM task_docs td JOIN documents d ON d.doc_id = td.doc_id WHERE td.task_id = ? ORDER BY td.idx',
+      [taskId],
+    );
+    return rows.map((r) => ({ docId: str(r.doc_id), text: str(r.text), tokens: num(r.tokens), tokenIdsChecksum: num(r.checksum) }));
+  }
+
+  async setTaskState(taskId: string, state: TaskState, quorum?: number): Promise<void> {
+    if (quorum === undefined) await this.ex.run('UPDATE tasks SET state = ? WHERE task_id = ?', [state, taskId]);
+    else await this.ex.run('UPDATE tasks SET state = ?, quorum = ? WHERE task_id = ?', [state, quorum, taskId]);
+  }
+
+  expireLeases(nowMs: number): Promise<number> {
+    return this.ex.run(`UPDATE leases SET state = 'expired' WHERE state = 'active' AND deadline_at_ms < ?`, [nowMs]);
+  }
+
+  async insertLease(lease: LeaseRow): Promise<void> {
+    await this.ex.run('INSERT INTO leases (task_id, miner, leased_at_ms, deadline_at_ms, state) VALUES (?, ?, ?, ?, ?)', [
+      lease.taskId, lease.miner, lease.leasedAtMs, lease.deadlineAtMs, lease.state,
+    ]);
+  }
+
+  async leaseForUpdate(taskId: string, miner: string): Promise<LeaseRow | null> {
+    const rows = await this.ex.all('SELECT * FROM leases WHERE task_id = ? AND miner = ? {lock}', [taskId, miner]);
+    return rows[0] ? leaseRow(rows[0]) : null;
+  }
+
+  async setLeaseState(taskId: string, miner: string, state: LeaseState): Promise<void> {
+    await this.ex.run('UPDATE leases SET state = ? WHERE task_id = ? AND miner = ?', [state, taskId, miner]);
+  }
+
+  async result(taskId: string, miner: string): Promise<ResultRow | null> {
+    const rows = await this.ex.all(`SELECT ${RESULT_COLUMNS} FROM results WHERE task_id = ? AND miner = ?`, [taskId, miner]);
+    return rows[0] ? resultRow(rows[0]) : null;
+  }
+
+  async insertResult(row: ResultRow, body: Uint8Array): Promise<void> {
+    await this.ex.run(
+      `INSERT INTO results (${RESULT_COLUMNS}, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [row.taskId, row.miner, row.submittedAtMs, row.bodySha256, row.tokens, row.status, row.reason, row.epoch, row.unverified ? 1 : 0, row.responseJson, body],
+    );
+  }
+
+  async setResultResponse(taskId: string, miner: string, responseJson: string): Promise<void> {
+    await this.ex.run('UPDATE results SET response_json = ? WHERE task_id = ? AND miner = ?', [responseJson, taskId, miner]);
+  }
+
+  async resultsOfTask(taskId: string): Promise<ResultRow[]> {
+    return (await this.ex.all(`SELECT ${RESULT_COLUMNS} FROM results WHERE task_id = ? ORDER BY submitted_at_ms, miner`, [taskId])).map(resultRow);
+  }
+
+  async resultBody(taskId: string, miner: string): Promise<Uint8Array | null> {
+    const rows = await this.ex.all('SELECT body FROM results WHERE task_id = ? AND miner = ?', [taskId, miner]);
+    return rows[0] ? bytes(rows[0].body) : null;
+  }
+
+  async setResultOutcome(taskId: string, miner: string, o: { status: ResultStatus; reason: string | null; epoch: number | null; unverified: boolean }): Promise<void> {
+    await this.ex.run('UPDATE results SET status = ?, reason = ?, epoch = ?, unverified = ? WHERE task_id = ? AND miner = ?', [
+      o.status, o.reason, o.epoch, o.unverified ? 1 : 0, taskId, miner,
+    ]);
+  }
+
+  async unverifiedResults(miner: string, fromEpoch: number): Promise<ResultRow[]> {
+    const rows = await this.ex.all(
+      `SELECT ${RESULT_COLUMNS} FROM results WHERE miner = ? AND unverified = 1 AND status = 'validated' AND epoch >= ?`,
+      [miner, fromEpoch],
+    );
+    return rows.map(resultRow);
+  }
+
+  async upsertMiner(address: string, seen: { name?: string; gpuClass?: string; nowMs: number }): Promise<MinerRow> {
+    await this.ex.run(
+      `INSERT INTO miners (address, name, gpu_class, created_at_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (address) DO UPDATE SET last_seen_ms = excluded.last_seen_ms,
+         name = COALESCE(?, miners.name), gpu_class = COALESCE(?, miners.gpu_class)`,
+      [address, seen.name ?? address.slice(0, 8), seen.gpuClass ?? null, seen.nowMs, seen.nowMs, seen.name ?? null, seen.gpuClass ?? null],
+    );
+    return (await this.minerForUpdate(address))!;
+  }
+
+  async minerForUpdate(address: string): Promise<MinerRow | null> {
+    const rows = await this.ex.all('SELECT * FROM miners WHERE address = ? {lock}', [address]);
+    return rows[0] ? minerRow(rows[0]) : null;
+  }
+
+  async updateMinerCounters(address: string, d: { streak: number | 'reset'; validatedTokens: number; rejectedTokens: number }): Promise<void> {
+    const streak = d.streak === 'reset' ? 'streak = 0' : 'streak = streak + ?';
+    const params: SqlValue[] = d.streak === 'reset' ? [] : [d.streak];
+    await this.ex.run(
+      `UPDATE miners SET ${streak}, validated_tokens = validated_tokens + ?, rejected_tokens = rejected_tokens + ? WHERE address = ?`,
+      [...params, d.validatedTokens, d.rejectedTokens, address],
+    );
+  }
+
+  async addCredit(c: CreditRow): Promise<void> {
+    await this.ex.run(
+      `INSERT INTO credits (miner, epoch, hour_start_ms, tokens) VALUES (?, ?, ?, ?)
+       ON CONFLICT (miner, epoch, hour_start_ms) DO UPDATE SET tokens = credits.tokens + excluded.tokens`,
+      [c.miner, c.epoch, c.hourStartMs, c.tokens],
+    );
+  }
+
+  async claimNonce(address: string, nonce: string, expiresAtMs: number, nowMs: number): Promise<boolean> {
+    // An expired row for the same nonce is reusable (its timestamp could no longer verify anyway).
+    const changed = await this.ex.run(
+      `INSERT INTO nonces (address, nonce, expires_at_ms) VALUES (?, ?, ?)
+       ON CONFLICT (address, nonce) DO UPDATE SET expires_at_ms = excluded.expires_at_ms WHERE nonces.expires_at_ms < ?`,
+      [address, nonce, expiresAtMs, nowMs],
+    );
+    return changed > 0;
+  }
+
+  pruneNonces(nowMs: number): Promise<number> {
+    return this.ex.run('DELETE FROM nonces WHERE expires_at_ms < ?', [nowMs]);
+  }
+
+  async insertChallenge(row: ChallengeRow): Promise<void> {
+    await this.ex.run('INSERT INTO payout_challenges (challenge_id, miner, expires_at_ms, used) VALUES (?, ?, ?, 0)', [row.challengeId, row.miner, row.expiresAtMs]);
+  }
+
+  async challengeForUpdate(challengeId: string): Promise<ChallengeRow | null> {
+    const rows = await this.ex.all('SELECT * FROM payout_challenges WHERE challenge_id = ? {lock}', [challengeId]);
+    const r = rows[0];
+    return r ? { challengeId: str(r.challenge_id), miner: str(r.miner), expiresAtMs: num(r.expires_at_ms), used: num(r.used) === 1 } : null;
+  }
+
+  async markChallengeUsed(challengeId: string): Promise<void> {
+    await this.ex.run('UPDATE payout_challenges SET used = 1 WHERE challenge_id = ?', [challengeId]);
+  }
+
+  async setPayoutAddress(miner: string, payoutAddress: string): Promise<void> {
+    await this.ex.run('UPDATE miners SET payout_address = ? WHERE address = ?', [payoutAddress, miner]);
+  }
+
+  async claimEpochPublication(epoch: number, nowMs: number): Promise<boolean> {
+    return (await this.ex.run('INSERT INTO epoch_publications (epoch, published_at_ms) VALUES (?, ?) ON CONFLICT (epoch) DO NOTHING', [epoch, nowMs])) > 0;
+  }
+}
+
+export class SqlStore extends SqlTx implements Store {
+  readonly kind: StoreKind;
+
+  private constructor(private readonly driver: SqlDriver) {
+    super(driver);
+    this.kind = driver.dialect;
+  }
+
+  static async open(driver: SqlDriver): Promise<SqlStore> {
+    if (driver.dialect === 'postgres') {
+      // Several validator processes may start at once against one database; one creates the schema.
+      await driver.transaction(async (ex) => {
+        await ex.all('SELECT pg_advisory_xact_lock(7431)');
+        for (const statement of SCHEMA.split(';').map((s) => s.trim()).filter(Boolean)) await ex.run(statement);
+      });
+    } else {
+      await driver.exec(SCHEMA);
+    }
+    const version = await driver.all('SELECT version FROM schema_version');
+    if (version.length === 0) await driver.run('INSERT INTO schema_version (version) VALUES (?)', [SCHEMA_VERSION]);
+    else if (num(version[0]!.version) > SCHEMA_VERSION) {
+      await driver.close();
+      throw new Error(`The database was written by a newer validator (schema ${num(version[0]!.version)}; this one reads ${SCHEMA_VERSION}).`);
+    }
+    return new SqlStore(driver);
+  }
+
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.driver.transaction((ex) => fn(new SqlTx(ex)));
+  }
+
+  async addDocuments(docs: NewDocument[]): Promise<number> {
+    const now = Date.now();
+    return this.driver.transaction(async (ex) => {
+      let added = 0;
+      for (const d of docs) {
+        added += await ex.run(
+          'INSERT INTO documents (doc_id, url, text, token_estimate, added_at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (doc_id) DO NOTHING',
+          [d.docId, d.url, d.text, d.tokenCount ?? null, now],
+        );
+      }
+      return added;
+    });
+  }
+
+  async untokenizedDocuments(seqLen: number, limit: number): Promise<QueuedDocument[]> {
+    const rows = await this.driver.all(
+      `SELECT doc_id, text FROM documents WHERE state = 'queued' AND (tok_seq_len IS NULL OR tok_seq_len <> ?) ORDER BY seq LIMIT ?`,
+      [seqLen, limit],
+    );
+    return rows.map((r) => ({ docId: str(r.doc_id), text: str(r.text) }));
+  }
+
+  async setTokenizations(seqLen: number, rows: DocumentTokenization[]): Promise<void> {
+    await this.driver.transaction(async (ex) => {
+      for (const r of rows) {
+        await ex.run('UPDATE documents SET tok_seq_len = ?, tokens = ?, checksum = ? WHERE doc_id = ?', [seqLen, r.tokens, r.tokenIdsChecksum, r.docId]);
+      }
+    });
+  }
+
+  async queueDepth(): Promise<{ queued: number; openTasks: number }> {
+    const q = await this.driver.all(`SELECT COUNT(*) AS n FROM documents WHERE state = 'queued'`);
+    const t = await this.driver.all(`SELECT COUNT(*) AS n FROM tasks WHERE state IN ('open', 'checking')`);
+    return { queued: num(q[0]!.n), openTasks: num(t[0]!.n) };
+  }
+
+  async miner(address: string): Promise<MinerRow | null> {
+    const rows = await this.driver.all('SELECT * FROM miners WHERE address = ?', [address]);
+    return rows[0] ? minerRow(rows[0]) : null;
+  }
+
+  async pendingTokens(miner: string): Promise<number> {
+    const rows = await this.driver.all(`SELECT COALESCE(SUM(tokens), 0) AS n FROM results WHERE miner = ? AND status = 'pending'`, [miner]);
+    return num(rows[0]!.n);
+  }
+
+  async epochTokens(epochs: number[], miner: string | null): Promise<MinerEpochTokens[]> {
+    if (epochs.length === 0) return [];
+    const minerClause = miner === null ? '' : ' AND miner = ?';
+    const rows = await this.driver.all(
+      `SELECT miner, epoch, SUM(tokens) AS tokens FROM credits WHERE epoch IN (${placeholders(epochs.length)})${minerClause} GROUP BY miner, epoch`,
+      miner === null ? epochs : [...epochs, miner],
+    );
+    return rows.map((r) => ({ miner: str(r.miner), epoch: num(r.epoch), tokens: num(r.tokens) }));
+  }
+
+  async epochTotals(epochs: number[]): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    if (epochs.length === 0) return out;
+    const rows = await this.driver.all(`SELECT epoch, SUM(tokens) AS tokens FROM credits WHERE epoch IN (${placeholders(epochs.length)}) GROUP BY epoch`, epochs);
+    for (const r of rows) out.set(num(r.epoch), num(r.tokens));
+    return out;
+  }
+
+  async minerEpochs(miner: string): Promise<number[]> {
+    return (await this.driver.all('SELECT DISTINCT epoch FROM credits WHERE miner = ? ORDER BY epoch', [miner])).map((r) => num(r.epoch));
+  }
+
+  async hourlyCredits(miner: string, sinceMs: number): Promise<CreditRow[]> {
+    const rows = await this.driver.all(
+      'SELECT miner, epoch, hour_start_ms, tokens FROM credits WHERE miner = ? AND hour_start_ms >= ? ORDER BY hour_start_ms, epoch',
+      [miner, sinceMs],
+    );
+    return rows.map((r) => ({ miner: str(r.miner), epoch: num(r.epoch), hourStartMs: num(r.hour_start_ms), tokens: num(r.tokens) }));
+  }
+
+  async leaderboard(epoch: number, opts: { offset: number; limit: number; gpuClass: string | null }): Promise<{ total: number; rows: LeaderboardEntry[] }> {
+    const gpu = opts.gpuClass === null ? '' : ' AND m.gpu_class = ?';
+    const base = `FROM credits c JOIN miners m ON m.address = c.miner WHERE c.epoch = ?${gpu}`;
+    const params: SqlValue[] = opts.gpuClass === null ? [epoch] : [epoch, opts.gpuClass];
+    const total = await this.driver.all(`SELECT COUNT(*) AS n FROM (SELECT c.miner ${base} GROUP BY c.miner HAVING SUM(c.tokens) > 0) x`, params);
+    const rows = await this.driver.all(
+      `SELECT m.address, m.name, m.gpu_class, SUM(c.tokens) AS tokens ${base} GROUP BY m.address, m.name, m.gpu_class
+       HAVING SUM(c.tokens) > 0 ORDER BY tokens DESC, m.address LIMIT ? OFFSET ?`,
+      [...params, opts.limit, opts.offset],
+    );
+    return {
+      total: num(total[0]!.n),
+      rows: rows.map((r) => ({ address: str(r.address), name: str(r.name), gpuClass: strOrNull(r.gpu_class), tokens: num(r.tokens) })),
+    };
+  }
+
+  async ledger(miner: string, opts: { beforeMs: number | null; beforeTaskId: string | null; limit: number }): Promise<LedgerRow[]> {
+    const cursor = opts.beforeMs === null ? '' : ' AND (submitted_at_ms < ? OR (submitted_at_ms = ? AND task_id < ?))';
+    const params: SqlValue[] = opts.beforeMs === null ? [miner] : [miner, opts.beforeMs, opts.beforeMs, opts.beforeTaskId ?? ''];
+    const rows = await this.driver.all(
+      `SELECT task_id, submitted_at_ms, tokens, status, reason, epoch FROM results WHERE miner = ?${cursor}
+       ORDER BY submitted_at_ms DESC, task_id DESC LIMIT ?`,
+      [...params, opts.limit],
+    );
+    return rows.map((r) => ({
+      taskId: str(r.task_id), submittedAtMs: num(r.submitted_at_ms), tokens: num(r.tokens), status: str(r.status) as ResultStatus,
+      reason: strOrNull(r.reason), epoch: r.epoch === null ? null : num(r.epoch),
+    }));
+  }
+
+  async validatedResults(afterTaskId: string | null, limit: number): Promise<{ taskId: string; modelHash: string; k: number; body: Uint8Array }[]> {
+    const rows = await this.driver.all(
+      `SELECT r.task_id, t.model_hash, t.k, r.body FROM results r JOIN tasks t ON t.task_id = r.task_id
+       WHERE r.status = 'validated' AND r.task_id > ?
+         AND r.miner = (SELECT MIN(r2.miner) FROM results r2 WHERE r2.task_id = r.task_id AND r2.status = 'validated')
+       ORDER BY r.task_id LIMIT ?`,
+      [afterTaskId ?? '', limit],
+    );
+    return rows.map((r) => ({ taskId: str(r.task_id), modelHash: str(r.model_hash), k: num(r.k), body: bytes(r.body) }));
+  }
+
+  async taskDocumentUrls(taskId: string): Promise<Map<string, string | null>> {
+    const rows = await this.driver.all('SELECT td.doc_id, d.url FROM task_docs td JOIN documents d ON d.doc_id = td.doc_id WHERE td.task_id = ?', [taskId]);
+    return new Map(rows.map((r) => [str(r.doc_id), strOrNull(r.url)]));
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
+  }
+}

@@ -1,0 +1,81 @@
+import Database from 'better-sqlite3';
+import { translate, type SqlDriver, type SqlExecutor, type SqlRow, type SqlValue } from './sql-driver';
+
+/**
+ * better-sqlite3 in WAL mode. Its calls are synchronous, but the store's API is async (for
+ * PostgreSQL), so a transaction's callback may await: a promise-chain mutex runs one operation
+ * or transaction at a time, which keeps other requests out of an open transaction.
+ */
+export class SqliteDriver implements SqlDriver {
+  readonly dialect = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last ones.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+  }
+
+  private statement(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(translate('sqlite', sql));
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private readonly direct: SqlExecutor = {
+    all: async (sql, params = []) => {
+      const s = this.statement(sql);
+      return s.reader ? (s.all(...bind(params)) as SqlRow[]) : (s.run(...bind(params)), []);
+    },
+    run: async (sql, params = []) => this.statement(sql).run(...bind(params)).changes,
+  };
+
+  private serialise<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  all(sql: string, params?: SqlValue[]): Promise<SqlRow[]> {
+    return this.serialise(() => this.direct.all(sql, params));
+  }
+
+  run(sql: string, params?: SqlValue[]): Promise<number> {
+    return this.serialise(() => this.direct.run(sql, params));
+  }
+
+  transaction<T>(fn: (ex: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.serialise(async () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const out = await fn(this.direct);
+        this.db.exec('COMMIT');
+        return out;
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  exec(script: string): Promise<void> {
+    return this.serialise(async () => void this.db.exec(translate('sqlite', script)));
+  }
+
+  close(): Promise<void> {
+    return this.serialise(async () => void this.db.close());
+  }
+}
+
+function bind(params: SqlValue[]): unknown[] {
+  // better-sqlite3 binds Buffers as BLOBs; a plain Uint8Array must be viewed as one.
+  return params.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p));
+}

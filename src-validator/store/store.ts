@@ -1,0 +1,202 @@
+/**
+ * The validator's storage port. One interface, two drivers (SQLite for one process, PostgreSQL
+ * when several validator processes share a database); the SQL is written once in `sql-store.ts`.
+ * Everything that must be atomic runs inside `transaction()`, where `*ForUpdate` reads take row
+ * locks on PostgreSQL (SQLite serialises whole transactions instead).
+ */
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+export interface NewDocument {
+  docId: string;
+  url: string | null;
+  text: string;
+  /** An estimate used for sizing before the validator tokenizes (FineWeb's GPT-2 count). */
+  tokenCount?: number | null;
+}
+
+export interface QueuedDocument {
+  docId: string;
+  text: string;
+}
+
+export interface DocumentTokenization {
+  docId: string;
+  /** Positions the teacher labels: min(token count incl. BOS, seqLen). */
+  tokens: number;
+  tokenIdsChecksum: number;
+}
+
+export interface ReadyDocument {
+  seq: number;
+  docId: string;
+  text: string;
+  tokens: number;
+  tokenIdsChecksum: number;
+}
+
+export type TaskState = 'open' | 'checking' | 'validated' | 'failed';
+
+export interface TaskRow {
+  taskId: string;
+  createdAtMs: number;
+  k: number;
+  seqLen: number;
+  modelHash: string;
+  tokens: number;
+  /** Agreeing results this task needs before it is settled. */
+  quorum: number;
+  state: TaskState;
+}
+
+export interface TaskDocRow {
+  docId: string;
+  text: string;
+  tokens: number;
+  tokenIdsChecksum: number;
+}
+
+export type LeaseState = 'active' | 'ok' | 'rejected' | 'expired';
+
+export interface LeaseRow {
+  taskId: string;
+  miner: string;
+  leasedAtMs: number;
+  deadlineAtMs: number;
+  state: LeaseState;
+}
+
+export type ResultStatus = 'pending' | 'validated' | 'rejected';
+
+export interface ResultRow {
+  taskId: string;
+  miner: string;
+  submittedAtMs: number;
+  bodySha256: string;
+  tokens: number;
+  status: ResultStatus;
+  reason: string | null;
+  /** Open-epoch index the tokens were credited to; null until validated. */
+  epoch: number | null;
+  /** True when nobody but this miner vouches for the result (quorum 1, no check): revocable. */
+  unverified: boolean;
+  /** The JSON answer given to the first submission, repeated for identical re-submissions. */
+  responseJson: string;
+}
+
+export interface MinerRow {
+  address: string;
+  name: string;
+  gpuClass: string | null;
+  streak: number;
+  validatedTokens: number;
+  rejectedTokens: number;
+  payoutAddress: string | null;
+  createdAtMs: number;
+}
+
+export interface CreditRow {
+  miner: string;
+  epoch: number;
+  hourStartMs: number;
+  tokens: number;
+}
+
+export interface MinerEpochTokens {
+  miner: string;
+  epoch: number;
+  tokens: number;
+}
+
+export interface LedgerRow {
+  taskId: string;
+  submittedAtMs: number;
+  tokens: number;
+  status: ResultStatus;
+  reason: string | null;
+  epoch: number | null;
+}
+
+export interface LeaderboardEntry {
+  address: string;
+  name: string;
+  gpuClass: string | null;
+  tokens: number;
+}
+
+export interface ChallengeRow {
+  challengeId: string;
+  miner: string;
+  expiresAtMs: number;
+  used: boolean;
+}
+
+/** Primitives usable inside a transaction. */
+export interface StoreTx {
+  // documents and tasks
+  readyDocumentsForUpdate(seqLen: number, limit: number): Promise<ReadyDocument[]>;
+  markDocumentsAssigned(docIds: string[]): Promise<void>;
+  requeueDocuments(docIds: string[]): Promise<void>;
+  insertTask(task: TaskRow, docs: { docId: string; tokens: number; tokenIdsChecksum: number }[]): Promise<void>;
+  /** An open task this miner never held that still needs a replica, oldest first, locked. */
+  taskNeedingReplicaForUpdate(miner: string, modelHash: string, maxTokens: number): Promise<TaskRow | null>;
+  taskForUpdate(taskId: string): Promise<TaskRow | null>;
+  taskDocuments(taskId: string): Promise<TaskDocRow[]>;
+  setTaskState(taskId: string, state: TaskState, quorum?: number): Promise<void>;
+  // leases
+  expireLeases(nowMs: number): Promise<number>;
+  insertLease(lease: LeaseRow): Promise<void>;
+  leaseForUpdate(taskId: string, miner: string): Promise<LeaseRow | null>;
+  setLeaseState(taskId: string, miner: string, state: LeaseState): Promise<void>;
+  // results
+  result(taskId: string, miner: string): Promise<ResultRow | null>;
+  insertResult(row: ResultRow, body: Uint8Array): Promise<void>;
+  setResultResponse(taskId: string, miner: string, responseJson: string): Promise<void>;
+  resultsOfTask(taskId: string): Promise<ResultRow[]>;
+  resultBody(taskId: string, miner: string): Promise<Uint8Array | null>;
+  setResultOutcome(taskId: string, miner: string, outcome: { status: ResultStatus; reason: string | null; epoch: number | null; unverified: boolean }): Promise<void>;
+  /** Validated, unverified results of a miner in epochs >= fromEpoch (what a failed check revokes). */
+  unverifiedResults(miner: string, fromEpoch: number): Promise<ResultRow[]>;
+  // miners and credit
+  upsertMiner(address: string, seen: { name?: string; gpuClass?: string; nowMs: number }): Promise<MinerRow>;
+  minerForUpdate(address: string): Promise<MinerRow | null>;
+  updateMinerCounters(address: string, delta: { streak: number | 'reset'; validatedTokens: number; rejectedTokens: number }): Promise<void>;
+  addCredit(credit: CreditRow): Promise<void>;
+  // replay protection
+  /** False when (address, nonce) was already used and has not expired. */
+  claimNonce(address: string, nonce: string, expiresAtMs: number, nowMs: number): Promise<boolean>;
+  pruneNonces(nowMs: number): Promise<number>;
+  // payout
+  insertChallenge(row: ChallengeRow): Promise<void>;
+  challengeForUpdate(challengeId: string): Promise<ChallengeRow | null>;
+  markChallengeUsed(challengeId: string): Promise<void>;
+  setPayoutAddress(miner: string, payoutAddress: string): Promise<void>;
+  // epochs
+  /** Claims the right to publish an epoch's weights; false when another process already did. */
+  claimEpochPublication(epoch: number, nowMs: number): Promise<boolean>;
+}
+
+export interface Store extends StoreTx {
+  readonly kind: StoreKind;
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Inserts documents into the queue; ids already present are skipped. Returns how many were new. */
+  addDocuments(docs: NewDocument[]): Promise<number>;
+  /** Queued documents not yet tokenized for this sequence length. */
+  untokenizedDocuments(seqLen: number, limit: number): Promise<QueuedDocument[]>;
+  setTokenizations(seqLen: number, rows: DocumentTokenization[]): Promise<void>;
+  queueDepth(): Promise<{ queued: number; openTasks: number }>;
+  miner(address: string): Promise<MinerRow | null>;
+  pendingTokens(miner: string): Promise<number>;
+  /** Validated tokens per miner per epoch for the given epochs (all miners when miner is null). */
+  epochTokens(epochs: number[], miner: string | null): Promise<MinerEpochTokens[]>;
+  epochTotals(epochs: number[]): Promise<Map<number, number>>;
+  /** Epochs in which the miner has credit. */
+  minerEpochs(miner: string): Promise<number[]>;
+  hourlyCredits(miner: string, sinceMs: number): Promise<CreditRow[]>;
+  leaderboard(epoch: number, opts: { offset: number; limit: number; gpuClass: string | null }): Promise<{ total: number; rows: LeaderboardEntry[] }>;
+  ledger(miner: string, opts: { beforeMs: number | null; beforeTaskId: string | null; limit: number }): Promise<LedgerRow[]>;
+  /** Validated results with their bodies, oldest first (one per task: the first validated). */
+  validatedResults(afterTaskId: string | null, limit: number): Promise<{ taskId: string; modelHash: string; k: number; body: Uint8Array }[]>;
+  taskDocumentUrls(taskId: string): Promise<Map<string, string | null>>;
+  close(): Promise<void>;
+}

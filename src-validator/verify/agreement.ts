@@ -1,0 +1,116 @@
+import { LOGPROB_STEP, MAX_TOKEN_ID_EXCLUSIVE, type SoftLabels } from '../../src-shared/soft-labels';
+import { AGREEMENT_TOP, MAX_MEAN_ABS_LOGPROB_DIFF, MAX_P99_ABS_LOGPROB_DIFF, MIN_MEAN_OVERLAP } from '../config';
+
+export interface Agreement {
+  positions: number;
+  /** Mean over positions and both directions of |top-8(A) ∩ top-k(B)| / 8. */
+  meanOverlap: number;
+  /** Over ids one side ranks in its top 8 and the other in its top k; Infinity when none are shared. */
+  meanAbsLogprobDiff: number;
+  p99AbsLogprobDiff: number;
+  agree: boolean;
+  /** Which tolerance failed, for the ledger. */
+  reason: string | null;
+}
+
+export interface Tolerances {
+  minMeanOverlap: number;
+  maxMeanAbsLogprobDiff: number;
+  maxP99AbsLogprobDiff: number;
+}
+
+export const DEFAULT_TOLERANCES: Tolerances = {
+  minMeanOverlap: MIN_MEAN_OVERLAP,
+  maxMeanAbsLogprobDiff: MAX_MEAN_ABS_LOGPROB_DIFF,
+  maxP99AbsLogprobDiff: MAX_P99_ABS_LOGPROB_DIFF,
+};
+
+const MAX_CODE = 1 << 13;
+// Scratch space reused across calls (the validator compares on one thread).
+const stampOf = new Int32Array(MAX_TOKEN_ID_EXCLUSIVE);
+const rankOf = new Int32Array(MAX_TOKEN_ID_EXCLUSIVE);
+const histogram = new Float64Array(MAX_CODE);
+let stamp = 0;
+
+interface Tally {
+  overlap: number;
+  diffSum: number;
+  diffCount: number;
+}
+
+/** One direction: A's top-8 looked up in B's top-k, at every position. */
+function tallyDirection(a: SoftLabels, b: SoftLabels, tally: Tally): void {
+  const k = a.header.k;
+  const top = Math.min(AGREEMENT_TOP, k);
+  const positions = a.header.positions;
+  for (let p = 0, base = 0; p < positions; p++, base += k) {
+    if (++stamp === 0x7fffffff) {
+      stampOf.fill(0);
+      stamp = 1;
+    }
+    for (let r = 0; r < k; r++) {
+      const id = b.topkIds[base + r]!;
+      stampOf[id] = stamp;
+      rankOf[id] = base + r;
+    }
+    let shared = 0;
+    for (let r = 0; r < top; r++) {
+      const id = a.topkIds[base + r]!;
+      if (stampOf[id] !== stamp) continue;
+      shared++;
+      const code = Math.round(Math.abs(a.topkLogprobs[base + r]! - b.topkLogprobs[rankOf[id]!]!) / LOGPROB_STEP);
+      histogram[code < MAX_CODE ? code : MAX_CODE - 1]!++;
+      tally.diffSum += code;
+      tally.diffCount++;
+    }
+    tally.overlap += shared / top;
+  }
+}
+
+/**
+ * How closely two labelings of the same document agree. Looking A's top 8 up in B's whole top k
+ * (and the reverse) makes near-ties that swap ranks 8 and 9 harmless; comparing log-probs only on
+ * shared ids keeps the measure defined when the sets differ. Both inputs come out of the codec,
+ * so differences are whole quantisation steps and the p99 is read from a histogram, no sort.
+ */
+export function compareLabels(a: SoftLabels, b: SoftLabels, tol: Tolerances = DEFAULT_TOLERANCES): Agreement {
+  const positions = a.header.positions;
+  if (positions !== b.header.positions || a.header.k !== b.header.k) {
+    return { positions, meanOverlap: 0, meanAbsLogprobDiff: Infinity, p99AbsLogprobDiff: Infinity, agree: false, reason: 'different shapes' };
+  }
+  if (positions === 0) return { positions, meanOverlap: 1, meanAbsLogprobDiff: 0, p99AbsLogprobDiff: 0, agree: true, reason: null };
+  histogram.fill(0);
+  const tally: Tally = { overlap: 0, diffSum: 0, diffCount: 0 };
+  tallyDirection(a, b, tally);
+  tallyDirection(b, a, tally);
+  const meanOverlap = tally.overlap / (2 * positions);
+  const meanAbs = tally.diffCount ? (tally.diffSum / tally.diffCount) * LOGPROB_STEP : Infinity;
+  let p99 = Infinity;
+  if (tally.diffCount) {
+    const target = Math.ceil(0.99 * tally.diffCount);
+    let seen = 0;
+    for (let c = 0; c < MAX_CODE; c++) {
+      seen += histogram[c]!;
+      if (seen >= target) {
+        p99 = c * LOGPROB_STEP;
+        break;
+      }
+    }
+  }
+  const reason =
+    meanOverlap < tol.minMeanOverlap ? `top-${AGREEMENT_TOP} overlap ${meanOverlap.toFixed(3)} < ${tol.minMeanOverlap}`
+    : meanAbs > tol.maxMeanAbsLogprobDiff ? `mean |Δ log-prob| ${meanAbs.toFixed(3)} > ${tol.maxMeanAbsLogprobDiff} nats`
+    : p99 > tol.maxP99AbsLogprobDiff ? `p99 |Δ log-prob| ${p99.toFixed(3)} > ${tol.maxP99AbsLogprobDiff} nats`
+    : null;
+  return { positions, meanOverlap, meanAbsLogprobDiff: meanAbs, p99AbsLogprobDiff: p99, agree: reason === null, reason };
+}
+
+/** Two results of a whole task agree when every document agrees. */
+export function compareResults(a: SoftLabels[], b: SoftLabels[], tol: Tolerances = DEFAULT_TOLERANCES): { agree: boolean; reason: string | null } {
+  if (a.length !== b.length) return { agree: false, reason: 'different document counts' };
+  for (let i = 0; i < a.length; i++) {
+    const doc = compareLabels(a[i]!, b[i]!, tol);
+    if (!doc.agree) return { agree: false, reason: `document ${i}: ${doc.reason}` };
+  }
+  return { agree: true, reason: null };
+}
