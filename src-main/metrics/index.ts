@@ -1,0 +1,3 @@
+export { flatFigures, snapshotFigures, type Figure } from './figures';
+export { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './prometheus';
+export { WandbReporter, type MetricsReporter, type WandbReporterOptions, type WandbSdk } from './wandb-reporter';

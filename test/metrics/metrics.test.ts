@@ -1,0 +1,205 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, StateSnapshot } from '../../src-shared/state';
+import { WandbReporter, renderMetrics, type WandbSdk } from '../../src-main/metrics';
+import type { Logger } from '../../src-main/log';
+
+const snapshot: StateSnapshot = StateSnapshot.parse({
+  schemaVersion: 1,
+  seq: 42,
+  atMs: 1_700_000_000_000,
+  miner: { status: 'mining', reason: 'Mining', userPaused: false, pausedUntilMs: null },
+  task: { taskId: 't1', documents: 4, tokensDone: 300, tokensTotal: 1200, startedAtMs: 1_699_999_990_000, etaAtMs: null },
+  tokensPerS: 812.5,
+  tokens: { computed: 50_000, submitted: 48_000, pending: 2_000, validated: 45_000, rejected: 1_000, today: 9_000, tasksCompleted: 37 },
+  teacher: { state: 'ready', modelName: 'tiny', modelHash: 'abc', isDemo: true, executionProvider: 'cpu', providerReason: null, error: null },
+  validator: { mode: 'embedded', url: null, connection: 'online', lastError: null, retryAtMs: null, outboxPending: 3 },
+  gpu: {
+    status: 'ok',
+    source: 'nvidia-smi',
+    gpus: [
+      { index: 0, name: 'NVIDIA GeForce RTX 3090', driver: '550.107.02', utilizationPct: 99, memoryUsedMiB: 22011, memoryTotalMiB: 24576, tempC: 74, powerW: 348.91, powerLimitW: 350, fanPct: 75, smClockMHz: 1695, memClockMHz: 9751 },
+      { index: 1, name: 'NVIDIA GeForce RTX 3060 Laptop GPU', driver: '550.107.02', utilizationPct: 0, memoryUsedMiB: 5, memoryTotalMiB: 6144, tempC: 33, powerW: null, powerLimitW: null, fanPct: null, smClockMHz: 210, memClockMHz: 405 },
+    ],
+  },
+  earnings: { unit: 'COMAI', earnedNano: '1234500000', validatedTokens: 45_000, epochShare: 0.125 },
+  wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
+  settings: DEFAULT_SETTINGS,
+  logs: [],
+});
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** A strict reader of the Prometheus text exposition format (0.0.4): anything else throws. */
+function parsePrometheus(text: string): { samples: Sample[]; types: Map<string, string> } {
+  const samples: Sample[] = [];
+  const types = new Map<string, string>();
+  const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|NaN|\+Inf|-Inf))$/;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const type = line.match(/^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (gauge|counter|histogram|summary|untyped)$/);
+    if (type) {
+      types.set(type[1]!, type[2]!);
+      continue;
+    }
+    if (/^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .+$/.test(line)) continue;
+    const match = line.match(sampleLine);
+    if (!match) throw new Error(`not Prometheus text: ${line}`);
+    const labels: Record<string, string> = {};
+    const labelText = match[2] ?? '';
+    const labelPattern = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/g;
+    let consumed = 0;
+    for (const label of labelText.matchAll(labelPattern)) {
+      labels[label[1]!] = label[2]!.replace(/\\(.)/g, '$1');
+      consumed += label[0].length;
+    }
+    if (consumed !== labelText.length) throw new Error(`bad labels: ${line}`);
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return { samples, types };
+}
+
+function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+  return samples.find(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  )?.value;
+}
+
+describe('renderMetrics', () => {
+  it('serves the snapshot as valid Prometheus text with the right values', async () => {
+    const { samples, types } = parsePrometheus(await renderMetrics(snapshot));
+    expect(valueOf(samples, 'nya_tokens_per_second')).toBe(812.5);
+    expect(valueOf(samples, 'nya_tokens_total', { state: 'validated' })).toBe(45_000);
+    expect(valueOf(samples, 'nya_tokens_total', { state: 'rejected' })).toBe(1_000);
+    expect(types.get('nya_tokens_total')).toBe('counter');
+    expect(valueOf(samples, 'nya_tokens_pending')).toBe(2_000);
+    expect(valueOf(samples, 'nya_tasks_completed_total')).toBe(37);
+    expect(valueOf(samples, 'nya_outbox_pending')).toBe(3);
+    expect(valueOf(samples, 'nya_validator_connected')).toBe(1);
+    expect(valueOf(samples, 'nya_earned_comai')).toBeCloseTo(1.2345, 9);
+    expect(valueOf(samples, 'nya_epoch_share')).toBe(0.125);
+    expect(valueOf(samples, 'nya_task_tokens_done')).toBe(300);
+  });
+
+  it('labels the miner status gauge with every status, one of them 1', async () => {
+    const { samples } = parsePrometheus(await renderMetrics(snapshot));
+    const statuses = samples.filter((s) => s.name === 'nya_miner_status');
+    expect(statuses).toHaveLength(7);
+    expect(statuses.filter((s) => s.value === 1).map((s) => s.labels.status)).toEqual(['mining']);
+  });
+
+  it('has one series per GPU and leaves out what a board does not report', async () => {
+    const { samples } = parsePrometheus(await renderMetrics(snapshot));
+    expect(valueOf(samples, 'nya_gpu_temperature_celsius', { gpu: '0', name: 'NVIDIA GeForce RTX 3090' })).toBe(74);
+    expect(valueOf(samples, 'nya_gpu_temperature_celsius', { gpu: '1' })).toBe(33);
+    expect(valueOf(samples, 'nya_gpu_memory_total_bytes', { gpu: '0' })).toBe(24576 * 1024 * 1024);
+    expect(valueOf(samples, 'nya_gpu_sm_clock_hertz', { gpu: '1' })).toBe(210e6);
+    expect(samples.filter((s) => s.name === 'nya_gpu_power_watts').map((s) => s.labels.gpu)).toEqual(['0']);
+  });
+
+  it('follows the snapshot: two renders do not share state', async () => {
+    const paused = { ...snapshot, miner: { ...snapshot.miner, status: 'paused' as const }, gpu: { status: 'none' as const, source: null, gpus: [] } };
+    await renderMetrics(snapshot);
+    const { samples } = parsePrometheus(await renderMetrics(paused));
+    expect(valueOf(samples, 'nya_miner_status', { status: 'paused' })).toBe(1);
+    expect(valueOf(samples, 'nya_miner_status', { status: 'mining' })).toBe(0);
+    expect(samples.some((s) => s.name.startsWith('nya_gpu_'))).toBe(false);
+  });
+});
+
+function recordingLogger() {
+  const lines: string[] = [];
+  const logger: Logger = {
+    debug: (m) => lines.push(`debug ${m}`),
+    info: (m) => lines.push(`info ${m}`),
+    warn: (m) => lines.push(`warn ${m}`),
+    error: (m) => lines.push(`error ${m}`),
+    child: () => logger,
+  };
+  return { logger, lines };
+}
+
+describe('WandbReporter', () => {
+  const keyBefore = process.env.WANDB_API_KEY;
+  afterEach(() => {
+    if (keyBefore === undefined) delete process.env.WANDB_API_KEY;
+    else process.env.WANDB_API_KEY = keyBefore;
+  });
+
+  it('does nothing while off', async () => {
+    let loaded = false;
+    const reporter = new WandbReporter({ enabled: false, getApiKey: async () => 'k', loadSdk: async () => { loaded = true; throw new Error('x'); } });
+    await reporter.start();
+    await reporter.report(snapshot);
+    expect(loaded).toBe(false);
+    expect(reporter.active).toBe(false);
+  });
+
+  it('logs one line and stays quiet when @wandb/sdk is not installed', async () => {
+    const { logger, lines } = recordingLogger();
+    const reporter = new WandbReporter({ enabled: true, getApiKey: async () => 'secret-key', logger });
+    await reporter.start();
+    await reporter.report(snapshot);
+    await reporter.report(snapshot);
+    await reporter.dispose();
+    expect(reporter.active).toBe(false);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^warn W&B logging is on but @wandb\/sdk could not be loaded \(.+\); W&B logging is off$/);
+    expect(lines[0]).not.toContain('secret-key');
+  });
+
+  it('turns itself off without a key', async () => {
+    const { logger, lines } = recordingLogger();
+    const sdk = fakeSdk();
+    const reporter = new WandbReporter({ enabled: true, getApiKey: async () => null, loadSdk: async () => sdk, logger });
+    await reporter.start();
+    await reporter.report(snapshot);
+    expect(sdk.logged).toEqual([]);
+    expect(lines).toEqual(['warn W&B logging is on but no W&B API key is set; W&B logging is off']);
+  });
+
+  it('logs the same figures as /metrics through the SDK', async () => {
+    const sdk = fakeSdk();
+    const reporter = new WandbReporter({ enabled: true, project: 'rig', getApiKey: async () => 'k1', loadSdk: async () => sdk });
+    await reporter.start();
+    await reporter.report(snapshot);
+    await reporter.dispose();
+    expect(sdk.inits).toEqual([{ project: 'rig' }]);
+    expect(process.env.WANDB_API_KEY).toBe('k1');
+    expect(sdk.logged[0]).toMatchObject({
+      nya_tokens_per_second: 812.5,
+      'nya_tokens_total/state=validated': 45_000,
+      'nya_gpu_temperature_celsius/gpu=1': 33,
+    });
+    expect(sdk.finished).toBe(1);
+  });
+
+  it('goes quiet after one line when logging fails offline', async () => {
+    const { logger, lines } = recordingLogger();
+    const sdk = fakeSdk(new Error('getaddrinfo ENOTFOUND api.wandb.ai'));
+    const reporter = new WandbReporter({ enabled: true, getApiKey: async () => 'k', loadSdk: async () => sdk, logger });
+    await reporter.start();
+    await reporter.report(snapshot);
+    await reporter.report(snapshot);
+    expect(sdk.logged).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('warn'))).toEqual([
+      'warn W&B logging failed (getaddrinfo ENOTFOUND api.wandb.ai); W&B logging is off until restart',
+    ]);
+  });
+});
+
+function fakeSdk(logError?: Error) {
+  const state = { inits: [] as unknown[], logged: [] as Record<string, number>[], finished: 0 };
+  const sdk: WandbSdk = {
+    init: async (options) => void state.inits.push(options),
+    log: async (data) => {
+      state.logged.push(data);
+      if (logError) throw logError;
+    },
+    finish: async () => void state.finished++,
+  };
+  return Object.assign(state, sdk);
+}
