@@ -1,0 +1,141 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { onnx } from 'onnx-proto';
+import { writeFileAtomicSync } from '../fs/atomic-write';
+import { toHalfBits } from './half';
+import { buildMistralGraph, mistralWeights, type MistralShape, type WeightSpec } from './mistral-graph';
+import { DataType, encodeModel } from './onnx-graph';
+
+/**
+ * The quick start's demo teacher: Mistral's architecture at toy size with deterministic weights,
+ * so everything from tokenizer to codec runs without a 15 GB download. Its labels are never real
+ * teacher output; the marker file says so to every reader (TeacherInfo.isDemo, the UI, validators).
+ */
+export const DEMO_SHAPE: MistralShape = {
+  vocabSize: 32768,
+  hiddenSize: 64,
+  intermediateSize: 224,
+  numLayers: 2,
+  numHeads: 4,
+  numKvHeads: 2,
+  ropeTheta: 1e6,
+  rmsNormEps: 1e-5,
+};
+export const DEMO_MARKER_FILE = 'nya-demo-model.json';
+/** Bump when the graph or the weights change, so builds regenerate the folder. */
+export const DEMO_MODEL_VERSION = 2;
+const DATA_FILE = 'model.onnx_data';
+
+/** mulberry32: tiny, fast and the same everywhere; seeded per weight from its name. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function seedOf(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Uniform weights with the spread a trained model roughly has: unit-scale embeddings, 1/√fan-in
+ * projections, norm gains near 1, and an LM head wide enough that the next-token distributions
+ * are peaked (top-1 log-probs of a few nats), not uniform over 32768 ids.
+ */
+function demoWeight(spec: WeightSpec, shape: MistralShape): Uint16Array {
+  const next = prng(seedOf(spec.name));
+  const count = spec.dims.reduce((a, b) => a * b, 1);
+  const out = new Uint16Array(count);
+  const sqrt3 = Math.sqrt(3);
+  const std = spec.kind === 'embedding' ? 1 : spec.kind === 'lm-head' ? 4 / Math.sqrt(shape.hiddenSize) : 1 / Math.sqrt(spec.dims[0]!);
+  for (let i = 0; i < count; i++) {
+    const u = 2 * next() - 1;
+    out[i] = toHalfBits(spec.kind === 'norm' ? 1 + 0.1 * u : u * sqrt3 * std);
+  }
+  return out;
+}
+
+/** Writes model.onnx (graph), model.onnx_data (fp16 weights as external data), config.json and the marker. */
+export function writeDemoModel(dir: string, shape: MistralShape = DEMO_SHAPE): void {
+  mkdirSync(dir, { recursive: true });
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  const initializers: onnx.ITensorProto[] = mistralWeights(shape).map((spec) => {
+    const bytes = new Uint8Array(demoWeight(spec, shape).buffer);
+    const tensor: onnx.ITensorProto = {
+      name: spec.name,
+      dataType: DataType.FLOAT16,
+      dims: spec.dims,
+      dataLocation: 1, // EXTERNAL
+      externalData: [
+        { key: 'location', value: DATA_FILE },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(bytes.length) },
+      ],
+    };
+    chunks.push(bytes);
+    offset += bytes.length;
+    return tensor;
+  });
+  const model: onnx.IModelProto = {
+    irVersion: 8,
+    producerName: 'nya-miner demo model',
+    producerVersion: String(DEMO_MODEL_VERSION),
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: buildMistralGraph(shape, initializers),
+  };
+  writeFileSync(join(dir, DATA_FILE), Buffer.concat(chunks));
+  writeFileSync(join(dir, 'model.onnx'), encodeModel(model));
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(hfConfig(shape), null, 2)}\n`);
+  // The marker goes last: a folder with a current marker is a complete one.
+  writeFileAtomicSync(join(dir, DEMO_MARKER_FILE), `${JSON.stringify(demoMarker(), null, 2)}\n`);
+}
+
+function demoMarker() {
+  return {
+    demo: true,
+    version: DEMO_MODEL_VERSION,
+    note: 'Tiny Mistral-architecture model with generated weights: its soft labels are not real teacher output.',
+  };
+}
+
+/** True when `dir` already holds this version of the demo model. */
+export function demoModelIsCurrent(dir: string): boolean {
+  const marker = join(dir, DEMO_MARKER_FILE);
+  if (!existsSync(marker) || !existsSync(join(dir, 'model.onnx')) || !existsSync(join(dir, DATA_FILE))) return false;
+  try {
+    return (JSON.parse(readFileSync(marker, 'utf8')) as { version?: number }).version === DEMO_MODEL_VERSION;
+  } catch {
+    return false;
+  }
+}
+
+function hfConfig(shape: MistralShape) {
+  return {
+    architectures: ['MistralForCausalLM'],
+    model_type: 'mistral',
+    vocab_size: shape.vocabSize,
+    hidden_size: shape.hiddenSize,
+    intermediate_size: shape.intermediateSize,
+    num_hidden_layers: shape.numLayers,
+    num_attention_heads: shape.numHeads,
+    num_key_value_heads: shape.numKvHeads,
+    head_dim: shape.hiddenSize / shape.numHeads,
+    rope_theta: shape.ropeTheta,
+    rms_norm_eps: shape.rmsNormEps,
+    max_position_embeddings: 32768,
+    bos_token_id: 1,
+    eos_token_id: 2,
+    hidden_act: 'silu',
+    tie_word_embeddings: false,
+    torch_dtype: 'float16',
+    _name_or_path: 'nya-miner/demo-mistral-tiny',
+  };
+}
