@@ -1,0 +1,41 @@
+import { HISTORY_METRICS, type HistorySeries } from '../../src-shared/ipc';
+import type { NyaBridge } from '../../src-shared/ipc';
+import type { Result } from '../../src-shared/result';
+import { DEFAULT_SETTINGS, type StateSnapshot } from '../../src-shared/state';
+
+export function snapshot(patch: Partial<StateSnapshot> = {}): StateSnapshot {
+  return {
+    schemaVersion: 1,
+    seq: 1,
+    atMs: Date.parse('2026-11-25T12:00:00Z'),
+    miner: { status: 'mining', reason: 'Labelling 4 documents', userPaused: false, pausedUntilMs: null },
+    task: null,
+    tokensPerS: 0,
+    tokens: { computed: 0, submitted: 0, pending: 0, validated: 0, rejected: 0, today: 0, tasksCompleted: 0 },
+    teacher: { state: 'ready', modelName: 'demo', modelHash: 'a'.repeat(64), isDemo: false, executionProvider: 'CPU', providerReason: 'no GPU', error: null },
+    validator: { mode: 'embedded', url: null, connection: 'online', lastError: null, retryAtMs: null, outboxPending: 0 },
+    gpu: { status: 'none', source: null, gpus: [] },
+    earnings: { unit: 'COMAI', earnedNano: '0', validatedTokens: 0, epochShare: null },
+    wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
+    settings: DEFAULT_SETTINGS,
+    logs: [],
+    ...patch,
+  };
+}
+
+export function emptyHistory(range: HistorySeries['range']): HistorySeries {
+  return { range, tMs: [], series: Object.fromEntries(HISTORY_METRICS.map((m) => [m, []])) as unknown as HistorySeries['series'] };
+}
+
+/** A bridge whose answers the test decides, recording every call. */
+export function fakeBridge(answer: (channel: string, request: unknown) => Result<unknown>): NyaBridge & { calls: [string, unknown][] } {
+  const calls: [string, unknown][] = [];
+  return {
+    calls,
+    invoke: (async (channel: string, request: unknown) => {
+      calls.push([channel, request]);
+      return answer(channel, request);
+    }) as NyaBridge['invoke'],
+    onState: () => () => undefined,
+  };
+}
