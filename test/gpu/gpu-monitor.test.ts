@@ -10,7 +10,7 @@ import {
   type CommandRunner,
   type GraphicsController,
 } from '../../src-main/gpu';
-import type { Logger } from '../../src-main/log';
+import { LogHub } from '../../src-main/log';
 
 const fixture = (name: string) =>
   readFileSync(join(__dirname, '../fixtures/nvidia-smi', name), 'utf8');
@@ -34,14 +34,9 @@ function replay(...outcomes: CommandOutcome[]) {
 
 function recordingLogger() {
   const lines: string[] = [];
-  const logger: Logger = {
-    debug: (m) => lines.push(`debug ${m}`),
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-    child: () => logger,
-  };
-  return { logger, lines };
+  const hub = new LogHub();
+  hub.attach((record) => lines.push(`${record.level} ${record.message}`));
+  return { logger: hub.logger('test'), lines };
 }
 
 const radeon: GraphicsController = {

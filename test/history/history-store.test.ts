@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HistoryStore, RingBuffer, type HistorySample } from '../../src-main/history';
-import type { Logger } from '../../src-main/log';
+import { LogHub } from '../../src-main/log';
 
 const T0 = Date.UTC(2025, 0, 6, 12, 0, 0); // on a whole hour, so buckets line up with the test's arithmetic
 
@@ -28,8 +28,9 @@ afterEach(() => {
 
 function warnings() {
   const lines: string[] = [];
-  const logger: Logger = { debug() {}, info() {}, warn: (m) => lines.push(m), error: (m) => lines.push(m), child: () => logger };
-  return { logger, lines };
+  const hub = new LogHub();
+  hub.attach((record) => lines.push(record.message));
+  return { logger: hub.logger('history'), lines };
 }
 
 describe('HistoryStore downsampling', () => {

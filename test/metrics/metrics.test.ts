@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, StateSnapshot } from '../../src-shared/state';
 import { WandbReporter, renderMetrics, type WandbSdk } from '../../src-main/metrics';
-import type { Logger } from '../../src-main/log';
+import { LogHub } from '../../src-main/log';
 
 const snapshot: StateSnapshot = StateSnapshot.parse({
   schemaVersion: 1,
@@ -112,14 +112,9 @@ describe('renderMetrics', () => {
 
 function recordingLogger() {
   const lines: string[] = [];
-  const logger: Logger = {
-    debug: (m) => lines.push(`debug ${m}`),
-    info: (m) => lines.push(`info ${m}`),
-    warn: (m) => lines.push(`warn ${m}`),
-    error: (m) => lines.push(`error ${m}`),
-    child: () => logger,
-  };
-  return { logger, lines };
+  const hub = new LogHub();
+  hub.attach((record) => lines.push(`${record.level} ${record.message}`));
+  return { logger: hub.logger('test'), lines };
 }
 
 describe('WandbReporter', () => {
