@@ -9,6 +9,8 @@ import { shouldCheck } from '../verify/check-policy';
 import type { ValidatorContext } from './context';
 
 const TOKENIZE_BATCH = 256;
+// No task is larger than this: a cap that also fits PostgreSQL's INTEGER.
+const MAX_TASK_TOKENS = 1 << 30;
 
 export function newTaskId(): string {
   return `t-${randomBytes(12).toString('hex')}`;
@@ -43,7 +45,7 @@ export async function leaseTask(ctx: ValidatorContext, miner: string, req: Lease
     );
   }
   const now = ctx.clock();
-  const maxTokens = req.maxTokens ?? Number.MAX_SAFE_INTEGER;
+  const maxTokens = Math.min(req.maxTokens ?? MAX_TASK_TOKENS, MAX_TASK_TOKENS);
   for (let attempt = 0; attempt < 2; attempt++) {
     const leased = await store.transaction(async (tx) => {
       const row = await tx.upsertMiner(miner, { name: req.name, gpuClass: req.gpuClass, nowMs: now });

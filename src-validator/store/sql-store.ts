@@ -169,7 +169,7 @@ class SqlTx implements StoreTx {
     await this.ex.run(
       `INSERT INTO miners (address, name, gpu_class, created_at_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (address) DO UPDATE SET last_seen_ms = excluded.last_seen_ms,
-         name = COALESCE(?, miners.name), gpu_class = COALESCE(?, miners.gpu_class)`,
+         name = COALESCE(CAST(? AS TEXT), miners.name), gpu_class = COALESCE(CAST(? AS TEXT), miners.gpu_class)`,
       [address, seen.name ?? address.slice(0, 8), seen.gpuClass ?? null, seen.nowMs, seen.nowMs, seen.name ?? null, seen.gpuClass ?? null],
     );
     return (await this.minerForUpdate(address))!;

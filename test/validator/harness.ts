@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { encodeResultBundle, encodeSoftLabels, type SoftLabels } from '../../src-shared/soft-labels';
 import type { Task } from '../../src-shared/protocol';
+import { silentLogger } from '../../src-main/log';
 import { startValidator, type RunningValidator, type ValidatorOptions } from '../../src-validator/index';
 import { fakeTokenizer, labelTask, type FakeTeacherOptions } from '../../src-validator/sim/fake-teacher';
 import { SimMiner } from '../../src-validator/sim/sim-miner';
@@ -71,6 +72,7 @@ export async function startHarness(kind: 'sqlite' | 'postgres', opts: Partial<Va
   const db = kind === 'postgres' ? await freshPostgresDatabase() : null;
   const validator = await startValidator({
     port: 0, dataDir, databaseUrl: db?.url ?? null, modelHash: MODEL_HASH, seqLen: 64, k: 16,
+    log: { ...silentLogger, error: (m: string) => console.error(`validator: ${m}`) },
     tokenizer: async () => tokenizer, clock: () => clock.now, random: seededRandom(7), ...opts,
   });
   return {
