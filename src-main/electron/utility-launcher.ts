@@ -19,8 +19,15 @@ export interface WorkerLauncher {
 
 export type UtilityFork = (modulePath: string, args?: string[], options?: ForkOptions) => UtilityProcess;
 
-export function utilityProcessLauncher(fork: UtilityFork, log: Logger, baseEnv: NodeJS.ProcessEnv = process.env): WorkerLauncher {
+/** Also knows its live workers' pids, so the GPU policy does not count our own worker as "another program". */
+export function utilityProcessLauncher(
+  fork: UtilityFork,
+  log: Logger,
+  baseEnv: NodeJS.ProcessEnv = process.env,
+): WorkerLauncher & { pids(): number[] } {
+  const live = new Set<UtilityProcess>();
   return {
+    pids: () => [...live].flatMap((child) => (child.pid === undefined ? [] : [child.pid])),
     launch(entryPath, env = {}) {
       const child = fork(entryPath, [], {
         env: { ...baseEnv, ...env },
@@ -32,7 +39,11 @@ export function utilityProcessLauncher(fork: UtilityFork, log: Logger, baseEnv: 
       child.stderr?.on('data', (chunk: Buffer) => forwardLines(chunk, log.warn));
       child.on('error', (type, location) => log.error(`teacher worker ${type} at ${location}`));
       let exited = false;
-      child.once('exit', () => (exited = true));
+      live.add(child);
+      child.once('exit', () => {
+        exited = true;
+        live.delete(child);
+      });
       return {
         send: (message) => {
           if (!exited) child.postMessage(message);

@@ -11,6 +11,7 @@ function fakeUtilityProcess() {
     stderr: new PassThrough(),
     posted: [] as unknown[],
     killed: 0,
+    pid: 4242,
     postMessage: (m: unknown) => (child.posted as unknown[]).push(m),
     kill: () => ((child.killed as number)++, true),
   });
@@ -34,7 +35,9 @@ describe('utilityProcessLauncher', () => {
     const child = fakeUtilityProcess();
     const fork = vi.fn(() => child);
     const { log, lines } = recordingLogger();
-    const handle = utilityProcessLauncher(fork as never, log, { PATH: '/bin', A: '1' }).launch('/app/worker.cjs', { A: '2' });
+    const launcher = utilityProcessLauncher(fork as never, log, { PATH: '/bin', A: '1' });
+    const handle = launcher.launch('/app/worker.cjs', { A: '2' });
+    expect(launcher.pids()).toEqual([4242]);
     expect(fork).toHaveBeenCalledWith('/app/worker.cjs', [], expect.objectContaining({ env: { PATH: '/bin', A: '2' }, stdio: 'pipe' }));
 
     handle.send({ type: 'load' });
@@ -52,6 +55,7 @@ describe('utilityProcessLauncher', () => {
     handle.onExit((code) => exits.push(code));
     child.emit('exit', 134);
     expect(exits).toEqual([134]);
+    expect(launcher.pids()).toEqual([]);
     // After exit, sending and killing are no-ops rather than errors.
     handle.send({ type: 'late' });
     handle.kill();
