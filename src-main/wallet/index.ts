@@ -1,4 +1,4 @@
-export { KeyStore, loadMiningSigner, MiningKeyExists, NoMiningKey, KEY_SOURCES } from './key-store';
+export { KeyStore, keyStoreWithoutSecret, loadMiningSigner, MiningKeyExists, NoMiningKey, KEY_SOURCES } from './key-store';
 export type { KeySource, KeyStoreOptions, MiningKeyInfo } from './key-store';
 export { passphraseBox, PASSPHRASE_BOX_KIND, WrongPassphrase } from './secret-box';
 export type { SecretBox } from './secret-box';

@@ -205,6 +205,18 @@ export class KeyStore {
   }
 }
 
+/** For reading public facts and removing: a box that opens nothing. */
+const NO_BOX: SecretBox = {
+  kind: 'none',
+  seal: () => Promise.reject(new Error('This key store was opened without a passphrase or keychain; it cannot store a secret.')),
+  open: () => Promise.reject(new Error('This key store was opened without a passphrase or keychain; it cannot open the secret.')),
+};
+
+/** A store for `info()` and `remove()`, which need no passphrase. */
+export function keyStoreWithoutSecret(dataDir: string): KeyStore {
+  return new KeyStore({ dataDir, box: NO_BOX });
+}
+
 /** The signer `nya mine` and the desktop app sign validator requests with. */
 export function loadMiningSigner(dataDir: string, box: SecretBox): Promise<RequestSigner> {
   return new KeyStore({ dataDir, box }).signer();
