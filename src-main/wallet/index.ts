@@ -7,3 +7,5 @@ export type { RequestSigner } from './signer';
 export { BadKeyInput } from './key-secret';
 export { WrongKeyFilePassword } from './key-files';
 export { defaultDataDir } from '../data-dir';
+export { backupQuestions, checkBackupAnswers } from './backup-check';
+export type { BackupQuestion } from './backup-check';

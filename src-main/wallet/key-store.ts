@@ -125,6 +125,19 @@ export class KeyStore {
     return toPolkadotJson(secret, password, 'nya mining key');
   }
 
+  /**
+   * Seals the key again with another box: a new passphrase, or moving a headless key into the
+   * desktop app's keychain. Returns a store that uses the new box.
+   */
+  async reseal(next: SecretBox): Promise<KeyStore> {
+    const file = this.readFile();
+    if (!file) throw new NoMiningKey(this.path);
+    const secret = await this.openSecret();
+    const sealed = await next.seal(serializeSecret(secret));
+    this.writeFile({ ...file, boxKind: next.kind, sealedBase64: Buffer.from(sealed).toString('base64') });
+    return new KeyStore({ ...this.o, box: next });
+  }
+
   async signer(): Promise<RequestSigner> {
     const secret = await this.openSecret();
     return signerFromPair(pairOf(secret));
@@ -164,9 +177,13 @@ export class KeyStore {
       hasMnemonic: secret.kind === 'mnemonic',
       sealedBase64: Buffer.from(sealed).toString('base64'),
     };
+    this.writeFile(file);
+    return this.info()!;
+  }
+
+  private writeFile(file: KeyFile): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     writeFileAtomicSync(this.path, `${JSON.stringify(file, null, 2)}\n`);
-    return this.info()!;
   }
 
   private async openSecret(): Promise<KeySecret> {

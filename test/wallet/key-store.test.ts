@@ -27,6 +27,8 @@ const DEV_ROOT_ADDRESS = '5DfhGyQdFobKM8NsWvEeAKk5EQQgYe9AydgJ7rMB6E1EqRzV';
 const cheapBox = (passphrase = 'correct horse') => passphraseBox(passphrase, { log2N: 10, r: 8, p: 1 });
 
 let keyring: Keyring;
+/** One keystore written by polkadot-js itself (its scrypt is slow; make it once). */
+let foreignKeystore: { json: string; password: string; address: string };
 const dirs: string[] = [];
 function store(box = cheapBox()): KeyStore {
   const dir = mkdtempSync(join(tmpdir(), 'nya-wallet-'));
@@ -37,10 +39,19 @@ function store(box = cheapBox()): KeyStore {
 beforeAll(async () => {
   await cryptoWaitReady();
   keyring = new Keyring({ type: 'sr25519', ss58Format: 42 });
+  const pair = keyring.addFromUri('//Nya//keystore');
+  foreignKeystore = { json: JSON.stringify(pair.toJson('pjs pw')), password: 'pjs pw', address: pair.address };
 });
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+/** The same keystore labelled as ed25519, as polkadot-js labels such keys. */
+function asEd25519Keystore(json: string): string {
+  const parsed = JSON.parse(json) as { encoding: { content: string[] } };
+  parsed.encoding.content = ['pkcs8', 'ed25519'];
+  return JSON.stringify(parsed);
+}
 
 function expectNoSecretIn(value: unknown, secrets: string[]): void {
   const printed = [JSON.stringify(value), inspect(value, { depth: 10, showHidden: true, getters: true })];
@@ -95,15 +106,13 @@ describe('KeyStore import and export', () => {
     const info = await t.importPolkadotJson(json, 'export pw');
     expect(info).toMatchObject({ address: DEV_ROOT_ADDRESS, source: 'polkadot-json', hasMnemonic: false });
     // A keystore written by polkadot-js (not by us) imports too.
-    const other = keyring.addFromUri('//Nya//keystore');
     const u = store();
-    expect((await u.importPolkadotJson(JSON.stringify(other.toJson('pjs pw')), 'pjs pw')).address).toBe(other.address);
+    expect((await u.importPolkadotJson(foreignKeystore.json, foreignKeystore.password)).address).toBe(foreignKeystore.address);
   });
 
   it('refuses a polkadot-js keystore with a wrong password, and stores nothing', async () => {
-    const json = JSON.stringify(keyring.addFromUri('//Nya//wrong').toJson('right'));
     const s = store();
-    await expect(s.importPolkadotJson(json, 'wrong')).rejects.toBeInstanceOf(WrongKeyFilePassword);
+    await expect(s.importPolkadotJson(foreignKeystore.json, 'wrong')).rejects.toBeInstanceOf(WrongKeyFilePassword);
     expect(s.info()).toBeNull();
   });
 
@@ -121,7 +130,7 @@ describe('KeyStore import and export', () => {
     ['a bad checksum', (s: KeyStore) => s.importMnemonic(DEV_PHRASE.replace('walk', 'bottom'))],
     ['a short seed', (s: KeyStore) => s.importSeed('0x1234')],
     ['a keystore that is not JSON', (s: KeyStore) => s.importPolkadotJson('{nope', 'x')],
-    ['an ed25519 keystore', (s: KeyStore) => s.importPolkadotJson(JSON.stringify(new Keyring({ type: 'ed25519' }).addFromUri('//E').toJson('x')), 'x')],
+    ['an ed25519 keystore', (s: KeyStore) => s.importPolkadotJson(asEd25519Keystore(foreignKeystore.json), foreignKeystore.password)],
   ])('rejects %s with a clear error', async (_label, act) => {
     const s = store();
     await expect(act(s)).rejects.toBeInstanceOf(BadKeyInput);

@@ -24,8 +24,10 @@ function tempDir(): string {
   return dir;
 }
 
+type Answerer = (question: string, printed: string[]) => string;
+
 /** A terminal that answers prompts from a script (or has no terminal when `answers` is null). */
-function fakeIo(env: Record<string, string>, answers: string[] | null = null) {
+function fakeIo(env: Record<string, string>, answers: string[] | Answerer | null = null) {
   const out: string[] = [];
   const err: string[] = [];
   const asked: string[] = [];
@@ -33,12 +35,13 @@ function fakeIo(env: Record<string, string>, answers: string[] | null = null) {
     env,
     out: (line) => out.push(line),
     err: (line) => err.push(line),
+    interactive: answers !== null,
     readText: (path) => readFileSync(path, 'utf8'),
     writeSecretFile: (path, text) => writeFileSync(path, text, { mode: 0o600, flag: 'wx' }),
     ask: async (question) => {
       asked.push(question);
       if (!answers) throw new Error('There is no terminal to ask.');
-      const next = answers.shift();
+      const next = typeof answers === 'function' ? answers(question, out) : answers.shift();
       if (next === undefined) throw new Error('the test ran out of answers');
       return next;
     },
@@ -73,9 +76,14 @@ describe('nya wallet', () => {
     const mismatch = fakeIo({}, ['first passphrase', 'other passphrase']);
     expect(await runWallet(['create', '--data-dir', dir], mismatch.io)).toBe(1);
     expect(mismatch.text()).toMatch(/two entries differ/);
-    const ok = fakeIo({}, ['first passphrase', 'first passphrase']);
+    const ok = fakeIo({}, (question, printed) => {
+      if (/passphrase|Repeat/.test(question)) return 'first passphrase';
+      const phrase = printed.map((l) => l.trim()).find((l) => l.split(' ').length === 12)!;
+      return phrase.split(' ')[Number(/word number (\d+)/.exec(question)![1]) - 1]!;
+    });
     expect(await runWallet(['create', '--data-dir', dir], ok.io)).toBe(0);
-    expect(ok.asked).toHaveLength(2);
+    expect(ok.asked.filter((q) => /word number/.test(q))).toHaveLength(3);
+    expect(ok.text()).toMatch(/Backup checked/);
     const noTerminal = fakeIo({});
     expect(await runWallet(['export', '--mnemonic', '--data-dir', dir], noTerminal.io)).toBe(1);
     expect(noTerminal.text()).toMatch(/Set NYA_WALLET_PASSPHRASE or run in a terminal/);
@@ -100,6 +108,26 @@ describe('nya wallet', () => {
     const reimported = fakeIo({ ...PASS, NYA_KEYSTORE_PASSWORD: 'keystore pw' });
     expect(await runWallet(['import', '--json', keystore, '--data-dir', other], reimported.io)).toBe(0);
     expect(reimported.text()).toContain(keyring.addFromUri(DEV_PHRASE).address);
+  });
+
+  it('says when the backup check misses, keeping the key', async () => {
+    const dir = tempDir();
+    const run = fakeIo(PASS, (question) => (/word number/.test(question) ? 'zebra' : 'unused'));
+    expect(await runWallet(['create', '--data-dir', dir], run.io)).toBe(0);
+    expect(run.text()).toMatch(/do not match the phrase above/);
+    expect(await runWallet(['show', '--data-dir', dir], fakeIo({}).io)).toBe(0);
+  });
+
+  it('changes the passphrase: the old one stops working, the new one opens the same key', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'phrase.txt'), DEV_PHRASE);
+    await runWallet(['import', '--mnemonic-file', join(dir, 'phrase.txt'), '--data-dir', dir], fakeIo(PASS).io);
+    const change = fakeIo({ ...PASS, NYA_WALLET_NEW_PASSPHRASE: 'brand new passphrase' });
+    expect(await runWallet(['passphrase', '--data-dir', dir], change.io)).toBe(0);
+    expect(await runWallet(['export', '--mnemonic', '--data-dir', dir], fakeIo(PASS).io)).toBe(1);
+    const reopened = fakeIo({ NYA_WALLET_PASSPHRASE: 'brand new passphrase' });
+    expect(await runWallet(['export', '--mnemonic', '--data-dir', dir], reopened.io)).toBe(0);
+    expect(reopened.out).toEqual([DEV_PHRASE]);
   });
 
   it('removes only after a confirmation or --yes', async () => {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../../data-dir';
 import { errorMessage } from '../../log';
-import { KeyStore, keyStoreWithoutSecret, passphraseBox, type MiningKeyInfo } from '../../wallet';
+import { backupQuestions, checkBackupAnswers, KeyStore, keyStoreWithoutSecret, passphraseBox, type MiningKeyInfo } from '../../wallet';
 import { promptHidden } from '../../wallet/passphrase-prompt';
 
 /** The terminal, files and environment the command uses; tests pass their own. */
@@ -17,9 +17,13 @@ export interface WalletCliIo {
   writeSecretFile(path: string, text: string): void;
   /** Asks on the terminal; `hidden` for secrets. Throws when there is no terminal. */
   ask(question: string, hidden: boolean): Promise<string>;
+  /** A person at a terminal (not a script): only then is the backup checked after `create`. */
+  interactive: boolean;
 }
 
 const PASSPHRASE_ENV = 'NYA_WALLET_PASSPHRASE';
+const NEW_PASSPHRASE_ENV = 'NYA_WALLET_NEW_PASSPHRASE';
+const BACKUP_CHECK_WORDS = 3;
 const KEYSTORE_PASSWORD_ENV = 'NYA_KEYSTORE_PASSWORD';
 const MIN_PASSPHRASE_CHARS = 8;
 
@@ -34,6 +38,7 @@ commands:
   show                           the mining key's address and where it came from (never the secret)
   export --mnemonic              print the recovery phrase
   export --json FILE             write a polkadot-js keystore (FILE '-' for stdout)
+  passphrase                     change the passphrase (new one: ${NEW_PASSPHRASE_ENV} or prompt)
   remove [--yes]                 delete the mining key (asks first unless --yes)
 
 The key is encrypted at rest with a passphrase from ${PASSPHRASE_ENV} or a prompt.
@@ -85,6 +90,8 @@ export async function runWallet(argv: string[], io: WalletCliIo): Promise<number
         return show(dataDir, io);
       case 'export':
         return await exportKey(dataDir, flags, io);
+      case 'passphrase':
+        return await changePassphrase(dataDir, io);
       case 'remove':
         return await remove(dataDir, flags, io);
       default:
@@ -113,6 +120,25 @@ async function create(dataDir: string, io: WalletCliIo): Promise<number> {
   io.out('');
   io.out(`  ${mnemonic}`);
   io.out('');
+  if (io.interactive) await checkBackup(mnemonic, io);
+  return 0;
+}
+
+/** Asks for a few words by position; a miss keeps the key but says how to see the phrase again. */
+async function checkBackup(mnemonic: string, io: WalletCliIo): Promise<void> {
+  const answers = [];
+  for (const { position } of backupQuestions(mnemonic, BACKUP_CHECK_WORDS)) {
+    answers.push({ position, word: await io.ask(`Backup check: word number ${position}? `, false) });
+  }
+  if (checkBackupAnswers(mnemonic, answers)) io.out('Backup checked.');
+  else io.err("nya wallet: those words do not match the phrase above. The key is kept; 'nya wallet export --mnemonic' shows the phrase again.");
+}
+
+async function changePassphrase(dataDir: string, io: WalletCliIo): Promise<number> {
+  const store = new KeyStore({ dataDir, box: passphraseBox(await existingPassphrase(io)) });
+  const next = await newSecret(io, NEW_PASSPHRASE_ENV, 'New wallet passphrase: ');
+  await store.reseal(passphraseBox(next));
+  io.out(`The passphrase of ${store.info()?.address ?? 'the mining key'} is changed.`);
   return 0;
 }
 
@@ -240,6 +266,7 @@ async function askHidden(io: WalletCliIo, envName: string, question: string): Pr
 function processIo(): WalletCliIo {
   return {
     env: process.env,
+    interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     readText: (path) => readFileSync(path === '-' ? 0 : path, 'utf8'),
