@@ -1,0 +1,132 @@
+import { encodeSoftLabels, MAX_K, tokenIdsChecksum } from '../../src-shared/soft-labels';
+import type { LabelledDocument } from '../miner/ports';
+import { batchInputs, packBatches, type Batch, type TokenizedDocument } from './batcher';
+import type { BatchInputs } from './batcher';
+import { OutOfMemoryError, type TopKOutput } from './teacher-session';
+import type { MistralTokenizer } from './tokenizer';
+
+/**
+ * One task through the whole pipeline: tokenize (BOS, no EOS, right-truncated to seqLen), pack into
+ * batches by the token budget, run, cut each row back to its document's tokens, encode with the
+ * soft-label codec. Encoding a batch overlaps the next forward pass (ONNX Runtime runs off the JS
+ * thread). A GPU out-of-memory halves the budget and re-packs what is left; labels are never dropped.
+ */
+export interface LabelTask {
+  taskId: string;
+  k: number;
+  seqLen: number;
+  documents: { docId: string; text: string }[];
+}
+
+/** The part of TeacherSession the pipeline uses (tests drive it with fakes that run out of memory). */
+export interface TopKRunner {
+  readonly modelHash: string;
+  run(inputs: BatchInputs, k: number): Promise<TopKOutput>;
+}
+
+export interface LabelOptions {
+  maxBatchTokens: number;
+  /** Checked between forward passes. */
+  isCancelled?: () => boolean;
+  onProgress?: (p: { tokensDone: number; tokensTotal: number }) => void;
+  /** Told when an out-of-memory error made the pipeline shrink its budget. */
+  onBatchTokens?: (maxBatchTokens: number, reason: string) => void;
+}
+
+export interface LabelStats {
+  forwardMs: number;
+  hostBytes: number;
+  /** Real token positions labelled. */
+  positions: number;
+  /** Positions run, padding included. */
+  paddedPositions: number;
+  batches: number;
+  /** The budget in force at the end (smaller than asked after an out-of-memory). */
+  maxBatchTokens: number;
+}
+
+export class LabelCancelledError extends Error {
+  override readonly name = 'LabelCancelledError';
+  constructor() {
+    super('labelling was cancelled');
+  }
+}
+
+export function checkTaskShape(task: Pick<LabelTask, 'k' | 'seqLen'>): void {
+  if (!Number.isInteger(task.k) || task.k < 1 || task.k > MAX_K) throw new RangeError(`k is ${task.k}; it must be an integer from 1 to ${MAX_K}.`);
+  if (!Number.isInteger(task.seqLen) || task.seqLen < 1) throw new RangeError(`seqLen is ${task.seqLen}; it must be a positive integer.`);
+}
+
+interface RowOutput {
+  doc: TokenizedDocument;
+  logprobs: Float32Array;
+  ids: Int32Array;
+}
+
+function cutRows(batch: Batch, out: TopKOutput, k: number): RowOutput[] {
+  return batch.docs.map((doc, r) => {
+    const start = r * batch.width * k;
+    const end = start + doc.tokens.length * k;
+    return { doc, logprobs: out.logprobs.subarray(start, end), ids: out.ids.subarray(start, end) };
+  });
+}
+
+export async function labelTask(
+  runner: TopKRunner,
+  tokenizer: MistralTokenizer,
+  task: LabelTask,
+  opts: LabelOptions,
+): Promise<{ docs: LabelledDocument[]; stats: LabelStats }> {
+  checkTaskShape(task);
+  const { k } = task;
+  const tokenized = task.documents.map((d, index) => ({ index, tokens: tokenizer.encode(d.text, task.seqLen) }));
+  const tokensTotal = tokenized.reduce((n, d) => n + d.tokens.length, 0);
+  const stats: LabelStats = { forwardMs: 0, hostBytes: 0, positions: 0, paddedPositions: 0, batches: 0, maxBatchTokens: opts.maxBatchTokens };
+  const results: LabelledDocument[] = new Array(task.documents.length);
+  const encode = (rows: RowOutput[]) => {
+    for (const { doc, logprobs, ids } of rows) {
+      const docId = task.documents[doc.index]!.docId;
+      const header = { taskId: task.taskId, docId, modelHash: runner.modelHash, k, positions: doc.tokens.length, tokenIdsChecksum: tokenIdsChecksum(doc.tokens) };
+      results[doc.index] = { docId, tokenCount: doc.tokens.length, encoded: encodeSoftLabels({ header, topkIds: ids, topkLogprobs: logprobs }) };
+    }
+  };
+
+  let batches = packBatches(tokenized, stats.maxBatchTokens);
+  let tokensDone = 0;
+  let previous: RowOutput[] | null = null;
+  for (let i = 0; i < batches.length; ) {
+    if (opts.isCancelled?.()) throw new LabelCancelledError();
+    const batch = batches[i]!;
+    const running = runner.run(batchInputs(batch, tokenizer.eosId), k);
+    // Encode the last batch while this one runs.
+    if (previous) encode(previous);
+    previous = null;
+    let out: TopKOutput;
+    try {
+      out = await running;
+    } catch (error) {
+      if (!(error instanceof OutOfMemoryError)) throw error;
+      if (batch.docs.length === 1) {
+        throw new OutOfMemoryError(`${error.message}; one document of ${batch.width} tokens does not fit on this device even alone: lower the task's sequence length or use a smaller model variant.`);
+      }
+      stats.maxBatchTokens = Math.max(1, Math.floor(Math.min(stats.maxBatchTokens, batch.docs.length * batch.width) / 2));
+      opts.onBatchTokens?.(stats.maxBatchTokens, error.message);
+      batches = packBatches(batches.slice(i).flatMap((b) => b.docs), stats.maxBatchTokens);
+      i = 0;
+      continue;
+    }
+    stats.forwardMs += out.forwardMs;
+    stats.hostBytes += out.hostBytes;
+    stats.batches += 1;
+    stats.paddedPositions += batch.docs.length * batch.width;
+    for (const doc of batch.docs) {
+      stats.positions += doc.tokens.length;
+      tokensDone += doc.tokens.length;
+    }
+    previous = cutRows(batch, out, k);
+    opts.onProgress?.({ tokensDone, tokensTotal });
+    i++;
+  }
+  if (previous) encode(previous);
+  return { docs: results, stats };
+}

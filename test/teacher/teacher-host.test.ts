@@ -1,0 +1,186 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeSoftLabels } from '../../src-shared/soft-labels';
+import { LogHub } from '../../src-main/log';
+import { forkLauncher, TeacherHost, TeacherWorkerExitedError, type WorkerHandle, type WorkerLauncher } from '../../src-main/teacher';
+import { bundleWorker, sampleDocuments, tempDemoModel } from './fixtures';
+
+let workerPath: string;
+let root: string;
+let modelDir: string;
+
+beforeAll(async () => {
+  workerPath = await bundleWorker('host');
+  ({ root, modelDir } = tempDemoModel('nya-host-'));
+});
+
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+  rmSync(workerPath, { force: true });
+});
+
+/** forkLauncher, recording every worker it starts, with a hook on each one's messages. */
+function spyLauncher(onMessage: (message: { type?: string }, handle: WorkerHandle, index: number) => void = () => {}) {
+  const handles: WorkerHandle[] = [];
+  const launcher: WorkerLauncher = {
+    launch(entry, env) {
+      const handle = forkLauncher.launch(entry, env);
+      const index = handles.push(handle) - 1;
+      handle.onMessage((m) => onMessage(m as { type?: string }, handle, index));
+      return handle;
+    },
+  };
+  return { launcher, handles };
+}
+
+function host(launcher: WorkerLauncher, extra: Partial<ConstructorParameters<typeof TeacherHost>[0]> = {}) {
+  const hub = new LogHub();
+  const lines: string[] = [];
+  hub.attach((r) => lines.push(`${r.level}: ${r.message}`));
+  const teacher = new TeacherHost({
+    launcher,
+    workerPath,
+    modelDir,
+    cacheDir: join(root, 'cache'),
+    provider: 'cpu',
+    maxBatchTokens: 96,
+    intraOpThreads: 1,
+    restartDelaysMs: [50],
+    log: hub.logger('teacher'),
+    ...extra,
+  });
+  return { teacher, lines };
+}
+
+const task = (taskId: string, count = 8) => ({ taskId, k: 16, seqLen: 1024, documents: sampleDocuments(count) });
+
+describe('TeacherHost with a real worker process', () => {
+  let clean: Uint8Array[];
+  let cleanHash: string;
+
+  it('loads the demo model, says so, and labels every document of a task', async () => {
+    const { teacher } = host(forkLauncher);
+    try {
+      const info = await teacher.start();
+      expect(info.isDemo).toBe(true);
+      expect(info.executionProvider).toBe('CPU');
+      expect(info.providerReason).toBe('CPU chosen in settings');
+      const progress: number[] = [];
+      const docs = await teacher.label(task('t-clean'), { onProgress: (p) => progress.push(p.tokensDone) });
+      expect(docs.map((d) => d.docId)).toEqual(task('t-clean').documents.map((d) => d.docId));
+      expect(progress.length).toBeGreaterThan(1);
+      for (const doc of docs) {
+        const labels = decodeSoftLabels(doc.encoded);
+        expect(labels.header).toMatchObject({ taskId: 't-clean', docId: doc.docId, modelHash: info.modelHash, k: 16, positions: doc.tokenCount });
+      }
+      clean = docs.map((d) => d.encoded);
+      cleanHash = info.modelHash;
+    } finally {
+      await teacher.dispose();
+    }
+  });
+
+  it('restarts a killed worker and re-runs the task: nothing lost, labels identical', async () => {
+    let killed = false;
+    const { launcher, handles } = spyLauncher((message, handle, index) => {
+      if (index === 0 && message.type === 'progress' && !killed) {
+        killed = true;
+        handle.kill();
+      }
+    });
+    const { teacher, lines } = host(launcher);
+    try {
+      const docs = await teacher.label(task('t-clean'));
+      expect(killed).toBe(true);
+      expect(handles).toHaveLength(2);
+      expect(docs.map((d) => d.encoded)).toEqual(clean);
+      expect((await teacher.start()).modelHash).toBe(cleanHash);
+      expect(lines.some((l) => /exited \(signal SIGKILL\) during task t-clean; restarting/.test(l))).toBe(true);
+    } finally {
+      await teacher.dispose();
+    }
+  });
+
+  it('gives up after one retry when the worker dies again', async () => {
+    const { launcher, handles } = spyLauncher((message, handle) => {
+      if (message.type === 'progress') handle.kill();
+    });
+    const { teacher } = host(launcher);
+    try {
+      await expect(teacher.label(task('t-doomed'))).rejects.toThrow(TeacherWorkerExitedError);
+      expect(handles).toHaveLength(2);
+    } finally {
+      await teacher.dispose();
+    }
+  });
+
+  it('cancels within one second on abort and labels the next task', async () => {
+    const controller = new AbortController();
+    const { teacher } = host(forkLauncher, { maxBatchTokens: 64 });
+    try {
+      await teacher.start();
+      let abortedAt = 0;
+      const running = teacher.label(task('t-paused', 16), {
+        signal: controller.signal,
+        onProgress: () => {
+          if (!abortedAt) {
+            abortedAt = performance.now();
+            controller.abort();
+          }
+        },
+      });
+      await expect(running).rejects.toThrow(/cancel|abort/i);
+      expect(performance.now() - abortedAt).toBeLessThan(1000);
+      const docs = await teacher.label(task('t-next', 3));
+      expect(docs).toHaveLength(3);
+    } finally {
+      await teacher.dispose();
+    }
+  });
+});
+
+/** A worker that speaks the protocol but never finishes a forward pass (a hung GPU). */
+function hungLauncher() {
+  const killed: number[] = [];
+  let launches = 0;
+  const launcher: WorkerLauncher = {
+    launch() {
+      const id = launches++;
+      let listener: (m: unknown) => void = () => {};
+      let exit: (e: { code: number | null; signal: string | null }) => void = () => {};
+      const model = { modelName: 'hung', modelHash: 'a'.repeat(64), isDemo: true, executionProvider: 'CPU', providerReason: 'test', tokenizerSource: 'test', fullLogitsBytesPerPosition: 131072 };
+      return {
+        send(message) {
+          if (message.type === 'load') setImmediate(() => listener({ type: 'loaded', seq: message.seq, model }));
+          if (message.type === 'label') setImmediate(() => listener({ type: 'progress', seq: message.seq, tokensDone: 1, tokensTotal: 9 }));
+          if (message.type === 'shutdown') setImmediate(() => exit({ code: 0, signal: null }));
+        },
+        onMessage: (l) => (listener = l),
+        onExit: (l) => (exit = l),
+        kill() {
+          killed.push(id);
+          setImmediate(() => exit({ code: null, signal: 'SIGKILL' }));
+        },
+      };
+    },
+  };
+  return { launcher, killed, launches: () => launches };
+}
+
+describe('TeacherHost with a worker stuck in a forward pass', () => {
+  it('rejects at once on abort, kills the worker after the grace period, starts a new one next time', async () => {
+    const hung = hungLauncher();
+    const { teacher } = host(hung.launcher, { cancelGraceMs: 200 });
+    const controller = new AbortController();
+    const running = teacher.label(task('t-hung', 1), { signal: controller.signal, onProgress: () => controller.abort() });
+    const started = performance.now();
+    await expect(running).rejects.toThrow(/cancel|abort/i);
+    expect(performance.now() - started).toBeLessThan(1000);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(hung.killed).toEqual([0]);
+    await teacher.start();
+    expect(hung.launches()).toBe(2);
+    await teacher.dispose();
+  });
+});
