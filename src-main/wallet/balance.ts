@@ -1,0 +1,245 @@
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import type { AccountBalance, BalanceState } from '../../src-shared/wallet-contract';
+import { errorMessage, type Logger } from '../log';
+import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from '../validator-client/backoff';
+
+/** Commune mainnet (../shared/SEED.md). */
+export const DEFAULT_COMMUNE_RPC = 'wss://api.communeai.net';
+
+/**
+ * How much an address has staked, in nano, or null where this chain has no stake storage the
+ * query knows. Pluggable because Commune's runtime has moved its stake storage between
+ * releases; the app can swap the query without touching the connection code.
+ */
+export type StakedQuery = (api: ApiPromise, address: string) => Promise<bigint | null>;
+
+/**
+ * Commune's subspace pallet keeps stake as `SubspaceModule::StakeTo`: a double map
+ * staker → module → amount (what `comx balance` sums; older runtimes held a
+ * `Vec<(AccountId, u64)>` per staker). The total staked by an address is the sum over its
+ * entries. Chains without the pallet (a plain Substrate node) answer null: "not known", not 0.
+ */
+export const subspaceStakeTo: StakedQuery = async (api, address) => {
+  const stakeTo = api.query.subspaceModule?.stakeTo;
+  if (!stakeTo) return null;
+  const entries = await stakeTo.entries(address);
+  let total = 0n;
+  for (const [, value] of entries) total += sumAmounts(value.toJSON());
+  return total;
+};
+
+function sumAmounts(json: unknown): bigint {
+  if (typeof json === 'number' || typeof json === 'string') return BigInt(json);
+  // Vec<(AccountId, u64)>: the amount is the tuple's second element.
+  if (Array.isArray(json)) return json.reduce<bigint>((sum, item) => sum + (Array.isArray(item) ? sumAmounts(item[1]) : sumAmounts(item)), 0n);
+  return 0n;
+}
+
+export interface BalanceServiceOptions {
+  endpoint?: string;
+  log: Logger;
+  stakedQuery?: StakedQuery;
+  /** How often balances are read again while connected. */
+  pollMs?: number;
+  /** Connect and per-call timeout. */
+  timeoutMs?: number;
+  backoff?: Partial<BackoffPolicy>;
+  now?: () => number;
+  random?: () => number;
+}
+
+const DEFAULT_POLL_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = 20_000;
+
+/**
+ * Free and staked balances of the wallet's addresses on the Commune chain. The connection is
+ * ours, not @polkadot/api's auto-reconnect: a lost or refused connection becomes the `offline`
+ * state with the time of the next try (full-jitter backoff), and the UI shows that state. No
+ * method rejects because the chain is unreachable.
+ */
+export class BalanceService {
+  readonly endpoint: string;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly backoff: BackoffPolicy;
+  private readonly stakedQuery: StakedQuery;
+  private readonly pollMs: number;
+  private readonly timeoutMs: number;
+  private addresses: string[] = [];
+  private current: BalanceState = { state: 'idle' };
+  private lastGood: { balances: AccountBalance[]; atMs: number } | null = null;
+  private api: ApiPromise | null = null;
+  private connecting: Promise<ApiPromise | null> | null = null;
+  private failuresInRow = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private started = false;
+  private readonly listeners = new Set<(state: BalanceState) => void>();
+
+  constructor(private readonly o: BalanceServiceOptions) {
+    this.endpoint = o.endpoint ?? DEFAULT_COMMUNE_RPC;
+    this.now = o.now ?? Date.now;
+    this.random = o.random ?? Math.random;
+    this.backoff = { ...DEFAULT_BACKOFF, capMs: 5 * 60_000, ...o.backoff };
+    this.stakedQuery = o.stakedQuery ?? subspaceStakeTo;
+    this.pollMs = o.pollMs ?? DEFAULT_POLL_MS;
+    this.timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
+
+  get state(): BalanceState {
+    return this.current;
+  }
+
+  onChange(listener: (state: BalanceState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  start(): void {
+    this.started = true;
+    if (this.addresses.length > 0) void this.refresh();
+  }
+
+  async dispose(): Promise<void> {
+    this.started = false;
+    this.clearTimer();
+    this.listeners.clear();
+    await this.closeApi();
+  }
+
+  /** The addresses to read (mining and payout); an empty list disconnects and goes idle. */
+  setAddresses(addresses: readonly string[]): void {
+    const next = [...new Set(addresses)];
+    if (next.length === this.addresses.length && next.every((a, i) => a === this.addresses[i])) return;
+    this.addresses = next;
+    this.lastGood = null;
+    if (next.length === 0) {
+      this.clearTimer();
+      void this.closeApi();
+      this.set({ state: 'idle' });
+      return;
+    }
+    if (this.started) void this.refresh();
+  }
+
+  /** Reads now (connecting first if needed) and resolves with the resulting state; never rejects. */
+  async refresh(): Promise<BalanceState> {
+    if (!this.started || this.addresses.length === 0) return this.current;
+    this.clearTimer();
+    const api = this.api ?? (await this.connect());
+    if (!api) return this.current;
+    const addresses = this.addresses;
+    try {
+      const balances = await withTimeout(Promise.all(addresses.map((address) => this.read(api, address))), this.timeoutMs, 'reading balances');
+      if (addresses !== this.addresses || api !== this.api) return this.current;
+      this.failuresInRow = 0;
+      this.lastGood = { balances, atMs: this.now() };
+      this.set({ state: 'online', endpoint: this.endpoint, balances, atMs: this.lastGood.atMs });
+      this.schedule(this.pollMs);
+    } catch (error) {
+      if (api === this.api) this.wentOffline(`The chain did not answer: ${errorMessage(error)}`);
+    }
+    return this.current;
+  }
+
+  private async read(api: ApiPromise, address: string): Promise<AccountBalance> {
+    const accountQuery = api.query.system?.account;
+    if (!accountQuery) throw new Error('the chain has no System.Account storage');
+    const account = (await accountQuery(address)) as unknown as { data: { free: { toString(): string } } };
+    let staked: bigint | null;
+    try {
+      staked = await this.stakedQuery(api, address);
+    } catch (error) {
+      this.o.log.warn(`balance: reading the stake of ${address} failed: ${errorMessage(error)}`);
+      staked = null;
+    }
+    return { address, freeNano: BigInt(account.data.free.toString()).toString(), stakedNano: staked === null ? null : staked.toString() };
+  }
+
+  private connect(): Promise<ApiPromise | null> {
+    this.connecting ??= this.openApi().finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  private async openApi(): Promise<ApiPromise | null> {
+    if (this.current.state !== 'offline') this.set({ state: 'connecting', endpoint: this.endpoint });
+    // autoConnectMs 0: @polkadot/api would otherwise retry every 2.5 s forever on its own.
+    const provider = new WsProvider(this.endpoint, 0, undefined, this.timeoutMs);
+    let api: ApiPromise | null = null;
+    try {
+      await withTimeout(provider.connect(), this.timeoutMs, 'connecting');
+      api = new ApiPromise({ provider, noInitWarn: true, throwOnConnect: true });
+      await withTimeout(api.isReadyOrError, this.timeoutMs, 'loading the chain metadata');
+    } catch (error) {
+      await (api ?? provider).disconnect().catch(() => undefined);
+      this.wentOffline(`Cannot reach the Commune RPC at ${this.endpoint}: ${errorMessage(error)}`);
+      return null;
+    }
+    if (!this.started) {
+      await api.disconnect().catch(() => undefined);
+      return null;
+    }
+    api.on('disconnected', () => {
+      if (this.api !== api) return;
+      this.api = null;
+      void api.disconnect().catch(() => undefined);
+      this.wentOffline(`Lost the connection to ${this.endpoint}.`);
+    });
+    this.api = api;
+    this.o.log.info(`balance: connected to ${this.endpoint}`);
+    return api;
+  }
+
+  private wentOffline(error: string): void {
+    if (!this.started) return;
+    const delayMs = backoffDelayMs(this.failuresInRow, this.random, this.backoff);
+    this.failuresInRow += 1;
+    if (this.current.state !== 'offline') this.o.log.warn(`balance: ${error} Retrying with backoff.`);
+    const dropped = this.api;
+    this.api = null;
+    if (dropped) void dropped.disconnect().catch(() => undefined);
+    this.set({ state: 'offline', endpoint: this.endpoint, error, retryAtMs: this.now() + delayMs, last: this.lastGood });
+    this.schedule(delayMs);
+  }
+
+  private schedule(delayMs: number): void {
+    this.clearTimer();
+    if (!this.started) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.refresh();
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private async closeApi(): Promise<void> {
+    const api = this.api;
+    this.api = null;
+    if (api) await api.disconnect().catch(() => undefined);
+  }
+
+  private set(state: BalanceState): void {
+    this.current = state;
+    for (const listener of this.listeners) {
+      try {
+        listener(state);
+      } catch (error) {
+        this.o.log.error(`a balance listener failed: ${errorMessage(error)}`);
+      }
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
