@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+/** One file of a model variant as the manifest describes it. */
+export interface ModelFile {
+  /** Path inside the variant's folder, e.g. `model.onnx_data` (forward slashes, no `..`). */
+  name: string;
+  url: string;
+  sha256: string;
+  bytes: number;
+}
+
+export type VariantId = 'demo' | 'mistral-7b-instruct-v0.3-int4' | 'mistral-7b-instruct-v0.3-fp16';
+
+export interface ModelVariant {
+  id: VariantId;
+  label: string;
+  /** The bundled tiny model: never real teacher output. */
+  isDemo: boolean;
+  /** Weights on disk, all files together. */
+  diskBytes: number;
+  /** GPU memory needed to run it with a 1024-token batch (weights, KV cache, activations). */
+  minVramMiB: number;
+  /** Empty until a manifest says where to download them from. */
+  files: ModelFile[];
+}
+
+const GIB = 1024 ** 3;
+
+/**
+ * What we know without a manifest. Sizes are Mistral-7B-v0.3's 7.25 B parameters: fp16 is 2 bytes
+ * each (14.5 GB); MatMulNBits int4 with block size 32 is ~4.5 bits per weight for the linear layers,
+ * with the embedding and LM head kept in fp16 (~4.2 GB). VRAM adds the KV cache and activations
+ * for a 1024-token window, about 1.5 GB at batch 4.
+ */
+export const BUILTIN_VARIANTS: readonly ModelVariant[] = [
+  {
+    id: 'demo',
+    label: 'Demo model (tiny, bundled; not real teacher output)',
+    isDemo: true,
+    diskBytes: 0,
+    minVramMiB: 0,
+    files: [],
+  },
+  {
+    id: 'mistral-7b-instruct-v0.3-int4',
+    label: 'Mistral-7B-Instruct-v0.3, ONNX int4 (MatMulNBits) for 8–12 GB GPUs',
+    isDemo: false,
+    diskBytes: Math.round(4.2 * GIB),
+    minVramMiB: 5.5 * 1024,
+    files: [],
+  },
+  {
+    id: 'mistral-7b-instruct-v0.3-fp16',
+    label: 'Mistral-7B-Instruct-v0.3, ONNX fp16 for 16 GB+ GPUs',
+    isDemo: false,
+    diskBytes: Math.round(13.5 * GIB),
+    // 15 GiB, so that "16 GB" cards, which report 16,376 MiB or a little less, qualify.
+    minVramMiB: 15 * 1024,
+    files: [],
+  },
+];
+
+const FILE_NAME = /^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+const ManifestFile = z.object({
+  name: z.string().regex(FILE_NAME, 'a relative path of letters, digits, ".", "_" and "-", without ".."'),
+  url: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/i, '64 hex digits').transform((s) => s.toLowerCase()),
+  bytes: z.number().int().nonnegative(),
+});
+
+/** `{ "version": 1, "variants": [{ "id": ..., "files": [...] }] }`; relative URLs are relative to the manifest. */
+export const ModelManifest = z.object({
+  version: z.literal(1),
+  variants: z.array(
+    z.object({
+      id: z.enum(['mistral-7b-instruct-v0.3-int4', 'mistral-7b-instruct-v0.3-fp16']),
+      files: z.array(ManifestFile).min(1),
+    }),
+  ),
+});
+export type ModelManifest = z.infer<typeof ModelManifest>;
+
+export class ManifestError extends Error {
+  override readonly name = 'ManifestError';
+}
+
+/** The built-in variants with the manifest's files filled in (a variant it omits keeps none). */
+export function applyManifest(manifest: unknown, manifestUrl: string, base: readonly ModelVariant[] = BUILTIN_VARIANTS): ModelVariant[] {
+  const parsed = ModelManifest.safeParse(manifest);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ManifestError(`model manifest ${manifestUrl} is malformed at ${issue.path.join('.') || 'the top'}: ${issue.message}`);
+  }
+  return base.map((variant) => {
+    const entry = parsed.data.variants.find((v) => v.id === variant.id);
+    if (!entry) return variant;
+    const files = entry.files.map((file) => ({ ...file, url: new URL(file.url, manifestUrl).href }));
+    const names = new Set(files.map((f) => f.name));
+    if (names.size !== files.length) throw new ManifestError(`model manifest ${manifestUrl}: ${variant.id} lists a file twice`);
+    return { ...variant, files, diskBytes: files.reduce((sum, f) => sum + f.bytes, 0) };
+  });
+}
+
+export async function fetchCatalog(manifestUrl: string, fetchFn: typeof fetch = fetch, signal?: AbortSignal): Promise<ModelVariant[]> {
+  let response: Response;
+  try {
+    response = await fetchFn(manifestUrl, { signal: signal ?? null });
+  } catch (error) {
+    throw new ManifestError(`cannot fetch the model manifest ${manifestUrl}: ${(error as Error).message}`);
+  }
+  if (!response.ok) throw new ManifestError(`the model manifest ${manifestUrl} answered HTTP ${response.status}`);
+  let json: unknown;
+  try {
+    json = await response.json();
+  } catch {
+    throw new ManifestError(`the model manifest ${manifestUrl} is not JSON`);
+  }
+  return applyManifest(json, manifestUrl);
+}
+
+export function findVariant(id: string, variants: readonly ModelVariant[] = BUILTIN_VARIANTS): ModelVariant | undefined {
+  return variants.find((v) => v.id === id);
+}
