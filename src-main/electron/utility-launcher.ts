@@ -1,22 +1,12 @@
 import type { ForkOptions, UtilityProcess } from 'electron';
 import type { Logger } from '../log';
+import type { WorkerLauncher } from '../teacher';
 
 /**
- * How the teacher host starts its worker. Electron runs it in a `utilityProcess` (its own V8 heap
- * and a Node environment; an out-of-memory error or a driver crash is an `exit` event here, not
- * an app crash); headless mode uses `child_process.fork` behind the same interface.
+ * The teacher host's `WorkerLauncher` over Electron's `utilityProcess`: the worker gets its own V8
+ * heap and a Node environment, so an out-of-memory error or a driver crash is an `exit` event
+ * here, not an app crash. Headless mode uses `forkLauncher` (child_process.fork) instead.
  */
-export interface WorkerHandle {
-  send(message: unknown): void;
-  onMessage(listener: (message: unknown) => void): void;
-  onExit(listener: (code: number | null) => void): void;
-  kill(): void;
-}
-
-export interface WorkerLauncher {
-  launch(entryPath: string, env?: Record<string, string>): WorkerHandle;
-}
-
 export type UtilityFork = (modulePath: string, args?: string[], options?: ForkOptions) => UtilityProcess;
 
 /** Also knows its live workers' pids, so the GPU policy does not count our own worker as "another program". */
@@ -28,7 +18,7 @@ export function utilityProcessLauncher(
   const live = new Set<UtilityProcess>();
   return {
     pids: () => [...live].flatMap((child) => (child.pid === undefined ? [] : [child.pid])),
-    launch(entryPath, env = {}) {
+    launch(entryPath, env) {
       const child = fork(entryPath, [], {
         env: { ...baseEnv, ...env },
         serviceName: 'Nya Miner teacher',
@@ -49,9 +39,21 @@ export function utilityProcessLauncher(
           if (!exited) child.postMessage(message);
         },
         onMessage: (listener) => void child.on('message', listener),
-        onExit: (listener) => void child.once('exit', (code) => listener(code)),
+        // utilityProcess reports only a code; a crash by signal shows as a non-zero code.
+        onExit: (listener) => void child.once('exit', (code) => listener({ code, signal: null })),
         kill: () => {
-          if (!exited) child.kill();
+          if (exited) return;
+          // The contract says "now": utilityProcess.kill() sends SIGTERM, which a worker stuck in
+          // a GPU call may not act on for a while.
+          if (process.platform !== 'win32' && child.pid !== undefined) {
+            try {
+              process.kill(child.pid, 'SIGKILL');
+              return;
+            } catch {
+              // Already gone: fall through to Electron's own kill.
+            }
+          }
+          child.kill();
         },
       };
     },

@@ -4,7 +4,7 @@ import { INVOKE_CHANNELS, STATE_CHANNEL } from '../../src-shared/channels';
 import type { StateSnapshot } from '../../src-shared/state';
 import { registerIpcHandlers, StatePusher, type PushWindow } from '../../src-main/electron/ipc-registry';
 import { createNyaBridge } from '../../src-main/electron/preload-bridge';
-import { createIpcRouter } from '../../src-main/ipc/router';
+import { createIpcRouter, type IpcHandlers } from '../../src-main/ipc/router';
 import { silentLogger } from '../../src-main/log';
 
 type Handler = (event: unknown, payload: unknown) => unknown;
@@ -28,15 +28,11 @@ describe('registerIpcHandlers', () => {
   function setup() {
     const ipcMain = fakeIpcMain();
     const setPaused = vi.fn((r: { paused: boolean }) => ({ status: 'paused', reason: 'x', userPaused: r.paused, pausedUntilMs: null }));
-    const router = createIpcRouter(
-      {
-        'state:get': () => { throw new Error('unused'); },
-        'miner:set-paused': setPaused as never,
-        'settings:update': () => { throw new Error('unused'); },
-        'logs:get': () => [],
-      },
-      silentLogger,
-    );
+    const unused = () => {
+      throw new Error('unused in this test');
+    };
+    const handlers = Object.fromEntries(INVOKE_CHANNELS.map((channel) => [channel, unused])) as unknown as IpcHandlers;
+    const router = createIpcRouter({ ...handlers, 'miner:set-paused': setPaused as never }, silentLogger);
     const unregister = registerIpcHandlers({
       ipcMain: ipcMain as never,
       router,

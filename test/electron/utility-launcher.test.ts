@@ -40,8 +40,9 @@ describe('utilityProcessLauncher', () => {
     expect(launcher.pids()).toEqual([4242]);
     expect(fork).toHaveBeenCalledWith('/app/worker.cjs', [], expect.objectContaining({ env: { PATH: '/bin', A: '2' }, stdio: 'pipe' }));
 
-    handle.send({ type: 'load' });
-    expect(child.posted).toEqual([{ type: 'load' }]);
+    const load = { type: 'shutdown' } as never;
+    handle.send(load);
+    expect(child.posted).toEqual([load]);
     const received: unknown[] = [];
     handle.onMessage((m) => received.push(m));
     child.emit('message', { type: 'ready' });
@@ -51,22 +52,36 @@ describe('utilityProcessLauncher', () => {
     await new Promise((r) => setImmediate(r));
     expect(lines).toEqual(['warn CUDA warning', 'warn second line']);
 
-    const exits: (number | null)[] = [];
+    const exits: unknown[] = [];
     handle.onExit((code) => exits.push(code));
     child.emit('exit', 134);
-    expect(exits).toEqual([134]);
+    expect(exits).toEqual([{ code: 134, signal: null }]);
     expect(launcher.pids()).toEqual([]);
     // After exit, sending and killing are no-ops rather than errors.
-    handle.send({ type: 'late' });
+    handle.send(load);
     handle.kill();
     expect(child.posted).toHaveLength(1);
     expect(child.killed).toBe(0);
   });
 
-  it('kills a running worker', () => {
+  it('kills a running worker at once', () => {
     const child = fakeUtilityProcess();
-    const handle = utilityProcessLauncher((() => child) as never, recordingLogger().log, {}).launch('/w.cjs');
+    delete child.pid;
+    const handle = utilityProcessLauncher((() => child) as never, recordingLogger().log, {}).launch('/w.cjs', {});
     handle.kill();
     expect(child.killed).toBe(1);
+  });
+
+  it('sends SIGKILL to a real process on POSIX', async () => {
+    if (process.platform === 'win32') return;
+    const { spawn } = await import('node:child_process');
+    const real = spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)']);
+    const child = fakeUtilityProcess();
+    child.pid = real.pid;
+    const handle = utilityProcessLauncher((() => child) as never, recordingLogger().log, {}).launch('/w.cjs', {});
+    const exited = new Promise<string | null>((r) => real.once('exit', (_code, signal) => r(signal)));
+    handle.kill();
+    expect(await exited).toBe('SIGKILL');
+    expect(child.killed).toBe(0);
   });
 });
