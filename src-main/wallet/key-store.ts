@@ -151,8 +151,15 @@ export class KeyStore {
     return true;
   }
 
+  /** What logging the store prints: never the sealed secret, and never a throw from a damaged file. */
   toJSON(): object {
-    return { kind: 'KeyStore', path: this.path, address: this.info()?.address ?? null };
+    let address: string | null = null;
+    try {
+      address = this.info()?.address ?? null;
+    } catch {
+      // A damaged file: the path is enough to act on.
+    }
+    return { kind: 'KeyStore', path: this.path, address };
   }
 
   [inspect.custom](): string {

@@ -324,6 +324,44 @@ describe('across a restart', () => {
   });
 });
 
+describe('refusals of a result', () => {
+  it.each([
+    ['unknown-task', 404],
+    ['expired', 410],
+  ])('drops a result refused as %s and reports it rejected', async (code, status) => {
+    const v = await validator();
+    v.resultAnswer = () => ({ status, json: { error: { code, message: `refused as ${code}` } } });
+    const dataDir = tempDir();
+    const { s, outcomes } = session(v, dataDir);
+    await s.start();
+    await s.submit({ taskId: 'r-1', bundle: bundleFor('r-1'), tokens: 3 });
+    await until(() => outcomes.length === 1, 'the refusal');
+    expect(outcomes[0]).toMatchObject({ taskId: 'r-1', tokens: 3, status: 'rejected', reason: expect.stringContaining(`${code}: refused as ${code}`) });
+    expect(outboxFiles(dataDir)).toEqual([]);
+  });
+
+  it('keeps a result refused for a reason that is not the result (a bad signature) and sends it again', async () => {
+    const v = await validator();
+    let refusals = 2;
+    v.resultAnswer = () => (refusals-- > 0 ? { status: 401, json: { error: { code: 'bad-signature', message: 'clock or key trouble' } } } : null);
+    const { s, outcomes } = session(v, tempDir());
+    await s.start();
+    await s.submit({ taskId: 'r-2', bundle: bundleFor('r-2'), tokens: 3 });
+    await until(() => outcomes.length === 1, 'the eventual ack');
+    expect(v.results('r-2')).toHaveLength(3);
+    expect(outcomes[0]).toMatchObject({ status: 'accepted' });
+    expect(s.state.lastError).toBeNull();
+  });
+
+  it('lets the caller abort a lease', async () => {
+    const v = await validator();
+    const { s } = session(v, tempDir());
+    const abort = new AbortController();
+    abort.abort(new Error('paused by the user'));
+    await expect(s.lease(leaseReq, abort.signal)).rejects.toThrow(/paused by the user/);
+  });
+});
+
 describe('answers it cannot use', () => {
   it('turns a malformed lease answer into a clear error, not a crash', async () => {
     const v = await validator();
