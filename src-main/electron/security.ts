@@ -60,7 +60,7 @@ export function secureWebPreferences(preloadPath: string): WebPreferences {
 /** The privileges `app://` needs (call before `app` is ready): a standard, secure origin. */
 export const APP_SCHEME_PRIVILEGES = {
   scheme: APP_SCHEME,
-  privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true },
+  privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, codeCache: true },
 };
 
 /** Is `url` a page of ours (any path under `app://nya/`)? */

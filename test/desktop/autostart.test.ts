@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   Autostart,
   HIDDEN_ARG,
@@ -11,16 +10,9 @@ import {
   linuxLaunchPath,
   quoteExecArg,
 } from '../../src-main/desktop/autostart';
+import { tempDirs } from '../electron/temp-dirs';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function home(): string {
-  const d = mkdtempSync(join(tmpdir(), 'nya-autostart-'));
-  dirs.push(d);
-  return d;
-}
+const home = tempDirs('nya-autostart-');
 
 function fakeLoginItems() {
   let openAtLogin = false;

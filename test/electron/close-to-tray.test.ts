@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { hideOnClose, onceEver } from '../../src-main/electron/close-to-tray';
 import { DesktopPrefsStore } from '../../src-main/electron/desktop-prefs';
 import { silentLogger } from '../../src-main/log';
+import { tempDirs } from './temp-dirs';
+
+const tempDir = tempDirs('nya-notice-');
 
 function fakeWindow() {
   const w = Object.assign(new EventEmitter(), { hidden: false, hide: () => void (w.hidden = true) });
@@ -38,22 +38,18 @@ describe('hideOnClose', () => {
 
 describe('the one-time tray notice', () => {
   it('shows once, ever, across restarts', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nya-notice-'));
-    try {
-      const shown = vi.fn();
-      const notice = (prefs: DesktopPrefsStore) =>
-        onceEver({
-          shown: () => prefs.get().closeToTrayNoticeShown,
-          markShown: () => prefs.update({ closeToTrayNoticeShown: true }),
-          show: shown,
-        });
-      const first = notice(new DesktopPrefsStore(dir, silentLogger));
-      first();
-      first();
-      notice(new DesktopPrefsStore(dir, silentLogger))();
-      expect(shown).toHaveBeenCalledOnce();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = tempDir();
+    const shown = vi.fn();
+    const notice = (prefs: DesktopPrefsStore) =>
+      onceEver({
+        shown: () => prefs.get().closeToTrayNoticeShown,
+        markShown: () => prefs.update({ closeToTrayNoticeShown: true }),
+        show: shown,
+      });
+    const first = notice(new DesktopPrefsStore(dir, silentLogger));
+    first();
+    first();
+    notice(new DesktopPrefsStore(dir, silentLogger))();
+    expect(shown).toHaveBeenCalledOnce();
   });
 });

@@ -1,19 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DesktopPrefsStore, pauseToRestore } from '../../src-main/electron/desktop-prefs';
 import { silentLogger } from '../../src-main/log';
+import { tempDirs } from './temp-dirs';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'nya-prefs-'));
-  dirs.push(d);
-  return d;
-}
+const tempDir = tempDirs('nya-prefs-');
 
 describe('DesktopPrefsStore', () => {
   it('starts from defaults and persists changes across instances', () => {

@@ -1,19 +1,12 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RotatingFileLog, formatLogLine } from '../../src-main/electron/file-log-sink';
 import { LogHub } from '../../src-main/log';
+import { tempDirs } from './temp-dirs';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'nya-logs-'));
-  dirs.push(d);
-  return join(d, 'logs');
-}
+const newDir = tempDirs('nya-logs-');
+const tempDir = () => join(newDir(), 'logs');
 
 describe('RotatingFileLog', () => {
   it('writes hub records as lines', () => {
