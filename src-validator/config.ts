@@ -26,6 +26,15 @@ export const MIN_MEAN_OVERLAP = 0.9;
 /** |Δ log-prob| in nats over ids both results rank in their top 8 (A) / top k (B). */
 export const MAX_MEAN_ABS_LOGPROB_DIFF = 0.05;
 export const MAX_P99_ABS_LOGPROB_DIFF = 0.3;
+/**
+ * Rows (positions) per document that structural and agreement checks read, drawn at random after
+ * the upload. Full decoding of every cell would cap a 2-core validator near 150k tokens/s.
+ */
+export const SAMPLED_ROWS_PER_DOCUMENT = 128;
+/** A row whose top-8 overlap is below one half is "bad"; honest near-ties almost never are. */
+export const BAD_ROW_OVERLAP = 0.5;
+/** At most this fraction of sampled rows may be bad (catches faking a few percent of positions). */
+export const MAX_BAD_ROW_FRACTION = 0.03;
 /** Top-k mass may exceed 1 by fp16 rounding plus the codec's half step per cell. */
 export const MASS_TOLERANCE = 0.02;
 

@@ -1,7 +1,9 @@
-import { decodeResultBundle, decodeSoftLabels, type SoftLabels } from '../../src-shared/soft-labels';
+
 import { errorMessage } from '../../src-main/log';
-import { MAX_QUORUM, RECOMPUTE_DOCUMENTS } from '../config';
+import { MAX_QUORUM, RECOMPUTE_DOCUMENTS, SAMPLED_ROWS_PER_DOCUMENT } from '../config';
 import { compareLabels } from '../verify/agreement';
+import { readRows, samplePositions, parseRecord, type ParsedRecord } from '../verify/record-rows';
+import { parseBundle } from './submissions';
 import type { ValidatorContext } from './context';
 import { rejectResult, validateResult } from './settlement';
 
@@ -28,12 +30,12 @@ export async function recheckTask(ctx: ValidatorContext, taskId: string): Promis
   if (!task || task.state !== 'checking') return;
   const docs = await store.taskDocuments(taskId);
   const picked = sampleIndices(docs.length, RECOMPUTE_DOCUMENTS, ctx.random);
-  let reference: SoftLabels[];
+  let reference: ParsedRecord[];
   try {
     const labelled = await recomputer.label({
       taskId, k: task.k, seqLen: task.seqLen, documents: picked.map((i) => ({ docId: docs[i]!.docId, text: docs[i]!.text })),
     });
-    reference = labelled.map((l) => decodeSoftLabels(l.encoded));
+    reference = labelled.map((l) => parseRecord(l.encoded));
     picked.forEach((docIndex, j) => {
       const ref = reference[j];
       const doc = docs[docIndex]!;
@@ -55,10 +57,17 @@ export async function recheckTask(ctx: ValidatorContext, taskId: string): Promis
     let validated = 0;
     for (const r of await tx.resultsOfTask(taskId)) {
       if (r.status !== 'pending') continue;
-      const labels = decodeResultBundle((await tx.resultBody(taskId, r.miner))!).map((b) => decodeSoftLabels(b));
+      const labels = parseBundle((await tx.resultBody(taskId, r.miner))!);
       let rejection: string | null = null;
       for (let j = 0; j < picked.length && rejection === null; j++) {
-        const verdict = compareLabels(labels[picked[j]!]!, reference[j]!);
+        const ref = reference[j]!;
+        const rows = samplePositions(ref.header.positions, SAMPLED_ROWS_PER_DOCUMENT, ctx.random);
+        let verdict;
+        try {
+          verdict = compareLabels(readRows(labels[picked[j]!]!, rows), readRows(ref, rows));
+        } catch (error) {
+          verdict = { agree: false, reason: error instanceof Error ? error.message : String(error) };
+        }
         if (!verdict.agree) rejection = `disagrees with the validator's re-computation of document ${picked[j]}: ${verdict.reason}`;
       }
       if (rejection === null) {

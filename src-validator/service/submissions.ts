@@ -1,11 +1,12 @@
 import type { SubmitResponse } from '../../src-shared/protocol';
-import { decodeResultBundle, decodeSoftLabels, SoftLabelsError, type SoftLabels } from '../../src-shared/soft-labels';
+import { decodeResultBundle, SoftLabelsError } from '../../src-shared/soft-labels';
 import { MAX_QUORUM } from '../config';
 import { ProtocolError } from '../http/protocol-error';
 import type { ResultRow, StoreTx, TaskRow } from '../store/store';
 import { compareResults } from '../verify/agreement';
 import { shouldCheck } from '../verify/check-policy';
 import { findConsensus, pairwise } from '../verify/consensus';
+import { parseRecord, type ParsedRecord } from '../verify/record-rows';
 import { checkStructure } from '../verify/structural';
 import type { ValidatorContext } from './context';
 import { rejectResult, validateResult } from './settlement';
@@ -24,14 +25,14 @@ interface Decision {
 
 const ACCEPTED: Decision = { response: { status: 'accepted' }, recheck: false };
 
-/** Decodes a bundle or answers 400 bad-shape: a body that does not decode changes nothing. */
-export function decodeBundle(body: Uint8Array, expectedDocuments: number): SoftLabels[] {
+/** Splits a bundle and checks its records' CRCs; a body that does not decode is 400 bad-shape and changes nothing. */
+export function parseBundle(body: Uint8Array, expectedDocuments?: number): ParsedRecord[] {
   try {
     const records = decodeResultBundle(body);
-    if (records.length !== expectedDocuments) {
+    if (expectedDocuments !== undefined && records.length !== expectedDocuments) {
       throw new ProtocolError('bad-shape', `The bundle holds ${records.length} documents; the task has ${expectedDocuments}.`);
     }
-    return records.map((r) => decodeSoftLabels(r));
+    return records.map((r) => parseRecord(r));
   } catch (error) {
     if (error instanceof SoftLabelsError) throw new ProtocolError('bad-shape', `The result does not decode: ${error.message}`);
     throw error;
@@ -63,12 +64,12 @@ export async function submitResult(ctx: ValidatorContext, sub: Submission): Prom
   const task = await store.taskForUpdate(sub.taskId);
   if (!task) throw new ProtocolError('unknown-task', `Task ${sub.taskId} does not exist.`);
   const docs = await store.taskDocuments(sub.taskId);
-  const labels = decodeBundle(sub.body, docs.length);
+  const labels = parseBundle(sub.body, docs.length);
   const tokenizer = await ctx.tokenizer();
   const structure = checkStructure(labels, {
     taskId: task.taskId, k: task.k, modelHash: task.modelHash, vocabSize: tokenizer.vocabSize,
     documents: docs.map((d) => ({ docId: d.docId, tokens: d.tokens, tokenIdsChecksum: d.tokenIdsChecksum })),
-  });
+  }, ctx.random);
 
   const outcome = await store.transaction(async (tx): Promise<Decision | SubmitResponse> => {
     const again = await tx.result(sub.taskId, sub.miner);
@@ -97,21 +98,20 @@ export async function submitResult(ctx: ValidatorContext, sub: Submission): Prom
   return outcome.response;
 }
 
-async function labelsOf(tx: StoreTx, result: ResultRow, fresh: ResultRow, freshLabels: SoftLabels[]): Promise<SoftLabels[]> {
+async function labelsOf(tx: StoreTx, result: ResultRow, fresh: ResultRow, freshLabels: ParsedRecord[]): Promise<ParsedRecord[]> {
   if (result.miner === fresh.miner) return freshLabels;
-  const body = await tx.resultBody(result.taskId, result.miner);
-  return decodeResultBundle(body!).map((r) => decodeSoftLabels(r));
+  return parseBundle((await tx.resultBody(result.taskId, result.miner))!);
 }
 
 /** Decides what a new structurally sound result makes decidable for its task. */
-async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fresh: ResultRow, freshLabels: SoftLabels[]): Promise<Decision> {
+async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fresh: ResultRow, freshLabels: ParsedRecord[]): Promise<Decision> {
   const results = await tx.resultsOfTask(task.taskId);
   if (task.state === 'checking') return ACCEPTED;
   if (task.state === 'validated') {
     // A late replica of a settled task is checked against the accepted answer.
     const reference = results.find((r) => r.status === 'validated');
     if (reference) {
-      const verdict = compareResults(await labelsOf(tx, reference, fresh, freshLabels), freshLabels);
+      const verdict = compareResults(await labelsOf(tx, reference, fresh, freshLabels), freshLabels, ctx.random);
       return settleOne(ctx, tx, fresh, verdict.agree ? null : `disagrees with the accepted result: ${verdict.reason}`, false);
     }
   }
@@ -128,7 +128,7 @@ async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fre
   const labels = await Promise.all(live.map((r) => labelsOf(tx, r, fresh, freshLabels)));
   const reasons = new Map<number, string>();
   const agree = pairwise(live.length, (i, j) => {
-    const verdict = compareResults(labels[i]!, labels[j]!);
+    const verdict = compareResults(labels[i]!, labels[j]!, ctx.random);
     if (!verdict.agree) {
       reasons.set(i, verdict.reason!);
       reasons.set(j, verdict.reason!);

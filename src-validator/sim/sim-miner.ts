@@ -29,7 +29,7 @@ export class SimMiner {
     const bytes = body ?? new Uint8Array(0);
     const headers: Record<string, string> = { ...signRequest(this.pair, method, path, { sha256Hex: sha256Hex(bytes) }, this.clock()), ...extraHeaders };
     if (body) headers['content-type'] = contentType;
-    const res = await fetch(this.baseUrl + path, { method, headers, body: body ?? null });
+    const res = await fetch(this.baseUrl + path, { method, headers, body: (body ?? null) as Uint8Array<ArrayBuffer> | null });
     return { status: res.status, body: (await res.json()) as T };
   }
 

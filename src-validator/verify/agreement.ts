@@ -1,5 +1,9 @@
 import { LOGPROB_STEP, MAX_TOKEN_ID_EXCLUSIVE, type SoftLabels } from '../../src-shared/soft-labels';
-import { AGREEMENT_TOP, MAX_MEAN_ABS_LOGPROB_DIFF, MAX_P99_ABS_LOGPROB_DIFF, MIN_MEAN_OVERLAP } from '../config';
+import {
+  AGREEMENT_TOP, BAD_ROW_OVERLAP, MAX_BAD_ROW_FRACTION, MAX_MEAN_ABS_LOGPROB_DIFF, MAX_P99_ABS_LOGPROB_DIFF, MIN_MEAN_OVERLAP,
+  SAMPLED_ROWS_PER_DOCUMENT,
+} from '../config';
+import { readRows, samplePositions, type ParsedRecord } from './record-rows';
 
 export interface Agreement {
   positions: number;
@@ -8,6 +12,8 @@ export interface Agreement {
   /** Over ids one side ranks in its top 8 and the other in its top k; Infinity when none are shared. */
   meanAbsLogprobDiff: number;
   p99AbsLogprobDiff: number;
+  /** Fraction of positions whose overlap (mean of both directions) is below BAD_ROW_OVERLAP. */
+  badRowFraction: number;
   agree: boolean;
   /** Which tolerance failed, for the ledger. */
   reason: string | null;
@@ -17,12 +23,14 @@ export interface Tolerances {
   minMeanOverlap: number;
   maxMeanAbsLogprobDiff: number;
   maxP99AbsLogprobDiff: number;
+  maxBadRowFraction: number;
 }
 
 export const DEFAULT_TOLERANCES: Tolerances = {
   minMeanOverlap: MIN_MEAN_OVERLAP,
   maxMeanAbsLogprobDiff: MAX_MEAN_ABS_LOGPROB_DIFF,
   maxP99AbsLogprobDiff: MAX_P99_ABS_LOGPROB_DIFF,
+  maxBadRowFraction: MAX_BAD_ROW_FRACTION,
 };
 
 const MAX_CODE = 1 << 13;
@@ -30,6 +38,7 @@ const MAX_CODE = 1 << 13;
 const stampOf = new Int32Array(MAX_TOKEN_ID_EXCLUSIVE);
 const rankOf = new Int32Array(MAX_TOKEN_ID_EXCLUSIVE);
 const histogram = new Float64Array(MAX_CODE);
+let rowOverlap = new Float64Array(1024);
 let stamp = 0;
 
 interface Tally {
@@ -64,6 +73,7 @@ function tallyDirection(a: SoftLabels, b: SoftLabels, tally: Tally): void {
       tally.diffCount++;
     }
     tally.overlap += shared / top;
+    rowOverlap[p] = rowOverlap[p]! + shared / top / 2;
   }
 }
 
@@ -76,10 +86,12 @@ function tallyDirection(a: SoftLabels, b: SoftLabels, tally: Tally): void {
 export function compareLabels(a: SoftLabels, b: SoftLabels, tol: Tolerances = DEFAULT_TOLERANCES): Agreement {
   const positions = a.header.positions;
   if (positions !== b.header.positions || a.header.k !== b.header.k) {
-    return { positions, meanOverlap: 0, meanAbsLogprobDiff: Infinity, p99AbsLogprobDiff: Infinity, agree: false, reason: 'different shapes' };
+    return { positions, meanOverlap: 0, meanAbsLogprobDiff: Infinity, p99AbsLogprobDiff: Infinity, badRowFraction: 1, agree: false, reason: 'different shapes' };
   }
-  if (positions === 0) return { positions, meanOverlap: 1, meanAbsLogprobDiff: 0, p99AbsLogprobDiff: 0, agree: true, reason: null };
+  if (positions === 0) return { positions, meanOverlap: 1, meanAbsLogprobDiff: 0, p99AbsLogprobDiff: 0, badRowFraction: 0, agree: true, reason: null };
   histogram.fill(0);
+  if (rowOverlap.length < positions) rowOverlap = new Float64Array(positions);
+  rowOverlap.fill(0, 0, positions);
   const tally: Tally = { overlap: 0, diffSum: 0, diffCount: 0 };
   tallyDirection(a, b, tally);
   tallyDirection(b, a, tally);
@@ -97,19 +109,39 @@ export function compareLabels(a: SoftLabels, b: SoftLabels, tol: Tolerances = DE
       }
     }
   }
+  let badRows = 0;
+  for (let p = 0; p < positions; p++) if (rowOverlap[p]! < BAD_ROW_OVERLAP) badRows++;
+  const badRowFraction = badRows / positions;
   const reason =
-    meanOverlap < tol.minMeanOverlap ? `top-${AGREEMENT_TOP} overlap ${meanOverlap.toFixed(3)} < ${tol.minMeanOverlap}`
+    badRowFraction > tol.maxBadRowFraction ? `${(badRowFraction * 100).toFixed(1)} % of positions share under half their top ${AGREEMENT_TOP}`
+    : meanOverlap < tol.minMeanOverlap ? `top-${AGREEMENT_TOP} overlap ${meanOverlap.toFixed(3)} < ${tol.minMeanOverlap}`
     : meanAbs > tol.maxMeanAbsLogprobDiff ? `mean |Δ log-prob| ${meanAbs.toFixed(3)} > ${tol.maxMeanAbsLogprobDiff} nats`
     : p99 > tol.maxP99AbsLogprobDiff ? `p99 |Δ log-prob| ${p99.toFixed(3)} > ${tol.maxP99AbsLogprobDiff} nats`
     : null;
-  return { positions, meanOverlap, meanAbsLogprobDiff: meanAbs, p99AbsLogprobDiff: p99, agree: reason === null, reason };
+  return { positions, meanOverlap, meanAbsLogprobDiff: meanAbs, p99AbsLogprobDiff: p99, badRowFraction, agree: reason === null, reason };
 }
 
-/** Two results of a whole task agree when every document agrees. */
-export function compareResults(a: SoftLabels[], b: SoftLabels[], tol: Tolerances = DEFAULT_TOLERANCES): { agree: boolean; reason: string | null } {
+/**
+ * Two results of a whole task agree when every document agrees on the same randomly sampled rows
+ * (SAMPLED_ROWS_PER_DOCUMENT each, drawn now, after both were uploaded).
+ */
+export function compareResults(
+  a: ParsedRecord[],
+  b: ParsedRecord[],
+  random: () => number,
+  tol: Tolerances = DEFAULT_TOLERANCES,
+): { agree: boolean; reason: string | null } {
   if (a.length !== b.length) return { agree: false, reason: 'different document counts' };
   for (let i = 0; i < a.length; i++) {
-    const doc = compareLabels(a[i]!, b[i]!, tol);
+    if (a[i]!.header.positions !== b[i]!.header.positions) return { agree: false, reason: `document ${i}: different position counts` };
+    const rows = samplePositions(a[i]!.header.positions, SAMPLED_ROWS_PER_DOCUMENT, random);
+    let doc: Agreement;
+    try {
+      doc = compareLabels(readRows(a[i]!, rows), readRows(b[i]!, rows), tol);
+    } catch (error) {
+      // A malformed row the structural sample missed: no agreement, and the majority decides whose.
+      return { agree: false, reason: `document ${i}: ${error instanceof Error ? error.message : String(error)}` };
+    }
     if (!doc.agree) return { agree: false, reason: `document ${i}: ${doc.reason}` };
   }
   return { agree: true, reason: null };

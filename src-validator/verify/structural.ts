@@ -1,5 +1,6 @@
-import { LOGPROB_STEP, MAX_TOKEN_ID_EXCLUSIVE, type SoftLabels } from '../../src-shared/soft-labels';
-import { MASS_TOLERANCE } from '../config';
+import { LOGPROB_STEP, MAX_TOKEN_ID_EXCLUSIVE, SoftLabelsError } from '../../src-shared/soft-labels';
+import { MASS_TOLERANCE, SAMPLED_ROWS_PER_DOCUMENT } from '../config';
+import { readRows, samplePositions, type ParsedRecord } from './record-rows';
 
 export interface ExpectedDocument {
   docId: string;
@@ -38,15 +39,15 @@ function nextStamp(): number {
 /**
  * Everything a result must satisfy on its own, before any comparison: it answers this task's
  * documents in order, with this task's model and k, one row per token the validator's own
- * tokenization has (same checksum), ids inside the vocabulary and a top-k mass of at most one.
- * (Log-probs <= 0 and sorted rows are guaranteed by the codec's decoder.)
+ * tokenization has (same checksum); and on randomly sampled rows, ids inside the vocabulary, no id
+ * twice, log-probs sorted (<= 0 by construction of the codec) and a top-k mass of at most one.
  */
-export function checkStructure(labels: SoftLabels[], task: ExpectedTask): StructureCheck {
-  if (labels.length !== task.documents.length) {
-    return { ok: false, reason: `the result has ${labels.length} documents; the task has ${task.documents.length}` };
+export function checkStructure(records: ParsedRecord[], task: ExpectedTask, random: () => number): StructureCheck {
+  if (records.length !== task.documents.length) {
+    return { ok: false, reason: `the result has ${records.length} documents; the task has ${task.documents.length}` };
   }
-  for (let i = 0; i < labels.length; i++) {
-    const { header, topkIds, topkLogprobs } = labels[i]!;
+  for (let i = 0; i < records.length; i++) {
+    const header = records[i]!.header;
     const doc = task.documents[i]!;
     const where = `document ${i} (${doc.docId})`;
     if (header.taskId !== task.taskId) return { ok: false, reason: `${where} is labelled for task '${header.taskId}'` };
@@ -59,20 +60,28 @@ export function checkStructure(labels: SoftLabels[], task: ExpectedTask): Struct
     if (header.tokenIdsChecksum !== doc.tokenIdsChecksum) {
       return { ok: false, reason: `${where}'s token-id checksum differs from the validator's tokenization` };
     }
+    let sample;
+    try {
+      sample = readRows(records[i]!, samplePositions(header.positions, SAMPLED_ROWS_PER_DOCUMENT, random));
+    } catch (error) {
+      if (error instanceof SoftLabelsError) return { ok: false, reason: `${where}: ${error.message}` };
+      throw error;
+    }
+    const { topkIds, topkLogprobs } = sample;
     for (let c = 0; c < topkIds.length; c++) {
       if (topkIds[c]! >= task.vocabSize) return { ok: false, reason: `${where} has token id ${topkIds[c]} outside the vocabulary of ${task.vocabSize}` };
     }
     const k = header.k;
-    for (let p = 0, base = 0; p < header.positions; p++, base += k) {
+    for (let p = 0, base = 0; p < sample.header.positions; p++, base += k) {
       let mass = 0;
       for (let r = 0; r < k; r++) mass += EXP_OF_CODE[Math.round(-topkLogprobs[base + r]! / LOGPROB_STEP)]!;
       if (mass > 1 + MASS_TOLERANCE) {
-        return { ok: false, reason: `${where} position ${p}: the top-${k} probabilities sum to ${mass.toFixed(3)} (> 1)` };
+        return { ok: false, reason: `${where} sampled row ${p}: the top-${k} probabilities sum to ${mass.toFixed(3)} (> 1)` };
       }
       const stamp = nextStamp();
       for (let r = 0; r < k; r++) {
         const id = topkIds[base + r]!;
-        if (seen[id] === stamp) return { ok: false, reason: `${where} position ${p} repeats token id ${id}` };
+        if (seen[id] === stamp) return { ok: false, reason: `${where} sampled row ${p} repeats token id ${id}` };
         seen[id] = stamp;
       }
     }

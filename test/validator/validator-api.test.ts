@@ -87,7 +87,7 @@ describe.each(STORE_KINDS)('validator API on %s', (kind) => {
     await start();
     const miner = h.miner(1);
     const url = h.validator.url;
-    const post = (path: string, body: Uint8Array, headers: Record<string, string>) => fetch(url + path, { method: 'POST', headers, body });
+    const post = (path: string, body: Uint8Array, headers: Record<string, string>) => fetch(url + path, { method: 'POST', headers, body: body as Uint8Array<ArrayBuffer> });
     const json = new TextEncoder().encode('{"client":"x"');
     const signed = (path: string, body: Uint8Array, at = h.clock.now) => signRequest(miner.pair, 'POST', path, { sha256Hex: sha256Hex(body) }, at);
     const expectError = async (res: Response, status: number, code: string) => {

@@ -1,0 +1,78 @@
+import { crc32 as nativeCrc32 } from 'node:zlib';
+import { decodeSoftLabelsHeader, LOGPROB_STEP, SoftLabelsError, type SoftLabels, type SoftLabelsHeader } from '../../src-shared/soft-labels';
+import { crc32 as portableCrc32 } from '../../src-shared/crc32';
+
+/**
+ * Random access to the rows of an encoded soft-label record, for a validator that checks a
+ * random sample of positions instead of decoding millions of cells per second. The CRC still
+ * covers every byte (zlib's native CRC-32, the same polynomial as `src-shared/crc32`), so what is
+ * stored is exactly what was signed; the sample is drawn after the upload, so a miner cannot know
+ * which rows will be looked at. Layout: docs/SOFT-LABELS.md (two 28-bit cells per 7 bytes).
+ */
+export interface ParsedRecord {
+  header: SoftLabelsHeader;
+  bytes: Uint8Array;
+  bodyStart: number;
+}
+
+const FIXED_HEADER_BYTES = 48;
+const CRC_BYTES = 4;
+const crc32: (bytes: Uint8Array) => number =
+  typeof nativeCrc32 === 'function' ? (b) => nativeCrc32(b) >>> 0 : (b) => portableCrc32(b, 0, 0, b.length) >>> 0;
+
+function bodyBytes(cells: number): number {
+  return 7 * Math.floor(cells / 2) + 4 * (cells % 2);
+}
+
+/** Header, exact length and CRC of one record. Throws SoftLabelsError. */
+export function parseRecord(bytes: Uint8Array): ParsedRecord {
+  const header = decodeSoftLabelsHeader(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const taskIdBytes = view.getUint16(FIXED_HEADER_BYTES, true);
+  const bodyStart = FIXED_HEADER_BYTES + 4 + taskIdBytes + view.getUint16(FIXED_HEADER_BYTES + 2 + taskIdBytes, true);
+  const total = bodyStart + bodyBytes(header.k * header.positions) + CRC_BYTES;
+  if (bytes.length !== total) {
+    throw new SoftLabelsError(bytes.length < total ? 'truncated' : 'trailing-bytes', `the record is ${bytes.length} bytes; its header says ${total}.`);
+  }
+  if (crc32(bytes.subarray(0, total - CRC_BYTES)) !== view.getUint32(total - CRC_BYTES, true)) {
+    throw new SoftLabelsError('crc-mismatch', 'CRC-32 mismatch: the record is corrupted.');
+  }
+  return { header, bytes, bodyStart };
+}
+
+function cellAt(bytes: Uint8Array, bodyStart: number, cell: number): number {
+  const o = bodyStart + 7 * (cell >>> 1);
+  if ((cell & 1) === 0) return bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | ((bytes[o + 3]! & 0x0f) << 24);
+  return (bytes[o + 3]! >>> 4) | (bytes[o + 4]! << 4) | (bytes[o + 5]! << 12) | (bytes[o + 6]! << 20);
+}
+
+/**
+ * The given rows as a SoftLabels value of `rows.length` positions (header.positions is the row
+ * count). Throws SoftLabelsError('unsorted') for a row the decoder would refuse.
+ */
+export function readRows(record: ParsedRecord, rows: ArrayLike<number>): SoftLabels {
+  const { k } = record.header;
+  const topkIds = new Int32Array(rows.length * k);
+  const topkLogprobs = new Float32Array(rows.length * k);
+  for (let i = 0; i < rows.length; i++) {
+    const first = rows[i]! * k;
+    let prevCode = -1;
+    for (let r = 0; r < k; r++) {
+      const cell = cellAt(record.bytes, record.bodyStart, first + r);
+      const code = cell >>> 15;
+      if (code < prevCode) throw new SoftLabelsError('unsorted', `log-probs at position ${rows[i]} are not sorted descending.`);
+      prevCode = code;
+      topkIds[i * k + r] = cell & 0x7fff;
+      topkLogprobs[i * k + r] = 0 - code * LOGPROB_STEP;
+    }
+  }
+  return { header: { ...record.header, positions: rows.length }, topkIds, topkLogprobs };
+}
+
+/** `count` distinct positions in [0, positions), sorted; all of them when there are fewer. */
+export function samplePositions(positions: number, count: number, random: () => number): Int32Array {
+  if (positions <= count) return Int32Array.from({ length: positions }, (_, i) => i);
+  const picked = new Set<number>();
+  while (picked.size < count) picked.add(Math.floor(random() * positions));
+  return Int32Array.from([...picked].sort((a, b) => a - b));
+}

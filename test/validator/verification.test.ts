@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { decodeSoftLabels, encodeSoftLabels, tokenIdsChecksum, type SoftLabels } from '../../src-shared/soft-labels';
+import { earnedNano, u16Weights } from '../../src-validator/accounting/earnings';
+import { MIN_CHECK_PROBABILITY, TRUST_STREAK } from '../../src-validator/config';
+import { fakeLabels, fakeTokenizer, type FakeTeacherOptions } from '../../src-validator/sim/fake-teacher';
+import { pickDocuments } from '../../src-validator/tasks/task-sizing';
+import { compareLabels } from '../../src-validator/verify/agreement';
+import { checkProbability } from '../../src-validator/verify/check-policy';
+import { findConsensus } from '../../src-validator/verify/consensus';
+import { parseRecord, readRows } from '../../src-validator/verify/record-rows';
+import { checkStructure } from '../../src-validator/verify/structural';
+import { seededRandom } from './harness';
+
+const tokenizer = fakeTokenizer();
+const text = Array.from({ length: 900 }, (_, i) => ['alpha', 'beta', 'gamma', 'delta', 'eps', 'zeta', 'eta'][(i * 7 + (i >> 3)) % 7] + String(i % 13)).join(' ');
+const ids = tokenizer.encode(text, 1024);
+const MODEL = 'ab'.repeat(32);
+
+/** Labels as they arrive at the validator: through the codec. */
+function labels(opts: Omit<FakeTeacherOptions, 'k'>): SoftLabels {
+  const { topkIds, topkLogprobs } = fakeLabels(ids, { k: 16, ...opts });
+  const header = { taskId: 't-1', docId: 'd-1', modelHash: MODEL, k: 16, positions: ids.length, tokenIdsChecksum: tokenIdsChecksum(ids) };
+  return decodeSoftLabels(encodeSoftLabels({ header, topkIds, topkLogprobs }));
+}
+
+describe('agreement between two labelings of one document', () => {
+  const reference = labels({ noise: 0.01, noiseSeed: 1 });
+
+  it.each([
+    ['another GPU (σ 0.01 nats jitter)', { noise: 0.01, noiseSeed: 2 }],
+    ['a noisier fp16 kernel (σ 0.03 nats)', { noise: 0.03, noiseSeed: 3 }],
+  ])('accepts %s', (_name, opts) => {
+    const verdict = compareLabels(reference, labels(opts));
+    expect(verdict.agree).toBe(true);
+    expect(verdict.meanOverlap).toBeGreaterThan(0.95);
+    expect(verdict.meanAbsLogprobDiff).toBeLessThan(0.05);
+  });
+
+  it.each([
+    ['a smaller model (temperature 1.4, other tail)', { noise: 0.01, noiseSeed: 4, temperature: 1.4, variant: 1 }],
+    ['the same family at temperature 1.15', { noise: 0.01, noiseSeed: 5, temperature: 1.15 }],
+    ['another family with the same top 3', { noise: 0.01, noiseSeed: 6, variant: 2 }],
+  ])('rejects %s', (_name, opts) => {
+    const verdict = compareLabels(reference, labels(opts));
+    expect(verdict.agree).toBe(false);
+    expect(verdict.reason).toBeTruthy();
+  });
+
+  it('rejects a result faking a few percent of its positions', () => {
+    const other = labels({ noise: 0.01, noiseSeed: 2 });
+    const faked = { ...other, topkIds: other.topkIds.slice() };
+    // Every 20th position gets made-up ids (5 %): the means barely move, the bad-row count does.
+    for (let p = 0; p < ids.length; p += 20) for (let r = 0; r < 16; r++) faked.topkIds[p * 16 + r] = 20000 + p + r;
+    const verdict = compareLabels(reference, faked);
+    expect(verdict.meanOverlap).toBeGreaterThan(0.9);
+    expect(verdict.agree).toBe(false);
+    expect(verdict.badRowFraction).toBeGreaterThan(0.04);
+  });
+
+  it('rejects labels shifted by one position', () => {
+    const other = labels({ noise: 0.01, noiseSeed: 2 });
+    const k = 16;
+    const shifted = { ...other, topkIds: other.topkIds.slice(), topkLogprobs: other.topkLogprobs.slice() };
+    shifted.topkIds.copyWithin(0, k);
+    shifted.topkLogprobs.copyWithin(0, k);
+    const verdict = compareLabels(reference, shifted);
+    expect(verdict.agree).toBe(false);
+    expect(verdict.meanOverlap).toBeLessThan(0.5);
+  });
+
+  it('is symmetric', () => {
+    const other = labels({ noise: 0.02, noiseSeed: 9, temperature: 1.1 });
+    const ab = compareLabels(reference, other);
+    const ba = compareLabels(other, reference);
+    expect(ab.meanOverlap).toBeCloseTo(ba.meanOverlap, 12);
+    expect(ab.meanAbsLogprobDiff).toBeCloseTo(ba.meanAbsLogprobDiff, 12);
+    expect(ab.p99AbsLogprobDiff).toBe(ba.p99AbsLogprobDiff);
+  });
+});
+
+describe('structural checks', () => {
+  const good = labels({});
+  const task = { taskId: 't-1', k: 16, modelHash: MODEL, vocabSize: 32768, documents: [{ docId: 'd-1', tokens: ids.length, tokenIdsChecksum: tokenIdsChecksum(ids) }] };
+
+  const parsed = (l: SoftLabels) => parseRecord(encodeSoftLabels(l));
+  const check = (l: SoftLabels, expected = task) => checkStructure([parsed(l)], expected, seededRandom(1));
+
+  it('passes an honest result', () => {
+    expect(check(good)).toEqual({ ok: true });
+  });
+
+  it.each([
+    ['another task id', { ...task, taskId: 't-2' }, /task 't-1'/],
+    ['another model', { ...task, modelHash: 'cd'.repeat(32) }, /model/],
+    ['another k', { ...task, k: 8 }, /k 16/],
+    ['a different tokenization', { ...task, documents: [{ ...task.documents[0]!, tokenIdsChecksum: 1 }] }, /checksum/],
+    ['fewer tokens than the document has', { ...task, documents: [{ ...task.documents[0]!, tokens: ids.length + 1 }] }, /positions/],
+    ['ids outside a smaller vocabulary', { ...task, vocabSize: 1000 }, /outside the vocabulary/],
+  ])('rejects %s', (_name, expected, reason) => {
+    const verdict = check(good, expected);
+    expect(verdict.ok).toBe(false);
+    expect(!verdict.ok && verdict.reason).toMatch(reason);
+  });
+
+  it('rejects top-k mass above one and repeated ids', () => {
+    const heavy = { ...good, topkLogprobs: good.topkLogprobs.slice().fill(-0.5) };
+    expect(check(heavy)).toMatchObject({ ok: false, reason: expect.stringMatching(/sum to/) });
+    const repeated = { ...good, topkIds: good.topkIds.slice() };
+    for (let p = 0; p < ids.length; p++) repeated.topkIds[p * 16 + 1] = repeated.topkIds[p * 16]!;
+    expect(check(repeated)).toMatchObject({ ok: false, reason: expect.stringMatching(/repeats/) });
+  });
+
+  it('reads the same rows through random access as the full decoder', () => {
+    const record = parsed(good);
+    const rows = [0, 1, 7, ids.length - 1];
+    expect(Array.from(readRows(record, rows).topkIds)).toEqual(rows.flatMap((p) => Array.from(good.topkIds.subarray(p * 16, p * 16 + 16))));
+    expect(Array.from(readRows(record, rows).topkLogprobs)).toEqual(rows.flatMap((p) => Array.from(good.topkLogprobs.subarray(p * 16, p * 16 + 16))));
+    const corrupt = encodeSoftLabels(good);
+    corrupt[200] = corrupt[200]! ^ 1;
+    expect(() => parseRecord(corrupt)).toThrow(/CRC/);
+    expect(() => parseRecord(corrupt.subarray(0, corrupt.length - 1))).toThrow(/bytes/);
+  });
+});
+
+describe('consensus', () => {
+  const clusters = (groups: number[]) => (i: number, j: number) => groups[i] === groups[j];
+
+  it('never settles two disagreeing results, whichever came first', () => {
+    expect(findConsensus(2, clusters([0, 1]))).toEqual({ kind: 'undecided' });
+    expect(findConsensus(2, clusters([0, 0]))).toEqual({ kind: 'majority', winners: [0, 1], losers: [] });
+  });
+
+  it('takes the strict majority regardless of order', () => {
+    for (const groups of [[0, 0, 1], [1, 0, 0], [0, 1, 0]]) {
+      const c = findConsensus(3, clusters(groups));
+      expect(c.kind).toBe('majority');
+      expect(c.kind === 'majority' && c.losers).toEqual([groups.indexOf(1)]);
+    }
+    expect(findConsensus(4, clusters([0, 0, 1, 1]))).toEqual({ kind: 'undecided' });
+  });
+});
+
+describe('policies', () => {
+  it('checks new and failing miners always and trusted ones less, never never', () => {
+    expect(checkProbability(0)).toBe(1);
+    expect(checkProbability(TRUST_STREAK - 1)).toBe(1);
+    expect(checkProbability(TRUST_STREAK * 2)).toBeCloseTo(0.5);
+    expect(checkProbability(1e6)).toBe(MIN_CHECK_PROBABILITY);
+  });
+
+  it('pays shares floored to whole nano and scales weights so the largest is 65535', () => {
+    expect(earnedNano(1_000_000_000n, 1, 3)).toBe(333_333_333n);
+    expect(earnedNano(1_000_000_000n, 0, 3)).toBe(0n);
+    expect(u16Weights([{ tokens: 10 }, { tokens: 5 }, { tokens: 0 }]).map((w) => w.weight)).toEqual([65535, 32768, 0]);
+  });
+
+  it('sizes tasks to the miner speed and never above maxTokens', () => {
+    const queue = Array.from({ length: 100 }, (_, i) => ({ i, tokens: 1000 }));
+    expect(pickDocuments(queue, { tokensPerS: 100 })).toHaveLength(3);
+    expect(pickDocuments(queue, { tokensPerS: 1 })).toHaveLength(1);
+    expect(pickDocuments(queue, { tokensPerS: 1e6, maxTokens: 5500 })).toHaveLength(5);
+    expect(pickDocuments(queue, { tokensPerS: 1e6 })).toHaveLength(64);
+    expect(pickDocuments([{ tokens: 900 }, { tokens: 100 }], { maxTokens: 500 })).toEqual([{ tokens: 100 }]);
+  });
+});
