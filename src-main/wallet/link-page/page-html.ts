@@ -49,7 +49,7 @@ export function renderLinkPage(config: LinkPageConfig): string {
 
   <section aria-labelledby="paste-title">
     <h2 id="paste-title">Or paste a signature made elsewhere</h2>
-    <p>Sign exactly this message (UTF-8 bytes, sr25519) with the payout account, e.g. with <code>subkey sign</code> or polkadot.js apps → Developer → Sign and verify:</p>
+    <p>Sign exactly this message (UTF-8 bytes, sr25519) with the payout account, e.g. with <code>subkey sign --message</code>:</p>
     <pre id="message" data-testid="message"></pre>
     <button type="button" id="copy">Copy message</button>
     <form id="paste-form" class="form">

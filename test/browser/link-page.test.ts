@@ -1,0 +1,156 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hexToU8a, u8aToHex } from '@polkadot/util';
+import { sr25519Sign } from '@polkadot/util-crypto';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src-main/log';
+import type { ValidatorSession } from '../../src-main/validator-client';
+import { PayoutLinker } from '../../src-main/wallet/payout-link';
+import { PayoutLinkServer } from '../../src-main/wallet/payout-link-server';
+import { minerSession, payoutOnlyValidator, rawSign, realValidator, testPair, type TestValidator } from '../wallet/payout-fixtures';
+import { launchChromium, ROOT } from './nya-process';
+
+type Pair = Awaited<ReturnType<typeof testPair>>;
+
+/**
+ * The one-time link page in Chromium. A fake wallet extension is injected as
+ * `window.injectedWeb3['polkadot-js']`, with the same enable → accounts/signer shape a real
+ * one has; its signRaw wraps the bytes in <Bytes>…</Bytes> as real extensions do and signs in
+ * this Node process through an exposed function, so the secret never enters the page.
+ */
+const FAKE_EXTENSION = (accounts: { address: string; name: string }[]) => {
+  const w = window as unknown as { injectedWeb3: Record<string, unknown>; nyaTestSign(address: string, hex: string): Promise<string> };
+  w.injectedWeb3 = {
+    'polkadot-js': {
+      version: '0.58.1',
+      enable: async (origin: string) => {
+        (window as unknown as { enabledBy: string }).enabledBy = origin;
+        return {
+          accounts: { get: async () => accounts, subscribe: () => () => undefined },
+          signer: {
+            signRaw: async (payload: { address: string; data: string; type: string }) => {
+              if (payload.type !== 'bytes') throw new Error('only bytes');
+              return { id: 1, signature: await w.nyaTestSign(payload.address, payload.data) };
+            },
+          },
+        };
+      },
+    },
+  };
+};
+
+let browser: Browser;
+let miner: Pair, payout: Pair;
+
+beforeAll(async () => {
+  [miner, payout] = await Promise.all([testPair('miner'), testPair('payout')]);
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function stack(validator: TestValidator): Promise<{ server: PayoutLinkServer; linker: PayoutLinker; session: ValidatorSession; linked: string[]; close(): Promise<void> }> {
+  const session = minerSession(validator.url, miner, mkdtempSync(join(tmpdir(), 'nya-link-page-')));
+  const linker = new PayoutLinker({ validator: session, miningAddress: () => miner.address });
+  const linked: string[] = [];
+  const server = new PayoutLinkServer({ linker, miningAddress: () => miner.address, log: silentLogger, onLinked: (a) => linked.push(a) });
+  await server.start();
+  return {
+    server, linker, session, linked,
+    close: async () => {
+      await server.dispose();
+      await session.dispose();
+      await validator.close();
+    },
+  };
+}
+
+async function extensionPage(pairs: Pair[]): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
+  await page.exposeFunction('nyaTestSign', (address: string, hex: string) => {
+    const pair = pairs.find((p) => p.address === address);
+    if (!pair) throw new Error(`the test extension holds no key for ${address}`);
+    // A real extension signs u8aWrapBytes(data); do the same.
+    const wrapped = new Uint8Array([...new TextEncoder().encode('<Bytes>'), ...hexToU8a(hex), ...new TextEncoder().encode('</Bytes>')]);
+    return u8aToHex(sr25519Sign(wrapped, pair));
+  });
+  await page.addInitScript(FAKE_EXTENSION, pairs.map((p, i) => ({ address: p.address, name: `account ${i + 1}` })));
+  return page;
+}
+
+describe('payout link page in Chromium', () => {
+  it('links through an injected polkadot wallet extension, and the validator records the link', async () => {
+    const validator = await payoutOnlyValidator();
+    const s = await stack(validator);
+    try {
+      const challenge = await s.linker.begin();
+      const url = s.server.open(challenge, payout.address);
+      const page = await extensionPage([payout]);
+      const answer = await page.goto(url);
+      expect(answer?.headers()['content-security-policy']).toContain("script-src 'self'");
+      expect(await page.getByTestId('message').textContent()).toBe(challenge.message);
+      await page.getByRole('button', { name: 'Connect polkadot-js' }).click();
+      await expect.poll(() => page.locator('#account option').count()).toBe(1);
+      expect(await page.evaluate(() => (window as unknown as { enabledBy: string }).enabledBy)).toBe('Nya Miner');
+      await page.getByRole('button', { name: 'Sign and link' }).click();
+      await page.waitForSelector(`body[data-linked="${payout.address}"]`);
+      expect(await page.locator('#status').textContent()).toContain(`Linked: earnings now go to ${payout.address}`);
+      await page.screenshot({ path: join(ROOT, 'test-results/wallet-link-page.png'), fullPage: true });
+      expect(validator.links.get(miner.address)).toBe(payout.address);
+      expect(s.linked).toEqual([payout.address]);
+      // Single use: the same URL is dead now.
+      const again = await page.goto(url);
+      expect(again?.status()).toBe(410);
+      await page.close();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('links a pasted raw signature through the reference validator, and says so when the extension is missing', async () => {
+    const validator = await realValidator();
+    const s = await stack(validator);
+    try {
+      const challenge = await s.linker.begin();
+      const page = await browser.newPage();
+      await page.goto(s.server.open(challenge));
+      await expect.poll(() => page.locator('#no-extension').isVisible()).toBe(true);
+      // A typo first: refused in the page and by main without spending the challenge.
+      await page.fill('#paste-address', payout.address);
+      await page.fill('#paste-signature', rawSign(miner, challenge.message));
+      await page.getByRole('button', { name: 'Link with this signature' }).click();
+      await expect.poll(() => page.locator('#status').textContent()).toContain(`not ${payout.address}'s sr25519 signature`);
+      await page.fill('#paste-signature', rawSign(payout, challenge.message));
+      await page.getByRole('button', { name: 'Link with this signature' }).click();
+      await page.waitForSelector(`body[data-linked="${payout.address}"]`);
+      expect(await validator.payoutAddressOf(miner.address)).toBe(payout.address);
+      await page.close();
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('refuses posts from other origins, wrong hosts and unknown tokens', async () => {
+    const validator = await payoutOnlyValidator();
+    const s = await stack(validator);
+    try {
+      const url = s.server.open(await s.linker.begin());
+      const submit = `${url}/submit`;
+      const body = JSON.stringify({ payoutAddress: payout.address, signature: `0x${'00'.repeat(64)}` });
+      const foreign = await fetch(submit, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body });
+      expect(foreign.status).toBe(403);
+      const { host, port } = new URL(url);
+      const rebinding = await fetch(url.replace(host, `localhost:${port}`));
+      expect(rebinding.status).toBe(421);
+      const unknown = await fetch(url.replace(/\/link\/.{10}/, '/link/AAAAAAAAAA'));
+      expect(unknown.status).toBe(410);
+      // The real page still works after all that.
+      expect((await fetch(url)).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+});
