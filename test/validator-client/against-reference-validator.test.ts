@@ -1,0 +1,124 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { u8aToHex } from '@polkadot/util';
+import { cryptoWaitReady, sr25519PairFromSeed, sr25519Sign } from '@polkadot/util-crypto';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { addressOf } from '../../src-shared/request-signing';
+import { silentLogger } from '../../src-main/log';
+import type { MinerTask, SubmissionOutcome } from '../../src-main/miner/ports';
+import { ValidatorSession } from '../../src-main/validator-client';
+import { signerFromPair } from '../../src-main/wallet';
+import { bundleOf, documents, honestLabels, MODEL_HASH, startHarness, type Harness } from '../validator/harness';
+
+// The client against the project's own validator (src-validator), in process on loopback: the
+// same wire protocol from both ends, so a drift between them fails here.
+let harness: Harness | null = null;
+const dirs: string[] = [];
+const sessions: ValidatorSession[] = [];
+
+beforeAll(async () => {
+  await cryptoWaitReady();
+});
+afterEach(async () => {
+  for (const s of sessions.splice(0)) await s.dispose();
+  await harness?.close();
+  harness = null;
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function miner(h: Harness, seed: number, dataDir = mkdtempSync(join(tmpdir(), 'nya-vc-e2e-'))) {
+  dirs.push(dataDir);
+  const session = new ValidatorSession({
+    baseUrl: h.validator.url,
+    signer: signerFromPair(sr25519PairFromSeed(new Uint8Array(32).fill(seed))),
+    dataDir,
+    log: silentLogger,
+    clientName: 'nya-miner/test',
+    displayName: `rig ${seed}`,
+    modelHash: () => MODEL_HASH,
+    now: () => h.clock.now,
+    backoff: { baseMs: 20, capMs: 100, floorMs: 5 },
+  });
+  sessions.push(session);
+  const outcomes: SubmissionOutcome[] = [];
+  session.onOutcome((o) => outcomes.push(o));
+  return { session, outcomes, dataDir };
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > 10_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function leased(session: ValidatorSession): Promise<MinerTask> {
+  const outcome = await session.lease({ maxTokens: 400, tokensPerS: 100, gpuClass: 'cpu' });
+  if (outcome.kind !== 'task') throw new Error(`expected a task, got ${JSON.stringify(outcome)}`);
+  return outcome.task;
+}
+
+const labelled = (task: MinerTask, seed: number) => bundleOf(honestLabels({ ...task }, seed));
+
+describe('ValidatorSession against the reference validator', () => {
+  it('leases, submits and sees two honest results validated and credited', async () => {
+    const h = (harness = await startHarness('sqlite'));
+    await h.validator.addDocuments(documents(20));
+    const a = miner(h, 1);
+    const b = miner(h, 2);
+    await a.session.start();
+    await b.session.start();
+    const task = await leased(a.session);
+    const same = await leased(b.session);
+    expect(same.taskId).toBe(task.taskId);
+    await a.session.submit({ taskId: task.taskId, bundle: labelled(task, 1), tokens: 1 });
+    await b.session.submit({ taskId: same.taskId, bundle: labelled(same, 2), tokens: 1 });
+    await until(() => a.outcomes.length + b.outcomes.length === 2, 'both answers');
+    const statuses = [...a.outcomes, ...b.outcomes].map((o) => o.status).sort();
+    expect(statuses).toEqual(['accepted', 'validated']);
+
+    const stats = await a.session.stats();
+    expect(stats.validatedTokens).toBeGreaterThan(0);
+    expect(stats.epochShare).toBeCloseTo(0.5);
+    const ledger = await a.session.ledger();
+    expect(ledger.entries[0]).toMatchObject({ taskId: task.taskId, status: 'validated' });
+    expect((await a.session.history()).length).toBe(1);
+    const board = await a.session.leaderboard({ page: 1, pageSize: 10, gpuClass: 'cpu' });
+    expect(board.rows.map((r) => r.name).sort()).toEqual(['rig 1', 'rig 2']);
+    expect((await a.session.health()).modelHash).toBe(MODEL_HASH);
+  });
+
+  it('re-sends a result queued by a session that died before sending it', async () => {
+    const h = (harness = await startHarness('sqlite'));
+    await h.validator.addDocuments(documents(20));
+    const first = miner(h, 3);
+    const task = await leased(first.session);
+    // Queued, then the process dies at once: an upload that had begun is cut off unanswered.
+    await first.session.submit({ taskId: task.taskId, bundle: labelled(task, 3), tokens: 1 });
+    await first.session.dispose();
+    expect(readdirSync(join(first.dataDir, 'outbox'))).toHaveLength(2);
+
+    const second = miner(h, 3, first.dataDir);
+    await second.session.start();
+    await until(() => second.outcomes.length === 1, 'the re-sent result');
+    expect(second.outcomes[0]).toMatchObject({ taskId: task.taskId, status: 'accepted' });
+    expect(readdirSync(join(first.dataDir, 'outbox')).filter((n) => n !== 'corrupt')).toEqual([]);
+    expect((await second.session.ledger()).entries.map((e) => e.taskId)).toEqual([task.taskId]);
+  });
+
+  it('links a payout address with a signature of the payout key over the challenge', async () => {
+    const h = (harness = await startHarness('sqlite'));
+    const { session } = miner(h, 4);
+    const payout = sr25519PairFromSeed(new Uint8Array(32).fill(99));
+    const challenge = await session.payoutChallenge();
+    const signature = u8aToHex(sr25519Sign(new TextEncoder().encode(challenge.message), payout));
+    expect(await session.linkPayout({ payoutAddress: addressOf(payout.publicKey), challengeId: challenge.challengeId, signature })).toEqual({ linked: true });
+    expect((await session.me()).payoutAddress).toBe(addressOf(payout.publicKey));
+    const again = await session.payoutChallenge();
+    await expect(
+      session.linkPayout({ payoutAddress: addressOf(payout.publicKey), challengeId: again.challengeId, signature }),
+    ).rejects.toThrow(/bad-payout-proof/);
+  });
+});
