@@ -5,11 +5,11 @@ import { resolve } from 'node:path';
 // The renderer only. Relative base: Electron serves it from app://, headless mode from its own
 // loopback server, and both load the same files.
 export default defineConfig({
-  root: resolve(__dirname, 'src-renderer'),
+  root: resolve(import.meta.dirname, 'src-renderer'),
   base: './',
   plugins: [react()],
   build: {
-    outDir: resolve(__dirname, 'dist/renderer'),
+    outDir: resolve(import.meta.dirname, 'dist/renderer'),
     emptyOutDir: true,
     sourcemap: true,
     target: 'es2022',

@@ -1,0 +1,58 @@
+import { createServices, type Services } from './compose';
+import { distPath } from './app-paths';
+import { startDashboardServer, type DashboardServer } from './headless/dashboard-server';
+import type { LogHub } from './log';
+import { PROMETHEUS_CONTENT_TYPE } from './metrics';
+import type { Settings } from '../src-shared/state';
+import { passphraseBox } from './wallet';
+
+export interface HeadlessOptions {
+  dataDir: string;
+  dashboardPort: number;
+  log: LogHub;
+  settingsOverrides?: Partial<Settings>;
+  /** The wallet passphrase (NYA_WALLET_PASSPHRASE); without it only the embedded validator can be used. */
+  walletPassphrase?: string | null;
+  token?: string;
+}
+
+export interface Headless {
+  services: Services;
+  dashboard: DashboardServer;
+  close(): Promise<void>;
+}
+
+/** `nya mine`: the same services the desktop app runs, with the dashboard on loopback instead of a window. */
+export async function startHeadless(o: HeadlessOptions): Promise<Headless> {
+  const services = await createServices({
+    dataDir: o.dataDir,
+    log: o.log,
+    ...(o.settingsOverrides ? { settingsOverrides: o.settingsOverrides } : {}),
+    ...(o.walletPassphrase ? { secretBox: passphraseBox(o.walletPassphrase) } : {}),
+    clientName: 'nya-miner-headless/0.1.0',
+  });
+  let dashboard: DashboardServer;
+  try {
+    dashboard = await startDashboardServer({
+      port: o.dashboardPort,
+      staticDir: distPath('renderer'),
+      router: services.router,
+      getState: () => services.state.get(),
+      subscribe: (listener) => services.state.subscribe(listener),
+      log: o.log.logger('dashboard'),
+      ...(o.token ? { token: o.token } : {}),
+      routes: { '/metrics': async () => ({ contentType: PROMETHEUS_CONTENT_TYPE, body: await services.metrics() }) },
+    });
+  } catch (error) {
+    await services.dispose();
+    throw error;
+  }
+  return {
+    services,
+    dashboard,
+    async close() {
+      await dashboard.close();
+      await services.dispose();
+    },
+  };
+}

@@ -1,0 +1,241 @@
+import { join } from 'node:path';
+import type { HistoryRange, HistorySeries } from '../src-shared/ipc';
+import type { MinerStatus, Settings, StateSnapshot } from '../src-shared/state';
+import { GpuMonitor, gpuClass } from './gpu';
+import { HistoryStore } from './history';
+import { createHandlers } from './ipc/handlers';
+import { createIpcRouter, UserFacingError, type IpcRouter } from './ipc/router';
+import { errorMessage, type LogHub } from './log';
+import { renderMetrics } from './metrics';
+import { Miner } from './miner/miner';
+import { TokenLedger } from './miner/token-ledger';
+import { openPipeline, type Pipeline, type PipelineDeps } from './pipeline';
+import { SettingsStore } from './settings/settings-store';
+import { initialState } from './state/initial-state';
+import { LogRing } from './state/log-ring';
+import { StateStore } from './state/state-store';
+import type { WorkerLauncher } from './teacher';
+import type { SecretBox } from './wallet';
+
+export interface ServicesOptions {
+  dataDir: string;
+  log: LogHub;
+  /** How the teacher worker is started: `child_process.fork` by default, `utilityProcess` in the app. */
+  workerLauncher?: WorkerLauncher;
+  /** Opens the mining key: safeStorage in the app, a passphrase headless; absent → no wallet. */
+  secretBox?: SecretBox;
+  /** Command-line settings (`--validator`, `--model`): applied over the saved ones for this run. */
+  settingsOverrides?: Partial<Settings>;
+  /** Tests turn GPU polling off; the real app always polls. */
+  gpuMonitor?: GpuMonitor | null;
+  clientName?: string;
+}
+
+type Hold = { reason: string; status: MinerStatus };
+
+export interface Services {
+  state: StateStore;
+  router: IpcRouter;
+  logs: LogRing;
+  miner: {
+    setPaused(paused: boolean, forMs?: number): StateSnapshot['miner'];
+    setHold(hold: Hold | null): void;
+  };
+  /** Prometheus text for `GET /metrics`. */
+  metrics(): Promise<string>;
+  /** The embedded validator's URL while it runs (tests and the CLI print it). */
+  embeddedValidatorUrl(): string | null;
+  start(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** Settings whose change needs a new teacher or validator connection. */
+const PIPELINE_KEYS: (keyof Settings)[] = ['validatorUrl', 'modelDir', 'executionProvider', 'gpuDeviceId'];
+const HISTORY_SAMPLE_MS = 1000;
+
+/**
+ * The one object graph both composition roots share (headless `nya mine` and the Electron app):
+ * stores, the miner loop and its teacher/validator pipeline, telemetry, history and the IPC
+ * handlers. Built by hand, no container; everything Electron-specific comes in through options.
+ */
+export async function createServices(o: ServicesOptions): Promise<Services> {
+  const log = o.log.logger('main');
+  const logs = new LogRing();
+  const detachLogs = o.log.attach(logs.sink);
+  const settings = new SettingsStore(o.dataDir, o.log.logger('settings'), o.settingsOverrides);
+  const state = new StateStore(initialState(settings.get()), { logTail: () => logs.tail(200), logSeq: () => logs.lastSeq });
+  const detachTouch = o.log.attach(() => state.touch());
+  const ledger = new TokenLedger(o.dataDir, o.log.logger('ledger'));
+  const history = new HistoryStore({ file: join(o.dataDir, 'history.json'), logger: o.log.logger('history') });
+  const gpu = o.gpuMonitor === undefined ? new GpuMonitor({ logger: o.log.logger('gpu') }) : o.gpuMonitor;
+
+  let userPause: { paused: boolean; forMs?: number } = { paused: false };
+  let hold: Hold | null = null;
+  let pipeline: Pipeline | null = null;
+  let miner: Miner | null = null;
+  let rebuilding: Promise<void> = Promise.resolve();
+  let disposed = false;
+  let sampler: ReturnType<typeof setInterval> | null = null;
+
+  const pipelineDeps: PipelineDeps = {
+    dataDir: o.dataDir,
+    log: o.log,
+    state,
+    clientName: o.clientName ?? 'nya-miner',
+    ...(o.workerLauncher ? { workerLauncher: o.workerLauncher } : {}),
+    ...(o.secretBox ? { secretBox: o.secretBox } : {}),
+  };
+
+  async function buildPipeline(): Promise<void> {
+    const current = settings.get();
+    try {
+      pipeline = await openPipeline(pipelineDeps, current);
+    } catch (error) {
+      const message = errorMessage(error);
+      log.error(`cannot start mining: ${message}`);
+      state.update((s) => ({
+        miner: { ...s.miner, status: 'error', reason: message },
+        validator: { ...s.validator, connection: 'offline', lastError: message },
+      }));
+      return;
+    }
+    miner = new Miner({
+      teacher: pipeline.teacher,
+      validator: pipeline.validator,
+      state,
+      ledger,
+      log: o.log.logger('miner'),
+      maxBatchTokens: () => settings.get().maxBatchTokens,
+      gpuClass: () => gpuClass(state.get().gpu.gpus),
+    });
+    if (userPause.paused) miner.setPaused(true, userPause.forMs);
+    miner.setHold(hold);
+    miner.start();
+  }
+
+  async function teardownPipeline(): Promise<void> {
+    const m = miner;
+    const p = pipeline;
+    miner = null;
+    pipeline = null;
+    await m?.dispose();
+    await p?.close();
+  }
+
+  function rebuild(): Promise<void> {
+    rebuilding = rebuilding.then(async () => {
+      if (disposed) return;
+      log.info('settings changed: restarting the teacher and the validator connection');
+      await teardownPipeline();
+      if (!disposed) await buildPipeline();
+    });
+    return rebuilding;
+  }
+
+  function sampleHistory(): void {
+    const s = state.get();
+    const g = s.gpu.gpus;
+    const avg = (pick: (x: (typeof g)[number]) => number | null) => {
+      const values = g.map(pick).filter((v): v is number => v !== null);
+      return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
+    };
+    history.record({
+      gpuLoadPct: avg((x) => x.utilizationPct),
+      tempC: avg((x) => x.tempC),
+      powerW: g.length ? g.reduce((a, x) => a + (x.powerW ?? 0), 0) : null,
+      tokensPerS: s.tokensPerS,
+      earnedNano: s.earnings.earnedNano,
+      validatedTokens: s.tokens.validated,
+    });
+  }
+
+  function historySeries(range: HistoryRange): HistorySeries {
+    const h = history.series(range);
+    const nano = h.values.earnedNano;
+    return {
+      range,
+      tMs: h.tMs,
+      series: {
+        gpuLoadPct: h.values.gpuLoadPct,
+        tempC: h.values.tempC,
+        powerW: h.values.powerW,
+        tokensPerS: h.values.tokensPerS,
+        validatedTokens: h.values.validatedTokens,
+        earnedComai: nano.map((v) => (v === null ? null : v / 1e9)),
+      },
+    };
+  }
+
+  const minerFacade: Services['miner'] = {
+    setPaused(paused, forMs) {
+      userPause = forMs ? { paused, forMs } : { paused };
+      if (miner) return miner.setPaused(paused, forMs);
+      state.update((s) => ({
+        miner: { ...s.miner, userPaused: paused, pausedUntilMs: paused && forMs ? Date.now() + forMs : null },
+      }));
+      return state.get().miner;
+    },
+    setHold(next) {
+      hold = next;
+      miner?.setHold(next);
+    },
+  };
+
+  const router = createIpcRouter(
+    createHandlers({
+      state,
+      logs,
+      setPaused: (paused, forMs) => minerFacade.setPaused(paused, forMs),
+      updateSettings: async (patch) => {
+        const before = settings.get();
+        let next: Settings;
+        try {
+          next = settings.update(patch);
+        } catch (error) {
+          throw new UserFacingError('bad-request', `Settings not saved: ${errorMessage(error)}`);
+        }
+        state.update((s) => ({
+          settings: next,
+          validator: { ...s.validator, mode: next.validatorUrl ? 'remote' : 'embedded', url: next.validatorUrl },
+        }));
+        if (PIPELINE_KEYS.some((k) => before[k] !== next[k])) void rebuild();
+        return next;
+      },
+      history: historySeries,
+      validator: () => pipeline?.session ?? null,
+    }),
+    o.log.logger('ipc'),
+  );
+
+  return {
+    state,
+    router,
+    logs,
+    miner: minerFacade,
+    metrics: () => renderMetrics(state.get()),
+    embeddedValidatorUrl: () => pipeline?.embeddedUrl ?? null,
+    async start() {
+      history.start();
+      if (gpu) {
+        gpu.onChange((g) => state.update({ gpu: g }));
+        gpu.start();
+      }
+      sampler = setInterval(sampleHistory, HISTORY_SAMPLE_MS);
+      sampler.unref?.();
+      log.info(`data folder: ${o.dataDir}`);
+      await buildPipeline();
+    },
+    async dispose() {
+      disposed = true;
+      if (sampler) clearInterval(sampler);
+      await rebuilding;
+      await teardownPipeline();
+      gpu?.dispose();
+      history.dispose();
+      state.dispose();
+      detachTouch();
+      detachLogs();
+    },
+  };
+}
+

@@ -1,0 +1,188 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Settings } from '../src-shared/state';
+import { startValidator, type RunningValidator } from '../src-validator';
+import { readFineWebShard } from '../src-validator/fineweb';
+import { distPath } from './app-paths';
+import { localIdentity } from './local-identity';
+import { errorMessage, type Logger, type LogHub } from './log';
+import { writeFileAtomicSync } from './fs/atomic-write';
+import type { TeacherPort, ValidatorPort } from './miner/ports';
+import type { StateStore } from './state/state-store';
+import { createTeacherHost, modelHash, type WorkerLauncher } from './teacher';
+import { ValidatorSession } from './validator-client';
+import { KeyStore, NoMiningKey, type RequestSigner, type SecretBox } from './wallet';
+
+export interface PipelineDeps {
+  dataDir: string;
+  log: LogHub;
+  state: StateStore;
+  clientName: string;
+  workerLauncher?: WorkerLauncher;
+  secretBox?: SecretBox;
+}
+
+/** One teacher, one validator connection (and the embedded validator when none is configured). */
+export interface Pipeline {
+  teacher: TeacherPort;
+  validator: ValidatorPort;
+  session: ValidatorSession;
+  embeddedUrl: string | null;
+  close(): Promise<void>;
+}
+
+export const DEMO_MODEL_DIR = () => distPath('models', 'demo');
+export const SAMPLE_SHARD = () => distPath('fineweb', 'sample-000.parquet');
+
+/**
+ * Opens what the miner loop needs for the current settings. With no validator URL it starts the
+ * embedded local validator (local mode: one miner, checked by re-computing sampled documents with
+ * a second teacher) fed with the bundled FineWeb sample, so a fresh install mines offline.
+ */
+export async function openPipeline(d: PipelineDeps, settings: Settings): Promise<Pipeline> {
+  const modelDir = settings.modelDir ?? DEMO_MODEL_DIR();
+  const teacherOptions = {
+    modelDir,
+    executionProvider: settings.executionProvider,
+    gpuDeviceId: settings.gpuDeviceId,
+    maxBatchTokens: settings.maxBatchTokens,
+    cacheDir: join(d.dataDir, 'teacher-cache'),
+    ...(d.workerLauncher ? { launcher: d.workerLauncher } : {}),
+  };
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const teacher = createTeacherHost({ ...teacherOptions, log: d.log.logger('teacher') });
+    closers.push(() => teacher.dispose());
+
+    let baseUrl: string;
+    let signer: RequestSigner;
+    let embedded: RunningValidator | null = null;
+    if (settings.validatorUrl) {
+      baseUrl = settings.validatorUrl;
+      signer = await walletSigner(d);
+    } else {
+      const hash = await modelHash(modelDir);
+      // A second worker re-computes sampled documents; one thread keeps it from starving the miner's.
+      const recomputer = createTeacherHost({ ...teacherOptions, intraOpThreads: 1, log: d.log.logger('local-validator.teacher') });
+      closers.push(() => recomputer.dispose());
+      embedded = await startValidator({
+        port: 0,
+        dataDir: join(d.dataDir, 'local-validator'),
+        modelHash: hash,
+        allowDemoModel: true,
+        demoModelHash: hash,
+        localMode: true,
+        redundancy: 1,
+        recomputer,
+        log: d.log.logger('local-validator'),
+      });
+      closers.push(() => embedded!.close());
+      const feeder = new SampleFeeder(embedded, join(d.dataDir, 'local-validator'), d.log.logger('local-validator'));
+      await feeder.feedIfEmpty();
+      feeder.start();
+      closers.push(async () => feeder.dispose());
+      baseUrl = embedded.url;
+      signer = await localIdentity(join(d.dataDir, 'local-validator'));
+    }
+    d.state.update((s) => ({ wallet: { ...s.wallet, miningAddress: signer.address } }));
+
+    const session = new ValidatorSession({
+      baseUrl,
+      signer,
+      // One outbox per validator: a result is only ever sent where its lease came from.
+      dataDir: join(d.dataDir, 'validators', createHash('sha256').update(baseUrl.replace(/:\d+$/, embedded ? ':local' : '')).digest('hex').slice(0, 16)),
+      log: d.log.logger('validator-client'),
+      clientName: d.clientName,
+      modelHash: () => d.state.get().teacher.modelHash,
+    });
+    await session.start();
+    closers.push(() => session.dispose());
+    return { teacher, validator: session, session, embeddedUrl: embedded?.url ?? null, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function walletSigner(d: PipelineDeps): Promise<RequestSigner> {
+  if (!d.secretBox) {
+    throw new Error('A remote validator needs your mining key: set NYA_WALLET_PASSPHRASE (headless) or unlock the wallet in the app.');
+  }
+  try {
+    return await new KeyStore({ dataDir: d.dataDir, box: d.secretBox }).signer();
+  } catch (error) {
+    if (error instanceof NoMiningKey) {
+      throw new Error('No mining key yet: create one with `nya wallet create` (or on the Wallet page) before mining for a remote validator.');
+    }
+    throw error;
+  }
+}
+
+/**
+ * The embedded validator's work: the bundled FineWeb-format sample. When the local miner has
+ * labelled all of it, the sample is queued again as a new round (ids suffixed `#rN`), so the demo
+ * keeps mining; the demo model's labels are never real teacher output either way.
+ */
+class SampleFeeder {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private busy = false;
+  private readonly roundFile: string;
+
+  constructor(
+    private readonly validator: RunningValidator,
+    dir: string,
+    private readonly log: Logger,
+  ) {
+    this.roundFile = join(dir, 'sample-round.txt');
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.feedIfEmpty(), 10_000);
+    this.timer.unref?.();
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async feedIfEmpty(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const depth = await this.validator.store.queueDepth();
+      if (depth.queued > 0 || depth.openTasks > 0) return;
+      const shard = SAMPLE_SHARD();
+      if (!existsSync(shard)) {
+        this.log.warn(`no sample data at ${shard}; run \`npm run build\` to generate it`);
+        return;
+      }
+      const round = this.round() + 1;
+      const suffix = round === 1 ? '' : `#r${round}`;
+      let added = 0;
+      for await (const docs of readFineWebShard(shard)) {
+        added += await this.validator.addDocuments(
+          docs.map((doc) => ({ docId: `${doc.id}${suffix}`, url: doc.url, text: doc.text, tokenCount: doc.tokenCount })),
+        );
+      }
+      writeFileAtomicSync(this.roundFile, `${round}\n`);
+      this.log.info(`queued ${added} sample documents for the local validator (round ${round})`);
+    } catch (error) {
+      this.log.error(`could not queue sample documents: ${errorMessage(error)}`);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private round(): number {
+    try {
+      const n = Number(readFileSync(this.roundFile, 'utf8').trim());
+      return Number.isInteger(n) && n >= 0 ? n : 0;
+    } catch {
+      return 0;
+    }
+  }
+}
