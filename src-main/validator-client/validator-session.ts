@@ -331,23 +331,23 @@ export class ValidatorSession implements ValidatorPort {
       const dueAt = (entry: OutboxEntry) => Math.max(this.sendNotBeforeMs, this.retryEntryAt.get(entry.taskId)?.atMs ?? 0);
       const next = entries.reduce((best, entry) => (dueAt(entry) < dueAt(best) ? entry : best));
       const waitMs = dueAt(next) - now;
-      if (waitMs > 0) {
-        await this.pause(waitMs);
-        continue;
-      }
+      // The timer, not a re-read of the (injectable) clock, decides that the wait is over.
+      if (waitMs > 0 && (await this.pause(waitMs)) === 'woken') continue;
+      if (this.disposed) return;
       await this.send(next);
     }
   }
 
-  private pause(ms: number): Promise<void> {
+  /** Waits `ms`, or less when `wakeSender` is called (new result, validator back, dispose). */
+  private pause(ms: number): Promise<'elapsed' | 'woken'> {
     return new Promise((resolve) => {
-      const done = () => {
+      const done = (how: 'elapsed' | 'woken') => {
         clearTimeout(timer);
         this.wakeSender = null;
-        resolve();
+        resolve(how);
       };
-      const timer = setTimeout(done, ms);
-      this.wakeSender = done;
+      const timer = setTimeout(() => done('elapsed'), ms);
+      this.wakeSender = () => done('woken');
     });
   }
 

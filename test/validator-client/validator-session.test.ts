@@ -211,6 +211,18 @@ describe('while the validator is unreachable', () => {
     expect(outcome).toMatchObject({ kind: 'offline', retryAtMs: t + 42_000, error: expect.stringMatching(/HTTP 503, unavailable: draining/) });
   });
 
+  it('retries on its timer even when the injected clock stands still', async () => {
+    const t = 1_760_000_000_000;
+    const v = await validator(() => t);
+    await v.stop();
+    const { s, outcomes } = session(v, tempDir(), { now: () => t });
+    await s.start();
+    await s.submit({ taskId: 'frozen', bundle: bundleFor('frozen'), tokens: 3 });
+    await until(() => s.state.connection === 'offline', 'offline');
+    await v.start();
+    await until(() => outcomes.length === 1, 'the ack');
+  });
+
   it('keeps results queued while it is down and sends each once when it is back', async () => {
     const v = await validator();
     await v.stop();
