@@ -27,7 +27,7 @@ export type ElectronModule = typeof import('electron');
 export interface DesktopOptions {
   /** Launched by the login item: stay in the tray. */
   startHidden: boolean;
-  /** NYA_TEST_HOOKS=1 (the Playwright smoke test): expose `globalThis.__nyaTest` in main. */
+  /** NYA_TEST_HOOKS=1 in an unpackaged run (the Playwright smoke test): expose `globalThis.__nyaTest` in main. */
   testHooks: boolean;
 }
 
@@ -38,6 +38,7 @@ export interface DesktopApp {
 }
 
 const DISPOSE_TIMEOUT_MS = 10_000;
+const PREVIOUS_RUN_LOG_LINES = 200;
 
 /**
  * The desktop composition root: the same services `nya mine` runs (compose.ts), plus what only
@@ -49,7 +50,10 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
   const userData = app.getPath('userData');
 
   const hub = new LogHub();
-  const fileLog = new RotatingFileLog({ dir: join(userData, 'logs') });
+  const logsDir = join(userData, 'logs');
+  const fileLog = new RotatingFileLog({ dir: logsDir });
+  // The Logs page starts with the end of the previous run (what led up to a crash, say).
+  const previousRun = fileLog.recent(PREVIOUS_RUN_LOG_LINES);
   hub.attach(fileLog.sink);
   if (!app.isPackaged) hub.attach((r) => process.stderr.write(`${r.level} [${r.source}] ${r.message}\n`));
   const log = hub.logger('desktop');
@@ -67,6 +71,7 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
     secretBox: safeStorageBox(electron.safeStorage),
     clientName: `nya-miner-desktop/${app.getVersion()}`,
   });
+  for (const record of previousRun) services.logs.sink(record);
   restoreUserPause(services, prefs);
 
   const win = createMainWindow({
@@ -74,6 +79,7 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
     preloadPath: distPath('main', 'preload.cjs'),
     iconPath: resourcePath('assets', 'icons', 'icon-256.png'),
     show: !o.startHidden,
+    devTools: !app.isPackaged,
   });
   const trustedIds = new Set([win.webContents.id]);
   const unregisterIpc = registerIpcHandlers({ ipcMain, router: services.router, trustedWebContentsIds: () => trustedIds, log });
@@ -86,11 +92,13 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
     markShown: () => prefs.update({ closeToTrayNoticeShown: true }),
     show: () => {
       if (!electron.Notification.isSupported()) return;
-      new electron.Notification({
+      const notice = new electron.Notification({
         title: 'Nya Miner is still running',
         body: 'It keeps mining from the tray. Use Quit in the tray menu to stop it.',
         icon: resourcePath('assets', 'icons', 'icon-256.png'),
-      }).show();
+      });
+      notice.on('click', () => revealWindow(win));
+      notice.show();
     },
   });
   hideOnClose(win, { isQuitting: () => quitting, onHiddenToTray: trayNotice });
@@ -130,6 +138,9 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
         return;
       case 'open-window':
         revealWindow(win);
+        return;
+      case 'open-logs':
+        void electron.shell.openPath(logsDir);
         return;
       case 'set-open-at-login':
         if (app.isPackaged) autostart.setEnabled(action.enabled);
@@ -175,6 +186,7 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
   powerMonitor.on('unlock-screen', decideNow);
 
   let shutdownPromise: Promise<void> | null = null;
+  let shutdownDone = false;
   function shutdown(): Promise<void> {
     quitting = true;
     shutdownPromise ??= (async () => {
@@ -189,10 +201,10 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
       if (!disposed) log.warn(`services did not stop within ${DISPOSE_TIMEOUT_MS / 1000} s; quitting anyway`);
       tray.dispose();
       fileLog.close();
+      shutdownDone = true;
     })();
     return shutdownPromise;
   }
-  let shutdownDone = false;
   app.on('before-quit', (event) => {
     quitting = true;
     if (shutdownDone) return;
@@ -208,7 +220,7 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
   // A tray app lives on with no window; only Quit ends it.
   app.on('window-all-closed', () => undefined);
 
-  if (o.testHooks) {
+  if (o.testHooks && !app.isPackaged) {
     (globalThis as Record<string, unknown>).__nyaTest = {
       trayMenuLabels: () => [...tray.menuLabels],
       stateSeq: () => services.state.get().seq,
@@ -216,8 +228,10 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
     };
   }
 
-  await services.start();
+  // The policy's first hold is in place before the miner loop starts: no burst of mining while
+  // the user is at the keyboard.
   policy.start();
+  await services.start();
   updates?.start();
   log.info(`desktop app ready (${o.startHidden ? 'in the tray' : 'window shown'})`);
   return { services, window: win, reveal: () => revealWindow(win) };

@@ -14,6 +14,7 @@ export const PAUSE_FOR_MS = 3600_000;
 export type TrayAction =
   | { kind: 'set-paused'; paused: boolean; forMs?: number }
   | { kind: 'open-window' }
+  | { kind: 'open-logs' }
   | { kind: 'set-open-at-login'; enabled: boolean }
   | { kind: 'set-update-checks'; enabled: boolean }
   | { kind: 'quit' };
@@ -88,6 +89,7 @@ export function trayView(snapshot: StateSnapshot, prefs: TrayPrefs): TrayView {
     },
     { type: 'separator' },
     { type: 'normal', id: 'open', label: 'Open Nya Miner', enabled: true, action: { kind: 'open-window' } },
+    { type: 'normal', id: 'logs', label: 'Open log folder', enabled: true, action: { kind: 'open-logs' } },
     { type: 'separator' },
     {
       type: 'checkbox',

@@ -1,5 +1,6 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LogLevel } from '../../src-shared/state';
 import type { LogRecord, LogSink } from '../log';
 
 export interface RotatingLogOptions {
@@ -12,8 +13,25 @@ export interface RotatingLogOptions {
 
 /** One log line: UTC time, level, source, message; newlines in a message stay inside its line. */
 export function formatLogLine(record: LogRecord): string {
-  const message = record.message.replace(/\r?\n/g, '\n    ');
+  const message = record.message.replace(/\r?\n/g, `\n${CONTINUATION}`);
   return `${new Date(record.atMs).toISOString()} ${record.level.toUpperCase().padEnd(5)} [${record.source}] ${message}\n`;
+}
+
+const LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (DEBUG|INFO|WARN|ERROR) +\[([^\]]*)\] (.*)$/;
+const CONTINUATION = '    ';
+
+/** The records in log-file text (the inverse of `formatLogLine`); lines in another format are skipped. */
+export function parseLogText(text: string): LogRecord[] {
+  const records: LogRecord[] = [];
+  for (const line of text.split('\n')) {
+    const m = LINE.exec(line);
+    if (m) {
+      records.push({ atMs: Date.parse(m[1]!), level: m[2]!.toLowerCase() as LogLevel, source: m[3]!, message: m[4]! });
+    } else if (line.startsWith(CONTINUATION) && records.length > 0) {
+      records[records.length - 1]!.message += `\n${line.slice(CONTINUATION.length)}`;
+    }
+  }
+  return records;
 }
 
 /**
@@ -41,6 +59,16 @@ export class RotatingFileLog {
   /** The newest file first. */
   files(): string[] {
     return Array.from({ length: this.maxFiles }, (_, i) => this.fileAt(i)).filter((f) => existsSync(f));
+  }
+
+  /** The last `count` records on disk (newest last), e.g. the previous run's, for the Logs page. */
+  recent(count: number): LogRecord[] {
+    const records: LogRecord[] = [];
+    for (const file of this.files()) {
+      records.unshift(...parseLogText(readFileSync(file, 'utf8')));
+      if (records.length >= count) break;
+    }
+    return records.slice(-count);
   }
 
   readonly sink: LogSink = (record) => this.write(formatLogLine(record));

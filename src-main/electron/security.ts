@@ -39,9 +39,10 @@ export const CONTENT_SECURITY_POLICY = [
 export const EXTERNAL_LINK_HOSTS: readonly string[] = ['github.com', 'huggingface.co', 'communeai.org'];
 
 /** The BrowserWindow preferences: nothing of Node reaches the page; only the preload's bridge. */
-export function secureWebPreferences(preloadPath: string): WebPreferences {
+export function secureWebPreferences(preloadPath: string, o: { devTools: boolean } = { devTools: false }): WebPreferences {
   return {
     preload: preloadPath,
+    devTools: o.devTools,
     contextIsolation: true,
     sandbox: true,
     nodeIntegration: false,

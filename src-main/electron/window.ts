@@ -24,6 +24,8 @@ export interface MainWindowOptions {
   iconPath: string;
   /** False when launched at login: the app starts in the tray. */
   show: boolean;
+  /** Developer tools: development runs only. */
+  devTools: boolean;
 }
 
 /** The one window. Shown when its first paint is ready, so it never flashes white. */
@@ -38,7 +40,7 @@ export function createMainWindow(o: MainWindowOptions): BrowserWindow {
     icon: o.iconPath,
     backgroundColor: '#15131f',
     autoHideMenuBar: true,
-    webPreferences: secureWebPreferences(o.preloadPath),
+    webPreferences: secureWebPreferences(o.preloadPath, { devTools: o.devTools }),
   });
   if (o.show) win.once('ready-to-show', () => win.show());
   void win.loadURL(APP_ENTRY_URL);

@@ -62,6 +62,7 @@ describe('trayView', () => {
   it('has Open and Quit, and checkboxes that flip the current preference', () => {
     const menu = trayView(snapshotFixture(), { openAtLogin: true, updateChecks: false }).menu;
     expect(item(menu, 'open')).toMatchObject({ action: { kind: 'open-window' } });
+    expect(item(menu, 'logs')).toMatchObject({ action: { kind: 'open-logs' } });
     expect(menu.at(-1)).toMatchObject({ id: 'quit', action: { kind: 'quit' } });
     expect(item(menu, 'open-at-login')).toMatchObject({ checked: true, action: { enabled: false } });
     expect(item(menu, 'update-checks')).toMatchObject({ checked: false, action: { enabled: true } });

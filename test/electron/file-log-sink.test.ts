@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RotatingFileLog, formatLogLine } from '../../src-main/electron/file-log-sink';
+import { RotatingFileLog, formatLogLine, parseLogText } from '../../src-main/electron/file-log-sink';
 import { LogHub } from '../../src-main/log';
 import { tempDirs } from './temp-dirs';
 
@@ -47,5 +47,27 @@ describe('RotatingFileLog', () => {
 
   it('formats levels to a fixed width', () => {
     expect(formatLogLine({ atMs: 0, level: 'info', source: 's', message: 'm' })).toBe('1970-01-01T00:00:00.000Z INFO  [s] m\n');
+  });
+
+  it('reads back the most recent records across rotated files, in order', () => {
+    const dir = tempDir();
+    const files = new RotatingFileLog({ dir, maxBytes: 200, maxFiles: 5 });
+    const records = Array.from({ length: 12 }, (_, i) => ({
+      atMs: Date.UTC(2026, 0, 1, 0, 0, i),
+      level: (['debug', 'info', 'warn', 'error'] as const)[i % 4]!,
+      source: `src/${i}`,
+      message: i === 5 ? 'first\nsecond [x] line' : `message ${i}`,
+    }));
+    for (const r of records) files.sink(r);
+    files.close();
+    expect(files.files().length).toBeGreaterThan(1);
+    expect(new RotatingFileLog({ dir, maxBytes: 200, maxFiles: 5 }).recent(7)).toEqual(records.slice(-7));
+  });
+});
+
+describe('parseLogText', () => {
+  it('inverts formatLogLine and skips foreign lines', () => {
+    const r = { atMs: Date.UTC(2026, 4, 6, 7, 8, 9, 10), level: 'error' as const, source: 'a/b', message: 'x\n  y' };
+    expect(parseLogText(`garbage\n${formatLogLine(r)}\n`)).toEqual([r]);
   });
 });

@@ -84,7 +84,9 @@ describe('web preferences', () => {
       webSecurity: true,
       allowRunningInsecureContent: false,
       webviewTag: false,
+      devTools: false,
     });
+    expect(secureWebPreferences('/p', { devTools: true }).devTools).toBe(true);
   });
 });
 

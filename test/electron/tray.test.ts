@@ -42,6 +42,7 @@ describe('TrayController', () => {
       'Pause',
       'Pause for 1 hour',
       'Open Nya Miner',
+      'Open log folder',
       'Start on login',
       'Check for updates',
       'Quit Nya Miner',
