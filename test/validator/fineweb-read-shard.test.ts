@@ -1,4 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +27,53 @@ function row(i: number): FineWebRow {
     filePath: 's3://commoncrawl/crawl-data/CC-MAIN-2024-10/segments/x/warc/y.warc.gz',
     language: i % 3 === 0 ? null : 'en',
     languageScore: i % 4 === 0 ? null : 0.5 + (i % 50) / 100,
+    tokenCount: i % 6 === 0 ? null : 10 + i,
+  };
+}
+
+/**
+ * A shard written by pyarrow 25 (what datatrove uses for FineWeb): SNAPPY, dictionary pages,
+ * statistics, row groups of 3, gzipped and base64'd to stay small. Made with
+ *   rows = [dict(text=f"Doc {i} — pyarrow wrote me. 猫 🐱 ", id=f"<urn:uuid:{i:08d}-0000-4000-8000-000000000000>",
+ *     dump="CC-MAIN-2024-10", url=None if i % 7 == 0 else f"https://example.com/{i}", date="2024-02-21T05:12:33Z",
+ *     file_path="s3://...", language="en", language_score=None if i % 5 == 0 else 0.5 + i / 100,
+ *     token_count=None if i % 6 == 0 else 10 + i) for i in range(8)]
+ *   pq.write_table(pa.Table.from_pylist(rows, schema=<FineWeb's>), f, row_group_size=3, store_schema=False)
+ */
+const PYARROW_SHARD_GZ_BASE64 = [
+  'H4sIAAAAAAACA+2Xf2gTZxjH3/fy9nat1SY19+7iOpex5F3qTHL52a5UiyjosJNaZH+I6EJ6tmXNj+XH2jmQMrZ/RtlEimxS3GBl',
+  'iJOxuX9E/GPIkP0hIjI2EJFaigMnMgqT/SGy9y659pJ70yaZLSo7kjvyvO893+d577lP3qdvW39AROIDKCZ7RV4ErQB88JUbALAj',
+  'FXfKztnxSWf6/Vgmkxp1jmZSOcWZUHzOPya+df715bEfnLZ2EDjVDkDwaDsQgWgXpc3UiZV++bYo8LhVJ8HlnEju6rRsNKomF0fP',
+  'POQsLkDDPscthv0F7PTTse58JtmVzw8PdMlrIfBCQfKGZVn2dsIG2GKDYGt/CIBAg+scvQQzIVbYfoOPwhH0queiI/UkG46tkvkG',
+  'eckbWKkQcVOvyGmZrN/VQke2b/e+ue2NPd6gHAx7AzKNs1XEJXG2lE2Ryg2aTqOzoAN5VWZA3NFLL6pMcEikA0O5XDrb5fcrY7FE',
+  'ekTxxVMJf0AEbznoBJMm5xFZ84MS0xww6Ft4aOGosCyG9TSlA3Y6oIVKFzgY2CdHugLBrlBoPyNXO2uexLQysj4B6UfX3d23kw5l',
+  'QzRaGmUilYxnYqMj/gb+J+9ALBfzly2iP6sMJpRkLusP+GT/aCwT94/51Itv8Agj0J0mx9q5ZtfS43LEWI5m0aovBm9XB5QkIxNO',
+  'SUr0y7jfKbr0IrJ295/f+PGfe2d6ptNbmn7/eqan3JMk6COSoM/FnIdhZZRLidIaUDiai1ezkj4iCfpcVclsZShRAmYWCHhaJ2Bo',
+  'OSq5QWM7CKsMjCzBwEh1DAzVycB0ZQY2QhSqAMFwAYKRaiEYqRWCoScVghQHe/Ql212RgqECBcMH6SnCWCEm8yJsFIZY2f7PwmeN',
+  'hQ88Bz679PdMz67bR+zf7bzNYKE+Ign6XJVQZquRUBb9r9OnF62E1oJG2L2uiLOWRSCWFKkktCygb60OROBhWFnlOQ3FAT21/oU9',
+  'YbSKPWFHAYVa6qgMhR3VoTBaFQoLC4RgYYGuGAI+zABhtAIIOxpcB0OsgM1I66iVgdHlGViaRLUIRPUhkMog9eEGxagu43i7EgGj',
+  'JrEKG8Aom3pRYxVDyNUMPfRfoaenu9LQQ08H9PTlWAJ6aCno6feXQO/eXnX/drtnK93OpbfM9pR7kgR9RBL0uSqFzFbG62AV7Xqk',
+  'QputbOO3qGBbIJrNsPEzW40FyWkF6TgbARKfjQ8piZjYCsRmNyehnDKWc4PeNlVLNXDDA8afaCCfSBsNlnxmpHRCLKcYDY2Hh0eU',
+  'Q+lYbshoFUZiycF8bHBhahM1rtONh7LxVEahIVLjmlzqHSV5KJ7KJ3MAWx3djikC2sRmRwTwVkchYJHDPJ634PscmYREWIkG3KGu',
+  'ORA59QlY6aUb34IO3kEAT6M3BkQXTAvnN4RPWMiHiDzgVquzNsd4kmPGqD1FLcrLEF+F5DpPJqrmqVllP1NErQxNY4rD4xy5IJAb',
+  'z9XTR5v19ql6HDIlRStPE5yD+B4kZ5rIjcba+WmWG2Omt1jXmuZJhE8h8rCZXF7zpKLQnNkZCzO1hZdTy2wMj0NyzErmWkrJaHbX',
+  'XOKtqeit7K3WfF6B+FdIpm1kzlpbl2wSbTeWAipKGplh0PunlZxvra1XrqyHz2PMEwF/ZAdLEGmeI1MimbCvRD9cD5I+t5AJiTzC',
+  'q9Xn1o2kmxvIiQ0rhqTrHP6UI9fayNwL9fSzZr2jFZIqRdKljWT+xVVG0uTL5NZLzyKSTrvIw1ceN5IuuslDV23Nap1IugXxDCQn',
+  'XyXXSG3dKlNPSxGPP0+RNGHH05WYRCvCgmc5cq6dfO9ZicbU/AQmC0xCTCYhfN+CP7GQyc3k+Gur1XeaY7zIjlFnEioyadZHpnz1',
+  'M6mbKVJkEsJ3IZ6nBSiTu/56uk2z3iZtm8RVYBIqMulskNwMPA4m9THTK2ESKjLpUZj8Enp6mDTFMVMzMgkVmHS8k9zpWI5JQom3',
+  'ykxCRSZ98zq501lbL8lmxDJMQvQ9wD9DcreLXOiqrbNkM1AtPXzBjhGFDb66Hnic6Vjm3byS88bTaW8BI+8pmexwKukMRnyyL+CY',
+  'os1gpQ/4cR0Afdv6A/8CHquSXrodAAA=',
+].join('');
+
+function pyarrowDoc(i: number): FineWebDoc {
+  return {
+    id: `<urn:uuid:${String(i).padStart(8, '0')}-0000-4000-8000-000000000000>`,
+    text: `Doc ${i} — pyarrow wrote me. 猫 🐱 `,
+    url: i % 7 === 0 ? null : `https://example.com/${i}`,
+    dump: 'CC-MAIN-2024-10',
+    date: '2024-02-21T05:12:33Z',
+    language: 'en',
+    languageScore: i % 5 === 0 ? null : 0.5 + i / 100,
     tokenCount: i % 6 === 0 ? null : 10 + i,
   };
 }
@@ -62,6 +111,34 @@ describe('readFineWebShard', () => {
     expect(batches.flat()).toEqual(rows.map(asDoc));
     expect(progress.map((p) => p.rowsDone)).toEqual([700, 1000, 1700, 2000, 2500]);
     expect(progress.every((p) => p.rowsTotal === 2500)).toBe(true);
+  });
+
+  it('reads a shard written by pyarrow, as FineWeb is', async () => {
+    const path = join(dir, 'pyarrow.parquet');
+    await writeFile(path, gunzipSync(Buffer.from(PYARROW_SHARD_GZ_BASE64, 'base64')));
+    const batches = await readAll(path, { batchRows: 2 });
+    expect(batches.map((b) => b.length)).toEqual([2, 1, 2, 1, 2]);
+    expect(batches.flat()).toEqual(Array.from({ length: 8 }, (_, i) => pyarrowDoc(i)));
+  });
+
+  it('decodes GZIP shards and refuses codecs this Node lacks before reading', async () => {
+    const columnData = [
+      { name: 'id', data: ['a'], type: 'STRING' as const },
+      { name: 'text', data: ['gzip text'], type: 'STRING' as const },
+    ];
+    const gzipPath = join(dir, 'gzip.parquet');
+    const gzip = parquetWriteBuffer({ columnData, codec: 'GZIP', compressors: { GZIP: (b) => gzipSync(b) } });
+    await writeFile(gzipPath, new Uint8Array(gzip));
+    expect((await readAll(gzipPath)).flat().map((d) => d.text)).toEqual(['gzip text']);
+
+    // Pages marked ZSTD but stored raw: unsupported where zlib has no zstd, undecodable where it has.
+    const zstdPath = join(dir, 'zstd.parquet');
+    const zstd = parquetWriteBuffer({ columnData, codec: 'ZSTD', compressors: { ZSTD: (b) => b } });
+    await writeFile(zstdPath, new Uint8Array(zstd));
+    const err = await readError(zstdPath);
+    const nodeHasZstd = typeof (zlib as Record<string, unknown>)['zstdDecompressSync'] === 'function';
+    expect(err.reason).toBe(nodeHasZstd ? 'corrupt' : 'unsupported-compression');
+    if (!nodeHasZstd) expect(err.message).toContain('ZSTD');
   });
 
   it('reads a shard with only the required columns, the rest as null', async () => {
