@@ -17,7 +17,8 @@ import { UpdateCoordinator } from './electron/update-coordinator';
 import { electronUpdater } from './electron/updater';
 import { utilityProcessLauncher } from './electron/utility-launcher';
 import { createMainWindow, registerAppProtocol, revealWindow } from './electron/window';
-import { execFileRunner, queryOtherGpuProcesses } from './gpu';
+import { GameDetector, readTextFile } from './desktop/game-detection';
+import { execFileRunner } from './gpu';
 import { errorMessage, LogHub } from './log';
 import type { StateSnapshot } from '../src-shared/state';
 
@@ -166,12 +167,19 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
   const unsubscribeTray = services.state.subscribe((snapshot) => tray.update(snapshot));
   const unsubscribePause = services.state.subscribe((snapshot) => rememberUserPause(prefs, snapshot.miner));
 
-  // TODO(game-detection): pass E's detectors as `signals.games` once src-main/desktop/game-detection lands.
+  const detector = new GameDetector({
+    platform: process.platform,
+    run: execFileRunner,
+    readText: readTextFile,
+    homeDir: app.getPath('home'),
+    ownPids: () => launcher.pids(),
+    logger: hub.logger('game-detection'),
+  });
   const policy = new PolicyLoop({
     signals: {
       idleSeconds: () => powerMonitor.getSystemIdleTime(),
       onBattery: () => powerMonitor.isOnBatteryPower(),
-      otherGpuProcesses: () => queryOtherGpuProcesses(execFileRunner, { excludePids: launcher.pids() }),
+      detect: () => detector.detect(),
     },
     state: services.state,
     miner: services.miner,

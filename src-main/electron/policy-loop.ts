@@ -19,10 +19,11 @@ export interface PolicySignals {
   /** Seconds since the last input (`powerMonitor.getSystemIdleTime()`); null when unknown. */
   idleSeconds(): number | null;
   onBattery(): boolean | null;
-  /** Detectors; absent ones count as "nothing seen". */
-  games?: () => Promise<readonly GameSignal[]>;
-  /** null: cannot tell (no nvidia-smi), treated as "nobody". */
-  otherGpuProcesses?: () => Promise<readonly OtherGpuProcess[] | null>;
+  /**
+   * The slow probes (game detectors, nvidia-smi), e.g. `GameDetector.detect`. Absent: nothing
+   * seen. `otherGpuProcesses: null` (cannot tell) counts as nobody.
+   */
+  detect?: () => Promise<{ games: readonly GameSignal[]; otherGpuProcesses: readonly OtherGpuProcess[] | null }>;
 }
 
 export interface PolicyLoopOptions {
@@ -99,12 +100,13 @@ export class PolicyLoop {
   private refreshSlowSignals(nowMs: number): void {
     if (this.slowInFlight || nowMs - this.slowAtMs < (this.o.slowSignalMs ?? 5000)) return;
     this.slowAtMs = nowMs;
-    const { games, otherGpuProcesses } = this.o.signals;
-    this.slowInFlight = Promise.all([
-      games ? games().then((g) => (this.games = g)) : null,
-      otherGpuProcesses ? otherGpuProcesses().then((p) => (this.others = p ?? [])) : null,
-    ])
-      .then(() => undefined)
+    const detect = this.o.signals.detect;
+    if (!detect) return;
+    this.slowInFlight = detect()
+      .then((seen) => {
+        this.games = seen.games;
+        this.others = seen.otherGpuProcesses ?? [];
+      })
       .catch((error) => this.o.log.warn(`policy signal failed: ${errorMessage(error)}`))
       .finally(() => (this.slowInFlight = null));
   }

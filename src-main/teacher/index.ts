@@ -25,7 +25,7 @@ import type { TeacherPort } from '../miner/ports';
 import { TeacherHost, type TeacherHostOptions } from './teacher-host';
 
 export { forkLauncher } from './fork-launcher';
-export { TeacherError, TeacherHost, TeacherWorkerExitedError, type TeacherHostOptions } from './teacher-host';
+export { defaultTeacherCacheDir, TeacherError, TeacherHost, TeacherWorkerExitedError, type TeacherHostOptions } from './teacher-host';
 export type { HostToWorker, LoadedModel, WorkerHandle, WorkerLauncher, WorkerToHost } from './worker-protocol';
 export { modelHash } from './model-hash';
 export { DEMO_MARKER_FILE } from './demo-model';

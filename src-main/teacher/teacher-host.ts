@@ -1,18 +1,23 @@
+import { join } from 'node:path';
 import type { ExecutionProviderChoice } from '../../src-shared/state';
 import { distPath } from '../app-paths';
+import { defaultDataDir } from '../data-dir';
 import { silentLogger, type Logger } from '../log';
 import type { LabelledDocument, TeacherInfo, TeacherPort } from '../miner/ports';
+import { forkLauncher } from './fork-launcher';
 import type { LabelStats, LabelTask } from './labeller';
 import { WorkerToHost, type HostToWorker, type LoadedModel, type WorkerErrorCode, type WorkerHandle, type WorkerLauncher } from './worker-protocol';
 
 export interface TeacherHostOptions {
-  launcher: WorkerLauncher;
-  cacheDir: string;
+  /** forkLauncher (child_process) unless the Electron shell passes its utilityProcess one. */
+  launcher?: WorkerLauncher;
+  /** Where extended graphs are cached; `<data dir>/teacher-cache` by default. */
+  cacheDir?: string;
   /** The bundled worker; dist/main/teacher-worker.cjs by default. */
   workerPath?: string;
   /** null or unset: the bundled demo model (dist/models/demo). */
   modelDir?: string | null;
-  provider?: ExecutionProviderChoice;
+  executionProvider?: ExecutionProviderChoice;
   gpuDeviceId?: number;
   maxBatchTokens?: number;
   intraOpThreads?: number;
@@ -159,8 +164,8 @@ export class TeacherHost implements TeacherPort {
       type: 'load',
       seq,
       modelDir,
-      cacheDir: this.o.cacheDir,
-      provider: this.o.provider ?? 'auto',
+      cacheDir: this.o.cacheDir ?? defaultTeacherCacheDir(),
+      provider: this.o.executionProvider ?? 'auto',
       gpuDeviceId: this.o.gpuDeviceId ?? 0,
       ...(this.o.intraOpThreads ? { intraOpThreads: this.o.intraOpThreads } : {}),
     })).done;
@@ -173,7 +178,7 @@ export class TeacherHost implements TeacherPort {
   }
 
   private spawn(): Worker {
-    const handle = this.o.launcher.launch(this.o.workerPath ?? distPath('main', 'teacher-worker.cjs'), {});
+    const handle = (this.o.launcher ?? forkLauncher).launch(this.o.workerPath ?? distPath('main', 'teacher-worker.cjs'), {});
     let exited!: () => void;
     const worker: Worker = { handle, pending: new Map(), exited: new Promise((resolve) => (exited = resolve)) };
     handle.onMessage((raw) => {
@@ -262,6 +267,11 @@ export class TeacherHost implements TeacherPort {
     this.lastStats = reply.stats;
     return reply.docs.map((d) => ({ docId: d.docId, tokenCount: d.tokenCount, encoded: d.encoded }));
   }
+}
+
+/** Extended graphs are rebuilt on demand, so any writable folder will do; this one survives restarts. */
+export function defaultTeacherCacheDir(): string {
+  return join(defaultDataDir(), 'teacher-cache');
 }
 
 function toInfo(model: LoadedModel): TeacherInfo {

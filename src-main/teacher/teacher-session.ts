@@ -14,7 +14,7 @@ export interface TeacherSessionOptions {
   modelDir: string;
   /** Where extended graphs are cached (see topk-graph.ts). */
   cacheDir: string;
-  provider?: ExecutionProviderChoice;
+  executionProvider?: ExecutionProviderChoice;
   gpuDeviceId?: number;
   /** CPU threads for one forward pass; ONNX Runtime's default (all cores) when unset. */
   intraOpThreads?: number;
@@ -70,7 +70,7 @@ export class TeacherSession {
     const hash = await modelHashOf(folder.modelPath, dataFiles);
     const logits = findLogitsOutput(model.graph!);
     const cachedPath = cacheTopKModel(model, opts.cacheDir, hash);
-    const choice = opts.provider ?? 'auto';
+    const choice = opts.executionProvider ?? 'auto';
     const plan = planProviders(choice, process.platform, process.arch);
     const failures: string[] = [];
     for (const provider of plan.candidates) {

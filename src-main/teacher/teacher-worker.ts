@@ -57,7 +57,7 @@ export class TeacherWorker {
       this.session = await TeacherSession.load({
         modelDir: m.modelDir,
         cacheDir: m.cacheDir,
-        provider: m.provider,
+        executionProvider: m.provider,
         gpuDeviceId: m.gpuDeviceId,
         ...(m.intraOpThreads ? { intraOpThreads: m.intraOpThreads } : {}),
         log: this.logger,

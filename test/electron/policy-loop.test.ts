@@ -16,8 +16,7 @@ function setup(config = { ...DEFAULT_MINING_POLICY, resumeAfterIdleMin: 5, resum
     signals: {
       idleSeconds: () => world.idleSeconds,
       onBattery: () => world.onBattery,
-      games: async () => world.games,
-      otherGpuProcesses: async () => null,
+      detect: async () => ({ games: world.games, otherGpuProcesses: null }),
     },
     state: {
       get: () => {
@@ -82,8 +81,9 @@ describe('PolicyLoop', () => {
 
   it('keeps deciding when a detector fails', async () => {
     const s = setup({ ...DEFAULT_MINING_POLICY, onlyWhenIdle: false });
-    (s.loop as unknown as { o: { signals: { games: () => Promise<never> } } }).o.signals.games = () =>
-      Promise.reject(new Error('registry unreadable'));
     expect((await s.step(0)).decision).toBe('mine');
+    (s.loop as unknown as { o: { signals: { detect: () => Promise<never> } } }).o.signals.detect = () =>
+      Promise.reject(new Error('registry unreadable'));
+    expect((await s.step(2)).decision).toBe('mine');
   });
 });

@@ -1,8 +1,9 @@
 import { build } from 'esbuild';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeDemoModel } from '../../src-main/teacher/demo-model';
+import { DataType, decodeModel, encodeModel } from '../../src-main/teacher/onnx-graph';
 
 const root = resolve(__dirname, '..', '..');
 
@@ -45,4 +46,29 @@ export function sampleDocuments(count: number): { docId: string; text: string }[
     const text = Array.from({ length: n }, (_, j) => words[(i * 7 + j * 3) % words.length]).join(' ');
     return { docId: `doc-${i}`, text: `${text}. Document ${i}.` };
   });
+}
+
+/**
+ * The demo weights re-laid the way other exporters write them, to check that names and shapes are
+ * discovered rather than assumed: weights inline (no external data), fp16 logits, the graph in
+ * `onnx/decoder_model.onnx`, config.json beside it, no demo marker.
+ */
+export function variantExport(demoDir: string, outDir: string): void {
+  const model = decodeModel(readFileSync(join(demoDir, 'model.onnx')));
+  const graph = model.graph!;
+  const data = readFileSync(join(demoDir, 'model.onnx_data'));
+  for (const t of graph.initializer ?? []) {
+    const ext = Object.fromEntries((t.externalData ?? []).map((e) => [e.key, e.value]));
+    if (!ext.location) continue;
+    t.rawData = data.subarray(Number(ext.offset), Number(ext.offset) + Number(ext.length));
+    t.externalData = [];
+    t.dataLocation = 0;
+  }
+  const lmHead = graph.node!.find((n) => n.output?.[0] === 'logits')!;
+  lmHead.output = ['logits_f32'];
+  graph.node!.push({ opType: 'Cast', input: ['logits_f32'], output: ['logits'], name: 'to_fp16', attribute: [{ name: 'to', type: 2, i: DataType.FLOAT16 }] });
+  graph.output!.find((o) => o.name === 'logits')!.type!.tensorType!.elemType = DataType.FLOAT16;
+  mkdirSync(join(outDir, 'onnx'), { recursive: true });
+  writeFileSync(join(outDir, 'onnx', 'decoder_model.onnx'), encodeModel(model));
+  copyFileSync(join(demoDir, 'config.json'), join(outDir, 'config.json'));
 }

@@ -15,7 +15,7 @@ let tokenizer: MistralTokenizer;
 beforeAll(async () => {
   const made = tempDemoModel('nya-labeller-');
   root = made.root;
-  session = await TeacherSession.load({ modelDir: made.modelDir, cacheDir: join(root, 'cache'), provider: 'cpu', intraOpThreads: 1 });
+  session = await TeacherSession.load({ modelDir: made.modelDir, cacheDir: join(root, 'cache'), executionProvider: 'cpu', intraOpThreads: 1 });
   tokenizer = await loadTokenizer(made.modelDir);
 });
 

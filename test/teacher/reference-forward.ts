@@ -160,7 +160,15 @@ export function referenceTopK(m: ReferenceModel, ids: ArrayLike<number>, k: numb
     let sum = 0;
     for (const v of row) sum += Math.exp(v - max);
     const lse = max + Math.log(sum);
-    const order = Array.from(row.keys()).sort((a, b) => row[b]! - row[a]!).slice(0, k);
+    // Keep the k best by insertion: ids sorted by value, descending (lower id first on a tie).
+    const order: number[] = [];
+    for (let i = 0; i < row.length; i++) {
+      if (order.length === k && row[i]! <= row[order[k - 1]!]!) continue;
+      let at = order.length;
+      while (at > 0 && row[order[at - 1]!]! < row[i]!) at--;
+      order.splice(at, 0, i);
+      if (order.length > k) order.pop();
+    }
     out.ids.push(order);
     out.logprobs.push(order.map((i) => row[i]! - lse));
   }

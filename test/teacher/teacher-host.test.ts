@@ -43,7 +43,7 @@ function host(launcher: WorkerLauncher, extra: Partial<ConstructorParameters<typ
     workerPath,
     modelDir,
     cacheDir: join(root, 'cache'),
-    provider: 'cpu',
+    executionProvider: 'cpu',
     maxBatchTokens: 96,
     intraOpThreads: 1,
     restartDelaysMs: [50],

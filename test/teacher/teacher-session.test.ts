@@ -37,7 +37,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'nya-teacher-'));
   modelDir = join(root, 'demo');
   writeDemoModel(modelDir);
-  session = await TeacherSession.load({ modelDir, cacheDir: join(root, 'cache'), provider: 'cpu' });
+  session = await TeacherSession.load({ modelDir, cacheDir: join(root, 'cache'), executionProvider: 'cpu' });
   reference = loadReferenceModel(modelDir);
 });
 
@@ -116,7 +116,7 @@ describe('TeacherSession on the demo model', () => {
     const cached = readdirSync(join(root, 'cache'));
     expect(cached).toEqual([`${hash}.topk-v1.onnx`]);
     const before = statSync(join(root, 'cache', cached[0]!)).mtimeMs;
-    const again = await TeacherSession.load({ modelDir, cacheDir: join(root, 'cache'), provider: 'cpu' });
+    const again = await TeacherSession.load({ modelDir, cacheDir: join(root, 'cache'), executionProvider: 'cpu' });
     await again.release();
     expect(statSync(join(root, 'cache', cached[0]!)).mtimeMs).toBe(before);
     expect(session.folder.isDemo).toBe(true);
@@ -126,7 +126,7 @@ describe('TeacherSession on the demo model', () => {
     const bad = join(root, 'bad');
     writeDemoModel(bad);
     writeFileSync(join(bad, 'model.onnx'), Buffer.from('this is not protobuf at all, just text'));
-    await expect(TeacherSession.load({ modelDir: bad, cacheDir: join(root, 'cache'), provider: 'cpu' })).rejects.toThrow(
+    await expect(TeacherSession.load({ modelDir: bad, cacheDir: join(root, 'cache'), executionProvider: 'cpu' })).rejects.toThrow(
       /is not a valid ONNX model/,
     );
     expect(existsSync(join(root, 'missing'))).toBe(false);
