@@ -1,8 +1,8 @@
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat, statfs, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ModelFile, ModelVariant } from './catalog';
+import { hashFile, readStamp, writeStamp } from './hash-file';
 import { ChecksumMismatchError, DiskFullError, HttpStatusError, ModelError } from './errors';
 
 export interface DownloadProgress {
@@ -65,11 +65,6 @@ async function sizeOf(path: string): Promise<number | null> {
   } catch {
     return null;
   }
-}
-
-async function hashFile(path: string, hash: Hash = createHash('sha256')): Promise<Hash> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash;
 }
 
 async function unlinkQuietly(path: string): Promise<void> {
@@ -158,8 +153,7 @@ export class ModelDownloader {
 
   private async isStamped(path: string, file: ModelFile): Promise<boolean> {
     if ((await sizeOf(path)) !== file.bytes) return false;
-    const stamp = await readFile(`${path}.sha256`, 'utf8').catch(() => '');
-    return stamp.trim() === file.sha256;
+    return (await readStamp(path)) === file.sha256;
   }
 
   private progressReporter(variantId: string, file: ModelFile, doneBefore: number, totalBytes: number, onProgress?: (p: DownloadProgress) => void) {
@@ -196,7 +190,7 @@ export class ModelDownloader {
     if (await this.isStamped(path, file)) return report(file.bytes, true);
     if ((await sizeOf(path)) === file.bytes && (await hashFile(path)).digest('hex') === file.sha256) {
       // Put there by hand (or stamped by an older run): verified now, no need to fetch it.
-      await writeFile(`${path}.sha256`, `${file.sha256}\n`);
+      await writeStamp(path, file.sha256);
       return report(file.bytes, true);
     }
 
@@ -299,7 +293,7 @@ export class ModelDownloader {
       throw new ChecksumMismatchError(path, file.sha256, actual);
     }
     await rename(partPath, path);
-    await writeFile(`${path}.sha256`, `${file.sha256}\n`);
+    await writeStamp(path, file.sha256);
     await unlinkQuietly(infoPath);
   }
 }

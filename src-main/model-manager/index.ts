@@ -10,3 +10,5 @@ export { DISK_RESERVE_BYTES, ModelDownloader, statfsFreeBytes } from './download
 export type { DownloadOptions, DownloadProgress, ModelDownloaderPorts } from './downloader';
 export { ChecksumMismatchError, DiskFullError, formatBytes, HttpStatusError, ModelError } from './errors';
 export type { ModelErrorCode } from './errors';
+export { verifyModelDir } from './verify';
+export type { ExternalDataFile, VerifiedModelDir, VerifyOptions } from './verify';

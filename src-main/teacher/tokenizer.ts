@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -192,14 +192,18 @@ const cache = new Map<string, Promise<MistralTokenizer>>();
 /** A model folder's own tokenizer.json wins over the bundled one. */
 export async function loadTokenizer(modelDir?: string | null): Promise<MistralTokenizer> {
   const own = modelDir ? resolve(modelDir, 'tokenizer.json') : null;
-  const path = own && existsSync(own) ? own : bundledTokenizerPath();
+  const ownStat = own ? statSync(own, { throwIfNoEntry: false }) : undefined;
+  const path = own && ownStat?.isFile() ? own : bundledTokenizerPath();
   const source = path === own ? own : BUNDLED_TOKENIZER_SOURCE;
-  let pending = cache.get(path);
+  // Keyed by the file's size and time too: a model folder whose tokenizer.json was replaced
+  // (a new download, a user's fix) is read again, not served from memory.
+  const key = path === own ? `${path}|${ownStat!.size}|${ownStat!.mtimeMs}` : path;
+  let pending = cache.get(key);
   if (!pending) {
     pending = load(path, source);
-    cache.set(path, pending);
+    cache.set(key, pending);
     // A failed load is not cached: the user may fix the file and try again.
-    pending.catch(() => cache.delete(path));
+    pending.catch(() => cache.delete(key));
   }
   return pending;
 }

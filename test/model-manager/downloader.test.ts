@@ -134,8 +134,8 @@ describe('ModelDownloader', () => {
     server.cuts.set('/m/model.onnx_data', [400 * 1024]);
     await downloader({ maxAttempts: 1 }).download(twoFiles()).catch(() => undefined);
     const changed = Buffer.from(weights);
-    changed[0] ^= 0xff;
-    changed[weights.length - 1] ^= 0xff;
+    changed[0] = changed[0]! ^ 0xff;
+    changed[weights.length - 1] = changed[weights.length - 1]! ^ 0xff;
     server.serve('/m/model.onnx_data', changed, '"v2"');
     const dir = await downloader().download(
       variant([
