@@ -26,7 +26,7 @@ options:
   --cache DIR         where the top-k graph is cached (default ${defaultTeacherCacheDir()})`;
 
 export interface LabelIo {
-  stdin: AsyncIterable<Buffer | string>;
+  stdin: AsyncIterable<Buffer | string> | Iterable<Buffer | string>;
   stdout: (line: string) => void;
   stderr: (line: string) => void;
 }
@@ -49,7 +49,7 @@ function wholeNumber(name: string, raw: string | undefined, fallback: number, mi
   return value;
 }
 
-async function readDocuments(stdin: AsyncIterable<Buffer | string>): Promise<InputDoc[]> {
+async function readDocuments(stdin: LabelIo['stdin']): Promise<InputDoc[]> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   const text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
