@@ -172,7 +172,11 @@ export class ValidatorSession implements ValidatorPort {
     } catch (error) {
       throw new Error(`The result for task ${result.taskId} is not a valid result bundle (${errorMessage(error)}); it was not queued.`);
     }
-    await this.outbox.put(result.taskId, result.bundle, result.tokens);
+    try {
+      await this.outbox.put(result.taskId, result.bundle, result.tokens);
+    } catch (error) {
+      throw new Error(`The result for task ${result.taskId} could not be saved in ${this.outbox.dir} (${errorMessage(error)}); check free space and permissions.`);
+    }
     this.retryEntryAt.delete(result.taskId);
     this.update({ outboxPending: this.outbox.size });
     this.kickSender();

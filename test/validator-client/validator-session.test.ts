@@ -156,6 +156,15 @@ describe('ValidatorSession against a signature-checking validator', () => {
     await expect(s.submit({ taskId: '../evil', bundle: bundleFor('x'), tokens: 1 })).rejects.toThrow(/not a task id/);
     expect(outboxFiles(dataDir)).toEqual([]);
   });
+
+  it('says where and why when the result cannot be saved', async () => {
+    const v = await validator();
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, 'outbox'), 'a file where the outbox folder should be');
+    const { s } = session(v, dataDir);
+    await expect(s.submit({ taskId: 't-3', bundle: bundleFor('t-3'), tokens: 1 })).rejects.toThrow(/could not be saved in .*outbox .*check free space and permissions/);
+    expect(v.results()).toEqual([]);
+  });
 });
 
 describe('while the validator is unreachable', () => {
