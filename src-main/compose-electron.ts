@@ -28,6 +28,8 @@ export type ElectronModule = typeof import('electron');
 export interface DesktopOptions {
   /** Launched by the login item: stay in the tray. */
   startHidden: boolean;
+  /** Copy log lines to stderr (development runs). */
+  echoLogs: boolean;
   /** NYA_TEST_HOOKS=1 in an unpackaged run (the Playwright smoke test): expose `globalThis.__nyaTest` in main. */
   testHooks: boolean;
 }
@@ -56,7 +58,7 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
   // The Logs page starts with the end of the previous run (what led up to a crash, say).
   const previousRun = fileLog.recent(PREVIOUS_RUN_LOG_LINES);
   hub.attach(fileLog.sink);
-  if (!app.isPackaged) hub.attach((r) => process.stderr.write(`${r.level} [${r.source}] ${r.message}\n`));
+  if (o.echoLogs) hub.attach((r) => process.stderr.write(`${r.level} [${r.source}] ${r.message}\n`));
   const log = hub.logger('desktop');
   const prefs = new DesktopPrefsStore(userData, hub.logger('prefs'));
 

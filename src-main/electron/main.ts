@@ -30,6 +30,7 @@ if (!app.requestSingleInstanceLock()) {
       desktop = await composeElectron(electron, {
         startHidden: launchedHidden(process.argv),
         testHooks: process.env.NYA_TEST_HOOKS === '1',
+        echoLogs: !app.isPackaged,
       });
     })
     .catch((error) => {
