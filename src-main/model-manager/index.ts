@@ -12,3 +12,5 @@ export { ChecksumMismatchError, DiskFullError, formatBytes, HttpStatusError, Mod
 export type { ModelErrorCode } from './errors';
 export { verifyModelDir } from './verify';
 export type { ExternalDataFile, VerifiedModelDir, VerifyOptions } from './verify';
+export { IDLE_DOWNLOAD, ModelDownloadService } from './download-service';
+export type { ModelDownloadListener, ModelDownloadState } from './download-service';
