@@ -2,6 +2,7 @@ import { ParquetWriter } from 'hyparquet-writer';
 import { DATASET_PARQUET_SCHEMA } from './dataset-schema';
 import type { ExportRecord } from './export-record';
 import { ParquetFileSink, type WrittenFile } from './parquet-file-sink';
+import { flatLeaf, numberListLeaf, writeRowGroup } from './row-group-writer';
 
 /**
  * A row group is cut when its top-k cells reach this many (about 64 documents of 1024 positions
@@ -43,20 +44,21 @@ export class DatasetShardWriter {
     if (rows.length === 0) return;
     this.pending = [];
     this.pendingCells = 0;
-    await this.parquet.write({
-      columnData: [
-        { name: 'doc_id', data: rows.map((r) => r.docId) },
-        { name: 'url', data: rows.map((r) => r.url) },
-        { name: 'task_id', data: rows.map((r) => r.taskId) },
-        { name: 'model_hash', data: rows.map((r) => r.modelHash) },
-        { name: 'k', data: Int32Array.from(rows, (r) => r.k) },
-        // hyparquet-writer's Dremel encoder walks lists with Array.isArray, so typed arrays are copied.
-        { name: 'token_ids', data: rows.map((r) => Array.from(r.tokenIds)) },
-        { name: 'topk_ids', data: rows.map((r) => Array.from(r.topkIds)) },
-        { name: 'topk_logprobs', data: rows.map((r) => Array.from(r.topkLogprobs)) },
+    const schema = DATASET_PARQUET_SCHEMA;
+    await writeRowGroup(
+      this.parquet,
+      [
+        flatLeaf(schema, 'doc_id', rows.map((r) => r.docId)),
+        flatLeaf(schema, 'url', rows.map((r) => r.url)),
+        flatLeaf(schema, 'task_id', rows.map((r) => r.taskId)),
+        flatLeaf(schema, 'model_hash', rows.map((r) => r.modelHash)),
+        flatLeaf(schema, 'k', Int32Array.from(rows, (r) => r.k)),
+        numberListLeaf(schema, 'token_ids', rows.map((r) => r.tokenIds)),
+        numberListLeaf(schema, 'topk_ids', rows.map((r) => r.topkIds)),
+        numberListLeaf(schema, 'topk_logprobs', rows.map((r) => r.topkLogprobs)),
       ],
-      rowGroupSize: rows.length,
-    });
+      rows.length,
+    );
   }
 
   /** Writes the footer and closes the temporary file; `publish()` gives it its real name. */

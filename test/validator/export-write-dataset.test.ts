@@ -66,7 +66,8 @@ async function readManifest(outDir: string): Promise<DatasetManifest> {
 describe('writeDataset', () => {
   it('writes shards of shardRows rows that read back exactly', async () => {
     const outDir = join(dir, 'sharded');
-    const records = Array.from({ length: 7 }, (_, i) => record(i));
+    // The last record has no positions at all: an empty list must survive too.
+    const records = [...Array.from({ length: 7 }, (_, i) => record(i)), record(7, 0, 2)];
     const progress: number[] = [];
     const result = await writeDataset(outDir, stream(records), {
       shardRows: 3,
@@ -74,16 +75,16 @@ describe('writeDataset', () => {
       onProgress: (rows) => progress.push(rows),
     });
 
-    expect(result.rows).toBe(7);
+    expect(result.rows).toBe(8);
     expect(result.shards.map((p) => p.slice(outDir.length + 1))).toEqual([
       'data-00000.parquet',
       'data-00001.parquet',
       'data-00002.parquet',
     ]);
     const shards = await Promise.all(result.shards.map(readShard));
-    expect(shards.map((rows) => rows.length)).toEqual([3, 3, 1]);
+    expect(shards.map((rows) => rows.length)).toEqual([3, 3, 2]);
     expect(shards.flat()).toEqual(records.map(asRow));
-    expect(progress.at(-1)).toBe(7);
+    expect(progress.at(-1)).toBe(8);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
     expect((await readdir(outDir)).filter((name) => name.includes('.tmp-'))).toEqual([]);
   });
