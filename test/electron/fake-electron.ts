@@ -13,10 +13,19 @@ export function fakeElectron(o: { userData: string; home: string; idleSeconds: (
   const windows: FakeWindow[] = [];
   const trays: FakeTray[] = [];
   const notifications: { title: string; body: string }[] = [];
+  const errors: string[] = [];
+  const schemes: unknown[] = [];
+  const paths = new Map<string, string>([['userData', o.userData], ['home', o.home]]);
   const app = Object.assign(new EventEmitter(), {
     isPackaged: false,
     quitCalls: 0,
-    getPath: (name: string) => (name === 'home' ? o.home : o.userData),
+    exitCode: null as number | null,
+    getPath: (name: string) => paths.get(name) ?? o.userData,
+    setPath: (name: string, value: string) => void paths.set(name, value),
+    whenReady: () => Promise.resolve(),
+    requestSingleInstanceLock: () => true,
+    setAppUserModelId: () => undefined,
+    exit: (code: number) => void (app.exitCode = code),
     getVersion: () => '0.0.0-test',
     quit: () => {
       app.quitCalls++;
@@ -146,7 +155,11 @@ export function fakeElectron(o: { userData: string; home: string; idleSeconds: (
       handle: (channel: string, h: (event: unknown, payload: unknown) => unknown) => handlers.set(channel, h),
       removeHandler: (channel: string) => handlers.delete(channel),
     },
-    protocol: { handle: (scheme: string, h: (r: Request) => Promise<Response>) => protocols.set(scheme, h) },
+    protocol: {
+      handle: (scheme: string, h: (r: Request) => Promise<Response>) => protocols.set(scheme, h),
+      registerSchemesAsPrivileged: (list: unknown[]) => void schemes.push(...list),
+    },
+    dialog: { showErrorBox: (title: string, body: string) => void errors.push(`${title}: ${body}`) },
     session: {
       defaultSession: {
         webRequest: { onHeadersReceived: () => undefined },
@@ -168,5 +181,5 @@ export function fakeElectron(o: { userData: string; home: string; idleSeconds: (
     },
     utilityProcess,
   };
-  return { electron, handlers, protocols, windows, trays, notifications };
+  return { electron, handlers, protocols, windows, trays, notifications, errors, schemes, paths };
 }
