@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { HistoryRange, HistorySeries } from '../src-shared/ipc';
 import type { MinerStatus, Settings, StateSnapshot } from '../src-shared/state';
+import { ThermalGovernor, restAfterBatchMs } from './desktop/governor';
 import { GpuMonitor, gpuClass } from './gpu';
 import { HistoryStore } from './history';
 import { createHandlers } from './ipc/handlers';
@@ -77,6 +78,20 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
   let disposed = false;
   let sampler: ReturnType<typeof setInterval> | null = null;
 
+  // Fed by every GPU reading; the miner asks it how long to rest after each task.
+  let governor = new ThermalGovernor({ maxTempC: settings.get().maxGpuTempC, maxPowerW: settings.get().maxGpuPowerW });
+  let lastReadingAtMs: number | null = null;
+  const throttle = {
+    restAfter(taskMs: number) {
+      const out = governor.output;
+      const ms = Math.min(60_000, restAfterBatchMs(taskMs, out.duty));
+      if (ms < 50) return null;
+      const what = out.limitedBy === 'power' ? 'power draw' : 'temperature';
+      return { ms, reason: `Holding the GPU under its ${what} limit: working ${Math.round(out.duty * 100)} % of the time` };
+    },
+    sizeScale: () => governor.output.batchScale,
+  };
+
   const pipelineDeps: PipelineDeps = {
     dataDir: o.dataDir,
     log: o.log,
@@ -107,6 +122,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       log: o.log.logger('miner'),
       maxBatchTokens: () => settings.get().maxBatchTokens,
       gpuClass: () => gpuClass(state.get().gpu.gpus),
+      throttle,
     });
     if (userPause.paused) miner.setPaused(true, userPause.forMs);
     miner.setHold(hold);
@@ -198,6 +214,9 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
           settings: next,
           validator: { ...s.validator, mode: next.validatorUrl ? 'remote' : 'embedded', url: next.validatorUrl },
         }));
+        if (before.maxGpuTempC !== next.maxGpuTempC || before.maxGpuPowerW !== next.maxGpuPowerW) {
+          governor = new ThermalGovernor({ maxTempC: next.maxGpuTempC, maxPowerW: next.maxGpuPowerW });
+        }
         if (PIPELINE_KEYS.some((k) => before[k] !== next[k])) void rebuild();
         return next;
       },
@@ -217,7 +236,13 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     async start() {
       history.start();
       if (gpu) {
-        gpu.onChange((g) => state.update({ gpu: g }));
+        gpu.onChange((g) => {
+          state.update({ gpu: g });
+          const now = Date.now();
+          const device = g.gpus.find((x) => x.index === settings.get().gpuDeviceId) ?? g.gpus[0];
+          if (device) governor.update({ tempC: device.tempC, powerW: device.powerW }, lastReadingAtMs === null ? 0 : (now - lastReadingAtMs) / 1000);
+          lastReadingAtMs = now;
+        });
         gpu.start();
       }
       sampler = setInterval(sampleHistory, HISTORY_SAMPLE_MS);

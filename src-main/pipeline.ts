@@ -69,6 +69,8 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
       // A second worker re-computes sampled documents; one thread keeps it from starving the miner's.
       const recomputer = createTeacherHost({ ...teacherOptions, intraOpThreads: 1, log: d.log.logger('local-validator.teacher') });
       closers.push(() => recomputer.dispose());
+      // Load it now, beside the miner's: the first check should not wait for a model load.
+      void recomputer.start().catch((error: unknown) => d.log.logger('local-validator').warn(`re-compute teacher: ${errorMessage(error)}`));
       embedded = await startValidator({
         port: 0,
         dataDir: join(d.dataDir, 'local-validator'),

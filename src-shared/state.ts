@@ -42,6 +42,9 @@ export const Settings = z.object({
   maxBatchTokens: z.number().int().min(64).max(65536),
   /** The model folder; `null` means the bundled demo model. */
   modelDir: z.string().nullable(),
+  /** The governor keeps the GPU under these by resting between tasks and leasing smaller ones; null: no limit. */
+  maxGpuTempC: z.number().int().min(40).max(100).nullable(),
+  maxGpuPowerW: z.number().int().min(20).max(1000).nullable(),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -51,6 +54,8 @@ export const DEFAULT_SETTINGS: Settings = {
   gpuDeviceId: 0,
   maxBatchTokens: 4096,
   modelDir: null,
+  maxGpuTempC: null,
+  maxGpuPowerW: null,
 };
 
 export const TaskProgress = z.object({

@@ -19,6 +19,15 @@ export interface MinerOptions {
   teacherRetryMs?: number;
   /** How often to refresh validated totals and earnings from the validator. */
   statsIntervalMs?: number;
+  /** The thermal/power governor: a rest after each task and a scale on the task size. */
+  throttle?: Throttle;
+}
+
+export interface Throttle {
+  /** Milliseconds to rest after a task that computed for `taskMs`, and why (null: no rest). */
+  restAfter(taskMs: number): { ms: number; reason: string } | null;
+  /** 0..1, applied to the tokens a lease asks for. */
+  sizeScale(): number;
 }
 
 type Hold = { reason: string; status: MinerStatus };
@@ -190,7 +199,12 @@ export class Miner {
   private lease(): Promise<LeaseOutcome> {
     return this.o.validator
       .lease({
-        maxTokens: this.o.maxBatchTokens() * 4,
+        // Until the speed is known, one batch's worth: the first result (and the first validated
+        // tokens a new user sees) should not wait behind a task sized for a fast GPU.
+        maxTokens: Math.max(
+          64,
+          Math.round((this.rate.perSecond() ? this.o.maxBatchTokens() * 4 : this.o.maxBatchTokens()) * (this.o.throttle?.sizeScale() ?? 1)),
+        ),
         tokensPerS: this.rate.perSecond() || null,
         gpuClass: this.o.gpuClass(),
       })
@@ -223,6 +237,11 @@ export class Miner {
       this.o.log.info(`task ${task.taskId}: ${docs.length} documents, ${tokens} tokens queued for the validator`);
       this.o.state.update({ task: null, tokensPerS: this.rate.perSecond() });
       this.publishTotals();
+      const rest = this.o.throttle?.restAfter(this.now() - startedAtMs);
+      if (rest && rest.ms > 0) {
+        this.setStatus('mining', rest.reason);
+        await this.sleep(rest.ms);
+      }
     } catch (error) {
       this.o.state.update({ task: null, tokensPerS: 0 });
       if (abort.signal.aborted) {

@@ -3,7 +3,17 @@ import { Settings, type ExecutionProviderChoice } from '../../src-shared/state';
 import { useBridge } from '../bridge-context';
 import { useStore } from '../store';
 
-type Draft = { validatorUrl: string; executionProvider: ExecutionProviderChoice; gpuDeviceId: string; maxBatchTokens: string; modelDir: string };
+type Draft = {
+  validatorUrl: string;
+  executionProvider: ExecutionProviderChoice;
+  gpuDeviceId: string;
+  maxBatchTokens: string;
+  modelDir: string;
+  maxGpuTempC: string;
+  maxGpuPowerW: string;
+};
+
+const optionalNumber = (text: string) => (text.trim() === '' ? null : Number(text));
 
 function toDraft(s: Settings): Draft {
   return {
@@ -12,6 +22,8 @@ function toDraft(s: Settings): Draft {
     gpuDeviceId: String(s.gpuDeviceId),
     maxBatchTokens: String(s.maxBatchTokens),
     modelDir: s.modelDir ?? '',
+    maxGpuTempC: s.maxGpuTempC === null ? '' : String(s.maxGpuTempC),
+    maxGpuPowerW: s.maxGpuPowerW === null ? '' : String(s.maxGpuPowerW),
   };
 }
 
@@ -23,6 +35,8 @@ function fromDraft(d: Draft): { settings: Settings } | { errors: Partial<Record<
     gpuDeviceId: Number(d.gpuDeviceId),
     maxBatchTokens: Number(d.maxBatchTokens),
     modelDir: d.modelDir.trim() || null,
+    maxGpuTempC: optionalNumber(d.maxGpuTempC),
+    maxGpuPowerW: optionalNumber(d.maxGpuPowerW),
   };
   const parsed = Settings.safeParse(candidate);
   if (parsed.success) return { settings: parsed.data };
@@ -36,7 +50,11 @@ function fromDraft(d: Draft): { settings: Settings } | { errors: Partial<Record<
           ? 'A whole number from 64 to 65536.'
           : key === 'gpuDeviceId'
             ? 'A GPU index from 0 to 15.'
-            : issue.message;
+            : key === 'maxGpuTempC'
+              ? 'Whole degrees from 40 to 100 °C, or empty for no limit.'
+              : key === 'maxGpuPowerW'
+                ? 'Whole watts from 20 to 1000 W, or empty for no limit.'
+                : issue.message;
   }
   return { errors };
 }
@@ -95,6 +113,14 @@ export function SettingsPage() {
         <label htmlFor="maxBatchTokens">Tokens per batch (upper limit)</label>
         <input id="maxBatchTokens" inputMode="numeric" value={draft.maxBatchTokens} aria-invalid={!!errors.maxBatchTokens} aria-describedby={describe('maxBatchTokens')} onChange={(e) => field('maxBatchTokens', e.target.value)} />
         {errors.maxBatchTokens && <p id="maxBatchTokens-error" className="field-error">{errors.maxBatchTokens}</p>}
+
+        <label htmlFor="maxGpuTempC">Keep the GPU under (°C)</label>
+        <input id="maxGpuTempC" inputMode="numeric" value={draft.maxGpuTempC} placeholder="no limit" aria-invalid={!!errors.maxGpuTempC} aria-describedby={describe('maxGpuTempC')} onChange={(e) => field('maxGpuTempC', e.target.value)} />
+        {errors.maxGpuTempC && <p id="maxGpuTempC-error" className="field-error">{errors.maxGpuTempC}</p>}
+
+        <label htmlFor="maxGpuPowerW">Keep the GPU under (W)</label>
+        <input id="maxGpuPowerW" inputMode="numeric" value={draft.maxGpuPowerW} placeholder="no limit" aria-invalid={!!errors.maxGpuPowerW} aria-describedby={describe('maxGpuPowerW')} onChange={(e) => field('maxGpuPowerW', e.target.value)} />
+        {errors.maxGpuPowerW && <p id="maxGpuPowerW-error" className="field-error">{errors.maxGpuPowerW}</p>}
 
         <label htmlFor="modelDir">Model folder</label>
         <input id="modelDir" value={draft.modelDir} placeholder="empty: the bundled demo model" onChange={(e) => field('modelDir', e.target.value)} />
