@@ -1,5 +1,5 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { writeFileAtomic } from './atomic-file';
 import { renderDatasetCard } from './dataset-card';
 import { DatasetShardWriter } from './dataset-shard-writer';
@@ -18,7 +18,7 @@ export interface WriteDatasetOptions {
 }
 
 export interface WrittenDataset {
-  /** Absolute paths of the shard files, in order. */
+  /** Absolute paths of the shard files, in order (`manifestPath` is absolute too). */
   shards: string[];
   rows: number;
   manifestPath: string;
@@ -45,10 +45,11 @@ interface ClosedShard {
  * reads as "incomplete", never a manifest that lies about the shards beside it.
  */
 export async function writeDataset(
-  outDir: string,
+  outDirArg: string,
   records: AsyncIterable<ExportRecord>,
   opts: WriteDatasetOptions = {},
 ): Promise<WrittenDataset> {
+  const outDir = resolve(outDirArg);
   const shardRows = opts.shardRows ?? DEFAULT_SHARD_ROWS;
   if (!Number.isInteger(shardRows) || shardRows < 1) {
     throw new RangeError(`shardRows is ${shardRows}; it must be a positive integer.`);

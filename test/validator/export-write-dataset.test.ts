@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { parse as parseYaml } from 'yaml';
@@ -171,6 +171,13 @@ describe('writeDataset', () => {
     await writeDataset(outDir, stream([record(4)]), { shardRows: 1 });
     expect((await readdir(outDir)).sort()).toEqual(['README.md', 'data-00000.parquet', 'manifest.json']);
     expect(await readShard(join(outDir, 'data-00000.parquet'))).toEqual([asRow(record(4))]);
+  });
+
+  it('returns absolute paths for a relative output folder', async () => {
+    const outDir = join(dir, 'relative');
+    const result = await writeDataset(relative(process.cwd(), outDir), stream([record(1)]));
+    expect(result.manifestPath).toBe(join(outDir, 'manifest.json'));
+    expect(result.shards).toEqual([join(outDir, 'data-00000.parquet')]);
   });
 
   it('rejects a shard size that is not a positive integer', async () => {
