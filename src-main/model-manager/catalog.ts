@@ -24,8 +24,6 @@ export interface ModelVariant {
   files: ModelFile[];
 }
 
-const GIB = 1024 ** 3;
-
 /**
  * What we know without a manifest. Sizes are Mistral-7B-v0.3's 7.25 B parameters: fp16 is 2 bytes
  * each (14.5 GB); MatMulNBits int4 with block size 32 is ~4.5 bits per weight for the linear layers,
@@ -45,7 +43,7 @@ export const BUILTIN_VARIANTS: readonly ModelVariant[] = [
     id: 'mistral-7b-instruct-v0.3-int4',
     label: 'Mistral-7B-Instruct-v0.3, ONNX int4 (MatMulNBits) for 8–12 GB GPUs',
     isDemo: false,
-    diskBytes: Math.round(4.2 * GIB),
+    diskBytes: 4.2e9,
     minVramMiB: 5.5 * 1024,
     files: [],
   },
@@ -53,7 +51,7 @@ export const BUILTIN_VARIANTS: readonly ModelVariant[] = [
     id: 'mistral-7b-instruct-v0.3-fp16',
     label: 'Mistral-7B-Instruct-v0.3, ONNX fp16 for 16 GB+ GPUs',
     isDemo: false,
-    diskBytes: Math.round(13.5 * GIB),
+    diskBytes: 14.5e9,
     // 15 GiB, so that "16 GB" cards, which report 16,376 MiB or a little less, qualify.
     minVramMiB: 15 * 1024,
     files: [],
