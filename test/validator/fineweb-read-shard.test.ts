@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import * as zlib from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -111,6 +111,21 @@ describe('readFineWebShard', () => {
     expect(batches.flat()).toEqual(rows.map(asDoc));
     expect(progress.map((p) => p.rowsDone)).toEqual([700, 1000, 1700, 2000, 2500]);
     expect(progress.every((p) => p.rowsTotal === 2500)).toBe(true);
+  });
+
+  it.runIf(process.platform === 'linux')('closes the file when the reader stops early or fails', async () => {
+    const path = join(dir, 'early.parquet');
+    await writeFineWebShard(path, Array.from({ length: 30 }, (_, i) => row(i)), { rowGroupRows: 10 });
+    const openFds = async () => (await readdir('/proc/self/fd')).length;
+    const before = await openFds();
+    for await (const batch of readFineWebShard(path, { batchRows: 5 })) {
+      expect(batch).toHaveLength(5);
+      break;
+    }
+    expect(await openFds()).toBe(before);
+    await writeFile(join(dir, 'not-parquet-early.parquet'), 'x'.repeat(100));
+    await readError(join(dir, 'not-parquet-early.parquet'));
+    expect(await openFds()).toBe(before);
   });
 
   it('reads a shard written by pyarrow, as FineWeb is', async () => {
