@@ -17,14 +17,24 @@ function rows(data: HistorySeries, metric: HistoryMetric): { t: number; v: numbe
   return data.tMs.map((t, i) => ({ t, v: values[i] ?? null }));
 }
 
-/** Per-bucket increase of a cumulative series (earnings per hour / per day). */
-function increments(data: HistorySeries, metric: HistoryMetric): { t: number; v: number | null }[] {
+/**
+ * Increase of a cumulative series per `periodMs` (earnings per hour, per day): the last value
+ * seen in each period minus the last value before it. Periods with no samples are not drawn.
+ */
+function increments(data: HistorySeries, metric: HistoryMetric, periodMs: number): { t: number; v: number | null }[] {
   const values = data.series[metric];
-  let previous: number | null = null;
-  return data.tMs.map((t, i) => {
-    const v = values[i] ?? null;
-    const delta = v !== null && previous !== null ? Math.max(0, v - previous) : null;
-    if (v !== null) previous = v;
+  const lastByPeriod = new Map<number, number>();
+  data.tMs.forEach((t, i) => {
+    const v = values[i];
+    if (v !== null && v !== undefined) lastByPeriod.set(Math.floor(t / periodMs) * periodMs, v);
+  });
+  const periods = [...lastByPeriod.keys()].sort((a, b) => a - b);
+  // The first sample is the baseline: what was earned before the window is not this window's.
+  let previous = values.find((v) => v !== null && v !== undefined) ?? 0;
+  return periods.map((t) => {
+    const v = lastByPeriod.get(t)!;
+    const delta = Math.max(0, v - previous);
+    previous = v;
     return { t, v: delta };
   });
 }
@@ -35,15 +45,18 @@ export function HistoryChart({
   metric,
   unit,
   kind = 'area',
+  periodMs = 3_600_000,
 }: {
   title: string;
   range: HistoryRange;
   metric: HistoryMetric;
   unit: string;
   kind?: 'area' | 'increments';
+  /** For `increments`: the period each bar covers. */
+  periodMs?: number;
 }) {
   const { value, error } = useInvoke('history:get', { range }, REFRESH_MS[range]);
-  const data = value ? (kind === 'area' ? rows(value, metric) : increments(value, metric)) : [];
+  const data = value ? (kind === 'area' ? rows(value, metric) : increments(value, metric, periodMs)) : [];
   const hasData = data.some((d) => d.v !== null);
   return (
     <figure className="chart" aria-label={title} data-testid={`chart-${metric}-${range}`}>
@@ -60,7 +73,7 @@ export function HistoryChart({
               <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tickTime(range)} minTickGap={40} />
               <YAxis width={48} />
               <Tooltip labelFormatter={(t) => new Date(Number(t)).toLocaleString()} formatter={(v) => [`${Number(v).toFixed(1)} ${unit}`, title]} />
-              <Area dataKey="v" type="monotone" isAnimationActive={false} connectNulls={false} className="series" />
+              <Area dataKey="v" type="monotone" isAnimationActive={false} connectNulls={false} fill="#8b6cf6" fillOpacity={0.35} stroke="#6b4ce6" />
             </AreaChart>
           ) : (
             <BarChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
@@ -68,7 +81,7 @@ export function HistoryChart({
               <XAxis dataKey="t" tickFormatter={tickTime(range)} minTickGap={40} />
               <YAxis width={64} />
               <Tooltip labelFormatter={(t) => new Date(Number(t)).toLocaleString()} formatter={(v) => [`${Number(v).toFixed(6)} ${unit}`, title]} />
-              <Bar dataKey="v" isAnimationActive={false} className="series" />
+              <Bar dataKey="v" isAnimationActive={false} fill="#8b6cf6" />
             </BarChart>
           )}
         </ResponsiveContainer>

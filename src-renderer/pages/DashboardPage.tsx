@@ -131,7 +131,7 @@ export function DashboardPage() {
         <HistoryChart title="GPU load (%)" range={range} metric="gpuLoadPct" unit="%" />
         <HistoryChart title="Tokens per second" range={range} metric="tokensPerS" unit="tok/s" />
         <HistoryChart title="Earnings per hour (COMAI)" range="24h" metric="earnedComai" unit="COMAI" kind="increments" />
-        <HistoryChart title="Earnings per day (COMAI)" range="30d" metric="earnedComai" unit="COMAI" kind="increments" />
+        <HistoryChart title="Earnings per day (COMAI)" range="30d" metric="earnedComai" unit="COMAI" kind="increments" periodMs={86_400_000} />
       </div>
     </section>
   );
