@@ -24,6 +24,8 @@ if (!app.requestSingleInstanceLock()) {
 } else {
   let desktop: DesktopApp | null = null;
   app.on('second-instance', () => desktop?.reveal());
+  // macOS: clicking the dock icon of a running app brings its window back.
+  app.on('activate', () => desktop?.reveal());
   app
     .whenReady()
     .then(async () => {

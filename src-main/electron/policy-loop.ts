@@ -67,7 +67,10 @@ export class PolicyLoop {
   tick(): PolicyDecision {
     const nowMs = this.now();
     this.refreshSlowSignals(nowMs);
-    const gpu = this.o.state.get().gpu.gpus[0];
+    const snapshot = this.o.state.get();
+    // The limits are about the card the teacher runs on.
+    const gpus = snapshot.gpu.gpus;
+    const gpu = gpus.find((g) => g.index === snapshot.settings.gpuDeviceId) ?? gpus[0];
     const decision = decide(
       {
         userPaused: false,

@@ -79,6 +79,31 @@ describe('PolicyLoop', () => {
     expect((await s.step(1)).reason).toMatch(/GPU at 85 °C/);
   });
 
+  it('watches the GPU the teacher runs on', async () => {
+    const config = { ...DEFAULT_MINING_POLICY, onlyWhenIdle: false, maxTempC: 80 };
+    const hot = { ...gpu, index: 1, tempC: 90 };
+    const cool = { ...gpu, index: 0, tempC: 50 };
+    const run = (deviceId: number) => {
+      const loop = new PolicyLoop({
+        signals: { idleSeconds: () => null, onBattery: () => null },
+        state: {
+          get: () => {
+            const s = snapshotFixture();
+            s.gpu = { status: 'ok', source: 'test', gpus: [cool, hot] };
+            s.settings = { ...s.settings, gpuDeviceId: deviceId };
+            return s;
+          },
+        },
+        miner: { setHold: () => undefined },
+        config: () => config,
+        log: silentLogger,
+      });
+      return loop.tick().decision;
+    };
+    expect(run(0)).toBe('mine');
+    expect(run(1)).toBe('pause');
+  });
+
   it('keeps deciding when a detector fails', async () => {
     const s = setup({ ...DEFAULT_MINING_POLICY, onlyWhenIdle: false });
     expect((await s.step(0)).decision).toBe('mine');
