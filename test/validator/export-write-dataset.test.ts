@@ -129,6 +129,10 @@ describe('writeDataset', () => {
     expect(front['license']).toBe('mit');
     expect(front['task_categories']).toEqual(['text-generation']);
     expect(front['size_categories']).toEqual(['n<1K']);
+    // The card documents every column and the quantisation bound the codec guarantees.
+    for (const column of manifest.schema) expect(card).toContain(`| \`${column.name}\` |`);
+    expect(card).toContain(`within **${MAX_LOGPROB_ERROR} nats**`);
+    expect(card).toContain('BOS prepended, no EOS');
   });
 
   it('cuts a shard into row groups by top-k cells without losing rows', async () => {
