@@ -20,7 +20,12 @@ export function createNyaBridge(ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'remove
           error: { code: 'unknown-channel', message: `no such channel: ${String(channel).slice(0, 80)}` },
         });
       }
-      return ipc.invoke(channel, request) as Promise<Result<never>>;
+      // A rejected invoke (no handler yet during start-up, the main process going away) is still
+      // a Result for the page: nothing throws across IPC.
+      return (ipc.invoke(channel, request) as Promise<Result<never>>).catch((error: unknown) => ({
+        ok: false as const,
+        error: { code: 'unavailable' as const, message: `the miner did not answer: ${error instanceof Error ? error.message : String(error)}` },
+      }));
     },
     onState(listener) {
       if (typeof listener !== 'function') throw new TypeError('onState needs a function');

@@ -156,6 +156,16 @@ describe('createNyaBridge (preload)', () => {
     expect(ipc.invoke).not.toHaveBeenCalled();
   });
 
+  it('turns a rejected invoke into an unavailable Result', async () => {
+    const ipc = fakeIpcRenderer();
+    ipc.invoke.mockRejectedValueOnce(new Error("No handler registered for 'state:get'"));
+    const result = await createNyaBridge(ipc as never).invoke('state:get', {});
+    expect(result).toEqual({
+      ok: false,
+      error: { code: 'unavailable', message: "the miner did not answer: No handler registered for 'state:get'" },
+    });
+  });
+
   it('delivers state pushes without the IPC event, and unsubscribes', () => {
     const ipc = fakeIpcRenderer();
     const bridge = createNyaBridge(ipc as never);
