@@ -3,13 +3,12 @@ import type { BrowserWindow } from 'electron';
 import { distPath, resourcePath } from './app-paths';
 import { createServices, type Services } from './compose';
 import { Autostart } from './desktop/autostart';
-import { DEFAULT_MINING_POLICY } from './desktop/mining-policy-config';
 import type { TrayAction } from './desktop/tray-model';
 import { hideOnClose, onceEver } from './electron/close-to-tray';
 import { DesktopPrefsStore, pauseToRestore, type DesktopPrefs } from './electron/desktop-prefs';
 import { RotatingFileLog } from './electron/file-log-sink';
 import { registerIpcHandlers, StatePusher } from './electron/ipc-registry';
-import { PolicyLoop } from './electron/policy-loop';
+import { desktopPolicyConfig, PolicyLoop } from './electron/policy-loop';
 import { safeStorageBox } from './electron/safe-storage-box';
 import { hardenSession, hardenWebContents } from './electron/security';
 import { TrayController } from './electron/tray';
@@ -185,7 +184,7 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
     },
     state: services.state,
     miner: services.miner,
-    config: () => DEFAULT_MINING_POLICY,
+    config: () => desktopPolicyConfig(services.state.get().settings),
     log: hub.logger('policy'),
   });
   // Unplugging or waking must not wait for the next poll.

@@ -1,6 +1,6 @@
-import type { MinerStatus, StateSnapshot } from '../../src-shared/state';
+import type { MinerStatus, Settings, StateSnapshot } from '../../src-shared/state';
 import { decide, type PolicyDecision } from '../desktop/mining-policy';
-import type { MiningPolicyConfig } from '../desktop/mining-policy-config';
+import { DEFAULT_MINING_POLICY, type MiningPolicyConfig } from '../desktop/mining-policy-config';
 import type { GameSignal, OtherGpuProcess } from '../desktop/signals';
 import { localTimeOf } from '../desktop/weekly-schedule';
 import { errorMessage, type Logger } from '../log';
@@ -35,6 +35,15 @@ export interface PolicyLoopOptions {
   now?: () => number;
   tickMs?: number;
   slowSignalMs?: number;
+}
+
+/**
+ * The desktop policy for the user's settings: their °C and W limits are the hard stops (the
+ * governor in the miner loop aims below them). With no temperature limit set, the policy's
+ * default stays as a safety stop, below where cards throttle; power has no default limit.
+ */
+export function desktopPolicyConfig(settings: Settings, base: MiningPolicyConfig = DEFAULT_MINING_POLICY): MiningPolicyConfig {
+  return { ...base, maxTempC: settings.maxGpuTempC ?? base.maxTempC, maxPowerW: settings.maxGpuPowerW };
 }
 
 export class PolicyLoop {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { MinerStatus } from '../../src-shared/state';
 import { DEFAULT_MINING_POLICY } from '../../src-main/desktop/mining-policy-config';
 import type { GameSignal } from '../../src-main/desktop/signals';
-import { PolicyLoop } from '../../src-main/electron/policy-loop';
+import { desktopPolicyConfig, PolicyLoop } from '../../src-main/electron/policy-loop';
+import { DEFAULT_SETTINGS } from '../../src-shared/state';
 import { silentLogger } from '../../src-main/log';
 import { snapshotFixture } from './snapshot-fixture';
 
@@ -110,5 +111,15 @@ describe('PolicyLoop', () => {
     (s.loop as unknown as { o: { signals: { detect: () => Promise<never> } } }).o.signals.detect = () =>
       Promise.reject(new Error('registry unreadable'));
     expect((await s.step(2)).decision).toBe('mine');
+  });
+});
+
+describe('desktopPolicyConfig', () => {
+  it("takes the user's limits as hard stops, keeping a default temperature stop", () => {
+    expect(desktopPolicyConfig({ ...DEFAULT_SETTINGS, maxGpuTempC: 75, maxGpuPowerW: 200 })).toMatchObject({
+      maxTempC: 75,
+      maxPowerW: 200,
+    });
+    expect(desktopPolicyConfig(DEFAULT_SETTINGS)).toMatchObject({ maxTempC: DEFAULT_MINING_POLICY.maxTempC, maxPowerW: null });
   });
 });
