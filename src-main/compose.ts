@@ -8,6 +8,7 @@ import { createHandlers } from './ipc/handlers';
 import { createIpcRouter, UserFacingError, type IpcRouter } from './ipc/router';
 import { errorMessage, type LogHub } from './log';
 import { renderMetrics } from './metrics';
+import { ModelCatalogService } from './model-manager/catalog-service';
 import { Miner } from './miner/miner';
 import { TokenLedger } from './miner/token-ledger';
 import { openPipeline, type Pipeline, type PipelineDeps } from './pipeline';
@@ -68,6 +69,22 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
   const detachTouch = o.log.attach(() => state.touch());
   const ledger = new TokenLedger(o.dataDir, o.log.logger('ledger'));
   const history = new HistoryStore({ file: join(o.dataDir, 'history.json'), logger: o.log.logger('history') });
+  const models = new ModelCatalogService({
+    modelsDir: join(o.dataDir, 'models'),
+    manifestUrl: () => settings.get().modelManifestUrl,
+    vramMiB: () => {
+      const g = state.get().gpu.gpus.find((x) => x.index === settings.get().gpuDeviceId);
+      return g?.memoryTotalMiB ?? null;
+    },
+    log: o.log.logger('models'),
+  });
+  const detachModels = models.onChange((download) => {
+    state.update({ modelDownload: download });
+    // A finished download becomes the teacher: the settings change restarts the pipeline.
+    if (download.status === 'done' && download.dir && settings.get().modelDir !== download.dir) {
+      void updateSettings({ modelDir: download.dir });
+    }
+  });
   const gpu = o.gpuMonitor === undefined ? new GpuMonitor({ logger: o.log.logger('gpu') }) : o.gpuMonitor;
 
   let userPause: { paused: boolean; forMs?: number } = { paused: false };
@@ -182,6 +199,25 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     };
   }
 
+  async function updateSettings(patch: Partial<Settings>): Promise<Settings> {
+    const before = settings.get();
+    let next: Settings;
+    try {
+      next = settings.update(patch);
+    } catch (error) {
+      throw new UserFacingError('bad-request', `Settings not saved: ${errorMessage(error)}`);
+    }
+    state.update((s) => ({
+      settings: next,
+      validator: { ...s.validator, mode: next.validatorUrl ? 'remote' : 'embedded', url: next.validatorUrl },
+    }));
+    if (before.maxGpuTempC !== next.maxGpuTempC || before.maxGpuPowerW !== next.maxGpuPowerW) {
+      governor = new ThermalGovernor({ maxTempC: next.maxGpuTempC, maxPowerW: next.maxGpuPowerW });
+    }
+    if (PIPELINE_KEYS.some((k) => before[k] !== next[k])) void rebuild();
+    return next;
+  }
+
   const minerFacade: Services['miner'] = {
     setPaused(paused, forMs) {
       userPause = forMs ? { paused, forMs } : { paused };
@@ -202,26 +238,12 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       state,
       logs,
       setPaused: (paused, forMs) => minerFacade.setPaused(paused, forMs),
-      updateSettings: async (patch) => {
-        const before = settings.get();
-        let next: Settings;
-        try {
-          next = settings.update(patch);
-        } catch (error) {
-          throw new UserFacingError('bad-request', `Settings not saved: ${errorMessage(error)}`);
-        }
-        state.update((s) => ({
-          settings: next,
-          validator: { ...s.validator, mode: next.validatorUrl ? 'remote' : 'embedded', url: next.validatorUrl },
-        }));
-        if (before.maxGpuTempC !== next.maxGpuTempC || before.maxGpuPowerW !== next.maxGpuPowerW) {
-          governor = new ThermalGovernor({ maxTempC: next.maxGpuTempC, maxPowerW: next.maxGpuPowerW });
-        }
-        if (PIPELINE_KEYS.some((k) => before[k] !== next[k])) void rebuild();
-        return next;
-      },
+      updateSettings,
       history: historySeries,
       validator: () => pipeline?.session ?? null,
+      modelCatalog: () => models.catalog(),
+      downloadModel: (variantId) => models.download(variantId),
+      cancelModelDownload: () => models.cancel(),
     }),
     o.log.logger('ipc'),
   );
@@ -257,6 +279,8 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       await teardownPipeline();
       gpu?.dispose();
       history.dispose();
+      detachModels();
+      models.dispose();
       state.dispose();
       detachTouch();
       detachLogs();

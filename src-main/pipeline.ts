@@ -5,6 +5,7 @@ import type { Settings } from '../src-shared/state';
 import { startValidator, type RunningValidator } from '../src-validator';
 import { readFineWebShard } from '../src-validator/fineweb';
 import { distPath } from './app-paths';
+import { verifyModelDir } from './model-manager';
 import { localIdentity } from './local-identity';
 import { errorMessage, type Logger, type LogHub } from './log';
 import { writeFileAtomicSync } from './fs/atomic-write';
@@ -42,6 +43,10 @@ export const SAMPLE_SHARD = () => distPath('fineweb', 'sample-000.parquet');
  */
 export async function openPipeline(d: PipelineDeps, settings: Settings): Promise<Pipeline> {
   const modelDir = settings.modelDir ?? DEMO_MODEL_DIR();
+  // A missing or broken model is a clear sentence before any worker starts, not a crash.
+  await verifyModelDir(modelDir).catch((error: unknown) => {
+    throw new Error(`The model in ${modelDir} cannot be used: ${errorMessage(error)}`);
+  });
   const teacherOptions = {
     modelDir,
     executionProvider: settings.executionProvider,

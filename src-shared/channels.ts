@@ -11,6 +11,9 @@ export const INVOKE_CHANNELS = [
   'history:get',
   'validator:leaderboard',
   'validator:ledger',
+  'model:catalog',
+  'model:download',
+  'model:cancel',
 ] as const;
 
 export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { InvokeChannel } from './channels';
 import { LeaderboardResponse, LedgerResponse } from './protocol';
-import { LogLevel, LogLine, Settings, StateSnapshot } from './state';
+import { LogLevel, LogLine, ModelDownload, Settings, StateSnapshot } from './state';
 import type { Result } from './result';
 
 /** Chart windows: 1 s points for 10 minutes, 1 min points for a day, 1 h points for a month. */
@@ -18,6 +18,25 @@ export const HistorySeries = z.object({
   series: z.record(z.enum(HISTORY_METRICS), z.array(z.number().nullable())),
 });
 export type HistorySeries = z.infer<typeof HistorySeries>;
+
+/** The teacher variants this app knows, what fits this GPU, and whether each can be downloaded. */
+export const ModelCatalog = z.object({
+  variants: z.array(
+    z.object({
+      id: z.string(),
+      label: z.string(),
+      isDemo: z.boolean(),
+      diskBytes: z.number(),
+      minVramMiB: z.number(),
+      /** False until a model manifest gives its files (URLs and checksums). */
+      downloadable: z.boolean(),
+    }),
+  ),
+  recommended: z.object({ variantId: z.string(), fitsGpu: z.boolean(), reason: z.string() }),
+  /** Why no variant can be downloaded (no manifest configured, manifest unreachable), or null. */
+  manifestError: z.string().nullable(),
+});
+export type ModelCatalog = z.infer<typeof ModelCatalog>;
 
 /**
  * The contract between main and every view. Each invoke channel takes one object argument,
@@ -65,6 +84,19 @@ export const IPC = {
   'validator:ledger': {
     request: z.strictObject({ before: z.string().max(128).optional() }),
     response: LedgerResponse,
+  },
+  'model:catalog': {
+    request: z.strictObject({}),
+    response: ModelCatalog,
+  },
+  /** Starts a download; progress arrives in the snapshot's `modelDownload`. */
+  'model:download': {
+    request: z.strictObject({ variantId: z.string().min(1).max(64) }),
+    response: ModelDownload,
+  },
+  'model:cancel': {
+    request: z.strictObject({}),
+    response: ModelDownload,
   },
 } as const satisfies Record<InvokeChannel, { request: z.ZodType; response: z.ZodType }>;
 

@@ -45,6 +45,8 @@ export const Settings = z.object({
   /** The governor keeps the GPU under these by resting between tasks and leasing smaller ones; null: no limit. */
   maxGpuTempC: z.number().int().min(40).max(100).nullable(),
   maxGpuPowerW: z.number().int().min(20).max(1000).nullable(),
+  /** Where the model catalog (download URLs and checksums) comes from; null: none configured. */
+  modelManifestUrl: z.string().url().nullable(),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -56,6 +58,7 @@ export const DEFAULT_SETTINGS: Settings = {
   modelDir: null,
   maxGpuTempC: null,
   maxGpuPowerW: null,
+  modelManifestUrl: null,
 };
 
 export const TaskProgress = z.object({
@@ -147,6 +150,21 @@ export const WalletSummary = z.object({
 });
 export type WalletSummary = z.infer<typeof WalletSummary>;
 
+/** A teacher model download, for the progress bar. */
+export const ModelDownload = z.object({
+  status: z.enum(['idle', 'downloading', 'done', 'error']),
+  variantId: z.string().nullable(),
+  file: z.string().nullable(),
+  bytesDone: z.number(),
+  bytesTotal: z.number(),
+  /** All files of the variant, 0..1. */
+  overall: z.number(),
+  dir: z.string().nullable(),
+  error: z.string().nullable(),
+  errorCode: z.string().nullable(),
+});
+export type ModelDownload = z.infer<typeof ModelDownload>;
+
 export const StateSnapshot = z.object({
   schemaVersion: z.literal(1),
   /** Increases with every change; a view ignores a push older than what it shows. */
@@ -163,6 +181,7 @@ export const StateSnapshot = z.object({
   tokensPerS: z.number(),
   tokens: TokenTotals,
   teacher: TeacherState,
+  modelDownload: ModelDownload,
   validator: ValidatorState,
   gpu: GpuState,
   earnings: Earnings,

@@ -82,8 +82,12 @@ export const WALLET_CHANNELS = {
   },
   'wallet:create': {
     request: z.strictObject({}),
-    /** Only the address: the mnemonic goes to the presenter, once. */
-    response: z.object({ address: z.string(), backupConfirmed: z.boolean() }),
+    /**
+     * Only the address: the mnemonic goes to the main-process presenter, once. A key whose
+     * backup check fails is not kept (the call fails with `conflict`), so nobody mines to a key
+     * they cannot restore.
+     */
+    response: z.object({ address: z.string() }),
   },
   'wallet:import': {
     request: z.strictObject({

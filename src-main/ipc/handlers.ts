@@ -1,6 +1,6 @@
-import type { HistoryRange, HistorySeries } from '../../src-shared/ipc';
+import type { HistoryRange, HistorySeries, ModelCatalog } from '../../src-shared/ipc';
 import type { LeaderboardResponse, LeaderboardRow, LedgerResponse } from '../../src-shared/protocol';
-import type { Settings, StateSnapshot } from '../../src-shared/state';
+import type { ModelDownload, Settings, StateSnapshot } from '../../src-shared/state';
 import type { LogRing } from '../state/log-ring';
 import type { StateStore } from '../state/state-store';
 import { UserFacingError, type IpcHandlers } from './router';
@@ -17,6 +17,10 @@ export interface HandlerDeps {
     leaderboard(q: { page: number; pageSize: number; gpuClass?: string }): Promise<LeaderboardResponse>;
     ledger(before?: string): Promise<LedgerResponse>;
   } | null;
+  modelCatalog(): Promise<ModelCatalog>;
+  /** Starts the download and answers at once; progress goes into the snapshot. */
+  downloadModel(variantId: string): ModelDownload;
+  cancelModelDownload(): ModelDownload;
 }
 
 const NO_VALIDATOR = 'Not connected to a validator yet; try again in a moment.';
@@ -54,6 +58,9 @@ export function createHandlers(d: HandlerDeps): IpcHandlers {
       if (!v) throw new UserFacingError('unavailable', NO_VALIDATOR);
       return v.ledger(before).catch(unavailable);
     },
+    'model:catalog': () => d.modelCatalog(),
+    'model:download': ({ variantId }) => d.downloadModel(variantId),
+    'model:cancel': () => d.cancelModelDownload(),
   };
 }
 

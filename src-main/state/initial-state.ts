@@ -17,6 +17,17 @@ export function initialState(settings: Settings): SnapshotBody {
       providerReason: null,
       error: null,
     },
+    modelDownload: {
+      status: 'idle',
+      variantId: null,
+      file: null,
+      bytesDone: 0,
+      bytesTotal: 0,
+      overall: 0,
+      dir: null,
+      error: null,
+      errorCode: null,
+    },
     validator: {
       mode: settings.validatorUrl ? 'remote' : 'embedded',
       url: settings.validatorUrl,

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { Settings, type ExecutionProviderChoice } from '../../src-shared/state';
 import { useBridge } from '../bridge-context';
+import { ModelPanel } from '../components/ModelPanel';
 import { useStore } from '../store';
 
 type Draft = {
@@ -11,6 +12,7 @@ type Draft = {
   modelDir: string;
   maxGpuTempC: string;
   maxGpuPowerW: string;
+  modelManifestUrl: string;
 };
 
 const optionalNumber = (text: string) => (text.trim() === '' ? null : Number(text));
@@ -24,6 +26,7 @@ function toDraft(s: Settings): Draft {
     modelDir: s.modelDir ?? '',
     maxGpuTempC: s.maxGpuTempC === null ? '' : String(s.maxGpuTempC),
     maxGpuPowerW: s.maxGpuPowerW === null ? '' : String(s.maxGpuPowerW),
+    modelManifestUrl: s.modelManifestUrl ?? '',
   };
 }
 
@@ -37,6 +40,7 @@ function fromDraft(d: Draft): { settings: Settings } | { errors: Partial<Record<
     modelDir: d.modelDir.trim() || null,
     maxGpuTempC: optionalNumber(d.maxGpuTempC),
     maxGpuPowerW: optionalNumber(d.maxGpuPowerW),
+    modelManifestUrl: d.modelManifestUrl.trim() || null,
   };
   const parsed = Settings.safeParse(candidate);
   if (parsed.success) return { settings: parsed.data };
@@ -54,7 +58,9 @@ function fromDraft(d: Draft): { settings: Settings } | { errors: Partial<Record<
               ? 'Whole degrees from 40 to 100 °C, or empty for no limit.'
               : key === 'maxGpuPowerW'
                 ? 'Whole watts from 20 to 1000 W, or empty for no limit.'
-                : issue.message;
+                : key === 'modelManifestUrl'
+                  ? 'Enter a full URL of a model manifest (JSON), or leave empty.'
+                  : issue.message;
   }
   return { errors };
 }
@@ -125,6 +131,10 @@ export function SettingsPage() {
         <label htmlFor="modelDir">Model folder</label>
         <input id="modelDir" value={draft.modelDir} placeholder="empty: the bundled demo model" onChange={(e) => field('modelDir', e.target.value)} />
 
+        <label htmlFor="modelManifestUrl">Model manifest URL</label>
+        <input id="modelManifestUrl" value={draft.modelManifestUrl} placeholder="where model downloads come from" aria-invalid={!!errors.modelManifestUrl} aria-describedby={describe('modelManifestUrl')} onChange={(e) => field('modelManifestUrl', e.target.value)} />
+        {errors.modelManifestUrl && <p id="modelManifestUrl-error" className="field-error">{errors.modelManifestUrl}</p>}
+
         <div className="form-actions">
           <button type="submit" className="primary">
             Save
@@ -136,6 +146,7 @@ export function SettingsPage() {
           )}
         </div>
       </form>
+      <ModelPanel />
     </section>
   );
 }

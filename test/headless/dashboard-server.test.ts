@@ -40,6 +40,9 @@ describe('headless dashboard server', () => {
         updateSettings: () => DEFAULT_SETTINGS,
         history: () => { throw new Error('unused'); },
         validator: () => null,
+        modelCatalog: () => { throw new Error('unused'); },
+        downloadModel: () => { throw new Error('unused'); },
+        cancelModelDownload: () => { throw new Error('unused'); },
       }),
       silentLogger,
     );

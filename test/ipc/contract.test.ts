@@ -26,6 +26,9 @@ const GOOD: { [C in InvokeChannel]: unknown } = {
   'history:get': { range: '10m' },
   'validator:leaderboard': { page: 1, pageSize: 25 },
   'validator:ledger': {},
+  'model:catalog': {},
+  'model:download': { variantId: 'mistral-7b-instruct-v0.3-int4' },
+  'model:cancel': {},
 };
 
 const BAD: { [C in InvokeChannel]: unknown[] } = {
@@ -45,6 +48,9 @@ const BAD: { [C in InvokeChannel]: unknown[] } = {
   'history:get': [{}, { range: '1y' }, { range: 10 }],
   'validator:leaderboard': [{}, { page: 0, pageSize: 25 }, { page: 1, pageSize: 1000 }, { page: 1, pageSize: 25, gpuClass: '' }, { page: '1', pageSize: 25 }],
   'validator:ledger': [{ before: 5 }, { before: 'x'.repeat(129) }, { after: 'x' }],
+  'model:catalog': [{ refresh: true }, []],
+  'model:download': [{}, { variantId: '' }, { variantId: 7 }, { variantId: 'x'.repeat(65) }],
+  'model:cancel': [{ now: true }],
 };
 
 describe('IPC contract', () => {
@@ -81,6 +87,9 @@ describe('IPC contract', () => {
           leaderboard: async (q) => ({ page: q.page, pageSize: q.pageSize, total: 0, rows: [] }),
           ledger: async () => ({ entries: [], next: null }),
         }),
+        modelCatalog: async () => ({ variants: [], recommended: { variantId: 'x', fitsGpu: false, reason: 'r' }, manifestError: null }),
+        downloadModel: (variantId) => ({ ...state.get().modelDownload, status: 'downloading', variantId }),
+        cancelModelDownload: () => state.get().modelDownload,
       }),
       silentLogger,
     );

@@ -89,18 +89,23 @@ describe('renderer pages', () => {
   });
 
   it('Settings validates before sending and shows what main answered', async () => {
-    const bridge = fakeBridge((_ch, req) => ({ ok: true, value: { ...snapshot().settings, ...(req as { patch: object }).patch } }));
+    const bridge = fakeBridge((ch, req) =>
+      ch === 'model:catalog'
+        ? { ok: true, value: { variants: [], recommended: { variantId: 'int4', fitsGpu: false, reason: 'No GPU memory size is known.' }, manifestError: null } }
+        : { ok: true, value: { ...snapshot().settings, ...(req as { patch: object }).patch } },
+    );
+    const saves = () => bridge.calls.filter(([ch]) => ch === 'settings:update');
     applySnapshot(snapshot());
     renderWith(bridge, <SettingsPage />);
     fireEvent.change(screen.getByLabelText('Validator URL'), { target: { value: 'not a url' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
-    await screen.findByText(/Enter a full URL/);
-    expect(bridge.calls).toHaveLength(0);
+    await screen.findByText(/Enter a full URL such as/);
+    expect(saves()).toHaveLength(0);
     fireEvent.change(screen.getByLabelText('Validator URL'), { target: { value: 'https://v.example.org' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     await screen.findByText('Saved.');
-    expect(bridge.calls[0]![0]).toBe('settings:update');
-    expect((bridge.calls[0]![1] as { patch: { validatorUrl: string } }).patch.validatorUrl).toBe('https://v.example.org');
+    expect((saves()[0]![1] as { patch: { validatorUrl: string } }).patch.validatorUrl).toBe('https://v.example.org');
+    await screen.findByText('No GPU memory size is known.');
   });
 
   it('Logs filters by level and searches', () => {
