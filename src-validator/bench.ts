@@ -1,5 +1,170 @@
-// Placeholder until the benchmark for this suite lands; it says so instead of printing figures.
-export async function run(_argv: string[]): Promise<number> {
-  console.error('nya bench: this suite is not available in this build yet');
-  return 2;
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_SEQ_LEN } from '../src-shared/protocol';
+import { errorMessage } from '../src-main/log';
+import { startValidator } from './index';
+import { benchTexts, runBenchClient, type BenchClientConfig, type BenchClientReport } from './sim/bench-client';
+import { fakeTokenizer } from './sim/fake-teacher';
+
+/**
+ * `nya bench validator [--json] [--miners 64] [--store sqlite|postgres] [--seconds 15]
+ *   [--docs-per-task 16] [--compute-ms 0] [--redundancy 2] [--database-url URL]`
+ *
+ * The validator runs in this process; the simulated miners run in a forked child process (the
+ * other core), so what is measured is the validator: HTTP, signature and nonce checks, CRC of every
+ * byte, structural and agreement checks on sampled rows, adaptive replication and the
+ * transactional store. The last line of --json output is one JSON object.
+ */
+const MODEL_HASH = 'b'.repeat(64);
+const CLIENT_FLAG = '--bench-client-process';
+
+interface Args {
+  json: boolean;
+  miners: number;
+  store: 'sqlite' | 'postgres';
+  seconds: number;
+  docsPerTask: number;
+  computeMs: number;
+  redundancy: number;
+  databaseUrl: string | null;
+}
+
+function parseArgs(argv: string[]): Args {
+  const value = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const int = (name: string, fallback: number) => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} takes a non-negative number, not '${raw}'.`);
+    return n;
+  };
+  const store = value('--store') ?? 'sqlite';
+  if (store !== 'sqlite' && store !== 'postgres') throw new Error(`--store is sqlite or postgres, not '${store}'.`);
+  const databaseUrl = value('--database-url') ?? process.env.NYA_TEST_DATABASE_URL ?? null;
+  if (store === 'postgres' && !databaseUrl) {
+    throw new Error('--store postgres needs --database-url or NYA_TEST_DATABASE_URL (scripts/ci-postgres.sh -- nya bench validator --store postgres).');
+  }
+  return {
+    json: argv.includes('--json'), miners: Math.max(1, int('--miners', 64)), store, seconds: int('--seconds', 15),
+    docsPerTask: Math.max(1, int('--docs-per-task', 16)), computeMs: int('--compute-ms', 0), redundancy: Math.max(1, int('--redundancy', 2)),
+    databaseUrl: store === 'postgres' ? databaseUrl : null,
+  };
+}
+
+function benchDocuments(count: number, offset: number): { docId: string; url: string; text: string }[] {
+  const texts = benchTexts();
+  return Array.from({ length: count }, (_, i) => {
+    const n = offset + i;
+    return { docId: `<urn:uuid:${n.toString(16).padStart(36, '0')}>`, url: `https://bench.invalid/${n}`, text: texts[n % texts.length]! };
+  });
+}
+
+/** A CPU profile of the validator over the measured window only (NYA_BENCH_PROFILE=file). */
+function windowProfiler(path: string): { start(): void; stop(): Promise<void> } {
+  const session = new Session();
+  session.connect();
+  return {
+    start: () => {
+      session.post('Profiler.enable', () => session.post('Profiler.start'));
+    },
+    stop: () =>
+      new Promise((resolve) =>
+        session.post('Profiler.stop', (error, result) => {
+          if (!error) writeFileSync(path, JSON.stringify(result.profile));
+          session.disconnect();
+          resolve();
+        }),
+      ),
+  };
+}
+
+function percentile(values: number[], q: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+async function runClientProcess(): Promise<number> {
+  const cfg = await new Promise<BenchClientConfig>((resolve) => process.once('message', (m) => resolve(m as BenchClientConfig)));
+  const report = await runBenchClient(cfg, () => process.send!({ type: 'measuring' }));
+  await new Promise<void>((resolve) => process.send!({ type: 'report', report }, () => resolve()));
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  if (argv.includes(CLIENT_FLAG)) return runClientProcess();
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    console.error(`nya bench validator: ${errorMessage(error)}`);
+    return 2;
+  }
+  const say = (line: string) => (args.json ? console.error(line) : console.log(line));
+  const dataDir = mkdtempSync(join(tmpdir(), 'nya-bench-validator-'));
+  const validator = await startValidator({
+    port: 0, dataDir, databaseUrl: args.databaseUrl, modelHash: MODEL_HASH, redundancy: args.redundancy,
+    tokenizer: async () => fakeTokenizer(),
+  });
+  try {
+    // Enough queued documents for the whole run at a generous rate, ingested before timing.
+    const docs = Math.max(4000, Math.min(60_000, Math.ceil(args.seconds + 10) * 1500));
+    say(`bench validator: ingesting ${docs} documents (${args.store})...`);
+    for (let offset = 0; offset < docs; offset += 2000) await validator.addDocuments(benchDocuments(Math.min(2000, docs - offset), offset));
+    const cfg: BenchClientConfig = {
+      url: validator.url, miners: args.miners, modelHash: MODEL_HASH, tokensPerTask: args.docsPerTask * DEFAULT_SEQ_LEN,
+      computeMs: args.computeMs, warmupMs: 2000, seconds: args.seconds,
+    };
+    say(`bench validator: ${args.miners} miners, ${args.docsPerTask} × ${DEFAULT_SEQ_LEN}-token documents per task, k 16, redundancy ${args.redundancy}, ${args.seconds} s`);
+    const sum = () => validator.store.totalValidatedTokens();
+    const child = fork(process.argv[1]!, ['bench', 'validator', CLIENT_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const profiler = process.env.NYA_BENCH_PROFILE ? windowProfiler(process.env.NYA_BENCH_PROFILE) : null;
+    let startTokens = 0;
+    let startAt = 0;
+    const report = await new Promise<BenchClientReport>((resolve, reject) => {
+      child.on('message', (m: { type: string; report?: BenchClientReport }) => {
+        if (m.type === 'measuring') {
+          startAt = performance.now();
+          profiler?.start();
+          void sum().then((v) => (startTokens = v));
+        } else if (m.type === 'report') resolve(m.report!);
+      });
+      child.on('exit', (code) => reject(new Error(`the simulated miners exited with ${code}`)));
+      child.send(cfg);
+    });
+    const elapsedS = (performance.now() - startAt) / 1000;
+    await profiler?.stop();
+    const validated = (await sum()) - startTokens;
+    child.kill();
+    const result = {
+      suite: 'validator',
+      store: args.store,
+      miners: args.miners,
+      seconds: Number(elapsedS.toFixed(2)),
+      docs_per_task: args.docsPerTask,
+      redundancy: args.redundancy,
+      submissions_per_s: Number((report.submissions / args.seconds).toFixed(1)),
+      submitted_tokens_per_s: Math.round(report.submittedTokens / args.seconds),
+      validated_tokens_per_s: Math.round(validated / elapsedS),
+      p50_ms: Number(percentile(report.submitLatenciesMs, 0.5).toFixed(1)),
+      p99_ms: Number(percentile(report.submitLatenciesMs, 0.99).toFixed(1)),
+      lease_p99_ms: Number(percentile(report.leaseLatenciesMs, 0.99).toFixed(1)),
+      rejected: report.rejected,
+      errors: report.errors,
+      no_work: report.noWork,
+      compute_ms: args.computeMs,
+    };
+    if (args.json) console.log(JSON.stringify(result));
+    else for (const [key, v] of Object.entries(result)) console.log(`${key.padEnd(24)} ${v}`);
+    return 0;
+  } finally {
+    await validator.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }

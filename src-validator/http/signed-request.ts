@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { SIGNATURE_WINDOW_MS } from '../../src-shared/protocol';
-import { verifyRequestSignature } from '../../src-shared/request-signing';
+import { checkRequestSignature } from './signature-check';
 import type { Store } from '../store/store';
 import { ProtocolError } from './protocol-error';
 
@@ -19,7 +19,7 @@ export interface SignedRequest {
  */
 export async function authenticate(req: IncomingMessage, body: Buffer, store: Store, nowMs: number): Promise<SignedRequest> {
   const bodySha256 = createHash('sha256').update(body).digest('hex');
-  const check = verifyRequestSignature(req.headers, req.method ?? 'GET', req.url ?? '/', { sha256Hex: bodySha256 }, nowMs);
+  const check = checkRequestSignature(req.headers, req.method ?? 'GET', req.url ?? '/', { sha256Hex: bodySha256 }, nowMs);
   if (!check.ok) throw new ProtocolError(check.code, check.message);
   const fresh = await store.claimNonce(check.address, check.nonce, check.timestampMs + SIGNATURE_WINDOW_MS, nowMs);
   if (!fresh) throw new ProtocolError('replayed', `Nonce ${check.nonce} was already used by ${check.address}; every request needs a new one.`);

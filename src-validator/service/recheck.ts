@@ -72,6 +72,7 @@ export async function recheckTask(ctx: ValidatorContext, taskId: string): Promis
       }
       if (rejection === null) {
         await validateResult(ctx, tx, r, false);
+        if (validated > 0) await tx.dropResultBody(taskId, r.miner);
         validated++;
       } else {
         await rejectResult(ctx, tx, r, rejection);

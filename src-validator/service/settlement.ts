@@ -19,6 +19,7 @@ export async function validateResult(ctx: ValidatorContext, tx: StoreTx, result:
 export async function rejectResult(ctx: ValidatorContext, tx: StoreTx, result: ResultRow, reason: string, penalise = true): Promise<void> {
   await tx.setResultOutcome(result.taskId, result.miner, { status: 'rejected', reason, epoch: null, unverified: false });
   await tx.setLeaseState(result.taskId, result.miner, 'rejected');
+  await tx.dropResultBody(result.taskId, result.miner);
   await tx.updateMinerCounters(result.miner, { streak: penalise ? 'reset' : 0, validatedTokens: 0, rejectedTokens: result.tokens });
   if (penalise) await revokeUnverified(ctx, tx, result.miner);
 }
@@ -34,6 +35,7 @@ async function revokeUnverified(ctx: ValidatorContext, tx: StoreTx, miner: strin
   for (const r of await tx.unverifiedResults(miner, epoch)) {
     await tx.setResultOutcome(r.taskId, miner, { status: 'rejected', reason: 'revoked: the miner failed a later check', epoch: null, unverified: false });
     await tx.setLeaseState(r.taskId, miner, 'rejected');
+    await tx.dropResultBody(r.taskId, miner);
     await tx.updateMinerCounters(miner, { streak: 0, validatedTokens: -r.tokens, rejectedTokens: r.tokens });
     await tx.addCredit({ miner, epoch: r.epoch ?? epoch, hourStartMs: hourStart(now), tokens: -r.tokens });
     const task = await tx.taskForUpdate(r.taskId);

@@ -63,7 +63,7 @@ export async function submitResult(ctx: ValidatorContext, sub: Submission): Prom
   }
   const task = await store.taskForUpdate(sub.taskId);
   if (!task) throw new ProtocolError('unknown-task', `Task ${sub.taskId} does not exist.`);
-  const docs = await store.taskDocuments(sub.taskId);
+  const docs = await store.taskDocumentChecks(sub.taskId);
   const labels = parseBundle(sub.body, docs.length);
   const tokenizer = await ctx.tokenizer();
   const structure = checkStructure(labels, {
@@ -79,7 +79,7 @@ export async function submitResult(ctx: ValidatorContext, sub: Submission): Prom
     const locked = (await tx.taskForUpdate(sub.taskId))!;
     const row: ResultRow = {
       taskId: sub.taskId, miner: sub.miner, submittedAtMs: now, bodySha256: sub.bodySha256, tokens: task.tokens,
-      status: 'pending', reason: null, epoch: null, unverified: false, responseJson: JSON.stringify(ACCEPTED.response),
+      status: 'pending', reason: null, epoch: null, unverified: false, responseJson: JSON.stringify(ACCEPTED.response), bodyKept: true,
     };
     await tx.insertResult(row, sub.body);
     let decision: Decision;
@@ -109,7 +109,7 @@ async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fre
   if (task.state === 'checking') return ACCEPTED;
   if (task.state === 'validated') {
     // A late replica of a settled task is checked against the accepted answer.
-    const reference = results.find((r) => r.status === 'validated');
+    const reference = results.find((r) => r.status === 'validated' && r.bodyKept);
     if (reference) {
       const verdict = compareResults(await labelsOf(tx, reference, fresh, freshLabels), freshLabels, ctx.random);
       return settleOne(ctx, tx, fresh, verdict.agree ? null : `disagrees with the accepted result: ${verdict.reason}`, false);
@@ -138,8 +138,11 @@ async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fre
   const consensus = findConsensus(live.length, agree);
   if (consensus.kind === 'undecided') return escalate(ctx, tx, task);
   let mine: Decision = ACCEPTED;
+  // One copy of an agreed result is enough for the data set; the others' bytes are freed.
+  const keep = consensus.winners.find((i) => live[i]!.bodyKept) ?? consensus.winners[0]!;
   for (const i of consensus.winners) {
     const decision = await settleOne(ctx, tx, live[i]!, null, false);
+    if (i !== keep) await tx.dropResultBody(task.taskId, live[i]!.miner);
     if (live[i]!.miner === fresh.miner) mine = decision;
   }
   for (const i of consensus.losers) {

@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { BlobFiles } from './blob-files';
 import { PostgresDriver } from './postgres-driver';
 import { SqliteDriver } from './sqlite-driver';
 import { SqlStore } from './sql-store';
 import type { Store } from './store';
 
 export const SQLITE_FILE = 'validator.sqlite';
+export const RESULTS_DIR = 'results';
 
 /** PostgreSQL when a postgres:// URL is given, else a SQLite file in `dataDir`. */
 export async function openStore(opts: { dataDir: string; databaseUrl?: string | null }): Promise<Store> {
@@ -16,5 +18,5 @@ export async function openStore(opts: { dataDir: string; databaseUrl?: string | 
     return SqlStore.open(new PostgresDriver(opts.databaseUrl));
   }
   mkdirSync(opts.dataDir, { recursive: true });
-  return SqlStore.open(new SqliteDriver(join(opts.dataDir, SQLITE_FILE)));
+  return SqlStore.open(new SqliteDriver(join(opts.dataDir, SQLITE_FILE)), new BlobFiles(join(opts.dataDir, RESULTS_DIR)));
 }

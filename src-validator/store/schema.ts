@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS results (
   epoch INTEGER,
   unverified INTEGER NOT NULL DEFAULT 0,
   response_json TEXT NOT NULL,
-  body {blob} NOT NULL,
+  body {blob},
+  body_path TEXT,
   PRIMARY KEY (task_id, miner)
 );
 CREATE INDEX IF NOT EXISTS results_miner ON results (miner, submitted_at_ms);

@@ -1,3 +1,4 @@
+import type { BlobFiles } from './blob-files';
 import { SCHEMA, SCHEMA_VERSION } from './schema';
 import type { SqlDriver, SqlExecutor, SqlRow, SqlValue } from './sql-driver';
 import type {
@@ -22,12 +23,14 @@ function leaseRow(r: SqlRow): LeaseRow {
 }
 
 const RESULT_COLUMNS = 'task_id, miner, submitted_at_ms, body_sha256, tokens, status, reason, epoch, unverified, response_json';
+const RESULT_SELECT = `${RESULT_COLUMNS}, (body IS NOT NULL OR body_path IS NOT NULL) AS body_kept`;
 
 function resultRow(r: SqlRow): ResultRow {
   return {
     taskId: str(r.task_id), miner: str(r.miner), submittedAtMs: num(r.submitted_at_ms), bodySha256: str(r.body_sha256),
     tokens: num(r.tokens), status: str(r.status) as ResultStatus, reason: strOrNull(r.reason),
     epoch: r.epoch === null ? null : num(r.epoch), unverified: num(r.unverified) === 1, responseJson: str(r.response_json),
+    bodyKept: r.body_kept === true || num(r.body_kept) === 1,
   };
 }
 
@@ -49,14 +52,21 @@ function placeholders(n: number): string {
 
 /** The transaction primitives, over any executor (the pool/connection or an open transaction). */
 class SqlTx implements StoreTx {
-  constructor(protected readonly ex: SqlExecutor) {}
+  /** File removals wait for the commit; files written by a transaction that rolls back are removed. */
+  readonly afterCommit: (() => void)[] = [];
+  readonly onRollback: (() => void)[] = [];
+
+  constructor(
+    protected readonly ex: SqlExecutor,
+    protected readonly blobs: BlobFiles | null,
+  ) {}
 
   async readyDocumentsForUpdate(seqLen: number, limit: number): Promise<ReadyDocument[]> {
     const rows = await this.ex.all(
-      `SELECT seq, doc_id, text, tokens, checksum FROM documents WHERE state = 'queued' AND tok_seq_len = ? ORDER BY seq LIMIT ? {skipLocked}`,
+      `SELECT seq, doc_id, tokens, checksum FROM documents WHERE state = 'queued' AND tok_seq_len = ? ORDER BY seq LIMIT ? {skipLocked}`,
       [seqLen, limit],
     );
-    return rows.map((r) => ({ seq: num(r.seq), docId: str(r.doc_id), text: str(r.text), tokens: num(r.tokens), tokenIdsChecksum: num(r.checksum) }));
+    return rows.map((r) => ({ seq: num(r.seq), docId: str(r.doc_id), tokens: num(r.tokens), tokenIdsChecksum: num(r.checksum) }));
   }
 
   async markDocumentsAssigned(docIds: string[]): Promise<void> {
@@ -102,6 +112,11 @@ class SqlTx implements StoreTx {
     return rows.map((r) => ({ docId: str(r.doc_id), text: str(r.text), tokens: num(r.tokens), tokenIdsChecksum: num(r.checksum) }));
   }
 
+  async taskDocumentChecks(taskId: string): Promise<Omit<TaskDocRow, 'text'>[]> {
+    const rows = await this.ex.all('SELECT doc_id, tokens, checksum FROM task_docs WHERE task_id = ? ORDER BY idx', [taskId]);
+    return rows.map((r) => ({ docId: str(r.doc_id), tokens: num(r.tokens), tokenIdsChecksum: num(r.checksum) }));
+  }
+
   async setTaskState(taskId: string, state: TaskState, quorum?: number): Promise<void> {
     if (quorum === undefined) await this.ex.run('UPDATE tasks SET state = ? WHERE task_id = ?', [state, taskId]);
     else await this.ex.run('UPDATE tasks SET state = ?, quorum = ? WHERE task_id = ?', [state, quorum, taskId]);
@@ -127,15 +142,33 @@ class SqlTx implements StoreTx {
   }
 
   async result(taskId: string, miner: string): Promise<ResultRow | null> {
-    const rows = await this.ex.all(`SELECT ${RESULT_COLUMNS} FROM results WHERE task_id = ? AND miner = ?`, [taskId, miner]);
+    const rows = await this.ex.all(`SELECT ${RESULT_SELECT} FROM results WHERE task_id = ? AND miner = ?`, [taskId, miner]);
     return rows[0] ? resultRow(rows[0]) : null;
   }
 
   async insertResult(row: ResultRow, body: Uint8Array): Promise<void> {
+    let path: string | null = null;
+    if (this.blobs) {
+      const blobs = this.blobs;
+      const p = blobs.pathOf(row.taskId, row.miner);
+      blobs.write(p, body);
+      this.onRollback.push(() => blobs.remove(p));
+      path = p;
+    }
     await this.ex.run(
-      `INSERT INTO results (${RESULT_COLUMNS}, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [row.taskId, row.miner, row.submittedAtMs, row.bodySha256, row.tokens, row.status, row.reason, row.epoch, row.unverified ? 1 : 0, row.responseJson, body],
+      `INSERT INTO results (${RESULT_COLUMNS}, body, body_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [row.taskId, row.miner, row.submittedAtMs, row.bodySha256, row.tokens, row.status, row.reason, row.epoch, row.unverified ? 1 : 0, row.responseJson, path ? null : body, path],
     );
+  }
+
+  async dropResultBody(taskId: string, miner: string): Promise<void> {
+    const rows = await this.ex.all('SELECT body_path FROM results WHERE task_id = ? AND miner = ?', [taskId, miner]);
+    await this.ex.run('UPDATE results SET body = NULL, body_path = NULL WHERE task_id = ? AND miner = ?', [taskId, miner]);
+    const path = rows[0] ? strOrNull(rows[0].body_path) : null;
+    if (path && this.blobs) {
+      const blobs = this.blobs;
+      this.afterCommit.push(() => blobs.remove(path));
+    }
   }
 
   async setResultResponse(taskId: string, miner: string, responseJson: string): Promise<void> {
@@ -143,12 +176,18 @@ class SqlTx implements StoreTx {
   }
 
   async resultsOfTask(taskId: string): Promise<ResultRow[]> {
-    return (await this.ex.all(`SELECT ${RESULT_COLUMNS} FROM results WHERE task_id = ? ORDER BY submitted_at_ms, miner`, [taskId])).map(resultRow);
+    return (await this.ex.all(`SELECT ${RESULT_SELECT} FROM results WHERE task_id = ? ORDER BY submitted_at_ms, miner`, [taskId])).map(resultRow);
   }
 
   async resultBody(taskId: string, miner: string): Promise<Uint8Array | null> {
-    const rows = await this.ex.all('SELECT body FROM results WHERE task_id = ? AND miner = ?', [taskId, miner]);
-    return rows[0] ? bytes(rows[0].body) : null;
+    const rows = await this.ex.all('SELECT body, body_path FROM results WHERE task_id = ? AND miner = ?', [taskId, miner]);
+    return rows[0] ? this.bodyOf(rows[0]) : null;
+  }
+
+  protected bodyOf(row: SqlRow): Uint8Array | null {
+    const path = strOrNull(row.body_path);
+    if (path && this.blobs) return this.blobs.read(path);
+    return row.body === null || row.body === undefined ? null : bytes(row.body);
   }
 
   async setResultOutcome(taskId: string, miner: string, o: { status: ResultStatus; reason: string | null; epoch: number | null; unverified: boolean }): Promise<void> {
@@ -159,7 +198,7 @@ class SqlTx implements StoreTx {
 
   async unverifiedResults(miner: string, fromEpoch: number): Promise<ResultRow[]> {
     const rows = await this.ex.all(
-      `SELECT ${RESULT_COLUMNS} FROM results WHERE miner = ? AND unverified = 1 AND status = 'validated' AND epoch >= ?`,
+      `SELECT ${RESULT_SELECT} FROM results WHERE miner = ? AND unverified = 1 AND status = 'validated' AND epoch >= ?`,
       [miner, fromEpoch],
     );
     return rows.map(resultRow);
@@ -237,12 +276,16 @@ class SqlTx implements StoreTx {
 export class SqlStore extends SqlTx implements Store {
   readonly kind: StoreKind;
 
-  private constructor(private readonly driver: SqlDriver) {
-    super(driver);
+  private constructor(
+    private readonly driver: SqlDriver,
+    blobs: BlobFiles | null,
+  ) {
+    super(driver, blobs);
     this.kind = driver.dialect;
   }
 
-  static async open(driver: SqlDriver): Promise<SqlStore> {
+  /** `blobs`: keep result bodies as files (SQLite); null keeps them in the database. */
+  static async open(driver: SqlDriver, blobs: BlobFiles | null = null): Promise<SqlStore> {
     if (driver.dialect === 'postgres') {
       // Several validator processes may start at once against one database; one creates the schema.
       await driver.transaction(async (ex) => {
@@ -258,11 +301,19 @@ export class SqlStore extends SqlTx implements Store {
       await driver.close();
       throw new Error(`The database was written by a newer validator (schema ${num(version[0]!.version)}; this one reads ${SCHEMA_VERSION}).`);
     }
-    return new SqlStore(driver);
+    return new SqlStore(driver, blobs);
   }
 
-  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.driver.transaction((ex) => fn(new SqlTx(ex)));
+  async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    let tx: SqlTx | null = null;
+    try {
+      const out = await this.driver.transaction((ex) => fn((tx = new SqlTx(ex, this.blobs))));
+      for (const done of (tx as SqlTx | null)?.afterCommit ?? []) done();
+      return out;
+    } catch (error) {
+      for (const undo of (tx as SqlTx | null)?.onRollback ?? []) undo();
+      throw error;
+    }
   }
 
   async addDocuments(docs: NewDocument[]): Promise<number> {
@@ -304,6 +355,10 @@ export class SqlStore extends SqlTx implements Store {
   async miner(address: string): Promise<MinerRow | null> {
     const rows = await this.driver.all('SELECT * FROM miners WHERE address = ?', [address]);
     return rows[0] ? minerRow(rows[0]) : null;
+  }
+
+  async totalValidatedTokens(): Promise<number> {
+    return num((await this.driver.all('SELECT COALESCE(SUM(validated_tokens), 0) AS n FROM miners'))[0]!.n);
   }
 
   async pendingTokens(miner: string): Promise<number> {
@@ -373,13 +428,14 @@ export class SqlStore extends SqlTx implements Store {
 
   async validatedResults(afterTaskId: string | null, limit: number): Promise<{ taskId: string; modelHash: string; k: number; body: Uint8Array }[]> {
     const rows = await this.driver.all(
-      `SELECT r.task_id, t.model_hash, t.k, r.body FROM results r JOIN tasks t ON t.task_id = r.task_id
+      `SELECT r.task_id, t.model_hash, t.k, r.body, r.body_path FROM results r JOIN tasks t ON t.task_id = r.task_id
        WHERE r.status = 'validated' AND r.task_id > ?
-         AND r.miner = (SELECT MIN(r2.miner) FROM results r2 WHERE r2.task_id = r.task_id AND r2.status = 'validated')
+         AND r.miner = (SELECT MIN(r2.miner) FROM results r2 WHERE r2.task_id = r.task_id AND r2.status = 'validated'
+                          AND (r2.body IS NOT NULL OR r2.body_path IS NOT NULL))
        ORDER BY r.task_id LIMIT ?`,
       [afterTaskId ?? '', limit],
     );
-    return rows.map((r) => ({ taskId: str(r.task_id), modelHash: str(r.model_hash), k: num(r.k), body: bytes(r.body) }));
+    return rows.map((r) => ({ taskId: str(r.task_id), modelHash: str(r.model_hash), k: num(r.k), body: this.bodyOf(r) ?? new Uint8Array(0) }));
   }
 
   async taskDocumentUrls(taskId: string): Promise<Map<string, string | null>> {

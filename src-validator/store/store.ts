@@ -30,7 +30,6 @@ export interface DocumentTokenization {
 export interface ReadyDocument {
   seq: number;
   docId: string;
-  text: string;
   tokens: number;
   tokenIdsChecksum: number;
 }
@@ -82,6 +81,8 @@ export interface ResultRow {
   unverified: boolean;
   /** The JSON answer given to the first submission, repeated for identical re-submissions. */
   responseJson: string;
+  /** False once the body was dropped (a redundant copy of a validated result, or a rejected one). */
+  bodyKept: boolean;
 }
 
 export interface MinerRow {
@@ -142,6 +143,8 @@ export interface StoreTx {
   taskNeedingReplicaForUpdate(miner: string, modelHash: string, maxTokens: number): Promise<TaskRow | null>;
   taskForUpdate(taskId: string): Promise<TaskRow | null>;
   taskDocuments(taskId: string): Promise<TaskDocRow[]>;
+  /** taskDocuments without the texts: what checking a result needs. */
+  taskDocumentChecks(taskId: string): Promise<Omit<TaskDocRow, 'text'>[]>;
   setTaskState(taskId: string, state: TaskState, quorum?: number): Promise<void>;
   // leases
   expireLeases(nowMs: number): Promise<number>;
@@ -154,6 +157,8 @@ export interface StoreTx {
   setResultResponse(taskId: string, miner: string, responseJson: string): Promise<void>;
   resultsOfTask(taskId: string): Promise<ResultRow[]>;
   resultBody(taskId: string, miner: string): Promise<Uint8Array | null>;
+  /** Frees a body no one needs any more (files are removed after the transaction commits). */
+  dropResultBody(taskId: string, miner: string): Promise<void>;
   setResultOutcome(taskId: string, miner: string, outcome: { status: ResultStatus; reason: string | null; epoch: number | null; unverified: boolean }): Promise<void>;
   /** Validated, unverified results of a miner in epochs >= fromEpoch (what a failed check revokes). */
   unverifiedResults(miner: string, fromEpoch: number): Promise<ResultRow[]>;
@@ -186,6 +191,8 @@ export interface Store extends StoreTx {
   setTokenizations(seqLen: number, rows: DocumentTokenization[]): Promise<void>;
   queueDepth(): Promise<{ queued: number; openTasks: number }>;
   miner(address: string): Promise<MinerRow | null>;
+  /** All miners' validated tokens, all time (benchmarks, health). */
+  totalValidatedTokens(): Promise<number>;
   pendingTokens(miner: string): Promise<number>;
   /** Validated tokens per miner per epoch for the given epochs (all miners when miner is null). */
   epochTokens(epochs: number[], miner: string | null): Promise<MinerEpochTokens[]>;

@@ -69,10 +69,18 @@ export function readRows(record: ParsedRecord, rows: ArrayLike<number>): SoftLab
   return { header: { ...record.header, positions: rows.length }, topkIds, topkLogprobs };
 }
 
-/** `count` distinct positions in [0, positions), sorted; all of them when there are fewer. */
+/**
+ * `count` positions in [0, positions), one drawn uniformly from each of `count` equal strata:
+ * sorted and distinct by construction, and spread over the whole document. All positions when
+ * there are no more than `count`.
+ */
 export function samplePositions(positions: number, count: number, random: () => number): Int32Array {
   if (positions <= count) return Int32Array.from({ length: positions }, (_, i) => i);
-  const picked = new Set<number>();
-  while (picked.size < count) picked.add(Math.floor(random() * positions));
-  return Int32Array.from([...picked].sort((a, b) => a - b));
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const start = Math.floor((i * positions) / count);
+    const end = Math.floor(((i + 1) * positions) / count);
+    out[i] = start + Math.floor(random() * (end - start));
+  }
+  return out;
 }

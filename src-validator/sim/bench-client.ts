@@ -1,0 +1,115 @@
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { API, DEFAULT_K, DEFAULT_SEQ_LEN, SOFT_LABELS_CONTENT_TYPE, type LeaseResponse, type SubmitResponse } from '../../src-shared/protocol';
+import { BundleFactory } from './bundle-factory';
+import { fakeTokenizer } from './fake-teacher';
+import { signFast, SimMiner } from './sim-miner';
+
+export interface BenchClientConfig {
+  url: string;
+  miners: number;
+  modelHash: string;
+  tokensPerTask: number;
+  /** Simulated compute time between a lease and its submission (0 = as fast as possible). */
+  computeMs: number;
+  warmupMs: number;
+  seconds: number;
+}
+
+export interface BenchClientReport {
+  submissions: number;
+  submittedTokens: number;
+  rejected: number;
+  errors: number;
+  noWork: number;
+  submitLatenciesMs: number[];
+  leaseLatenciesMs: number[];
+  measuredMs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The benchmark's distinct document texts: DEFAULT_SEQ_LEN - 1 words, a full sequence each. */
+export function benchTexts(): string[] {
+  return Array.from({ length: 16 }, (_, t) => Array.from({ length: DEFAULT_SEQ_LEN - 1 }, (_, w) => `w${(w * 7919 + t * 104729) % 5003}`).join(' '));
+}
+
+/** Simulated miners share a few "GPU models", each with its own small jitter. */
+const GPU_MODELS = 4;
+const TASK_ID_BYTES = 26;
+const DOC_ID_BYTES = 47;
+
+/**
+ * N simulated miners on loopback: lease → (simulated compute) → signed submit of a full-size
+ * bundle, each miner a concurrent async loop. Latencies are recorded only inside the measured
+ * window (after warm-up), so start-up does not count.
+ */
+export async function runBenchClient(cfg: BenchClientConfig, onMeasureStart: () => void): Promise<BenchClientReport> {
+  await cryptoWaitReady();
+  const tokenizer = fakeTokenizer();
+  const report: BenchClientReport = { submissions: 0, submittedTokens: 0, rejected: 0, errors: 0, noWork: 0, submitLatenciesMs: [], leaseLatenciesMs: [], measuredMs: 0 };
+  const factories = Array.from({ length: GPU_MODELS }, (_, g) => {
+    const factory = new BundleFactory(tokenizer, cfg.modelHash, g + 1);
+    for (const text of benchTexts()) factory.prepare(text, DEFAULT_K, DEFAULT_SEQ_LEN, TASK_ID_BYTES, DOC_ID_BYTES);
+    return factory;
+  });
+  // The window opens once every miner has submitted once (and warm-up has passed).
+  const warmUntil = performance.now() + cfg.warmupMs;
+  let warmMiners = 0;
+  let measureFrom = Number.POSITIVE_INFINITY;
+  let stopAt = Number.POSITIVE_INFINITY;
+  const openWindowIfReady = () => {
+    if (measureFrom !== Number.POSITIVE_INFINITY || warmMiners < cfg.miners) return;
+    measureFrom = Math.max(performance.now(), warmUntil);
+    stopAt = measureFrom + cfg.seconds * 1000;
+    setTimeout(onMeasureStart, measureFrom - performance.now());
+  };
+  const measuring = () => {
+    const now = performance.now();
+    return now >= measureFrom && now < stopAt;
+  };
+
+  const minerLoop = async (index: number) => {
+    const miner = SimMiner.fromSeed(cfg.url, 10_000 + index);
+    const factory = factories[index % GPU_MODELS]!;
+    let warm = false;
+    while (performance.now() < stopAt) {
+      const t0 = performance.now();
+      const lease = await miner.lease<LeaseResponse>({ maxTokens: cfg.tokensPerTask, tokensPerS: 1e9, gpuClass: 'bench', modelHash: cfg.modelHash });
+      if (measuring()) report.leaseLatenciesMs.push(performance.now() - t0);
+      if (lease.status !== 200) {
+        report.errors++;
+        await sleep(100);
+        continue;
+      }
+      if (lease.body.kind !== 'task') {
+        report.noWork++;
+        await sleep(50);
+        continue;
+      }
+      const task = lease.body.task;
+      const { body, sha256Hex } = factory.bundle(task);
+      if (cfg.computeMs) await sleep(cfg.computeMs * (0.5 + Math.random()));
+      const path = API.result(task.taskId);
+      const t1 = performance.now();
+      const headers = { ...signFast(miner.pair, 'POST', path, { sha256Hex }, Date.now()), 'content-type': SOFT_LABELS_CONTENT_TYPE };
+      const res = await fetch(cfg.url + path, { method: 'POST', headers, body: body as Uint8Array<ArrayBuffer> });
+      const answer = (await res.json()) as SubmitResponse;
+      const inWindow = measuring();
+      if (inWindow) report.submitLatenciesMs.push(performance.now() - t1);
+      if (res.status !== 200) report.errors++;
+      else if (inWindow) {
+        report.submissions++;
+        report.submittedTokens += task.tokens ?? 0;
+        if (answer.status === 'rejected') report.rejected++;
+      }
+      if (!warm && res.status === 200) {
+        warm = true;
+        warmMiners++;
+        openWindowIfReady();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: cfg.miners }, (_, i) => minerLoop(i)));
+  report.measuredMs = cfg.seconds * 1000;
+  return report;
+}
