@@ -1,5 +1,6 @@
 import { ConnectionBanner } from './components/ConnectionBanner';
 import { Nav } from './components/Nav';
+import { Onboarding } from './components/Onboarding';
 import { DashboardPage } from './pages/DashboardPage';
 import { LeaderboardPage } from './pages/LeaderboardPage';
 import { LogsPage } from './pages/LogsPage';
@@ -10,6 +11,7 @@ import { useStore } from './store';
 export function App() {
   const page = useStore((s) => s.page);
   const hasSnapshot = useStore((s) => s.snapshot !== null);
+  const onboarding = useStore((s) => s.snapshot !== null && !s.snapshot.settings.onboardingDone);
   return (
     <div className="app">
       <Nav />
@@ -31,6 +33,7 @@ export function App() {
           <LogsPage />
         )}
       </main>
+      {onboarding && <Onboarding />}
     </div>
   );
 }

@@ -47,6 +47,8 @@ export const Settings = z.object({
   maxGpuPowerW: z.number().int().min(20).max(1000).nullable(),
   /** Where the model catalog (download URLs and checksums) comes from; null: none configured. */
   modelManifestUrl: z.string().url().nullable(),
+  /** The first-run guide was finished or skipped. */
+  onboardingDone: z.boolean(),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -59,6 +61,7 @@ export const DEFAULT_SETTINGS: Settings = {
   maxGpuTempC: null,
   maxGpuPowerW: null,
   modelManifestUrl: null,
+  onboardingDone: false,
 };
 
 export const TaskProgress = z.object({

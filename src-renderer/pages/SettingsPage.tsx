@@ -31,8 +31,9 @@ function toDraft(s: Settings): Draft {
 }
 
 /** Validate in the view for instant messages; main validates again and has the last word. */
-function fromDraft(d: Draft): { settings: Settings } | { errors: Partial<Record<keyof Draft, string>> } {
+function fromDraft(d: Draft, current: Settings): { settings: Settings } | { errors: Partial<Record<keyof Draft, string>> } {
   const candidate = {
+    ...current,
     validatorUrl: d.validatorUrl.trim() || null,
     executionProvider: d.executionProvider,
     gpuDeviceId: Number(d.gpuDeviceId),
@@ -79,7 +80,7 @@ export function SettingsPage() {
 
   async function save(event: FormEvent): Promise<void> {
     event.preventDefault();
-    const result = fromDraft(draft);
+    const result = fromDraft(draft, current);
     if ('errors' in result) {
       setErrors(result.errors);
       return;

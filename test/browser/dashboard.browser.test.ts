@@ -58,6 +58,23 @@ describe('dashboard in Chromium against nya mine', () => {
     await page.getByText('demo model', { exact: true }).first().waitFor();
   }, 90_000);
 
+  it('walks a first-time user through the guide, and remembers it is done', async () => {
+    const guide = page.getByTestId('onboarding');
+    await guide.waitFor();
+    await guide.getByText(/No GPU was found|Looking for GPUs|driver/).first().waitFor();
+    for (const step of ['Teacher model', 'Wallet', 'Start mining']) {
+      await guide.getByRole('button', { name: 'Next' }).click();
+      await expect.poll(() => guide.locator('li[aria-current="step"]').textContent()).toBe(step);
+    }
+    await page.screenshot({ path: join(SHOTS, 'onboarding-1280x800.png') });
+    await guide.getByRole('button', { name: 'Start mining' }).click();
+    await guide.waitFor({ state: 'detached' });
+    expect((await apiState()).settings.onboardingDone).toBe(true);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    expect(await page.getByTestId('onboarding').count()).toBe(0);
+  }, 60_000);
+
   it('shows a state change in main on the page: tokens computed and validated climb', async () => {
     const state = await eventually(async () => {
       const s = await apiState();
