@@ -98,7 +98,8 @@ export class PayoutLinkServer {
   private live(token: string): OpenPage | null {
     const page = this.pages.get(token);
     if (!page) return null;
-    if (page.challenge.expiresAtMs <= this.now()) {
+    // The challenge is spent (linked from the app's paste form, say) or expired: the page dies with it.
+    if (page.challenge.expiresAtMs <= this.now() || !this.o.linker.challenge(page.challenge.challengeId)) {
       this.pages.delete(token);
       return null;
     }
