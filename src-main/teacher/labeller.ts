@@ -29,11 +29,15 @@ export interface LabelOptions {
   /** Checked between forward passes. */
   isCancelled?: () => boolean;
   onProgress?: (p: { tokensDone: number; tokensTotal: number }) => void;
+  /** Each batch's records, with their index in the task, as soon as they are encoded (while the next batch runs). */
+  onEncoded?: (docs: (LabelledDocument & { index: number })[]) => void;
   /** Told when an out-of-memory error made the pipeline shrink its budget. */
   onBatchTokens?: (maxBatchTokens: number, reason: string) => void;
 }
 
 export interface LabelStats {
+  /** From the task's arrival to its last record encoded. */
+  wallMs: number;
   forwardMs: number;
   hostBytes: number;
   /** Real token positions labelled. */
@@ -78,29 +82,48 @@ export async function labelTask(
   opts: LabelOptions,
 ): Promise<{ docs: LabelledDocument[]; stats: LabelStats }> {
   checkTaskShape(task);
+  const started = performance.now();
   const { k } = task;
-  const tokenized = task.documents.map((d, index) => ({ index, tokens: tokenizer.encode(d.text, task.seqLen) }));
-  const tokensTotal = tokenized.reduce((n, d) => n + d.tokens.length, 0);
-  const stats: LabelStats = { forwardMs: 0, hostBytes: 0, positions: 0, paddedPositions: 0, batches: 0, maxBatchTokens: opts.maxBatchTokens };
+  const stats: LabelStats = { wallMs: 0, forwardMs: 0, hostBytes: 0, positions: 0, paddedPositions: 0, batches: 0, maxBatchTokens: opts.maxBatchTokens };
   const results: LabelledDocument[] = new Array(task.documents.length);
   const encode = (rows: RowOutput[]) => {
-    for (const { doc, logprobs, ids } of rows) {
+    const encoded = rows.map(({ doc, logprobs, ids }) => {
       const docId = task.documents[doc.index]!.docId;
       const header = { taskId: task.taskId, docId, modelHash: runner.modelHash, k, positions: doc.tokens.length, tokenIdsChecksum: tokenIdsChecksum(doc.tokens) };
-      results[doc.index] = { docId, tokenCount: doc.tokens.length, encoded: encodeSoftLabels({ header, topkIds: ids, topkLogprobs: logprobs }) };
-    }
+      const labelled = { docId, tokenCount: doc.tokens.length, encoded: encodeSoftLabels({ header, topkIds: ids, topkLogprobs: logprobs }) };
+      results[doc.index] = labelled;
+      return { index: doc.index, ...labelled };
+    });
+    opts.onEncoded?.(encoded);
   };
 
-  let batches = packBatches(tokenized, stats.maxBatchTokens);
+  // Tokenize only enough for the first batches up front; the rest is tokenized while the first
+  // forward pass runs, so the device does not wait for the whole task's tokenization.
+  const waiting: TokenizedDocument[] = [];
+  let tokenizedUpTo = 0;
+  let tokensTotal = 0;
+  const tokenizeUntil = (tokens: number) => {
+    for (; tokenizedUpTo < task.documents.length && tokensTotal < tokens; tokenizedUpTo++) {
+      const doc = { index: tokenizedUpTo, tokens: tokenizer.encode(task.documents[tokenizedUpTo]!.text, task.seqLen) };
+      tokensTotal += doc.tokens.length;
+      waiting.push(doc);
+    }
+  };
+  tokenizeUntil(stats.maxBatchTokens);
+
   let tokensDone = 0;
   let previous: RowOutput[] | null = null;
-  for (let i = 0; i < batches.length; ) {
+  while (waiting.length > 0) {
     if (opts.isCancelled?.()) throw new LabelCancelledError();
-    const batch = batches[i]!;
+    // Repacked every pass: cheap for a task's few hundred documents, and always the best packing
+    // of what is left (after more tokenization or a smaller budget).
+    const batch = packBatches(waiting, stats.maxBatchTokens)[0]!;
+    const inBatch = new Set(batch.docs);
+    waiting.splice(0, waiting.length, ...waiting.filter((d) => !inBatch.has(d)));
     const running = runner.run(batchInputs(batch, tokenizer.eosId), k);
-    // Encode the last batch while this one runs.
     if (previous) encode(previous);
     previous = null;
+    tokenizeUntil(Number.POSITIVE_INFINITY);
     let out: TopKOutput;
     try {
       out = await running;
@@ -111,8 +134,7 @@ export async function labelTask(
       }
       stats.maxBatchTokens = Math.max(1, Math.floor(Math.min(stats.maxBatchTokens, batch.docs.length * batch.width) / 2));
       opts.onBatchTokens?.(stats.maxBatchTokens, error.message);
-      batches = packBatches(batches.slice(i).flatMap((b) => b.docs), stats.maxBatchTokens);
-      i = 0;
+      waiting.push(...batch.docs);
       continue;
     }
     stats.forwardMs += out.forwardMs;
@@ -125,8 +147,8 @@ export async function labelTask(
     }
     previous = cutRows(batch, out, k);
     opts.onProgress?.({ tokensDone, tokensTotal });
-    i++;
   }
   if (previous) encode(previous);
+  stats.wallMs = performance.now() - started;
   return { docs: results, stats };
 }

@@ -215,7 +215,7 @@ export class TeacherHost implements TeacherPort {
     const done = new Promise<WorkerToHost>((resolve, reject) => {
       worker.pending.set(seq, {
         onMessage: (message) => {
-          if (message.type === 'progress' || message.type === 'batch-tokens') return onUpdate?.(message);
+          if (message.type === 'progress' || message.type === 'batch-tokens' || message.type === 'labelled-docs') return onUpdate?.(message);
           worker.pending.delete(seq);
           if (message.type === 'failed') reject(new TeacherError(message.code, message.message));
           else resolve(message);
@@ -234,8 +234,12 @@ export class TeacherHost implements TeacherPort {
     const worker = this.worker;
     if (!worker) throw new TeacherWorkerExitedError('the teacher worker is not running');
     const plain = { taskId: task.taskId, k: task.k, seqLen: task.seqLen, documents: task.documents.map((d) => ({ docId: d.docId, text: d.text })) };
+    const received = new Map<number, LabelledDocument>();
     const req = this.request(worker, (seq) => ({ type: 'label', seq, task: plain, maxBatchTokens: this.batchTokens }), (message) => {
-      if (message.type === 'progress') opts.onProgress?.({ tokensDone: message.tokensDone, tokensTotal: message.tokensTotal });
+      if (message.type === 'labelled-docs') {
+        for (const { index, docId, tokenCount, encoded } of message.docs) received.set(index, { docId, tokenCount, encoded });
+      }
+      else if (message.type === 'progress') opts.onProgress?.({ tokensDone: message.tokensDone, tokensTotal: message.tokensTotal });
       else if (message.type === 'batch-tokens') {
         this.batchTokens = message.maxBatchTokens;
         this.log.warn(`out of GPU memory; batches now hold at most ${message.maxBatchTokens} tokens (${message.reason})`);
@@ -265,7 +269,11 @@ export class TeacherHost implements TeacherPort {
     });
     if (reply.type !== 'labelled') throw new Error(`unexpected answer '${reply.type}' to label`);
     this.lastStats = reply.stats;
-    return reply.docs.map((d) => ({ docId: d.docId, tokenCount: d.tokenCount, encoded: d.encoded }));
+    return task.documents.map((d, index) => {
+      const doc = received.get(index);
+      if (doc?.docId !== d.docId) throw new TeacherError('internal', `the teacher finished task ${task.taskId} without labels for document ${d.docId}`);
+      return doc;
+    });
   }
 }
 

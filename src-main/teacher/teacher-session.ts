@@ -35,6 +35,10 @@ export class OutOfMemoryError extends Error {
   override readonly name = 'OutOfMemoryError';
 }
 
+// ONNX Runtime prints a failed provider (no CUDA libraries) as an error on stderr before the
+// session falls back; the teacher reports it as providerReason instead, once, in words.
+ort.env.logLevel = 'fatal';
+
 const OOM_PATTERN = /out of memory|bad_alloc|failed to allocate|cudaErrorMemoryAllocation|E_OUTOFMEMORY|DXGI_ERROR_DEVICE_REMOVED/i;
 
 type InputFeed = (rows: number, inputs: BatchInputs, k: number) => ort.Tensor;

@@ -94,13 +94,14 @@ export class TeacherWorker {
     const running = { seq: m.seq, cancelled: false };
     this.running = running;
     try {
-      const { docs, stats } = await labelTask(this.session, this.tokenizer, m.task, {
+      const { stats } = await labelTask(this.session, this.tokenizer, m.task, {
         maxBatchTokens: m.maxBatchTokens,
         isCancelled: () => running.cancelled,
         onProgress: (p) => this.post({ type: 'progress', seq: m.seq, ...p }),
+        onEncoded: (docs) => this.post({ type: 'labelled-docs', seq: m.seq, docs }),
         onBatchTokens: (maxBatchTokens, reason) => this.post({ type: 'batch-tokens', seq: m.seq, maxBatchTokens, reason }),
       });
-      this.post({ type: 'labelled', seq: m.seq, docs, stats });
+      this.post({ type: 'labelled', seq: m.seq, stats });
     } catch (error) {
       this.fail(m.seq, error);
     } finally {

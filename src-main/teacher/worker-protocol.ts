@@ -46,6 +46,7 @@ export const LoadedModel = z.object({
 export type LoadedModel = z.infer<typeof LoadedModel>;
 
 export const LabelStatsMessage = z.object({
+  wallMs: z.number(),
   forwardMs: z.number(),
   hostBytes: z.number(),
   positions: z.number(),
@@ -63,12 +64,17 @@ export const WorkerToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), seq: Seq, tokensDone: z.number(), tokensTotal: z.number() }),
   /** An out-of-memory made the worker shrink its batch budget; the host keeps the new one. */
   z.object({ type: z.literal('batch-tokens'), seq: Seq, maxBatchTokens: z.number().int().positive(), reason: z.string() }),
+  /**
+   * Records of one batch, sent while the next batch runs: the hand-off overlaps the device's work
+   * instead of following the task as one large message.
+   */
   z.object({
-    type: z.literal('labelled'),
+    type: z.literal('labelled-docs'),
     seq: Seq,
-    docs: z.array(z.object({ docId: z.string(), tokenCount: z.number().int(), encoded: z.custom<Uint8Array>((v) => v instanceof Uint8Array, "expected bytes") })),
-    stats: LabelStatsMessage,
+    docs: z.array(z.object({ index: z.number().int().nonnegative(), docId: z.string(), tokenCount: z.number().int(), encoded: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes') })),
   }),
+  /** The task is done: every document was in a `labelled-docs` message before this one. */
+  z.object({ type: z.literal('labelled'), seq: Seq, stats: LabelStatsMessage }),
   z.object({ type: z.literal('failed'), seq: Seq, code: WorkerErrorCode, message: z.string() }),
   z.object({ type: z.literal('log'), level: LogLevel, message: z.string() }),
 ]);

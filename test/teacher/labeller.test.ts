@@ -117,4 +117,12 @@ describe('packBatches', () => {
     // The 500-token document exceeds the budget alone and still gets a batch.
     expect(batches.find((b) => b.width === 500)?.docs).toHaveLength(1);
   });
+
+  it('does not pad short documents to a long one just because the budget has room', () => {
+    const docs = [doc(0, 1000), doc(1, 990), doc(2, 100), doc(3, 90), doc(4, 80)];
+    const batches = packBatches(docs, 4096);
+    expect(batches.map((b) => b.docs.map((d) => d.index))).toEqual([[0, 1], [2, 3, 4]]);
+    const padded = batches.reduce((n, b) => n + b.docs.length * b.width, 0);
+    expect(padded).toBe(2 * 1000 + 3 * 100);
+  });
 });
