@@ -24,6 +24,11 @@ const mainEntries = [
   ['src-main/electron/preload.ts', 'main/preload.cjs'],
 ];
 
+const importMetaShim = {
+  define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+};
+
 async function buildMain() {
   const started = Date.now();
   for (const [src, out] of mainEntries) {
@@ -39,8 +44,8 @@ async function buildMain() {
       external,
       logLevel: 'warning',
       // Bundled ESM-only dependencies may read import.meta.url; give them the bundle's own URL.
-      define: { 'import.meta.url': 'importMetaUrl' },
-      banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+      // Not the preload: a sandboxed preload has no __filename (and bundles no ESM dependency).
+      ...(out === 'main/preload.cjs' ? {} : importMetaShim),
     });
   }
   console.log(`build: main bundles in ${Date.now() - started} ms`);
@@ -67,9 +72,7 @@ async function buildAssets() {
     const out = resolve(root, 'dist/tools', src.replace(/^scripts\//, '').replace(/\.ts$/, '.cjs'));
     await esbuild({
       entryPoints: [resolve(root, src)], outfile: out, bundle: true, platform: 'node', target: 'node20',
-      format: 'cjs', external, logLevel: 'warning',
-      define: { 'import.meta.url': 'importMetaUrl' },
-      banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
+      format: 'cjs', external, logLevel: 'warning', ...importMetaShim,
     });
     run(process.execPath, [out]);
   }

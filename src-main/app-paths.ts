@@ -38,3 +38,12 @@ export function resourcePath(...segments: string[]): string {
 export function distPath(...segments: string[]): string {
   return resolve(appRoot(), 'dist', ...segments);
 }
+
+/**
+ * The real file behind a path inside the packaged app's asar archive. Electron reads JS from
+ * the archive, but native code (ONNX Runtime opening a model) needs the copy electron-builder
+ * unpacks beside it (`asarUnpack`). Outside a package the path is returned as is.
+ */
+export function unpackedPath(path: string): string {
+  return path.replace(/([\\/])app\.asar([\\/])/, '$1app.asar.unpacked$2');
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Settings } from '../src-shared/state';
 import { startValidator, type RunningValidator } from '../src-validator';
 import { readFineWebShard } from '../src-validator/fineweb';
-import { distPath } from './app-paths';
+import { distPath, unpackedPath } from './app-paths';
 import { verifyModelDir } from './model-manager';
 import { localIdentity } from './local-identity';
 import { errorMessage, type Logger, type LogHub } from './log';
@@ -33,7 +33,7 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-export const DEMO_MODEL_DIR = () => distPath('models', 'demo');
+export const DEMO_MODEL_DIR = () => unpackedPath(distPath('models', 'demo'));
 export const SAMPLE_SHARD = () => distPath('fineweb', 'sample-000.parquet');
 
 /**
