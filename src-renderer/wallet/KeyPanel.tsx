@@ -1,0 +1,114 @@
+import { useState, type FormEvent } from 'react';
+import { Empty } from '../components/Empty';
+import { IMPORT_KINDS, type ImportKind, type WalletStatus } from '../../src-shared/wallet-contract';
+import { useWalletCall, type WalletInvoke } from './wallet-call';
+
+const KIND_WORDS: Record<ImportKind, string> = {
+  'mnemonic-file': 'Recovery phrase (text file)',
+  'seed-file': 'Raw seed (hex text file)',
+  'polkadot-json': 'polkadot-js keystore (JSON)',
+  comx: 'comx key file (~/.commune/key/*.json)',
+};
+
+const SOURCE_WORDS: Record<NonNullable<WalletStatus['keySource']>, string> = {
+  created: 'created in this app',
+  mnemonic: 'imported from a recovery phrase',
+  seed: 'imported from a raw seed',
+  'polkadot-json': 'imported from a polkadot-js keystore',
+  comx: 'imported from a comx key file',
+};
+
+export type KeySummary = Pick<WalletStatus, 'miningAddress' | 'keySource' | 'hasMnemonic'>;
+
+/**
+ * The mining key: address and where it came from; create, import (a file main reads: the secret
+ * never passes through this page) and remove (typing the address). `chooseFile` is the native
+ * open dialog where there is one; otherwise the path is typed.
+ */
+export function KeyPanel({ wallet, invoke, chooseFile }: { wallet: KeySummary; invoke: WalletInvoke; chooseFile?: (kind: ImportKind) => Promise<string | null> }) {
+  const create = useWalletCall(invoke, 'wallet:create');
+  const importKey = useWalletCall(invoke, 'wallet:import');
+  const remove = useWalletCall(invoke, 'wallet:remove');
+  const [kind, setKind] = useState<ImportKind>('mnemonic-file');
+  const [filePath, setFilePath] = useState('');
+  const [password, setPassword] = useState('');
+  const [confirmAddress, setConfirmAddress] = useState('');
+  const encrypted = kind === 'polkadot-json' || kind === 'comx';
+
+  const onImport = (event: FormEvent) => {
+    event.preventDefault();
+    if (!filePath.trim()) return;
+    void importKey.call({ kind, filePath: filePath.trim(), ...(encrypted && password ? { password } : encrypted ? { passwordFromPresenter: true } : {}) }).then((done) => {
+      if (done) setPassword('');
+    });
+  };
+
+  const onRemove = (event: FormEvent) => {
+    event.preventDefault();
+    void remove.call({ confirmAddress }).then((done) => {
+      if (done) setConfirmAddress('');
+    });
+  };
+
+  if (wallet.miningAddress) {
+    return (
+      <div className="card" aria-labelledby="key-title">
+        <h2 id="key-title">Mining key</h2>
+        <dl className="kv">
+          <dt>Mining address</dt>
+          <dd className="mono" data-testid="key-address">{wallet.miningAddress}</dd>
+          <dt>Origin</dt>
+          <dd>{wallet.keySource ? SOURCE_WORDS[wallet.keySource] : 'unknown'}{wallet.hasMnemonic ? '' : ' (no recovery phrase stored)'}</dd>
+        </dl>
+        <form className="form" onSubmit={onRemove}>
+          <label htmlFor="remove-confirm">To remove this key, type its address</label>
+          <input id="remove-confirm" className="mono" value={confirmAddress} onChange={(e) => setConfirmAddress(e.target.value)} spellCheck={false} />
+          <button type="submit" disabled={remove.busy || confirmAddress.trim() !== wallet.miningAddress}>
+            Remove mining key
+          </button>
+        </form>
+        {remove.error && <Empty tone="error">{remove.error}</Empty>}
+      </div>
+    );
+  }
+
+  return (
+    <div className="card" aria-labelledby="key-title">
+      <h2 id="key-title">Mining key</h2>
+      <p>No mining key yet. Create one (the recovery phrase is shown once, outside this page, with a check that you wrote it down) or import the key you mine with.</p>
+      <button type="button" className="primary" onClick={() => void create.call({})} disabled={create.busy}>
+        {create.busy ? 'Waiting for the backup check…' : 'Create a mining key'}
+      </button>
+      {create.value && <p className="ok-text" role="status">Created {create.value.address}.</p>}
+      {create.error && <Empty tone="error">{create.error}</Empty>}
+      <form className="form" onSubmit={onImport} aria-label="Import a key">
+        <label htmlFor="import-kind">Import from</label>
+        <select id="import-kind" value={kind} onChange={(e) => setKind(e.target.value as ImportKind)}>
+          {IMPORT_KINDS.map((k) => (
+            <option key={k} value={k}>
+              {KIND_WORDS[k]}
+            </option>
+          ))}
+        </select>
+        <label htmlFor="import-path">File</label>
+        <input id="import-path" className="mono" value={filePath} onChange={(e) => setFilePath(e.target.value)} spellCheck={false} />
+        {chooseFile && (
+          <button type="button" onClick={() => void chooseFile(kind).then((p) => p && setFilePath(p))}>
+            Choose file…
+          </button>
+        )}
+        {encrypted && (
+          <>
+            <label htmlFor="import-password">File password (leave empty to be asked by the app)</label>
+            <input id="import-password" type="password" autoComplete="off" value={password} onChange={(e) => setPassword(e.target.value)} />
+          </>
+        )}
+        <button type="submit" disabled={importKey.busy || !filePath.trim()}>
+          {importKey.busy ? 'Importing…' : 'Import'}
+        </button>
+      </form>
+      {importKey.value && <p className="ok-text" role="status">Imported {importKey.value.address}.</p>}
+      {importKey.error && <Empty tone="error">{importKey.error}</Empty>}
+    </div>
+  );
+}
