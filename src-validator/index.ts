@@ -19,6 +19,7 @@ export type { Recomputer } from './service/context';
 export type { Store } from './store/store';
 export type { Tokenizer } from './tasks/tokenizer';
 export { openStore } from './store/open-store';
+export { prepareDocuments } from './service/leasing';
 
 export interface ValidatorOptions {
   /** 0 picks a free port. */
@@ -42,6 +43,8 @@ export interface ValidatorOptions {
   /** The embedded validator of `nya mine`: one local miner, checked by re-computation. */
   localMode?: boolean;
   tokenizer?: TokenizerLoader;
+  /** The model folder, whose own tokenizer.json (if any) the default tokenizer uses, as the teacher does. */
+  modelDir?: string | null;
   refusedPayoutAddresses?: string[];
   uids?: Record<string, number>;
   log?: Logger;
@@ -63,9 +66,9 @@ export interface RunningValidator {
 
 const NONCE_PRUNE_MS = 60_000;
 
-async function defaultTokenizer(): Promise<Tokenizer> {
-  const { loadTokenizer } = await import('./tasks/default-tokenizer');
-  return loadTokenizer();
+/** The teacher's tokenizer: the model folder's own tokenizer.json if it has one, else the bundled one. */
+export function teacherTokenizer(modelDir?: string | null): TokenizerLoader {
+  return async () => (await import('./tasks/default-tokenizer')).loadTokenizer(modelDir);
 }
 
 export async function startValidator(opts: ValidatorOptions): Promise<RunningValidator> {
@@ -89,7 +92,7 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
     uids: new Map(Object.entries(opts.uids ?? {})),
   };
   if (settings.localMode && !opts.recomputer) throw new Error('Local mode re-computes sampled documents itself and needs a recomputer.');
-  const loadTokenizer = opts.tokenizer ?? defaultTokenizer;
+  const loadTokenizer = opts.tokenizer ?? teacherTokenizer(opts.modelDir);
   let tokenizer: Promise<Tokenizer> | null = null;
   let rechecks: RecheckQueue | null = null;
   const ctx: ValidatorContext = {
@@ -120,7 +123,7 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
     store,
     async addDocuments(docs) {
       const added = await store.addDocuments(docs);
-      while ((await prepareDocuments(ctx)) > 0);
+      while ((await prepareDocuments(store, ctx.tokenizer, settings.seqLen)) > 0);
       return added;
     },
     idle: () => rechecks!.idle(),

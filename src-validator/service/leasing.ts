@@ -3,7 +3,8 @@ import type { LeaseRequest, LeaseResponse, Task } from '../../src-shared/protoco
 import { tokenIdsChecksum } from '../../src-shared/soft-labels';
 import { MAX_TASK_DOCUMENTS, NO_WORK_RETRY_MS } from '../config';
 import { ProtocolError } from '../http/protocol-error';
-import type { TaskRow } from '../store/store';
+import type { Store, TaskRow } from '../store/store';
+import type { Tokenizer } from '../tasks/tokenizer';
 import { pickDocuments } from '../tasks/task-sizing';
 import { shouldCheck } from '../verify/check-policy';
 import type { ValidatorContext } from './context';
@@ -16,17 +17,19 @@ export function newTaskId(): string {
   return `t-${randomBytes(12).toString('hex')}`;
 }
 
-/** Tokenizes queued documents for the validator's seqLen; returns how many it did. */
-export async function prepareDocuments(ctx: ValidatorContext, limit = TOKENIZE_BATCH): Promise<number> {
-  const { seqLen } = ctx.settings;
-  const docs = await ctx.store.untokenizedDocuments(seqLen, limit);
+/**
+ * Tokenizes a batch of queued documents for a sequence length (the token count and checksum every
+ * result is checked against); returns how many it did, 0 when none are left.
+ */
+export async function prepareDocuments(store: Store, tokenizer: () => Promise<Tokenizer>, seqLen: number, limit = TOKENIZE_BATCH): Promise<number> {
+  const docs = await store.untokenizedDocuments(seqLen, limit);
   if (docs.length === 0) return 0;
-  const tokenizer = await ctx.tokenizer();
+  const tok = await tokenizer();
   const rows = docs.map((d) => {
-    const ids = tokenizer.encode(d.text, seqLen);
+    const ids = tok.encode(d.text, seqLen);
     return { docId: d.docId, tokens: ids.length, tokenIdsChecksum: tokenIdsChecksum(ids) };
   });
-  await ctx.store.setTokenizations(seqLen, rows);
+  await store.setTokenizations(seqLen, rows);
   return rows.length;
 }
 
@@ -75,7 +78,7 @@ export async function leaseTask(ctx: ValidatorContext, miner: string, req: Lease
       return { kind: 'task', task };
     }
     // Nothing ready: tokenize a batch of queued documents and try once more.
-    if (attempt === 0 && (await prepareDocuments(ctx)) === 0) break;
+    if (attempt === 0 && (await prepareDocuments(store, ctx.tokenizer, settings.seqLen)) === 0) break;
   }
   return { kind: 'no-work', retryAfterMs: NO_WORK_RETRY_MS };
 }

@@ -1,5 +1,186 @@
-// Placeholder until the change that brings `nya validator` lands; it says so instead of pretending.
-export async function run(_argv: string[]): Promise<number> {
-  console.error('nya validator: not available in this build yet');
-  return 2;
+import { resolve } from 'node:path';
+import { DEFAULT_SEQ_LEN } from '../../../src-shared/protocol';
+import { parseArgs } from 'node:util';
+import { readFineWebShard } from '../../../src-validator/fineweb';
+import { writeDataset } from '../../../src-validator/export/write-dataset';
+import { validatedRecords } from '../../../src-validator/export-validated';
+import { openStore, prepareDocuments, startValidator, teacherTokenizer } from '../../../src-validator/index';
+import { distPath } from '../../app-paths';
+import { defaultDataDir } from '../../data-dir';
+import { errorMessage, LogHub } from '../../log';
+import { modelHash } from '../../teacher';
+
+const DEFAULT_PORT = 7431;
+
+const HELP = `usage: nya validator [options]              run the reference validator
+       nya validator ingest FILE... [options]  queue FineWeb Parquet shards as work
+       nya validator export --out DIR [options] write validated soft labels as Parquet shards
+
+options:
+  --port N              HTTP port (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host ADDR           listen address (default 127.0.0.1; 0.0.0.0 for all interfaces)
+  --data-dir DIR        SQLite database, result files, weights (default ${resolve(defaultDataDir(), 'validator')})
+  --database-url URL    postgres://... to share one database between validator processes
+  --model-hash HEX      SHA-256 of the teacher model whose labels are accepted
+  --model DIR           ... or the model folder (its hash, and its tokenizer)
+  --allow-demo          also accept the bundled demo model (local testing)
+  --redundancy N        miners per task (default 2)
+  --epoch-minutes N     epoch length (default 60)
+  --emission-nano N     emission per epoch in nano-COMAI (default 1000000000)
+  --refuse-payout ADDR  refuse this payout address (repeatable)
+  --out DIR             (export) output folder
+  --shard-rows N        (export) rows per Parquet shard (default 4096)
+
+Weights per closed epoch go to <data-dir>/weights/; setting them on chain is not done here.`;
+
+type Values = ReturnType<typeof parse>['values'];
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string', default: String(DEFAULT_PORT) },
+      host: { type: 'string', default: '127.0.0.1' },
+      'data-dir': { type: 'string' },
+      'database-url': { type: 'string' },
+      'model-hash': { type: 'string' },
+      model: { type: 'string' },
+      'allow-demo': { type: 'boolean', default: false },
+      redundancy: { type: 'string', default: '2' },
+      'epoch-minutes': { type: 'string', default: '60' },
+      'emission-nano': { type: 'string', default: '1000000000' },
+      'refuse-payout': { type: 'string', multiple: true, default: [] },
+      out: { type: 'string' },
+      'shard-rows': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+}
+
+class UsageError extends Error {}
+
+function positiveInt(name: string, raw: string, min = 1): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${raw}'`);
+  return n;
+}
+
+function dataDirOf(v: Values): string {
+  return resolve(v['data-dir'] ?? resolve(defaultDataDir(), 'validator'));
+}
+
+/** The accepted model: --model-hash, else the hash of --model, else the demo model with --allow-demo. */
+async function modelOf(v: Values): Promise<{ hash: string; dir: string | null; demoHash: string | null }> {
+  const demoDir = distPath('models', 'demo');
+  const demoHash = v['allow-demo'] ? await modelHash(demoDir).catch(() => null) : null;
+  if (v['model-hash']) {
+    if (!/^[0-9a-f]{64}$/.test(v['model-hash'])) throw new UsageError(`--model-hash must be 64 lowercase hex characters, got '${v['model-hash']}'`);
+    return { hash: v['model-hash'], dir: v.model ? resolve(v.model) : null, demoHash };
+  }
+  if (v.model) return { hash: await modelHash(resolve(v.model)), dir: resolve(v.model), demoHash };
+  if (demoHash) return { hash: demoHash, dir: demoDir, demoHash };
+  throw new UsageError(v['allow-demo'] ? `the demo model is not built (${demoDir}); run npm run build` : 'name the accepted model: --model-hash HEX or --model DIR (or --allow-demo for local tests)');
+}
+
+async function serve(v: Values): Promise<number> {
+  const port = Number(v.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got '${v.port}'`);
+  const model = await modelOf(v);
+  const hub = new LogHub();
+  hub.attach((r) => console.error(`${new Date(r.atMs).toISOString()} ${r.level.padEnd(5)} ${r.source}: ${r.message}`));
+  const validator = await startValidator({
+    port, host: v.host, dataDir: dataDirOf(v), databaseUrl: v['database-url'] ?? null, modelHash: model.hash,
+    allowDemoModel: v['allow-demo'], demoModelHash: model.demoHash, modelDir: model.dir,
+    redundancy: positiveInt('redundancy', v.redundancy), epochMs: positiveInt('epoch-minutes', v['epoch-minutes']) * 60_000,
+    epochEmissionNano: BigInt(positiveInt('emission-nano', v['emission-nano'], 0)), refusedPayoutAddresses: v['refuse-payout'],
+    log: hub.logger('validator'),
+  });
+  console.log(`nya validator: listening on ${validator.url} (model ${model.hash.slice(0, 12)}…)`);
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  console.error('nya validator: stopping...');
+  await validator.close();
+  return 0;
+}
+
+async function ingest(v: Values, files: string[]): Promise<number> {
+  if (files.length === 0) throw new UsageError('ingest needs at least one FineWeb Parquet file');
+  const model = v.model || v['allow-demo'] ? await modelOf(v) : null;
+  const tokenizer = teacherTokenizer(model?.dir ?? null);
+  const store = await openStore({ dataDir: dataDirOf(v), databaseUrl: v['database-url'] ?? null });
+  try {
+    let added = 0;
+    let seen = 0;
+    for (const file of files) {
+      for await (const batch of readFineWebShard(resolve(file), {
+        onProgress: ({ rowsDone, rowsTotal }) => process.stderr.write(`\r${file}: ${rowsDone}/${rowsTotal} rows`),
+      })) {
+        seen += batch.length;
+        added += await store.addDocuments(batch.map((d) => ({ docId: d.id, url: d.url, text: d.text, tokenCount: d.tokenCount })));
+      }
+      process.stderr.write('\n');
+    }
+    let tokenized = 0;
+    for (let n; (n = await prepareDocuments(store, tokenizer, DEFAULT_SEQ_LEN)) > 0; ) {
+      tokenized += n;
+      process.stderr.write(`\rtokenized ${tokenized} documents`);
+    }
+    process.stderr.write('\n');
+    console.log(`nya validator: ${added} new documents queued (${seen - added} already known)`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function exportDataset(v: Values): Promise<number> {
+  if (!v.out) throw new UsageError('export needs --out DIR');
+  const model = v.model || v['allow-demo'] ? await modelOf(v) : null;
+  const tokenizer = await teacherTokenizer(model?.dir ?? null)();
+  const store = await openStore({ dataDir: dataDirOf(v), databaseUrl: v['database-url'] ?? null });
+  try {
+    const written = await writeDataset(resolve(v.out), validatedRecords(store, tokenizer), {
+      ...(v['shard-rows'] ? { shardRows: positiveInt('shard-rows', v['shard-rows']) } : {}),
+      onProgress: (rows) => process.stderr.write(`\rexported ${rows} documents`),
+    });
+    process.stderr.write('\n');
+    console.log(`nya validator: ${written.rows} documents in ${written.shards.length} shards; manifest ${written.manifestPath}`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    console.error(`nya validator: ${errorMessage(error)}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const [sub, ...rest] = positionals;
+  try {
+    if (sub === undefined) return await serve(values);
+    if (sub === 'ingest') return await ingest(values, rest);
+    if (sub === 'export') return await exportDataset(values);
+    throw new UsageError(`unknown subcommand '${sub}'`);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`nya validator: ${error.message}\n\n${HELP}`);
+      return 2;
+    }
+    console.error(`nya validator: ${errorMessage(error)}`);
+    return 1;
+  }
 }
