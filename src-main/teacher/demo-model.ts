@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { onnx } from 'onnx-proto';
 import { writeFileAtomicSync } from '../fs/atomic-write';
@@ -62,28 +62,38 @@ function demoWeight(spec: WeightSpec, shape: MistralShape): Uint16Array {
   return out;
 }
 
-/** Writes model.onnx (graph), model.onnx_data (fp16 weights as external data), config.json and the marker. */
+/**
+ * Writes model.onnx (graph), model.onnx_data (fp16 weights as external data), config.json and the
+ * marker. Weights stream to disk one tensor at a time, so a 7B-shaped model (14.5 GB, for GPU
+ * benchmarks) needs no more memory than its largest tensor.
+ */
 export function writeDemoModel(dir: string, shape: MistralShape = DEMO_SHAPE): void {
   mkdirSync(dir, { recursive: true });
-  const chunks: Uint8Array[] = [];
+  rmSync(join(dir, DEMO_MARKER_FILE), { force: true });
+  const fd = openSync(join(dir, DATA_FILE), 'w');
   let offset = 0;
-  const initializers: onnx.ITensorProto[] = mistralWeights(shape).map((spec) => {
-    const bytes = new Uint8Array(demoWeight(spec, shape).buffer);
-    const tensor: onnx.ITensorProto = {
-      name: spec.name,
-      dataType: DataType.FLOAT16,
-      dims: spec.dims,
-      dataLocation: 1, // EXTERNAL
-      externalData: [
-        { key: 'location', value: DATA_FILE },
-        { key: 'offset', value: String(offset) },
-        { key: 'length', value: String(bytes.length) },
-      ],
-    };
-    chunks.push(bytes);
-    offset += bytes.length;
-    return tensor;
-  });
+  let initializers: onnx.ITensorProto[];
+  try {
+    initializers = mistralWeights(shape).map((spec) => {
+      const bytes = new Uint8Array(demoWeight(spec, shape).buffer);
+      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+      const tensor: onnx.ITensorProto = {
+        name: spec.name,
+        dataType: DataType.FLOAT16,
+        dims: spec.dims,
+        dataLocation: 1, // EXTERNAL
+        externalData: [
+          { key: 'location', value: DATA_FILE },
+          { key: 'offset', value: String(offset) },
+          { key: 'length', value: String(bytes.length) },
+        ],
+      };
+      offset += bytes.length;
+      return tensor;
+    });
+  } finally {
+    closeSync(fd);
+  }
   const model: onnx.IModelProto = {
     irVersion: 8,
     producerName: 'nya-miner demo model',
@@ -91,7 +101,6 @@ export function writeDemoModel(dir: string, shape: MistralShape = DEMO_SHAPE): v
     opsetImport: [{ domain: '', version: 17 }],
     graph: buildMistralGraph(shape, initializers),
   };
-  writeFileSync(join(dir, DATA_FILE), Buffer.concat(chunks));
   writeFileSync(join(dir, 'model.onnx'), encodeModel(model));
   writeFileSync(join(dir, 'config.json'), `${JSON.stringify(hfConfig(shape), null, 2)}\n`);
   // The marker goes last: a folder with a current marker is a complete one.
