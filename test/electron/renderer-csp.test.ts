@@ -65,6 +65,12 @@ describe.skipIf(!ready)('renderer under the desktop CSP', () => {
             setTimeout(() => listeners.forEach((l) => l(current)), 10);
             return { ok: true, value: current.miner };
           }
+          if (channel === 'settings:update') {
+            const settings = { ...(current as unknown as { settings: object }).settings, ...(request.patch as object) };
+            current = { ...current, seq: current.seq + 1, settings } as typeof current;
+            setTimeout(() => listeners.forEach((l) => l(current)), 10);
+            return { ok: true, value: settings };
+          }
           return { ok: false, error: { code: 'unavailable', message: `${channel} is not part of this test` } };
         },
         onState: (l: (s: unknown) => void) => (listeners.add(l), () => listeners.delete(l)),
@@ -73,6 +79,11 @@ describe.skipIf(!ready)('renderer under the desktop CSP', () => {
 
     await page.goto(`${served.origin}/index.html`);
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor({ timeout: 30_000 });
+    // The first-run guide is part of what must render under the policy; then it is skipped.
+    await page.getByTestId('onboarding').waitFor();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('button', { name: 'Skip the guide' }).click();
+    await page.getByTestId('onboarding').waitFor({ state: 'detached' });
     for (const name of ['Leaderboard', 'Wallet', 'Settings', 'Logs', 'Dashboard']) {
       await page.getByRole('navigation', { name: 'Pages' }).getByRole('button', { name }).click();
       await page.getByRole('heading', { name }).first().waitFor({ timeout: 10_000 });
