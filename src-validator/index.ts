@@ -61,6 +61,8 @@ export interface RunningValidator {
   addDocuments(docs: NewDocument[]): Promise<number>;
   /** Resolves when every queued re-computation has run (tests, local mode). */
   idle(): Promise<void>;
+  /** Writes the weights of the last closed epoch now (a timer does it every 10 s otherwise). */
+  publishWeights(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -127,6 +129,7 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
       return added;
     },
     idle: () => rechecks!.idle(),
+    publishWeights: () => weights.tick(),
     async close() {
       weights.dispose();
       clearInterval(pruner);
