@@ -47,13 +47,15 @@ export class TeacherWorkerExitedError extends Error {
 
 interface Pending {
   onMessage(message: WorkerToHost): void;
-  onExit(error: TeacherWorkerExitedError): void;
+  onExit(error: Error): void;
 }
 
 interface Worker {
   handle: WorkerHandle;
   pending: Map<number, Pending>;
   exited: Promise<void>;
+  /** stop() asked it to exit: its requests end as stopped, not as a crash to retry. */
+  stopping: boolean;
 }
 
 function abortReason(signal: AbortSignal): Error {
@@ -126,7 +128,9 @@ export class TeacherHost implements TeacherPort {
       try {
         await abortable(this.idle, opts.signal);
         await abortable(this.start(), opts.signal);
-        const docs = await this.runLabel(task, opts);
+        // A process that died mid-task may have died of a native out-of-memory abort, which no
+        // error message reports: the one retry runs with half the batch budget.
+        const docs = await this.runLabel(task, opts, retried ? Math.max(1, Math.floor(this.batchTokens / 2)) : this.batchTokens);
         this.consecutiveCrashes = 0;
         return docs;
       } catch (error) {
@@ -147,6 +151,7 @@ export class TeacherHost implements TeacherPort {
     const worker = this.worker;
     this.loaded = null;
     if (!worker) return;
+    worker.stopping = true;
     worker.handle.send({ type: 'shutdown' });
     const timer = setTimeout(() => worker.handle.kill(), this.o.shutdownGraceMs ?? 3000);
     await worker.exited;
@@ -180,7 +185,7 @@ export class TeacherHost implements TeacherPort {
   private spawn(): Worker {
     const handle = (this.o.launcher ?? forkLauncher).launch(this.o.workerPath ?? distPath('main', 'teacher-worker.cjs'), {});
     let exited!: () => void;
-    const worker: Worker = { handle, pending: new Map(), exited: new Promise((resolve) => (exited = resolve)) };
+    const worker: Worker = { handle, pending: new Map(), exited: new Promise((resolve) => (exited = resolve)), stopping: false };
     handle.onMessage((raw) => {
       const parsed = WorkerToHost.safeParse(raw);
       if (!parsed.success) {
@@ -196,7 +201,9 @@ export class TeacherHost implements TeacherPort {
         this.worker = null;
         this.loaded = null;
       }
-      const error = new TeacherWorkerExitedError(`the teacher worker exited (${signal ? `signal ${signal}` : `code ${code}`})`);
+      const error = worker.stopping
+        ? new TeacherError('cancelled', 'the teacher was stopped')
+        : new TeacherWorkerExitedError(`the teacher worker exited (${signal ? `signal ${signal}` : `code ${code}`})`);
       for (const pending of worker.pending.values()) pending.onExit(error);
       worker.pending.clear();
       exited();
@@ -230,12 +237,13 @@ export class TeacherHost implements TeacherPort {
   private async runLabel(
     task: LabelTask,
     opts: { signal?: AbortSignal; onProgress?: (p: { tokensDone: number; tokensTotal: number }) => void },
+    maxBatchTokens: number,
   ): Promise<LabelledDocument[]> {
     const worker = this.worker;
     if (!worker) throw new TeacherWorkerExitedError('the teacher worker is not running');
     const plain = { taskId: task.taskId, k: task.k, seqLen: task.seqLen, documents: task.documents.map((d) => ({ docId: d.docId, text: d.text })) };
     const received = new Map<number, LabelledDocument>();
-    const req = this.request(worker, (seq) => ({ type: 'label', seq, task: plain, maxBatchTokens: this.batchTokens }), (message) => {
+    const req = this.request(worker, (seq) => ({ type: 'label', seq, task: plain, maxBatchTokens }), (message) => {
       if (message.type === 'labelled-docs') {
         for (const { index, docId, tokenCount, encoded } of message.docs) received.set(index, { docId, tokenCount, encoded });
       }

@@ -23,15 +23,23 @@ afterAll(() => {
 /** forkLauncher, recording every worker it starts, with a hook on each one's messages. */
 function spyLauncher(onMessage: (message: { type?: string }, handle: WorkerHandle, index: number) => void = () => {}) {
   const handles: WorkerHandle[] = [];
+  const budgets: number[] = [];
   const launcher: WorkerLauncher = {
     launch(entry, env) {
-      const handle = forkLauncher.launch(entry, env);
+      const real = forkLauncher.launch(entry, env);
+      const handle: WorkerHandle = {
+        ...real,
+        send(message) {
+          if (message.type === 'label') budgets.push(message.maxBatchTokens);
+          real.send(message);
+        },
+      };
       const index = handles.push(handle) - 1;
-      handle.onMessage((m) => onMessage(m as { type?: string }, handle, index));
+      real.onMessage((m) => onMessage(m as { type?: string }, handle, index));
       return handle;
     },
   };
-  return { launcher, handles };
+  return { launcher, handles, budgets };
 }
 
 function host(launcher: WorkerLauncher, extra: Partial<ConstructorParameters<typeof TeacherHost>[0]> = {}) {
@@ -83,7 +91,7 @@ describe('TeacherHost with a real worker process', () => {
 
   it('restarts a killed worker and re-runs the task: nothing lost, labels identical', async () => {
     let killed = false;
-    const { launcher, handles } = spyLauncher((message, handle, index) => {
+    const { launcher, handles, budgets } = spyLauncher((message, handle, index) => {
       if (index === 0 && message.type === 'progress' && !killed) {
         killed = true;
         handle.kill();
@@ -94,6 +102,8 @@ describe('TeacherHost with a real worker process', () => {
       const docs = await teacher.label(task('t-clean'));
       expect(killed).toBe(true);
       expect(handles).toHaveLength(2);
+      // The retry runs with half the budget, in case the death was a native out-of-memory.
+      expect(budgets).toEqual([96, 48]);
       expect(docs.map((d) => d.encoded)).toEqual(clean);
       expect((await teacher.start()).modelHash).toBe(cleanHash);
       expect(lines.some((l) => /exited \(signal SIGKILL\) during task t-clean; restarting/.test(l))).toBe(true);
@@ -113,6 +123,16 @@ describe('TeacherHost with a real worker process', () => {
     } finally {
       await teacher.dispose();
     }
+  });
+
+  it('ends a running task as stopped, without a retry, when the teacher is stopped', async () => {
+    const { launcher, handles } = spyLauncher();
+    const { teacher } = host(launcher);
+    let stopping: Promise<void> | null = null;
+    const running = teacher.label(task('t-stop'), { onProgress: () => (stopping ??= teacher.stop()) });
+    await expect(running).rejects.toThrow('the teacher was stopped');
+    await stopping;
+    expect(handles).toHaveLength(1);
   });
 
   it('cancels within one second on abort and labels the next task', async () => {
