@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice } from '../../src-shared/state';
@@ -92,7 +92,11 @@ export class TeacherSession {
         const logitBytes = logits.elemType === DataType.FLOAT16 || logits.elemType === DataType.BFLOAT16 ? 2 : 4;
         return new TeacherSession(session, inputFeeds(session, folder.config), folder, hash, provider, reason, vocab, logitBytes);
       } catch (error) {
-        if (provider === 'cpu' || error instanceof ModelFolderError) throw asModelError(error, folder);
+        if (provider === 'cpu' || error instanceof ModelFolderError) {
+          // The cached graph is derived data: drop it, so a damaged copy cannot outlive a fix.
+          rmSync(cachedPath, { force: true });
+          throw asModelError(error, folder);
+        }
         failures.push(`${providerLabel(provider)} unavailable: ${firstLine(errorMessage(error))}`);
         log.warn(failures[failures.length - 1]!);
       }

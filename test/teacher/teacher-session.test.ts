@@ -122,6 +122,16 @@ describe('TeacherSession on the demo model', () => {
     expect(session.folder.isDemo).toBe(true);
   });
 
+  it('drops a damaged cached graph, so the next load rebuilds it', async () => {
+    const cacheDir = join(root, 'cache-damaged');
+    await (await TeacherSession.load({ modelDir, cacheDir, executionProvider: 'cpu' })).release();
+    const [cached] = readdirSync(cacheDir);
+    writeFileSync(join(cacheDir, cached!), Buffer.from('damaged'));
+    await expect(TeacherSession.load({ modelDir, cacheDir, executionProvider: 'cpu' })).rejects.toThrow(/ONNX Runtime cannot load/);
+    expect(readdirSync(cacheDir)).toEqual([]);
+    await (await TeacherSession.load({ modelDir, cacheDir, executionProvider: 'cpu' })).release();
+  });
+
   it('reports a corrupt model file as a sentence, not a stack', async () => {
     const bad = join(root, 'bad');
     writeDemoModel(bad);
