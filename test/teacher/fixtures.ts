@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeDemoModel } from '../../src-main/teacher/demo-model';
+import { fromHalfBits } from '../../src-main/teacher/half';
 import { DataType, decodeModel, encodeModel } from '../../src-main/teacher/onnx-graph';
 
 const root = resolve(__dirname, '..', '..');
@@ -71,4 +72,63 @@ export function variantExport(demoDir: string, outDir: string): void {
   mkdirSync(join(outDir, 'onnx'), { recursive: true });
   writeFileSync(join(outDir, 'onnx', 'decoder_model.onnx'), encodeModel(model));
   copyFileSync(join(demoDir, 'config.json'), join(outDir, 'config.json'));
+}
+
+/**
+ * The demo model with its LM head quantized to int4 as ONNX Runtime's `MatMulNBits` (what
+ * int4 exports for 8–12 GB cards use): symmetric blocks of 32, zero point 8, float32 scales.
+ * Returns the dequantized head ([hidden, vocab], row-major) for the reference to use.
+ */
+export function int4HeadExport(demoDir: string, outDir: string): Float64Array {
+  mkdirSync(outDir, { recursive: true });
+  for (const f of ['model.onnx_data', 'config.json']) copyFileSync(join(demoDir, f), join(outDir, f));
+  const model = decodeModel(readFileSync(join(demoDir, 'model.onnx')));
+  const graph = model.graph!;
+  const head = graph.initializer!.find((t) => t.name === 'lm_head.weight_t')!;
+  const ext = Object.fromEntries((head.externalData ?? []).map((e) => [e.key, e.value]));
+  const raw = readFileSync(join(demoDir, 'model.onnx_data')).subarray(Number(ext.offset), Number(ext.offset) + Number(ext.length));
+  const [K, N] = (head.dims ?? []).map(Number) as [number, number];
+  const half = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const block = 32;
+  const blocks = K / block;
+  const packed = new Uint8Array(N * blocks * (block / 2));
+  const scales = new Float32Array(N * blocks);
+  const dequant = new Float64Array(K * N);
+  for (let n = 0; n < N; n++) {
+    for (let b = 0; b < blocks; b++) {
+      let max = 0;
+      for (let i = 0; i < block; i++) max = Math.max(max, Math.abs(fromHalfBits(half.getUint16(2 * ((b * block + i) * N + n), true))));
+      const scale = Math.fround(max / 7 || 1);
+      scales[n * blocks + b] = scale;
+      for (let i = 0; i < block; i++) {
+        const k = b * block + i;
+        const q = Math.min(15, Math.max(0, Math.round(fromHalfBits(half.getUint16(2 * (k * N + n), true)) / scale) + 8));
+        const at = (n * blocks + b) * (block / 2) + (i >> 1);
+        packed[at] = packed[at]! | (i & 1 ? q << 4 : q);
+        dequant[k * N + n] = (q - 8) * scale;
+      }
+    }
+  }
+  graph.initializer = graph.initializer!.filter((t) => t !== head);
+  graph.initializer.push(
+    { name: 'lm_head.q4', dataType: DataType.UINT8, dims: [N, blocks, block / 2], rawData: packed },
+    { name: 'lm_head.scales', dataType: DataType.FLOAT, dims: [N * blocks], rawData: new Uint8Array(scales.buffer) },
+  );
+  const cast = graph.node!.findIndex((n) => n.output?.[0] === 'lm_head.weight_t/f32');
+  graph.node!.splice(cast, 1);
+  const lmHead = graph.node!.find((n) => n.output?.[0] === 'logits')!;
+  Object.assign(lmHead, {
+    opType: 'MatMulNBits',
+    domain: 'com.microsoft',
+    input: [lmHead.input![0]!, 'lm_head.q4', 'lm_head.scales'],
+    attribute: [
+      { name: 'K', type: 2, i: K },
+      { name: 'N', type: 2, i: N },
+      { name: 'bits', type: 2, i: 4 },
+      { name: 'block_size', type: 2, i: block },
+    ],
+  });
+  model.opsetImport!.push({ domain: 'com.microsoft', version: 1 });
+  writeFileSync(join(outDir, 'model.onnx'), encodeModel(model));
+  return dequant;
 }

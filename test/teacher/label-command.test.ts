@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLabel } from '../../src-main/cli/commands/label';
 import { loadTokenizer } from '../../src-main/teacher/tokenizer';
-import { tempDemoModel, variantExport } from './fixtures';
+import { int4HeadExport, tempDemoModel, variantExport } from './fixtures';
 import { loadReferenceModel, referenceTopK, type ReferenceModel } from './reference-forward';
 
 let root: string;
@@ -37,9 +37,14 @@ const input = [
   .join('\n');
 
 /** Every position's top-k against the float64 reference, allowing the codec's rounding and `extra`. */
-function expectMatchesReference(line: { token_ids: number[]; topk_ids: number[][]; topk_logprobs: number[][] }, k: number, extra: number) {
+function expectMatchesReference(
+  line: { token_ids: number[]; topk_ids: number[][]; topk_logprobs: number[][] },
+  k: number,
+  extra: number,
+  model: ReferenceModel = reference,
+) {
   // A few ranks more than k: a near-tie at rank k may bring in the reference's rank k + 1.
-  const ref = referenceTopK(reference, line.token_ids, k + 4);
+  const ref = referenceTopK(model, line.token_ids, k + 4);
   for (let p = 0; p < line.token_ids.length; p++) {
     for (let r = 0; r < k; r++) {
       expect(Math.abs(line.topk_logprobs[p]![r]! - ref.logprobs[p]![r]!)).toBeLessThanOrEqual(1 / 256 + extra);
@@ -77,6 +82,15 @@ describe('nya label', () => {
     expect(err).not.toMatch(/not real teacher output/);
     // fp16 logits carry about 3 significant digits: |logit| ≲ 20 rounds by up to 0.01.
     for (const line of out) expectMatchesReference(line, 4, 0.02);
+  });
+
+  it('runs an int4 (MatMulNBits) export, matching the reference with the same dequantized weights', async () => {
+    const int4 = join(root, 'int4');
+    const head = int4HeadExport(modelDir, int4);
+    const { code, out } = await label(['--model', int4, '--k', '4'], input);
+    expect(code).toBe(0);
+    const dequantized = { ...reference, weights: new Map(reference.weights).set('lm_head.weight_t', head) };
+    for (const line of out) expectMatchesReference(line, 4, 1e-4, dequantized);
   });
 
   it('fails on a corrupt model with exit code 1 and one clear sentence', async () => {
