@@ -9,6 +9,7 @@ import { DesktopPrefsStore, pauseToRestore, type DesktopPrefs } from './electron
 import { RotatingFileLog } from './electron/file-log-sink';
 import { registerIpcHandlers, StatePusher } from './electron/ipc-registry';
 import { desktopPolicyConfig, PolicyLoop } from './electron/policy-loop';
+import { dialogMnemonicPresenter } from './electron/mnemonic-dialog';
 import { safeStorageBox } from './electron/safe-storage-box';
 import { hardenSession, hardenWebContents } from './electron/security';
 import { TrayController } from './electron/tray';
@@ -71,6 +72,7 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
     log: hub,
     workerLauncher: launcher,
     secretBox: safeStorageBox(electron.safeStorage),
+    mnemonicPresenter: dialogMnemonicPresenter(electron.dialog),
     clientName: `nya-miner-desktop/${app.getVersion()}`,
   });
   for (const record of previousRun) services.logs.sink(record);

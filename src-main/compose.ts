@@ -17,7 +17,10 @@ import { initialState } from './state/initial-state';
 import { LogRing } from './state/log-ring';
 import { StateStore } from './state/state-store';
 import type { WorkerLauncher } from './teacher';
-import type { SecretBox } from './wallet';
+import { BalanceService } from './wallet/balance';
+import { KeyStore, type SecretBox } from './wallet';
+import { WalletService } from './wallet/wallet-service';
+import { terminalMnemonicPresenter, type MnemonicPresenter, type PasswordPrompt } from './wallet/wallet-service-presenter';
 
 export interface ServicesOptions {
   dataDir: string;
@@ -26,6 +29,9 @@ export interface ServicesOptions {
   workerLauncher?: WorkerLauncher;
   /** Opens the mining key: safeStorage in the app, a passphrase headless; absent → no wallet. */
   secretBox?: SecretBox;
+  /** Shows a new key's recovery phrase once, in main (native dialog; the terminal headless). */
+  mnemonicPresenter?: MnemonicPresenter;
+  passwordPrompt?: PasswordPrompt;
   /** Command-line settings (`--validator`, `--model`): applied over the saved ones for this run. */
   settingsOverrides?: Partial<Settings>;
   /** Tests turn GPU polling off; the real app always polls. */
@@ -50,6 +56,13 @@ export interface Services {
   start(): Promise<void>;
   dispose(): Promise<void>;
 }
+
+/** Without a SecretBox (headless with no passphrase) the key store can be read, not opened. */
+const lockedBox: SecretBox = {
+  kind: 'locked',
+  seal: () => Promise.reject(new Error('The wallet is locked: start nya mine with NYA_WALLET_PASSPHRASE set to create or use a mining key.')),
+  open: () => Promise.reject(new Error('The wallet is locked: start nya mine with NYA_WALLET_PASSPHRASE set to use the mining key.')),
+};
 
 /** Settings whose change needs a new teacher or validator connection. */
 const PIPELINE_KEYS: (keyof Settings)[] = ['validatorUrl', 'modelDir', 'executionProvider', 'gpuDeviceId'];
@@ -83,6 +96,29 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     // A finished download becomes the teacher: the settings change restarts the pipeline.
     if (download.status === 'done' && download.dir && settings.get().modelDir !== download.dir) {
       void updateSettings({ modelDir: download.dir });
+    }
+  });
+  const balance = new BalanceService({
+    ...(settings.get().communeRpcUrl ? { endpoint: settings.get().communeRpcUrl! } : {}),
+    log: o.log.logger('balance'),
+  });
+  const wallet = new WalletService({
+    dataDir: o.dataDir,
+    keyStore: new KeyStore({ dataDir: o.dataDir, box: o.secretBox ?? lockedBox }),
+    balance,
+    presenter: o.mnemonicPresenter ?? terminalMnemonicPresenter(),
+    ...(o.passwordPrompt ? { passwordPrompt: o.passwordPrompt } : {}),
+    validator: () => pipeline?.session ?? null,
+    log: o.log.logger('wallet'),
+  });
+  let walletAddress = wallet.status().miningAddress;
+  const detachWallet = wallet.onChange(() => {
+    const w = wallet.status();
+    state.update((s) => ({ wallet: { ...s.wallet, payoutAddress: w.payoutAddress, payoutLinked: w.payoutLinked } }));
+    // A new or removed key signs differently: a remote validator must see the new identity.
+    if (w.miningAddress !== walletAddress) {
+      walletAddress = w.miningAddress;
+      if (settings.get().validatorUrl) void rebuild();
     }
   });
   const gpu = o.gpuMonitor === undefined ? new GpuMonitor({ logger: o.log.logger('gpu') }) : o.gpuMonitor;
@@ -244,6 +280,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       modelCatalog: () => models.catalog(),
       downloadModel: (variantId) => models.download(variantId),
       cancelModelDownload: () => models.cancel(),
+      wallet,
     }),
     o.log.logger('ipc'),
   );
@@ -257,6 +294,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     embeddedValidatorUrl: () => pipeline?.embeddedUrl ?? null,
     async start() {
       history.start();
+      wallet.start();
       if (gpu) {
         gpu.onChange((g) => {
           state.update({ gpu: g });
@@ -280,6 +318,9 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       gpu?.dispose();
       history.dispose();
       detachModels();
+      detachWallet();
+      await wallet.dispose();
+      await balance.dispose();
       models.dispose();
       state.dispose();
       detachTouch();

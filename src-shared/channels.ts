@@ -14,6 +14,13 @@ export const INVOKE_CHANNELS = [
   'model:catalog',
   'model:download',
   'model:cancel',
+  'wallet:status',
+  'wallet:create',
+  'wallet:import',
+  'wallet:remove',
+  'wallet:start-payout-link',
+  'wallet:submit-payout-signature',
+  'wallet:refresh-balance',
 ] as const;
 
 export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];

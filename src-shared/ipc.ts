@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { InvokeChannel } from './channels';
 import { LeaderboardResponse, LedgerResponse } from './protocol';
+import { WALLET_CHANNELS } from './wallet-contract';
 import { LogLevel, LogLine, ModelDownload, Settings, StateSnapshot } from './state';
 import type { Result } from './result';
 
@@ -98,6 +99,8 @@ export const IPC = {
     request: z.strictObject({}),
     response: ModelDownload,
   },
+  // Key management, payout link and balance: nothing secret in any request or response.
+  ...WALLET_CHANNELS,
 } as const satisfies Record<InvokeChannel, { request: z.ZodType; response: z.ZodType }>;
 
 export type IpcRequest<C extends InvokeChannel> = z.input<(typeof IPC)[C]['request']>;

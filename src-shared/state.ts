@@ -47,6 +47,8 @@ export const Settings = z.object({
   maxGpuPowerW: z.number().int().min(20).max(1000).nullable(),
   /** Where the model catalog (download URLs and checksums) comes from; null: none configured. */
   modelManifestUrl: z.string().url().nullable(),
+  /** Commune chain RPC (WebSocket) for the wallet balance; null: the public endpoint. */
+  communeRpcUrl: z.string().url().nullable(),
   /** The first-run guide was finished or skipped. */
   onboardingDone: z.boolean(),
 });
@@ -61,6 +63,7 @@ export const DEFAULT_SETTINGS: Settings = {
   maxGpuTempC: null,
   maxGpuPowerW: null,
   modelManifestUrl: null,
+  communeRpcUrl: null,
   onboardingDone: false,
 };
 

@@ -1,8 +1,10 @@
 import type { HistoryRange, HistorySeries, ModelCatalog } from '../../src-shared/ipc';
 import type { LeaderboardResponse, LeaderboardRow, LedgerResponse } from '../../src-shared/protocol';
 import type { ModelDownload, Settings, StateSnapshot } from '../../src-shared/state';
+import type { WalletService } from '../wallet/wallet-service';
 import type { LogRing } from '../state/log-ring';
 import type { StateStore } from '../state/state-store';
+import { walletResultError } from '../wallet/wallet-service';
 import { UserFacingError, type IpcHandlers } from './router';
 
 /** What the handlers reach into; the composition roots pass the live services. */
@@ -21,6 +23,7 @@ export interface HandlerDeps {
   /** Starts the download and answers at once; progress goes into the snapshot. */
   downloadModel(variantId: string): ModelDownload;
   cancelModelDownload(): ModelDownload;
+  wallet: Pick<WalletService, 'status' | 'create' | 'requestImport' | 'remove' | 'startPayoutLink' | 'submitPayoutSignature' | 'refreshBalance'>;
 }
 
 const NO_VALIDATOR = 'Not connected to a validator yet; try again in a moment.';
@@ -61,7 +64,24 @@ export function createHandlers(d: HandlerDeps): IpcHandlers {
     'model:catalog': () => d.modelCatalog(),
     'model:download': ({ variantId }) => d.downloadModel(variantId),
     'model:cancel': () => d.cancelModelDownload(),
+    'wallet:status': () => d.wallet.status(),
+    'wallet:create': () => wallet(() => d.wallet.create()),
+    'wallet:import': (req) => wallet(() => d.wallet.requestImport(req)),
+    'wallet:remove': (req) => wallet(() => d.wallet.remove(req)),
+    'wallet:start-payout-link': (req) => wallet(() => d.wallet.startPayoutLink(req)),
+    'wallet:submit-payout-signature': (req) => wallet(() => d.wallet.submitPayoutSignature(req)),
+    'wallet:refresh-balance': () => d.wallet.refreshBalance(),
   };
+}
+
+/** Wallet failures carry their own code and sentence (wrong passphrase, bad key file, ...). */
+async function wallet<T>(call: () => T | Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    const e = walletResultError(error);
+    throw new UserFacingError(e.code, e.message);
+  }
 }
 
 function unavailable(error: unknown): never {

@@ -3,6 +3,8 @@ import { Stat } from '../components/Stat';
 import { formatComai, formatPct, formatTime, formatTokens } from '../format';
 import { useInvoke } from '../hooks/use-invoke';
 import { useStore } from '../store';
+import { useBridge } from '../bridge-context';
+import { BalancePanel, KeyPanel, PayoutLinkPanel, type WalletInvoke } from '../wallet';
 
 const STATUS_WORDS = { submitted: 'Submitted', validated: 'Validated', rejected: 'Rejected', credited: 'Credited' } as const;
 
@@ -11,24 +13,33 @@ export function WalletPage() {
   const earnings = useStore((s) => s.snapshot!.earnings);
   const tokens = useStore((s) => s.snapshot!.tokens);
   const ledger = useInvoke('validator:ledger', {}, 15_000);
+  const status = useInvoke('wallet:status', {}, 5_000);
+  const bridge = useBridge();
+  const invoke = bridge.invoke as unknown as WalletInvoke;
 
   return (
     <section aria-labelledby="wallet-title" className="page">
       <h1 id="wallet-title">Wallet</h1>
-      <div className="card">
-        <h2>Mining key</h2>
-        <dl className="kv">
-          <dt>Mining address</dt>
-          <dd className="mono" data-testid="mining-address">
-            {wallet.miningAddress ?? 'No mining key yet'}
-          </dd>
-          <dt>Payout address</dt>
-          <dd className="mono">
-            {wallet.payoutAddress ?? 'Not linked: earnings go to the mining address'}
-            {wallet.payoutAddress && !wallet.payoutLinked && ' (link pending)'}
-          </dd>
-        </dl>
-      </div>
+      {status.error && <Empty tone="error">{status.error.message}</Empty>}
+      {status.value ? (
+        <div className="two-col">
+          <KeyPanel wallet={status.value} invoke={invoke} />
+          <PayoutLinkPanel
+            wallet={status.value}
+            invoke={invoke}
+            {...(window.nya ? {} : { openLink: (url: string) => void window.open(url, '_blank', 'noopener,noreferrer') })}
+          />
+        </div>
+      ) : (
+        !status.error && <Empty>Loading the wallet…</Empty>
+      )}
+      {status.value && <BalancePanel balance={status.value.balance} invoke={invoke} />}
+      {wallet.miningAddress && wallet.miningAddress !== status.value?.miningAddress && (
+        <p className="muted">
+          Signing for the local validator as <span className="mono" data-testid="mining-address">{wallet.miningAddress}</span>{' '}
+          (a local identity: the local validator pays no one).
+        </p>
+      )}
       <div className="stats">
         <Stat label="Earned (validator)" value={formatComai(earnings.earnedNano)} testId="wallet-earned" />
         <Stat label="Validated" value={formatTokens(earnings.validatedTokens)} />

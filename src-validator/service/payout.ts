@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { u8aWrapBytes } from '@polkadot/util';
 import { checkAddress, decodeAddress, sr25519Verify } from '@polkadot/util-crypto';
 import { payoutChallengeMessage, SS58_PREFIX, type PayoutChallengeResponse, type PayoutLinkRequest, type PayoutLinkResponse } from '../../src-shared/protocol';
 import { PAYOUT_CHALLENGE_TTL_MS } from '../config';
@@ -35,12 +36,16 @@ export async function linkPayout(ctx: ValidatorContext, miner: string, req: Payo
     return challenge.expiresAtMs;
   });
   const message = new TextEncoder().encode(payoutChallengeMessage(miner, req.challengeId, expiresAtMs));
-  let verified = false;
-  try {
-    verified = sr25519Verify(message, req.signature, decodeAddress(req.payoutAddress));
-  } catch {
-    verified = false;
-  }
+  const publicKey = decodeAddress(req.payoutAddress);
+  const verifies = (bytes: Uint8Array) => {
+    try {
+      return sr25519Verify(bytes, req.signature, publicKey);
+    } catch {
+      return false;
+    }
+  };
+  // Wallet extensions (polkadot.js, Talisman, SubWallet) sign raw payloads as <Bytes>…</Bytes>.
+  const verified = verifies(message) || verifies(u8aWrapBytes(message));
   if (!verified) throw new ProtocolError('bad-payout-proof', `The signature is not ${req.payoutAddress}'s sr25519 signature over the challenge message.`);
   await ctx.store.setPayoutAddress(miner, req.payoutAddress);
   return { linked: true };

@@ -159,7 +159,10 @@ export function fakeElectron(o: { userData: string; home: string; idleSeconds: (
       handle: (scheme: string, h: (r: Request) => Promise<Response>) => protocols.set(scheme, h),
       registerSchemesAsPrivileged: (list: unknown[]) => void schemes.push(...list),
     },
-    dialog: { showErrorBox: (title: string, body: string) => void errors.push(`${title}: ${body}`) },
+    dialog: {
+      showErrorBox: (title: string, body: string) => void errors.push(`${title}: ${body}`),
+      showMessageBox: async () => ({ response: 1, checkboxChecked: false }),
+    },
     session: {
       defaultSession: {
         webRequest: { onHeadersReceived: () => undefined },

@@ -43,6 +43,7 @@ describe('headless dashboard server', () => {
         modelCatalog: () => { throw new Error('unused'); },
         downloadModel: () => { throw new Error('unused'); },
         cancelModelDownload: () => { throw new Error('unused'); },
+        wallet: {} as never,
       }),
       silentLogger,
     );

@@ -18,6 +18,9 @@ import { StateStore } from '../../src-main/state/state-store';
  * accepts; every malformed one answers `bad-request` and leaves the state and the files on disk as
  * they were.
  */
+const ALICE = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
+const IDLE_BALANCE = { state: 'idle' as const };
+
 const GOOD: { [C in InvokeChannel]: unknown } = {
   'state:get': {},
   'miner:set-paused': { paused: true, forMs: 60_000 },
@@ -29,6 +32,13 @@ const GOOD: { [C in InvokeChannel]: unknown } = {
   'model:catalog': {},
   'model:download': { variantId: 'mistral-7b-instruct-v0.3-int4' },
   'model:cancel': {},
+  'wallet:status': {},
+  'wallet:create': {},
+  'wallet:import': { kind: 'mnemonic-file', filePath: '/home/me/phrase.txt' },
+  'wallet:remove': { confirmAddress: ALICE },
+  'wallet:start-payout-link': { payoutAddress: ALICE },
+  'wallet:submit-payout-signature': { payoutAddress: ALICE, challengeId: 'c1', signature: `0x${'ab'.repeat(64)}` },
+  'wallet:refresh-balance': {},
 };
 
 const BAD: { [C in InvokeChannel]: unknown[] } = {
@@ -51,6 +61,17 @@ const BAD: { [C in InvokeChannel]: unknown[] } = {
   'model:catalog': [{ refresh: true }, []],
   'model:download': [{}, { variantId: '' }, { variantId: 7 }, { variantId: 'x'.repeat(65) }],
   'model:cancel': [{ now: true }],
+  'wallet:status': [{ secret: true }],
+  'wallet:create': [{ mnemonic: 'bottom drive obey lake curtain smoke basket hold race lonely fit walk' }],
+  'wallet:import': [{ kind: 'raw-seed', filePath: '/x' }, { kind: 'comx', filePath: '' }, { kind: 'comx' }, { kind: 'comx', filePath: '/x', seed: '0x00' }],
+  'wallet:remove': [{}, { confirmAddress: 'not an address' }],
+  'wallet:start-payout-link': [{ payoutAddress: '0OIl'.repeat(12) }, { payoutAddress: 42 }],
+  'wallet:submit-payout-signature': [
+    { payoutAddress: ALICE, challengeId: 'c1' },
+    { payoutAddress: ALICE, challengeId: 'c1', signature: '0x1234' },
+    { payoutAddress: ALICE, challengeId: '', signature: `0x${'ab'.repeat(64)}` },
+  ],
+  'wallet:refresh-balance': [{ endpoint: 'wss://evil' }],
 };
 
 describe('IPC contract', () => {
@@ -90,6 +111,15 @@ describe('IPC contract', () => {
         modelCatalog: async () => ({ variants: [], recommended: { variantId: 'x', fitsGpu: false, reason: 'r' }, manifestError: null }),
         downloadModel: (variantId) => ({ ...state.get().modelDownload, status: 'downloading', variantId }),
         cancelModelDownload: () => state.get().modelDownload,
+        wallet: {
+          status: () => ({ miningAddress: ALICE, keySource: 'created', hasMnemonic: true, payoutAddress: null, payoutLinked: false, balance: IDLE_BALANCE }),
+          create: async () => ({ address: ALICE }),
+          requestImport: async () => ({ address: ALICE, keySource: 'mnemonic' }),
+          remove: () => ({ removed: true }),
+          startPayoutLink: async () => ({ challengeId: 'c1', message: 'sign me', expiresAtMs: Date.now() + 60_000, linkUrl: 'http://127.0.0.1:1/x', miningAddress: ALICE, payoutAddress: ALICE }),
+          submitPayoutSignature: async () => ({ payoutAddress: ALICE, linked: true as const }),
+          refreshBalance: async () => IDLE_BALANCE,
+        } as never,
       }),
       silentLogger,
     );

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, StateSnapshot } from '../../src-shared/state';
 import { WandbReporter, renderMetrics, type WandbSdk } from '../../src-main/metrics';
 import { LogHub } from '../../src-main/log';
+import { initialState } from '../../src-main/state/initial-state';
 
 const snapshot: StateSnapshot = StateSnapshot.parse({
   schemaVersion: 1,
@@ -12,6 +13,7 @@ const snapshot: StateSnapshot = StateSnapshot.parse({
   tokensPerS: 812.5,
   tokens: { computed: 50_000, submitted: 48_000, pending: 2_000, validated: 45_000, rejected: 1_000, today: 9_000, tasksCompleted: 37 },
   teacher: { state: 'ready', modelName: 'tiny', modelHash: 'abc', isDemo: true, executionProvider: 'cpu', providerReason: null, error: null },
+  modelDownload: initialState(DEFAULT_SETTINGS).modelDownload,
   validator: { mode: 'embedded', url: null, connection: 'online', lastError: null, retryAtMs: null, outboxPending: 3 },
   gpu: {
     status: 'ok',

@@ -115,7 +115,10 @@ describe('ModelDownloader', () => {
     const dir = await downloader({ maxAttempts: 3 }).download(twoFiles());
     const requests = server.requests.filter((r) => r.path === '/m/model.onnx_data');
     expect(requests.map((r) => r.status)).toEqual([200, 206, 206]);
-    expect(requests.reduce((sum, r) => sum + r.bytesSent, 0)).toBe(weights.length);
+    // Resumed, never restarted: at most the bytes in flight when a connection broke come twice.
+    const sent = requests.reduce((sum, r) => sum + r.bytesSent, 0);
+    expect(sent).toBeGreaterThanOrEqual(weights.length);
+    expect(sent).toBeLessThan(weights.length + 2 * 300 * 1024);
     expect(readFileSync(join(dir, 'model.onnx_data')).equals(weights)).toBe(true);
   });
 
