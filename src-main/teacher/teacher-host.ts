@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionProviderChoice } from '../../src-shared/state';
 import { distPath } from '../app-paths';
@@ -183,7 +184,9 @@ export class TeacherHost implements TeacherPort {
   }
 
   private spawn(): Worker {
-    const handle = (this.o.launcher ?? forkLauncher).launch(this.o.workerPath ?? distPath('main', 'teacher-worker.cjs'), {});
+    const entry = this.o.workerPath ?? distPath('main', 'teacher-worker.cjs');
+    if (!existsSync(entry)) throw new TeacherError('internal', `the teacher worker ${entry} is missing; build the app (npm run build).`);
+    const handle = (this.o.launcher ?? forkLauncher).launch(entry, {});
     let exited!: () => void;
     const worker: Worker = { handle, pending: new Map(), exited: new Promise((resolve) => (exited = resolve)), stopping: false };
     handle.onMessage((raw) => {

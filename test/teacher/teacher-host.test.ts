@@ -160,6 +160,13 @@ describe('TeacherHost with a real worker process', () => {
   });
 });
 
+describe('TeacherHost without its worker bundle', () => {
+  it('says what is missing instead of reporting a crashed process', async () => {
+    const { teacher } = host(forkLauncher, { workerPath: join(root, 'no-such-worker.cjs') });
+    await expect(teacher.start()).rejects.toThrow(/no-such-worker\.cjs is missing; build the app/);
+  });
+});
+
 /** A worker that speaks the protocol but never finishes a forward pass (a hung GPU). */
 function hungLauncher() {
   const killed: number[] = [];
