@@ -92,7 +92,7 @@ function percentile(values: number[], q: number): number {
 
 async function runClientProcess(): Promise<number> {
   const cfg = await new Promise<BenchClientConfig>((resolve) => process.once('message', (m) => resolve(m as BenchClientConfig)));
-  const report = await runBenchClient(cfg, () => process.send!({ type: 'measuring' }));
+  const report = await runBenchClient(cfg, () => process.send!({ type: 'measuring' }), () => process.send!({ type: 'measured' }));
   await new Promise<void>((resolve) => process.send!({ type: 'report', report }, () => resolve()));
   return 0;
 }
@@ -126,21 +126,25 @@ export async function run(argv: string[]): Promise<number> {
     const child = fork(process.argv[1]!, ['bench', 'validator', CLIENT_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const profiler = process.env.NYA_BENCH_PROFILE ? windowProfiler(process.env.NYA_BENCH_PROFILE) : null;
     let startTokens = 0;
+    let endTokens = 0;
     let startAt = 0;
+    let elapsedS = args.seconds;
     const report = await new Promise<BenchClientReport>((resolve, reject) => {
       child.on('message', (m: { type: string; report?: BenchClientReport }) => {
         if (m.type === 'measuring') {
           startAt = performance.now();
           profiler?.start();
           void sum().then((v) => (startTokens = v));
+        } else if (m.type === 'measured') {
+          elapsedS = (performance.now() - startAt) / 1000;
+          void sum().then((v) => (endTokens = v));
+          void profiler?.stop();
         } else if (m.type === 'report') resolve(m.report!);
       });
       child.on('exit', (code) => reject(new Error(`the simulated miners exited with ${code}`)));
       child.send(cfg);
     });
-    const elapsedS = (performance.now() - startAt) / 1000;
-    await profiler?.stop();
-    const validated = (await sum()) - startTokens;
+    const validated = endTokens - startTokens;
     child.kill();
     const result = {
       suite: 'validator',

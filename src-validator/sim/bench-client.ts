@@ -43,7 +43,7 @@ const DOC_ID_BYTES = 47;
  * bundle, each miner a concurrent async loop. Latencies are recorded only inside the measured
  * window (after warm-up), so start-up does not count.
  */
-export async function runBenchClient(cfg: BenchClientConfig, onMeasureStart: () => void): Promise<BenchClientReport> {
+export async function runBenchClient(cfg: BenchClientConfig, onMeasureStart: () => void, onMeasureEnd: () => void): Promise<BenchClientReport> {
   await cryptoWaitReady();
   const tokenizer = fakeTokenizer();
   const report: BenchClientReport = { submissions: 0, submittedTokens: 0, rejected: 0, errors: 0, noWork: 0, submitLatenciesMs: [], leaseLatenciesMs: [], measuredMs: 0 };
@@ -62,6 +62,7 @@ export async function runBenchClient(cfg: BenchClientConfig, onMeasureStart: () 
     measureFrom = Math.max(performance.now(), warmUntil);
     stopAt = measureFrom + cfg.seconds * 1000;
     setTimeout(onMeasureStart, measureFrom - performance.now());
+    setTimeout(onMeasureEnd, stopAt - performance.now());
   };
   const measuring = () => {
     const now = performance.now();

@@ -55,6 +55,8 @@ class SqlTx implements StoreTx {
   /** File removals wait for the commit; files written by a transaction that rolls back are removed. */
   readonly afterCommit: (() => void)[] = [];
   readonly onRollback: (() => void)[] = [];
+  /** Bodies written just before COMMIT, so one dropped in the same transaction is never written. */
+  private readonly pendingBodies = new Map<string, Uint8Array>();
 
   constructor(
     protected readonly ex: SqlExecutor,
@@ -149,11 +151,8 @@ class SqlTx implements StoreTx {
   async insertResult(row: ResultRow, body: Uint8Array): Promise<void> {
     let path: string | null = null;
     if (this.blobs) {
-      const blobs = this.blobs;
-      const p = blobs.pathOf(row.taskId, row.miner);
-      blobs.write(p, body);
-      this.onRollback.push(() => blobs.remove(p));
-      path = p;
+      path = this.blobs.pathOf(row.taskId, row.miner);
+      this.pendingBodies.set(path, body);
     }
     await this.ex.run(
       `INSERT INTO results (${RESULT_COLUMNS}, body, body_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -165,10 +164,21 @@ class SqlTx implements StoreTx {
     const rows = await this.ex.all('SELECT body_path FROM results WHERE task_id = ? AND miner = ?', [taskId, miner]);
     await this.ex.run('UPDATE results SET body = NULL, body_path = NULL WHERE task_id = ? AND miner = ?', [taskId, miner]);
     const path = rows[0] ? strOrNull(rows[0].body_path) : null;
-    if (path && this.blobs) {
+    if (path && this.blobs && !this.pendingBodies.delete(path)) {
       const blobs = this.blobs;
       this.afterCommit.push(() => blobs.remove(path));
     }
+  }
+
+  /** Writes the bodies this transaction still keeps; runs inside it, just before COMMIT. */
+  flushBodies(): void {
+    const blobs = this.blobs;
+    if (!blobs) return;
+    for (const [path, body] of this.pendingBodies) {
+      blobs.write(path, body);
+      this.onRollback.push(() => blobs.remove(path));
+    }
+    this.pendingBodies.clear();
   }
 
   async setResultResponse(taskId: string, miner: string, responseJson: string): Promise<void> {
@@ -186,7 +196,7 @@ class SqlTx implements StoreTx {
 
   protected bodyOf(row: SqlRow): Uint8Array | null {
     const path = strOrNull(row.body_path);
-    if (path && this.blobs) return this.blobs.read(path);
+    if (path && this.blobs) return this.pendingBodies.get(path) ?? this.blobs.read(path);
     return row.body === null || row.body === undefined ? null : bytes(row.body);
   }
 
@@ -307,7 +317,12 @@ export class SqlStore extends SqlTx implements Store {
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     let tx: SqlTx | null = null;
     try {
-      const out = await this.driver.transaction((ex) => fn((tx = new SqlTx(ex, this.blobs))));
+      const out = await this.driver.transaction(async (ex) => {
+        const t = (tx = new SqlTx(ex, this.blobs));
+        const value = await fn(t);
+        t.flushBodies();
+        return value;
+      });
       for (const done of (tx as SqlTx | null)?.afterCommit ?? []) done();
       return out;
     } catch (error) {
