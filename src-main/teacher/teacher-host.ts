@@ -249,9 +249,9 @@ export class TeacherHost implements TeacherPort {
     const req = this.request(worker, (seq) => ({ type: 'label', seq, task: plain, maxBatchTokens }), (message) => {
       if (message.type === 'labelled-docs') {
         for (const { index, docId, tokenCount, encoded } of message.docs) received.set(index, { docId, tokenCount, encoded });
-      }
-      else if (message.type === 'progress') opts.onProgress?.({ tokensDone: message.tokensDone, tokensTotal: message.tokensTotal });
-      else if (message.type === 'batch-tokens') {
+      } else if (message.type === 'progress') {
+        opts.onProgress?.({ tokensDone: message.tokensDone, tokensTotal: message.tokensTotal });
+      } else if (message.type === 'batch-tokens') {
         this.batchTokens = message.maxBatchTokens;
         this.log.warn(`out of GPU memory; batches now hold at most ${message.maxBatchTokens} tokens (${message.reason})`);
       }
