@@ -1,0 +1,130 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { StateSnapshot } from '../../src-shared/state';
+import { eventually, NyaProcess, ROOT } from '../browser/nya-process';
+
+/**
+ * The whole loop as users run it: `nya validator` (SQLite, redundancy 2) fed with the FineWeb
+ * sample, two `nya mine` processes with their own mining keys. Then the worst moments: a miner
+ * and the validator killed with SIGKILL mid-work. Nothing computed may be lost: every task a miner
+ * counted reaches the validator.
+ */
+const PASS = 'correct horse battery staple';
+
+describe('nya validator + two nya mine', () => {
+  const root = mkdtempSync(join(tmpdir(), 'nya-e2e-'));
+  const validatorDir = join(root, 'validator');
+  const minerDirs = [join(root, 'miner-a'), join(root, 'miner-b')];
+  const running: NyaProcess[] = [];
+  let validatorUrl = '';
+  let port = 0;
+
+  const start = (args: string[], env: Record<string, string> = {}) => {
+    const p = new NyaProcess(args, { NYA_WALLET_PASSPHRASE: PASS, ...env });
+    running.push(p);
+    return p;
+  };
+  const run = async (args: string[]) => {
+    const p = start(args);
+    const code = await new Promise<number | null>((done) => p.child.once('exit', done));
+    expect(code, `${args.join(' ')}:\n${p.stdout}\n${p.stderr}`).toBe(0);
+    return p.stdout;
+  };
+  const startValidator = async (fixedPort = 0) => {
+    const v = start(['validator', '--port', String(fixedPort), '--data-dir', validatorDir, '--allow-demo', '--redundancy', '2']);
+    const m = await v.waitFor(/listening on (http:\/\/127\.0\.0\.1:(\d+))/);
+    validatorUrl = m[1]!;
+    port = Number(m[2]);
+    return v;
+  };
+  const startMiner = async (dir: string) => {
+    const p = start(['mine', '--dashboard-port', '0', '--data-dir', dir, '--validator', validatorUrl]);
+    const m = await p.waitFor(/^dashboard: (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)$/m);
+    const state = async (): Promise<StateSnapshot> => {
+      const res = await fetch(`${m[1]}/api/state`, { headers: { authorization: `Bearer ${m[2]}` } });
+      return (await res.json()) as StateSnapshot;
+    };
+    return { p, state };
+  };
+  const outboxFiles = (dir: string) => {
+    const validators = join(dir, 'validators');
+    return readdirSync(validators).flatMap((v) => {
+      try {
+        return readdirSync(join(validators, v, 'outbox')).filter((f) => f.endsWith('.bin'));
+      } catch {
+        return [];
+      }
+    });
+  };
+
+  afterAll(async () => {
+    for (const p of running) await p.stop('SIGKILL', 1000);
+    rmSync(root, { recursive: true, force: true });
+  }, 60_000);
+
+  it('runs the loop, survives SIGKILL on either side, and loses no result', async () => {
+    const ingested = await run(['validator', 'ingest', resolve(ROOT, 'dist/fineweb/sample-000.parquet'), '--data-dir', validatorDir, '--allow-demo']);
+    expect(ingested).toMatch(/\d+ new documents queued/);
+    for (const dir of minerDirs) expect(await run(['wallet', 'create', '--data-dir', dir])).toMatch(/5[1-9A-HJ-NP-Za-km-z]{47}/);
+
+    let validator = await startValidator();
+    const a = await startMiner(minerDirs[0]!);
+    const b = await startMiner(minerDirs[1]!);
+
+    // Redundant results agree: both miners get validated tokens and earnings.
+    await eventually(async () => {
+      const [sa, sb] = [await a.state(), await b.state()];
+      return sa.earnings.validatedTokens > 0 && sb.earnings.validatedTokens > 0 && sa.earnings.earnedNano !== '0';
+    }, 240_000, 'validated tokens on both miners');
+
+    // SIGKILL a miner while it has work in hand; its successor carries on from the same data folder.
+    await eventually(async () => (await a.state()).task !== null, 60_000, 'a task in progress');
+    await a.p.stop('SIGKILL');
+    const a2 = await startMiner(minerDirs[0]!);
+
+    // SIGKILL the validator; the miners keep computing into their outboxes.
+    await eventually(async () => (await a2.state()).tokens.computed > 0, 120_000, 'the restarted miner computing');
+    await validator.stop('SIGKILL');
+    await eventually(async () => (await b.state()).validator.connection === 'offline', 60_000, 'miner b noticing the validator is gone');
+    const computedWhileDown = (await b.state()).tokens.computed;
+    await eventually(async () => (await b.state()).tokens.computed > computedWhileDown || outboxFiles(minerDirs[1]!).length > 0, 120_000, 'work queued while the validator is down');
+
+    // Same data folder and port: the outboxes drain and nothing is missing.
+    validator = await startValidator(port);
+    await eventually(async () => {
+      const [sa, sb] = [await a2.state(), await b.state()];
+      return sa.validator.outboxPending === 0 && sb.validator.outboxPending === 0 && sa.validator.connection === 'online' && sb.validator.connection === 'online';
+    }, 180_000, 'both outboxes drained');
+
+    const why = (p: NyaProcess) => p.stderr.split('\n').filter((l) => /reject|refus|expired|unknown|duplicate|outbox/i.test(l)).join('\n');
+    for (const [dir, miner] of [[minerDirs[0]!, a2], [minerDirs[1]!, b]] as const) {
+      await miner.p.stop('SIGTERM');
+      const s = JSON.parse(await (await import('node:fs/promises')).readFile(join(dir, 'token-totals.json'), 'utf8')) as { computed: number };
+      // Every token the miner counted as computed reached the validator. (A result is on disk
+      // before it is counted, so a kill between the two can only make the validator's side larger.)
+      const ledgerTokens = await validatorLedgerTokens(dir);
+      expect(s.computed).toBeGreaterThan(0);
+      expect(ledgerTokens, `${dir}:\n${why(miner.p)}\n--- validator:\n${why(validator)}`).toBeGreaterThanOrEqual(s.computed);
+    }
+  }, 900_000);
+
+  /** The validator's ledger for this miner, read with the miner's own signed client. */
+  async function validatorLedgerTokens(dir: string): Promise<number> {
+    const { ValidatorSession } = await import('../../src-main/validator-client');
+    const { loadMiningSigner, passphraseBox } = await import('../../src-main/wallet');
+    const { silentLogger } = await import('../../src-main/log');
+    const signer = await loadMiningSigner(dir, passphraseBox(PASS));
+    const session = new ValidatorSession({ baseUrl: validatorUrl, signer, dataDir: mkdtempSync(join(tmpdir(), 'nya-ledger-')), log: silentLogger, clientName: 'e2e' });
+    let total = 0;
+    let before: string | undefined;
+    for (;;) {
+      const page = await session.ledger(before);
+      total += page.entries.reduce((sum, e) => sum + e.tokens, 0);
+      if (!page.next) break;
+      before = page.next;
+    }
+    return total;
+  }
+});
