@@ -301,6 +301,8 @@ export class SqlStore extends SqlTx implements Store {
       await driver.transaction(async (ex) => {
         await ex.all('SELECT pg_advisory_xact_lock(7431)');
         for (const statement of SCHEMA.split(';').map((s) => s.trim()).filter(Boolean)) await ex.run(statement);
+        // Soft labels do not compress: skip TOAST's pglz attempt on every megabyte-sized body.
+        await ex.run('ALTER TABLE results ALTER COLUMN body SET STORAGE EXTERNAL');
       });
     } else {
       await driver.exec(SCHEMA);
