@@ -1,9 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { StateSnapshot } from '../../src-shared/state';
-import { eventually, NyaProcess, ROOT } from '../browser/nya-process';
+import { eventually, launchChromium, NyaProcess, ROOT } from '../browser/nya-process';
+
+const SHOTS = resolve(ROOT, 'test-results');
 
 /**
  * The whole loop as users run it: `nya validator` (SQLite, redundancy 2) fed with the FineWeb
@@ -46,7 +48,7 @@ describe('nya validator + two nya mine', () => {
       const res = await fetch(`${m[1]}/api/state`, { headers: { authorization: `Bearer ${m[2]}` } });
       return (await res.json()) as StateSnapshot;
     };
-    return { p, state };
+    return { p, state, url: `${m[1]}/?token=${m[2]}` };
   };
   const outboxTokens = (dir: string) =>
     outboxFiles(dir).reduce((sum, f) => sum + (JSON.parse(readFileSync(f.replace(/\.bin$/, '.json'), 'utf8')) as { tokens: number }).tokens, 0);
@@ -67,7 +69,8 @@ describe('nya validator + two nya mine', () => {
     rmSync(root, { recursive: true, force: true });
   }, 60_000);
 
-  it('runs the loop, survives SIGKILL on either side, and loses no result', async () => {
+  it('runs the loop, shows it on the dashboard, survives SIGKILL on either side, and loses no result', async () => {
+    mkdirSync(SHOTS, { recursive: true });
     const ingested = await run(['validator', 'ingest', resolve(ROOT, 'dist/fineweb/sample-000.parquet'), '--data-dir', validatorDir, '--allow-demo']);
     expect(ingested).toMatch(/\d+ new documents queued/);
     for (const dir of minerDirs) expect(await run(['wallet', 'create', '--data-dir', dir])).toMatch(/5[1-9A-HJ-NP-Za-km-z]{47}/);
@@ -81,6 +84,32 @@ describe('nya validator + two nya mine', () => {
       const [sa, sb] = [await a.state(), await b.state()];
       return sa.earnings.validatedTokens > 0 && sb.earnings.validatedTokens > 0 && sa.earnings.earnedNano !== '0';
     }, 240_000, 'validated tokens on both miners');
+
+    // The dashboard of miner a, in Chromium, with the pair's real figures: both miners rank.
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(a.url);
+      const guide = page.getByTestId('onboarding');
+      await guide.getByRole('button', { name: 'Skip the guide' }).click();
+      await guide.waitFor({ state: 'detached' });
+      for (const size of [{ width: 1024, height: 640 }, { width: 1920, height: 1080 }]) {
+        await page.setViewportSize(size);
+        for (const name of ['Dashboard', 'Leaderboard', 'Wallet', 'Settings', 'Logs']) {
+          await page.getByRole('navigation', { name: 'Pages' }).getByRole('button', { name, exact: true }).click();
+          await page.getByRole('heading', { level: 1, name }).waitFor();
+          if (name === 'Leaderboard') {
+            const rows = page.getByTestId('leaderboard').locator('tbody tr');
+            await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(2);
+            expect(await page.getByTestId('leaderboard').locator('tr[aria-current="true"]').count()).toBe(1);
+          }
+          if (name === 'Wallet') await page.getByTestId('ledger').waitFor({ timeout: 30_000 });
+          await page.screenshot({ path: join(SHOTS, `pair-${name.toLowerCase()}-${size.width}x${size.height}.png`), fullPage: true });
+        }
+      }
+    } finally {
+      await browser.close();
+    }
 
     // SIGKILL a miner while it has work in hand; its successor carries on from the same data folder.
     await eventually(async () => (await a.state()).task !== null, 60_000, 'a task in progress');
