@@ -7,7 +7,7 @@ import { HistoryStore } from './history';
 import { createHandlers } from './ipc/handlers';
 import { createIpcRouter, UserFacingError, type IpcRouter } from './ipc/router';
 import { errorMessage, type LogHub } from './log';
-import { renderMetrics } from './metrics';
+import { renderMetrics, WandbReporter } from './metrics';
 import { ModelCatalogService } from './model-manager/catalog-service';
 import { Miner } from './miner/miner';
 import { TokenLedger } from './miner/token-ledger';
@@ -34,6 +34,8 @@ export interface ServicesOptions {
   passwordPrompt?: PasswordPrompt;
   /** Command-line settings (`--validator`, `--model`): applied over the saved ones for this run. */
   settingsOverrides?: Partial<Settings>;
+  /** The W&B API key (opt-in reporting); read in main only, never put in the snapshot. */
+  wandbApiKey?: () => Promise<string | null>;
   /** Tests turn GPU polling off; the real app always polls. */
   gpuMonitor?: GpuMonitor | null;
   clientName?: string;
@@ -111,6 +113,16 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     validator: () => pipeline?.session ?? null,
     log: o.log.logger('wallet'),
   });
+  const WANDB_EVERY_MS = 30_000;
+  const makeReporter = (s: Settings) =>
+    new WandbReporter({
+      enabled: s.wandbEnabled,
+      ...(s.wandbProject ? { project: s.wandbProject } : {}),
+      getApiKey: o.wandbApiKey ?? (async () => process.env.NYA_WANDB_API_KEY ?? null),
+      logger: o.log.logger('wandb'),
+    });
+  let reporter = makeReporter(settings.get());
+  let lastReportAtMs = 0;
   let walletAddress = wallet.status().miningAddress;
   const detachWallet = wallet.onChange(() => {
     const w = wallet.status();
@@ -208,6 +220,10 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       const values = g.map(pick).filter((v): v is number => v !== null);
       return values.length ? values.reduce((a, b) => a + b, 0) / values.length : null;
     };
+    if (reporter.active && Date.now() - lastReportAtMs >= WANDB_EVERY_MS) {
+      lastReportAtMs = Date.now();
+      void reporter.report(s);
+    }
     history.record({
       gpuLoadPct: avg((x) => x.utilizationPct),
       tempC: avg((x) => x.tempC),
@@ -249,6 +265,11 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     }));
     if (before.maxGpuTempC !== next.maxGpuTempC || before.maxGpuPowerW !== next.maxGpuPowerW) {
       governor = new ThermalGovernor({ maxTempC: next.maxGpuTempC, maxPowerW: next.maxGpuPowerW });
+    }
+    if (before.wandbEnabled !== next.wandbEnabled || before.wandbProject !== next.wandbProject) {
+      const old = reporter;
+      reporter = makeReporter(next);
+      void old.dispose().then(() => reporter.start());
     }
     if (PIPELINE_KEYS.some((k) => before[k] !== next[k])) void rebuild();
     return next;
@@ -295,6 +316,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     async start() {
       history.start();
       wallet.start();
+      void reporter.start();
       if (gpu) {
         gpu.onChange((g) => {
           state.update({ gpu: g });
@@ -319,6 +341,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       history.dispose();
       detachModels();
       detachWallet();
+      await reporter.dispose();
       await wallet.dispose();
       await balance.dispose();
       models.dispose();

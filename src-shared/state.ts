@@ -49,6 +49,9 @@ export const Settings = z.object({
   modelManifestUrl: z.string().url().nullable(),
   /** Commune chain RPC (WebSocket) for the wallet balance; null: the public endpoint. */
   communeRpcUrl: z.string().url().nullable(),
+  /** Opt-in: send the dashboard's figures to Weights & Biases (key from NYA_WANDB_API_KEY, kept in main). */
+  wandbEnabled: z.boolean(),
+  wandbProject: z.string().min(1).max(128).nullable(),
   /** The first-run guide was finished or skipped. */
   onboardingDone: z.boolean(),
 });
@@ -64,6 +67,8 @@ export const DEFAULT_SETTINGS: Settings = {
   maxGpuPowerW: null,
   modelManifestUrl: null,
   communeRpcUrl: null,
+  wandbEnabled: false,
+  wandbProject: null,
   onboardingDone: false,
 };
 

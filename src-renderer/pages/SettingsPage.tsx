@@ -13,6 +13,8 @@ type Draft = {
   maxGpuTempC: string;
   maxGpuPowerW: string;
   modelManifestUrl: string;
+  wandbEnabled: boolean;
+  wandbProject: string;
 };
 
 const optionalNumber = (text: string) => (text.trim() === '' ? null : Number(text));
@@ -27,6 +29,8 @@ function toDraft(s: Settings): Draft {
     maxGpuTempC: s.maxGpuTempC === null ? '' : String(s.maxGpuTempC),
     maxGpuPowerW: s.maxGpuPowerW === null ? '' : String(s.maxGpuPowerW),
     modelManifestUrl: s.modelManifestUrl ?? '',
+    wandbEnabled: s.wandbEnabled,
+    wandbProject: s.wandbProject ?? '',
   };
 }
 
@@ -42,6 +46,8 @@ function fromDraft(d: Draft, current: Settings): { settings: Settings } | { erro
     maxGpuTempC: optionalNumber(d.maxGpuTempC),
     maxGpuPowerW: optionalNumber(d.maxGpuPowerW),
     modelManifestUrl: d.modelManifestUrl.trim() || null,
+    wandbEnabled: d.wandbEnabled,
+    wandbProject: d.wandbProject.trim() || null,
   };
   const parsed = Settings.safeParse(candidate);
   if (parsed.success) return { settings: parsed.data };
@@ -135,6 +141,15 @@ export function SettingsPage() {
         <label htmlFor="modelManifestUrl">Model manifest URL</label>
         <input id="modelManifestUrl" value={draft.modelManifestUrl} placeholder="where model downloads come from" aria-invalid={!!errors.modelManifestUrl} aria-describedby={describe('modelManifestUrl')} onChange={(e) => field('modelManifestUrl', e.target.value)} />
         {errors.modelManifestUrl && <p id="modelManifestUrl-error" className="field-error">{errors.modelManifestUrl}</p>}
+
+        <label htmlFor="wandbEnabled">Weights &amp; Biases</label>
+        <span>
+          <input id="wandbEnabled" type="checkbox" checked={draft.wandbEnabled} onChange={(e) => field('wandbEnabled', e.target.checked)} />{' '}
+          send these figures to W&amp;B (API key from <code>NYA_WANDB_API_KEY</code>; off by default)
+        </span>
+
+        <label htmlFor="wandbProject">W&amp;B project</label>
+        <input id="wandbProject" value={draft.wandbProject} placeholder="nya-miner" disabled={!draft.wandbEnabled} onChange={(e) => field('wandbProject', e.target.value)} />
 
         <div className="form-actions">
           <button type="submit" className="primary">
