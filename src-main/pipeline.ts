@@ -82,6 +82,8 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
         modelHash: hash,
         allowDemoModel: true,
         demoModelHash: hash,
+        // The validator tokenizes with the model's own tokenizer.json when the folder has one.
+        modelDir,
         localMode: true,
         redundancy: 1,
         recomputer,
