@@ -1,4 +1,5 @@
 import type { Settings } from '../../src-shared/state';
+import { IDLE_DOWNLOAD } from '../model-manager/download-service';
 import type { SnapshotBody } from './state-store';
 
 /** What the first paint shows before any service has reported: honest unknowns, no numbers. */
@@ -17,17 +18,7 @@ export function initialState(settings: Settings): SnapshotBody {
       providerReason: null,
       error: null,
     },
-    modelDownload: {
-      status: 'idle',
-      variantId: null,
-      file: null,
-      bytesDone: 0,
-      bytesTotal: 0,
-      overall: 0,
-      dir: null,
-      error: null,
-      errorCode: null,
-    },
+    modelDownload: IDLE_DOWNLOAD,
     validator: {
       mode: settings.validatorUrl ? 'remote' : 'embedded',
       url: settings.validatorUrl,
