@@ -154,6 +154,10 @@ describe('dashboard in Chromium against nya mine', () => {
           expect(await table.locator('tr[aria-current="true"]').count()).toBeGreaterThan(0);
         }
         if (name === 'Logs') await page.getByTestId('logs').waitFor();
+        if (name === 'Wallet') {
+          await page.getByRole('heading', { name: 'Mining key' }).waitFor({ timeout: 30_000 });
+          await page.getByTestId('ledger').waitFor({ timeout: 30_000 });
+        }
         await page.screenshot({ path: join(SHOTS, `${name.toLowerCase()}-${size.name}.png`), fullPage: true });
       }
     }
