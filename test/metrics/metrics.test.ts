@@ -137,7 +137,9 @@ describe('WandbReporter', () => {
 
   it('logs one line and stays quiet when @wandb/sdk is not installed', async () => {
     const { logger, lines } = recordingLogger();
-    const reporter = new WandbReporter({ enabled: true, getApiKey: async () => 'secret-key', logger });
+    // It is an optional dependency: an install may lack it. Load a package that does not exist.
+    const missing = () => import(/* @vite-ignore */ ['@wandb', 'sdk-not-installed'].join('/')) as Promise<never>;
+    const reporter = new WandbReporter({ enabled: true, getApiKey: async () => 'secret-key', logger, loadSdk: missing });
     await reporter.start();
     await reporter.report(snapshot);
     await reporter.report(snapshot);
