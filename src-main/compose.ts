@@ -80,7 +80,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
   const logs = new LogRing();
   const detachLogs = o.log.attach(logs.sink);
   const settings = new SettingsStore(o.dataDir, o.log.logger('settings'), o.settingsOverrides);
-  const state = new StateStore(initialState(settings.get()), { logTail: () => logs.tail(200), logSeq: () => logs.lastSeq });
+  const state = new StateStore(initialState(settings.get(), o.dataDir), { logTail: () => logs.tail(200), logSeq: () => logs.lastSeq });
   const detachTouch = o.log.attach(() => state.touch());
   const ledger = new TokenLedger(o.dataDir, o.log.logger('ledger'));
   const history = new HistoryStore({ file: join(o.dataDir, 'history.json'), logger: o.log.logger('history') });

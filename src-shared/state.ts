@@ -198,6 +198,8 @@ export const StateSnapshot = z.object({
   earnings: Earnings,
   wallet: WalletSummary,
   settings: Settings,
+  /** Where this miner keeps settings, results, keys and models (chosen at start: --data-dir or the app's folder). */
+  dataDir: z.string(),
   logs: z.array(LogLine),
 });
 export type StateSnapshot = z.infer<typeof StateSnapshot>;

@@ -3,7 +3,7 @@ import { IDLE_DOWNLOAD } from '../model-manager/download-service';
 import type { SnapshotBody } from './state-store';
 
 /** What the first paint shows before any service has reported: honest unknowns, no numbers. */
-export function initialState(settings: Settings): SnapshotBody {
+export function initialState(settings: Settings, dataDir = ''): SnapshotBody {
   return {
     miner: { status: 'starting', reason: 'Starting the miner', userPaused: false, pausedUntilMs: null },
     task: null,
@@ -31,5 +31,6 @@ export function initialState(settings: Settings): SnapshotBody {
     earnings: { unit: 'COMAI', earnedNano: '0', validatedTokens: 0, epochShare: null },
     wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
     settings,
+    dataDir,
   };
 }

@@ -74,6 +74,7 @@ function fromDraft(d: Draft, current: Settings): { settings: Settings } | { erro
 
 export function SettingsPage() {
   const current = useStore((s) => s.snapshot!.settings);
+  const dataDir = useStore((s) => s.snapshot!.dataDir);
   const bridge = useBridge();
   const [draft, setDraft] = useState<Draft>(() => toDraft(current));
   const [errors, setErrors] = useState<Partial<Record<keyof Draft, string>>>({});
@@ -150,6 +151,11 @@ export function SettingsPage() {
 
         <label htmlFor="wandbProject">W&amp;B project</label>
         <input id="wandbProject" value={draft.wandbProject} placeholder="nya-miner" disabled={!draft.wandbEnabled} onChange={(e) => field('wandbProject', e.target.value)} />
+
+        <span className="form-label">Data folder</span>
+        <span className="mono" data-testid="data-dir" title="Chosen when the miner starts (nya mine --data-dir, or the app's own folder)">
+          {dataDir}
+        </span>
 
         <div className="form-actions">
           <button type="submit" className="primary">

@@ -26,6 +26,7 @@ const snapshot: StateSnapshot = StateSnapshot.parse({
   earnings: { unit: 'COMAI', earnedNano: '1234500000', validatedTokens: 45_000, epochShare: 0.125 },
   wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
   settings: DEFAULT_SETTINGS,
+  dataDir: '/data',
   logs: [],
 });
 

@@ -19,6 +19,7 @@ export function snapshot(patch: Partial<StateSnapshot> = {}): StateSnapshot {
     earnings: { unit: 'COMAI', earnedNano: '0', validatedTokens: 0, epochShare: null },
     wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
     settings: DEFAULT_SETTINGS,
+    dataDir: '/home/miner/.local/share/nya-miner',
     logs: [],
     ...patch,
   };

@@ -106,6 +106,7 @@ describe('renderer pages', () => {
     await screen.findByText('Saved.');
     expect((saves()[0]![1] as { patch: { validatorUrl: string } }).patch.validatorUrl).toBe('https://v.example.org');
     await screen.findByText('No GPU memory size is known.');
+    expect(screen.getByTestId('data-dir').textContent).toBe('/home/miner/.local/share/nya-miner');
   });
 
   it('Logs filters by level and searches', () => {
