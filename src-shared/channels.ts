@@ -17,6 +17,7 @@ export const INVOKE_CHANNELS = [
   'wallet:status',
   'wallet:create',
   'wallet:import',
+  'wallet:export',
   'wallet:remove',
   'wallet:start-payout-link',
   'wallet:submit-payout-signature',

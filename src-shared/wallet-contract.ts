@@ -100,6 +100,14 @@ export const WALLET_CHANNELS = {
     }),
     response: z.object({ address: z.string(), keySource: KeySourceName }),
   },
+  'wallet:export': {
+    /** The phrase is shown by main (terminal or native dialog); a keystore is written by main to `filePath`. */
+    request: z.discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('mnemonic') }),
+      z.strictObject({ kind: z.literal('polkadot-json'), filePath: z.string().min(1).max(4096), password: z.string().min(8).max(1024) }),
+    ]),
+    response: z.object({ exported: z.enum(['mnemonic', 'polkadot-json']), filePath: z.string().nullable() }),
+  },
   'wallet:remove': {
     /** The user types the mining address: removal is deliberate, never one click. */
     request: z.strictObject({ confirmAddress: Ss58Text }),

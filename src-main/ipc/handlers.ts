@@ -23,7 +23,7 @@ export interface HandlerDeps {
   /** Starts the download and answers at once; progress goes into the snapshot. */
   downloadModel(variantId: string): ModelDownload;
   cancelModelDownload(): ModelDownload;
-  wallet: Pick<WalletService, 'status' | 'create' | 'requestImport' | 'remove' | 'startPayoutLink' | 'submitPayoutSignature' | 'refreshBalance'>;
+  wallet: Pick<WalletService, 'status' | 'create' | 'requestImport' | 'exportKey' | 'remove' | 'startPayoutLink' | 'submitPayoutSignature' | 'refreshBalance'>;
 }
 
 const NO_VALIDATOR = 'Not connected to a validator yet; try again in a moment.';
@@ -67,6 +67,7 @@ export function createHandlers(d: HandlerDeps): IpcHandlers {
     'wallet:status': () => d.wallet.status(),
     'wallet:create': () => wallet(() => d.wallet.create()),
     'wallet:import': (req) => wallet(() => d.wallet.requestImport(req)),
+    'wallet:export': (req) => wallet(() => d.wallet.exportKey(req)),
     'wallet:remove': (req) => wallet(() => d.wallet.remove(req)),
     'wallet:start-payout-link': (req) => wallet(() => d.wallet.startPayoutLink(req)),
     'wallet:submit-payout-signature': (req) => wallet(() => d.wallet.submitPayoutSignature(req)),

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ErrorCode, ResultError } from '../../src-shared/result';
@@ -162,6 +162,31 @@ export class WalletService {
         password = await this.askPassword(req.kind === 'comx' ? 'the comx key file' : 'the keystore');
       }
     }
+  }
+
+  /**
+   * Export without the secret crossing IPC: the recovery phrase is shown by the main-process
+   * presenter (terminal or native dialog); a polkadot-js keystore is written by main to the file
+   * the user named, never overwriting one, readable only by the user.
+   */
+  async exportKey(req: { kind: 'mnemonic' } | { kind: 'polkadot-json'; filePath: string; password: string }): Promise<{ exported: 'mnemonic' | 'polkadot-json'; filePath: string | null }> {
+    const info = this.keyInfo();
+    if (!info) throw new NoMiningKey(this.o.keyStore.path);
+    if (req.kind === 'mnemonic') {
+      const words = (await this.o.keyStore.exportMnemonic()).split(' ');
+      await this.o.presenter.show(words);
+      this.o.log.info(`wallet: showed the recovery phrase of ${info.address}`);
+      return { exported: 'mnemonic', filePath: null };
+    }
+    const json = await this.o.keyStore.exportPolkadotJson(req.password);
+    try {
+      writeFileSync(req.filePath, json, { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new WalletError(code === 'EEXIST' ? 'conflict' : 'bad-request', code === 'EEXIST' ? `${req.filePath} already exists; choose a new file name.` : `Cannot write ${req.filePath}: ${errorMessage(error)}`);
+    }
+    this.o.log.info(`wallet: exported ${info.address} as a polkadot-js keystore to ${req.filePath}`);
+    return { exported: 'polkadot-json', filePath: req.filePath };
   }
 
   /** Removes the key after the user typed its address; the payout link record goes with it. */

@@ -29,6 +29,9 @@ export function KeyPanel({ wallet, invoke, chooseFile }: { wallet: KeySummary; i
   const create = useWalletCall(invoke, 'wallet:create');
   const importKey = useWalletCall(invoke, 'wallet:import');
   const remove = useWalletCall(invoke, 'wallet:remove');
+  const exportKey = useWalletCall(invoke, 'wallet:export');
+  const [exportPath, setExportPath] = useState('');
+  const [exportPassword, setExportPassword] = useState('');
   const [kind, setKind] = useState<ImportKind>('mnemonic-file');
   const [filePath, setFilePath] = useState('');
   const [password, setPassword] = useState('');
@@ -60,6 +63,40 @@ export function KeyPanel({ wallet, invoke, chooseFile }: { wallet: KeySummary; i
           <dt>Origin</dt>
           <dd>{wallet.keySource ? SOURCE_WORDS[wallet.keySource] : 'unknown'}{wallet.hasMnemonic ? '' : ' (no recovery phrase stored)'}</dd>
         </dl>
+        <h3>Back up</h3>
+        {wallet.hasMnemonic && (
+          <p>
+            <button type="button" onClick={() => void exportKey.call({ kind: 'mnemonic' })} disabled={exportKey.busy}>
+              Show the recovery phrase
+            </button>{' '}
+            <span className="muted">in the app's own window (headless: the terminal running nya mine), never on this page.</span>
+          </p>
+        )}
+        <form
+          className="form"
+          aria-label="Export a keystore"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void exportKey.call({ kind: 'polkadot-json', filePath: exportPath.trim(), password: exportPassword }).then((done) => {
+              if (done) setExportPassword('');
+            });
+          }}
+        >
+          <label htmlFor="export-path">Save a polkadot-js keystore to</label>
+          <input id="export-path" className="mono" value={exportPath} onChange={(e) => setExportPath(e.target.value)} spellCheck={false} />
+          <label htmlFor="export-password">Keystore password (8+ characters)</label>
+          <input id="export-password" type="password" autoComplete="new-password" value={exportPassword} onChange={(e) => setExportPassword(e.target.value)} />
+          <button type="submit" disabled={exportKey.busy || !exportPath.trim() || exportPassword.length < 8}>
+            Export keystore
+          </button>
+        </form>
+        {exportKey.value && (
+          <p className="ok-text" role="status">
+            {exportKey.value.filePath ? `Saved to ${exportKey.value.filePath}.` : 'The recovery phrase was shown.'}
+          </p>
+        )}
+        {exportKey.error && <Empty tone="error">{exportKey.error}</Empty>}
+        <h3>Remove</h3>
         <form className="form" onSubmit={onRemove}>
           <label htmlFor="remove-confirm">To remove this key, type its address</label>
           <input id="remove-confirm" className="mono" value={confirmAddress} onChange={(e) => setConfirmAddress(e.target.value)} spellCheck={false} />

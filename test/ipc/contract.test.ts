@@ -35,6 +35,7 @@ const GOOD: { [C in InvokeChannel]: unknown } = {
   'wallet:status': {},
   'wallet:create': {},
   'wallet:import': { kind: 'mnemonic-file', filePath: '/home/me/phrase.txt' },
+  'wallet:export': { kind: 'polkadot-json', filePath: '/home/me/key.json', password: 'long enough' },
   'wallet:remove': { confirmAddress: ALICE },
   'wallet:start-payout-link': { payoutAddress: ALICE },
   'wallet:submit-payout-signature': { payoutAddress: ALICE, challengeId: 'c1', signature: `0x${'ab'.repeat(64)}` },
@@ -64,6 +65,7 @@ const BAD: { [C in InvokeChannel]: unknown[] } = {
   'wallet:status': [{ secret: true }],
   'wallet:create': [{ mnemonic: 'bottom drive obey lake curtain smoke basket hold race lonely fit walk' }],
   'wallet:import': [{ kind: 'raw-seed', filePath: '/x' }, { kind: 'comx', filePath: '' }, { kind: 'comx' }, { kind: 'comx', filePath: '/x', seed: '0x00' }],
+  'wallet:export': [{}, { kind: 'seed' }, { kind: 'mnemonic', filePath: '/x' }, { kind: 'polkadot-json', filePath: '/x', password: 'short' }, { kind: 'polkadot-json', password: 'long enough' }],
   'wallet:remove': [{}, { confirmAddress: 'not an address' }],
   'wallet:start-payout-link': [{ payoutAddress: '0OIl'.repeat(12) }, { payoutAddress: 42 }],
   'wallet:submit-payout-signature': [
@@ -116,6 +118,7 @@ describe('IPC contract', () => {
           create: async () => ({ address: ALICE }),
           requestImport: async () => ({ address: ALICE, keySource: 'mnemonic' }),
           remove: () => ({ removed: true }),
+          exportKey: async () => ({ exported: 'polkadot-json' as const, filePath: '/home/me/key.json' }),
           startPayoutLink: async () => ({ challengeId: 'c1', message: 'sign me', expiresAtMs: Date.now() + 60_000, linkUrl: 'http://127.0.0.1:1/x', miningAddress: ALICE, payoutAddress: ALICE }),
           submitPayoutSignature: async () => ({ payoutAddress: ALICE, linked: true as const }),
           refreshBalance: async () => IDLE_BALANCE,

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +122,27 @@ describe('WalletService', () => {
     writeFileSync(junk, '{"address":"x","encoded":"0x00","encoding":{"content":["pkcs8","sr25519"],"type":["scrypt","xsalsa20-poly1305"],"version":"3"}}');
     expect(walletResultError(await rejection(r.service.requestImport({ kind: 'polkadot-json', filePath: junk, passwordFromPresenter: true })))).toMatchObject({ code: 'bad-request', message: expect.stringContaining('cancelled') });
     expect(r.store.info()).toBeNull();
+  });
+
+  it('exports without the secret leaving main: the phrase to the presenter, a keystore to a new 0600 file', async () => {
+    const r = rig();
+    const created = await r.service.create();
+    const shown = await r.service.exportKey({ kind: 'mnemonic' });
+    expect(shown).toEqual({ exported: 'mnemonic', filePath: null });
+    expect(r.shown).toHaveLength(2);
+    expect(r.shown[1]).toEqual(r.shown[0]);
+    expect(JSON.stringify([shown, r.logs])).not.toContain(r.shown[0]!.join(' '));
+
+    const file = join(r.dataDir, 'backup.json');
+    expect(await r.service.exportKey({ kind: 'polkadot-json', filePath: file, password: 'backup-pass' })).toEqual({ exported: 'polkadot-json', filePath: file });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const again = await rejection(r.service.exportKey({ kind: 'polkadot-json', filePath: file, password: 'backup-pass' }));
+    expect(walletResultError(again)).toMatchObject({ code: 'conflict' });
+
+    // The file is a real keystore of the same key: a fresh wallet imports it.
+    const other = rig();
+    const imported = await other.service.requestImport({ kind: 'polkadot-json', filePath: file, password: 'backup-pass' });
+    expect(imported.address).toBe(created.address);
   });
 
   it('removes the key only when the typed address matches', async () => {
