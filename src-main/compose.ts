@@ -66,6 +66,11 @@ const lockedBox: SecretBox = {
   open: () => Promise.reject(new Error('The wallet is locked: start nya mine with NYA_WALLET_PASSPHRASE set to use the mining key.')),
 };
 
+/** Headless without a terminal (a service, CI): nowhere to show a phrase, so say how instead. */
+const noTerminal: MnemonicPresenter = {
+  show: () => Promise.reject(new Error('nya mine has no terminal to show a recovery phrase on: use `nya wallet create` / `nya wallet export` in a terminal.')),
+};
+
 /** Settings whose change needs a new teacher or validator connection. */
 const PIPELINE_KEYS: (keyof Settings)[] = ['validatorUrl', 'modelDir', 'executionProvider', 'gpuDeviceId'];
 const HISTORY_SAMPLE_MS = 1000;
@@ -108,7 +113,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     dataDir: o.dataDir,
     keyStore: new KeyStore({ dataDir: o.dataDir, box: o.secretBox ?? lockedBox }),
     balance,
-    presenter: o.mnemonicPresenter ?? terminalMnemonicPresenter(),
+    presenter: o.mnemonicPresenter ?? (process.stdin.isTTY ? terminalMnemonicPresenter() : noTerminal),
     ...(o.passwordPrompt ? { passwordPrompt: o.passwordPrompt } : {}),
     validator: () => pipeline?.session ?? null,
     log: o.log.logger('wallet'),
