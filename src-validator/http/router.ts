@@ -113,7 +113,8 @@ export function createRouter(ctx: ValidatorContext, weights: WeightsPublisher): 
 
 function send(res: ServerResponse, status: number, value: unknown): void {
   if (res.headersSent) return;
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+  // Encoded once: a lease answer carries its documents' texts (hundreds of KiB for a large task).
+  const body = Buffer.from(JSON.stringify(value));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length, 'cache-control': 'no-store' });
   res.end(body);
 }

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { SIGNATURE_WINDOW_MS } from '../../src-shared/protocol';
 import { checkRequestSignature } from './signature-check';
 import type { Store } from '../store/store';
 import { ProtocolError } from './protocol-error';
+import type { ReceivedBody } from './read-body';
 
 export interface SignedRequest {
   miner: string;
@@ -15,10 +15,9 @@ export interface SignedRequest {
  * Verifies a signed request (signature over method, path with query, timestamp, nonce and body
  * hash) and spends its nonce. Nonces live in the database with an expiry, so replay protection
  * holds across validator processes sharing PostgreSQL. The body is hashed natively: a result
- * upload is megabytes.
+ * upload is megabytes (`readBody` hashes it while it streams in).
  */
-export async function authenticate(req: IncomingMessage, body: Buffer, store: Store, nowMs: number): Promise<SignedRequest> {
-  const bodySha256 = createHash('sha256').update(body).digest('hex');
+export async function authenticate(req: IncomingMessage, { body, sha256Hex: bodySha256 }: ReceivedBody, store: Store, nowMs: number): Promise<SignedRequest> {
   const check = checkRequestSignature(req.headers, req.method ?? 'GET', req.url ?? '/', { sha256Hex: bodySha256 }, nowMs);
   if (!check.ok) throw new ProtocolError(check.code, check.message);
   const fresh = await store.claimNonce(check.address, check.nonce, check.timestampMs + SIGNATURE_WINDOW_MS, nowMs);

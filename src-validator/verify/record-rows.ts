@@ -53,20 +53,33 @@ function cellAt(bytes: Uint8Array, bodyStart: number, cell: number): number {
 export function readRows(record: ParsedRecord, rows: ArrayLike<number>): SoftLabels {
   const { k } = record.header;
   const topkIds = new Int32Array(rows.length * k);
+  const codes = new Int32Array(rows.length * k);
+  readRowCodes(record, rows, topkIds, codes);
   const topkLogprobs = new Float32Array(rows.length * k);
-  for (let i = 0; i < rows.length; i++) {
+  for (let c = 0; c < codes.length; c++) topkLogprobs[c] = 0 - codes[c]! * LOGPROB_STEP;
+  return { header: { ...record.header, positions: rows.length }, topkIds, topkLogprobs };
+}
+
+/**
+ * The given rows' token ids and log-prob codes (-log-prob / LOGPROB_STEP, whole numbers) into
+ * the caller's arrays (at least rows.length * k long), for checks that need no floats. Throws
+ * SoftLabelsError('unsorted') like `readRows`.
+ */
+export function readRowCodes(record: ParsedRecord, rows: ArrayLike<number>, ids: Int32Array, codes: Int32Array): void {
+  const { k } = record.header;
+  const { bytes, bodyStart } = record;
+  for (let i = 0, out = 0; i < rows.length; i++) {
     const first = rows[i]! * k;
     let prevCode = -1;
-    for (let r = 0; r < k; r++) {
-      const cell = cellAt(record.bytes, record.bodyStart, first + r);
+    for (let r = 0; r < k; r++, out++) {
+      const cell = cellAt(bytes, bodyStart, first + r);
       const code = cell >>> 15;
       if (code < prevCode) throw new SoftLabelsError('unsorted', `log-probs at position ${rows[i]} are not sorted descending.`);
       prevCode = code;
-      topkIds[i * k + r] = cell & 0x7fff;
-      topkLogprobs[i * k + r] = 0 - code * LOGPROB_STEP;
+      ids[out] = cell & 0x7fff;
+      codes[out] = code;
     }
   }
-  return { header: { ...record.header, positions: rows.length }, topkIds, topkLogprobs };
 }
 
 /**

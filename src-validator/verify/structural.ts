@@ -1,6 +1,6 @@
 import { LOGPROB_STEP, MAX_TOKEN_ID_EXCLUSIVE, SoftLabelsError } from '../../src-shared/soft-labels';
 import { MASS_TOLERANCE, SAMPLED_ROWS_PER_DOCUMENT } from '../config';
-import { readRows, samplePositions, type ParsedRecord } from './record-rows';
+import { readRowCodes, samplePositions, type ParsedRecord } from './record-rows';
 
 export interface ExpectedDocument {
   docId: string;
@@ -18,12 +18,16 @@ export interface ExpectedTask {
 
 export type StructureCheck = { ok: true } | { ok: false; reason: string };
 
-// Decoded log-probs are exact multiples of LOGPROB_STEP, so exp() is a table look-up.
+// Log-probs are whole multiples of LOGPROB_STEP (codes of 13 bits), so exp() is a table look-up.
 const EXP_OF_CODE = (() => {
   const table = new Float64Array(1 << 13);
   for (let c = 0; c < table.length; c++) table[c] = Math.exp(-c * LOGPROB_STEP);
   return table;
 })();
+
+// Sampled rows, reused across calls (the validator checks on one thread): no garbage per document.
+let sampleIds = new Int32Array(SAMPLED_ROWS_PER_DOCUMENT * 16);
+let sampleCodes = new Int32Array(SAMPLED_ROWS_PER_DOCUMENT * 16);
 
 // Per-position "seen" marks without clearing: each position gets a fresh stamp.
 const seen = new Int32Array(MAX_TOKEN_ID_EXCLUSIVE);
@@ -60,21 +64,26 @@ export function checkStructure(records: ParsedRecord[], task: ExpectedTask, rand
     if (header.tokenIdsChecksum !== doc.tokenIdsChecksum) {
       return { ok: false, reason: `${where}'s token-id checksum differs from the validator's tokenization` };
     }
-    let sample;
+    const k = header.k;
+    const rows = samplePositions(header.positions, SAMPLED_ROWS_PER_DOCUMENT, random);
+    const cells = rows.length * k;
+    if (sampleIds.length < cells) {
+      sampleIds = new Int32Array(cells);
+      sampleCodes = new Int32Array(cells);
+    }
+    const topkIds = sampleIds;
     try {
-      sample = readRows(records[i]!, samplePositions(header.positions, SAMPLED_ROWS_PER_DOCUMENT, random));
+      readRowCodes(records[i]!, rows, topkIds, sampleCodes);
     } catch (error) {
       if (error instanceof SoftLabelsError) return { ok: false, reason: `${where}: ${error.message}` };
       throw error;
     }
-    const { topkIds, topkLogprobs } = sample;
-    for (let c = 0; c < topkIds.length; c++) {
+    for (let c = 0; c < cells; c++) {
       if (topkIds[c]! >= task.vocabSize) return { ok: false, reason: `${where} has token id ${topkIds[c]} outside the vocabulary of ${task.vocabSize}` };
     }
-    const k = header.k;
-    for (let p = 0, base = 0; p < sample.header.positions; p++, base += k) {
+    for (let p = 0, base = 0; p < rows.length; p++, base += k) {
       let mass = 0;
-      for (let r = 0; r < k; r++) mass += EXP_OF_CODE[Math.round(-topkLogprobs[base + r]! / LOGPROB_STEP)]!;
+      for (let r = 0; r < k; r++) mass += EXP_OF_CODE[sampleCodes[base + r]!]!;
       if (mass > 1 + MASS_TOLERANCE) {
         return { ok: false, reason: `${where} sampled row ${p}: the top-${k} probabilities sum to ${mass.toFixed(3)} (> 1)` };
       }
