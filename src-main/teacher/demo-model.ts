@@ -5,6 +5,7 @@ import { writeFileAtomicSync } from '../fs/atomic-write';
 import { toHalfBits } from './half';
 import { buildMistralGraph, mistralWeights, type MistralShape, type WeightSpec } from './mistral-graph';
 import { DataType, encodeModel } from './onnx-graph';
+import { mulberry32 } from '../../src-shared/prng';
 
 /**
  * The quick start's demo teacher: Mistral's architecture at toy size with deterministic weights,
@@ -26,17 +27,7 @@ export const DEMO_MARKER_FILE = 'nya-demo-model.json';
 export const DEMO_MODEL_VERSION = 2;
 const DATA_FILE = 'model.onnx_data';
 
-/** mulberry32: tiny, fast and the same everywhere; seeded per weight from its name. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function seedOf(name: string): number {
   let h = 0x811c9dc5;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { TaskId } from '../../src-shared/protocol';
+import { fsyncDirAsync, writeFileAtomic } from '../fs/atomic-write';
 import { errorMessage, type Logger } from '../log';
 
 /**
@@ -45,31 +46,6 @@ const taskIdOf = (stem: string) => stem.replaceAll('~', ':');
 
 export function sha256HexOf(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-async function fsyncFolder(dir: string): Promise<void> {
-  // Windows cannot open a folder for fsync; its rename is durable enough once the file is synced.
-  if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function writeDurably(dir: string, name: string, data: Uint8Array): Promise<void> {
-  const target = join(dir, name);
-  const temp = `${target}.tmp-${process.pid}`;
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, target);
-  await fsyncFolder(dir);
 }
 
 export class Outbox {
@@ -128,8 +104,8 @@ export class Outbox {
     const entry: OutboxEntry = { taskId, tokens, createdAtMs: this.now(), bytes: bundle.length, sha256Hex: sha256HexOf(bundle) };
     const stem = fileStem(taskId);
     await mkdir(this.dir, { recursive: true });
-    await writeDurably(this.dir, `${stem}.json`, Buffer.from(JSON.stringify({ version: 1, ...entry })));
-    await writeDurably(this.dir, `${stem}.bin`, bundle);
+    await writeFileAtomic(join(this.dir, `${stem}.json`), Buffer.from(JSON.stringify({ version: 1, ...entry })));
+    await writeFileAtomic(join(this.dir, `${stem}.bin`), bundle);
     this.entries.set(taskId, entry);
     return entry;
   }
@@ -145,7 +121,7 @@ export class Outbox {
     this.entries.delete(taskId);
     await rm(join(this.dir, `${stem}.bin`), { force: true });
     await rm(join(this.dir, `${stem}.json`), { force: true });
-    await fsyncFolder(this.dir);
+    await fsyncDirAsync(this.dir);
   }
 
   /** Moves a damaged entry aside (kept for inspection, never sent) and forgets it. */

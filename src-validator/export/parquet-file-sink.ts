@@ -1,7 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ByteWriter } from 'hyparquet-writer';
-import { fsyncDirectory } from './atomic-file';
+import { fsyncDirAsync } from '../../src-main/fs/atomic-write';
 
 export interface WrittenFile {
   path: string;
@@ -59,7 +60,7 @@ export class ParquetFileSink extends ByteWriter {
   /** Moves the closed file to its real name, durably. */
   async publish(): Promise<void> {
     await rename(this.tmpPath, this.path);
-    await fsyncDirectory(this.path);
+    await fsyncDirAsync(dirname(this.path));
   }
 
   /** Drops the temporary file; the real name is never touched. */

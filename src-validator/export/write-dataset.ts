@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from './atomic-file';
+import { writeFileAtomic } from '../../src-main/fs/atomic-write';
 import { renderDatasetCard } from './dataset-card';
 import { DatasetShardWriter } from './dataset-shard-writer';
 import { checkExportRecord, type ExportRecord } from './export-record';
@@ -92,8 +92,9 @@ export async function writeDataset(
   const manifestPath = join(outDir, 'manifest.json');
   await rm(manifestPath, { force: true });
   for (const shard of closed) await shard.writer.publish();
-  await writeFileAtomic(join(outDir, 'README.md'), renderDatasetCard(manifest));
-  await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  // Published data: world-readable, like the shards.
+  await writeFileAtomic(join(outDir, 'README.md'), renderDatasetCard(manifest), 0o644);
+  await writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`, 0o644);
   await removeStaleShards(outDir, new Set(manifest.shards.map((s) => s.name)));
   opts.onProgress?.(rows);
   return { shards: closed.map((shard) => join(outDir, shard.entry.name)), rows, manifestPath };

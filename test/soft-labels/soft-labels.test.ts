@@ -16,18 +16,9 @@ import {
   tokenIdsChecksum,
   type SoftLabels,
 } from '../../src-shared/soft-labels';
+import { mulberry32 } from '../../src-shared/prng';
 
-/** Deterministic PRNG (mulberry32) so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const HASH = 'ab'.repeat(16) + '0123456789abcdef'.repeat(2);
 

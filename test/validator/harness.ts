@@ -8,6 +8,7 @@ import { silentLogger } from '../../src-main/log';
 import { startValidator, type RunningValidator, type ValidatorOptions } from '../../src-validator/index';
 import { fakeTokenizer, labelTask, type FakeTeacherOptions } from '../../src-validator/sim/fake-teacher';
 import { SimMiner } from '../../src-validator/sim/sim-miner';
+import { mulberry32 } from '../../src-shared/prng';
 
 export const MODEL_HASH = 'ab'.repeat(32);
 export const OTHER_MODEL_HASH = 'cd'.repeat(32);
@@ -17,15 +18,7 @@ export const tokenizer = fakeTokenizer();
 export const STORE_KINDS: ('sqlite' | 'postgres')[] = process.env.NYA_TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 
 /** A seeded PRNG, so adaptive checks are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 const WORDS = 'the cat sat on a mat while rain fell over quiet hills and rivers ran toward distant seas under grey skies'.split(' ');
 
