@@ -22,6 +22,7 @@ const mainEntries = [
   ['src-main/teacher/worker-entry.ts', 'main/teacher-worker.cjs'],
   ['src-main/electron/main.ts', 'main/electron-main.cjs'],
   ['src-main/electron/preload.ts', 'main/preload.cjs'],
+  ['src-validator/verify/check-worker.ts', 'main/check-worker.cjs'],
 ];
 
 const importMetaShim = {

@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SEQ_LEN } from '../src-shared/protocol';
 import { errorMessage } from '../src-main/log';
-import { startValidator } from './index';
+import { defaultCheckThreads, startValidator } from './index';
 import { benchTexts, runBenchClient, type BenchClientConfig, type BenchClientReport } from './sim/bench-client';
 import { fakeTokenizer } from './sim/fake-teacher';
 
 /**
  * `nya bench validator [--json] [--miners 64] [--store sqlite|postgres] [--seconds 15]
- *   [--docs-per-task 16] [--compute-ms 0] [--redundancy 2] [--database-url URL]`
+ *   [--docs-per-task 16] [--compute-ms 0] [--redundancy 2] [--check-threads N] [--database-url URL]`
  *
  * The validator runs in this process; the simulated miners run in a forked child process (the
  * other core), so what is measured is the validator: HTTP, signature and nonce checks, CRC of every
@@ -29,6 +29,7 @@ interface Args {
   docsPerTask: number;
   computeMs: number;
   redundancy: number;
+  checkThreads: number;
   databaseUrl: string | null;
 }
 
@@ -53,6 +54,7 @@ function parseArgs(argv: string[]): Args {
   return {
     json: argv.includes('--json'), miners: Math.max(1, int('--miners', 64)), store, seconds: int('--seconds', 15),
     docsPerTask: Math.max(1, int('--docs-per-task', 16)), computeMs: int('--compute-ms', 0), redundancy: Math.max(1, int('--redundancy', 2)),
+    checkThreads: Math.floor(int('--check-threads', defaultCheckThreads())),
     databaseUrl: store === 'postgres' ? databaseUrl : null,
   };
 }
@@ -108,9 +110,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const say = (line: string) => (args.json ? console.error(line) : console.log(line));
   const dataDir = mkdtempSync(join(tmpdir(), 'nya-bench-validator-'));
+  // Submit time inside the validator (headers in to last byte out), beside the miners' round trip:
+  // the difference is time spent waiting for a CPU, the simulators' own included.
+  const serverSubmitMs: number[] = [];
+  let measuring = false;
   const validator = await startValidator({
     port: 0, dataDir, databaseUrl: args.databaseUrl, modelHash: MODEL_HASH, redundancy: args.redundancy,
-    tokenizer: async () => fakeTokenizer(),
+    tokenizer: async () => fakeTokenizer(), checkThreads: args.checkThreads,
+    observeRequest: (route, ms) => {
+      if (measuring && route === 'result') serverSubmitMs.push(ms);
+    },
   });
   try {
     // Enough queued documents for the whole run at a generous rate, ingested before timing.
@@ -132,11 +141,13 @@ export async function run(argv: string[]): Promise<number> {
     const report = await new Promise<BenchClientReport>((resolve, reject) => {
       child.on('message', (m: { type: string; report?: BenchClientReport }) => {
         if (m.type === 'measuring') {
+          measuring = true;
           startAt = performance.now();
           profiler?.start();
           void sum().then((v) => (startTokens = v));
         } else if (m.type === 'measured') {
           elapsedS = (performance.now() - startAt) / 1000;
+          measuring = false;
           void sum().then((v) => (endTokens = v));
           void profiler?.stop();
         } else if (m.type === 'report') resolve(m.report!);
@@ -159,10 +170,13 @@ export async function run(argv: string[]): Promise<number> {
       p50_ms: Number(percentile(report.submitLatenciesMs, 0.5).toFixed(1)),
       p99_ms: Number(percentile(report.submitLatenciesMs, 0.99).toFixed(1)),
       lease_p99_ms: Number(percentile(report.leaseLatenciesMs, 0.99).toFixed(1)),
+      server_p50_ms: Number(percentile(serverSubmitMs, 0.5).toFixed(1)),
+      server_p99_ms: Number(percentile(serverSubmitMs, 0.99).toFixed(1)),
       rejected: report.rejected,
       errors: report.errors,
       no_work: report.noWork,
       compute_ms: args.computeMs,
+      check_threads: args.checkThreads,
     };
     if (args.json) console.log(JSON.stringify(result));
     else for (const [key, v] of Object.entries(result)) console.log(`${key.padEnd(24)} ${v}`);

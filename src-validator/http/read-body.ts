@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { BodyBuffers } from './body-buffers';
 import { ProtocolError } from './protocol-error';
 
 export interface ReceivedBody {
@@ -7,41 +8,59 @@ export interface ReceivedBody {
   sha256Hex: string;
 }
 
+/** A body read into a pooled buffer: `release` when the request is answered. */
+export interface PooledBody extends ReceivedBody {
+  release(): void;
+}
+
 /**
  * Reads a request body, refusing it as soon as it passes `limitBytes` (the declared
  * Content-Length is checked first, so an honest oversized upload is refused before it is sent).
  * The SHA-256 the signature covers is computed chunk by chunk as the body streams in: for a
  * megabyte result upload that spreads milliseconds of hashing over the upload instead of
- * blocking the event loop once the last byte has arrived.
+ * blocking the event loop once the last byte has arrived. With `buffers`, a body of declared
+ * length lands in a pooled SharedArrayBuffer (see BodyBuffers) that the caller releases.
  */
-export function readBody(req: IncomingMessage, limitBytes: number): Promise<ReceivedBody> {
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<ReceivedBody>;
+export function readBody(req: IncomingMessage, limitBytes: number, buffers: BodyBuffers): Promise<PooledBody>;
+export function readBody(req: IncomingMessage, limitBytes: number, buffers?: BodyBuffers): Promise<PooledBody> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) {
     req.resume();
     return Promise.reject(tooLarge(limitBytes));
   }
-  return new Promise((resolve, reject) => {
+  const lease = buffers && Number.isInteger(declared) && declared > 0 ? buffers.acquire(declared) : null;
+  const shared = lease?.bytes ?? null;
+  const release = () => lease?.release();
+  return new Promise<PooledBody>((resolve, reject) => {
     const chunks: Buffer[] = [];
     const hash = createHash('sha256');
     let size = 0;
     let failed = false;
     req.on('data', (chunk: Buffer) => {
       if (failed) return;
-      size += chunk.length;
-      if (size > limitBytes) {
+      if (size + chunk.length > limitBytes || (shared && size + chunk.length > shared.length)) {
         failed = true;
         chunks.length = 0;
+        release();
         reject(tooLarge(limitBytes));
         return;
       }
       hash.update(chunk);
-      chunks.push(chunk);
+      if (shared) chunk.copy(shared, size);
+      else chunks.push(chunk);
+      size += chunk.length;
     });
     req.on('end', () => {
-      if (!failed) resolve({ body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size), sha256Hex: hash.digest('hex') });
+      if (failed) return;
+      const body = shared ? shared.subarray(0, size) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      resolve({ body, sha256Hex: hash.digest('hex'), release });
     });
     req.on('error', (error) => {
-      if (!failed) reject(error);
+      if (failed) return;
+      failed = true;
+      release();
+      reject(error);
     });
   });
 }

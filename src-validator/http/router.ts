@@ -11,6 +11,7 @@ import type { ValidatorContext } from '../service/context';
 import { leaseTask } from '../service/leasing';
 import { linkPayout, payoutChallenge } from '../service/payout';
 import { submitResult } from '../service/submissions';
+import { BodyBuffers } from './body-buffers';
 import { ProtocolError } from './protocol-error';
 import { readBody } from './read-body';
 import { authenticate, type SignedRequest } from './signed-request';
@@ -45,7 +46,10 @@ function requireContentType(req: IncomingMessage, expected: string, required: bo
   }
 }
 
-export function createRouter(ctx: ValidatorContext, weights: WeightsPublisher): (req: IncomingMessage, res: ServerResponse) => void {
+/** Called with each answered request's route and its time inside the validator, headers to last byte. */
+export type RequestObserver = (route: string, ms: number) => void;
+
+export function createRouter(ctx: ValidatorContext, weights: WeightsPublisher, observe?: RequestObserver): (req: IncomingMessage, res: ServerResponse) => void {
   const signed = async (req: IncomingMessage, limitBytes: number): Promise<SignedRequest> =>
     authenticate(req, await readBody(req, limitBytes), ctx.store, ctx.clock());
 
@@ -80,19 +84,29 @@ export function createRouter(ctx: ValidatorContext, weights: WeightsPublisher): 
     },
   };
 
+  const uploads = new BodyBuffers();
   const submit: Route = {
     method: 'POST',
     handle: async (req, url) => {
       requireContentType(req, SOFT_LABELS_CONTENT_TYPE, true);
-      const s = await signed(req, MAX_RESULT_BODY_BYTES);
-      const taskId = decodeURIComponent(RESULT_PATH.exec(url.pathname)![1]!);
-      return submitResult(ctx, { miner: s.miner, taskId, body: s.body, bodySha256: s.bodySha256 });
+      const received = await readBody(req, MAX_RESULT_BODY_BYTES, uploads);
+      try {
+        const s = await authenticate(req, received, ctx.store, ctx.clock());
+        const taskId = decodeURIComponent(RESULT_PATH.exec(url.pathname)![1]!);
+        return await submitResult(ctx, { miner: s.miner, taskId, body: s.body, bodySha256: s.bodySha256 });
+      } finally {
+        // submitResult keeps no view of the bytes once it has answered (the store copied or wrote them).
+        received.release();
+      }
     },
   };
 
   return (req, res) => {
+    const startedAt = performance.now();
     const url = new URL(req.url ?? '/', 'http://validator');
-    const route = RESULT_PATH.test(url.pathname) ? submit : routes[url.pathname];
+    const isSubmit = RESULT_PATH.test(url.pathname);
+    const route = isSubmit ? submit : routes[url.pathname];
+    if (observe) res.once('finish', () => observe(isSubmit ? 'result' : url.pathname, performance.now() - startedAt));
     const run = async (): Promise<unknown> => {
       if (!route) throw new ProtocolError('not-found', `No endpoint ${url.pathname}; see docs/PROTOCOL.md.`);
       if (!route.method.split('|').includes(req.method ?? '')) {

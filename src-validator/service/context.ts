@@ -1,5 +1,6 @@
 import type { Logger } from '../../src-main/log';
 import type { Store } from '../store/store';
+import type { ResultChecker } from '../verify/check-pool';
 import type { Tokenizer } from '../tasks/tokenizer';
 
 /**
@@ -37,6 +38,8 @@ export interface ValidatorContext {
   log: Logger;
   clock: () => number;
   random: () => number;
+  /** Where the byte-heavy checks of a submission run: worker threads, or inline. */
+  checks: ResultChecker;
   /** Queues a re-computation of a task in 'checking' state (runs after the caller's transaction). */
   scheduleRecheck(taskId: string): void;
 }

@@ -3,7 +3,7 @@ import { errorMessage } from '../../src-main/log';
 import { MAX_QUORUM, RECOMPUTE_DOCUMENTS, SAMPLED_ROWS_PER_DOCUMENT } from '../config';
 import { compareLabels } from '../verify/agreement';
 import { readRows, samplePositions, parseRecord, type ParsedRecord } from '../verify/record-rows';
-import { parseBundle } from './submissions';
+import { parseBundle } from '../verify/result-checks';
 import type { ValidatorContext } from './context';
 import { rejectResult, validateResult } from './settlement';
 

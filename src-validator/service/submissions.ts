@@ -1,13 +1,11 @@
 import type { SubmitResponse } from '../../src-shared/protocol';
-import { decodeResultBundle, SoftLabelsError } from '../../src-shared/soft-labels';
 import { MAX_QUORUM } from '../config';
 import { ProtocolError } from '../http/protocol-error';
-import type { ResultRow, StoreTx, TaskRow } from '../store/store';
-import { compareResults } from '../verify/agreement';
+import type { BodySource, ResultRow, StoreTx, TaskRow } from '../store/store';
 import { shouldCheck } from '../verify/check-policy';
-import { findConsensus, pairwise } from '../verify/consensus';
-import { parseRecord, type ParsedRecord } from '../verify/record-rows';
-import { checkStructure } from '../verify/structural';
+import { findConsensus } from '../verify/consensus';
+import { sampleRows } from '../verify/record-rows';
+import type { CompareAnswer } from '../verify/result-checks';
 import type { ValidatorContext } from './context';
 import { rejectResult, validateResult } from './settlement';
 
@@ -25,20 +23,6 @@ interface Decision {
 
 const ACCEPTED: Decision = { response: { status: 'accepted' }, recheck: false };
 
-/** Splits a bundle and checks its records' CRCs; a body that does not decode is 400 bad-shape and changes nothing. */
-export function parseBundle(body: Uint8Array, expectedDocuments?: number): ParsedRecord[] {
-  try {
-    const records = decodeResultBundle(body);
-    if (expectedDocuments !== undefined && records.length !== expectedDocuments) {
-      throw new ProtocolError('bad-shape', `The bundle holds ${records.length} documents; the task has ${expectedDocuments}.`);
-    }
-    return records.map((r) => parseRecord(r));
-  } catch (error) {
-    if (error instanceof SoftLabelsError) throw new ProtocolError('bad-shape', `The result does not decode: ${error.message}`);
-    throw error;
-  }
-}
-
 function answerOfExisting(existing: ResultRow, sub: Submission): SubmitResponse {
   if (existing.bodySha256 !== sub.bodySha256) {
     throw new ProtocolError('duplicate', `This miner already submitted a different result for task ${sub.taskId}.`);
@@ -46,10 +30,56 @@ function answerOfExisting(existing: ResultRow, sub: Submission): SubmitResponse 
   return JSON.parse(existing.responseJson) as SubmitResponse;
 }
 
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}\n${b}` : `${b}\n${a}`;
+}
+
 /**
- * POST /v1/tasks/{taskId}/result. Cheap refusals come first and change nothing; then one
- * transaction stores the result and settles whatever it makes decidable. A repeat of the very same
- * bytes gets the first answer again, so a client retrying after a lost response is safe.
+ * Agreement verdicts between the results of one task, each pair compared once, in the check
+ * pool. Rows are drawn per pair, after both results were uploaded.
+ */
+class Verdicts {
+  private readonly known = new Map<string, Promise<CompareAnswer>>();
+
+  constructor(
+    private readonly ctx: ValidatorContext,
+    private readonly sub: Submission,
+    private readonly positions: number[],
+  ) {}
+
+  /** A verdict computed elsewhere (with the structure job). */
+  know(a: string, b: string, verdict: CompareAnswer): void {
+    this.known.set(pairKey(a, b), Promise.resolve(verdict));
+  }
+
+  between(tx: StoreTx, a: string, b: string): Promise<CompareAnswer> {
+    const key = pairKey(a, b);
+    let verdict = this.known.get(key);
+    if (!verdict) {
+      verdict = Promise.all([this.source(tx, a), this.source(tx, b)]).then(([sa, sb]) =>
+        this.ctx.checks.compare({ a: sa, b: sb, rows: sampleRows(this.positions, this.ctx.random) }),
+      );
+      this.known.set(key, verdict);
+    }
+    return verdict;
+  }
+
+  private async source(tx: StoreTx, miner: string): Promise<BodySource> {
+    if (miner === this.sub.miner) return { bytes: this.sub.body };
+    const source = await tx.resultBodySource(this.sub.taskId, miner);
+    if (!source) throw new Error(`the body of ${miner}'s result for task ${this.sub.taskId} is gone`);
+    return source;
+  }
+}
+
+/**
+ * POST /v1/tasks/{taskId}/result. Cheap refusals come first and change nothing. The bytes are
+ * then checked outside any transaction, in one job of the check pool: CRCs and sampled rows,
+ * agreement with the task's other results, and, for a first result (it waits for its replica, so
+ * it is kept), writing the body to its file. One transaction then stores the result and settles whatever it
+ * makes decidable from those verdicts, so it holds the store only for bookkeeping. A repeat of
+ * the very same bytes gets the first answer again, so a client retrying after a lost response is
+ * safe.
  */
 export async function submitResult(ctx: ValidatorContext, sub: Submission): Promise<SubmitResponse> {
   const { store } = ctx;
@@ -64,54 +94,72 @@ export async function submitResult(ctx: ValidatorContext, sub: Submission): Prom
   const task = await store.taskForUpdate(sub.taskId);
   if (!task) throw new ProtocolError('unknown-task', `Task ${sub.taskId} does not exist.`);
   const docs = await store.taskDocumentChecks(sub.taskId);
-  const labels = parseBundle(sub.body, docs.length);
+  const positions = docs.map((d) => d.tokens);
   const tokenizer = await ctx.tokenizer();
-  const structure = checkStructure(labels, {
-    taskId: task.taskId, k: task.k, modelHash: task.modelHash, vocabSize: tokenizer.vocabSize,
-    documents: docs.map((d) => ({ docId: d.docId, tokens: d.tokens, tokenIdsChecksum: d.tokenIdsChecksum })),
-  }, ctx.random);
+  const peers = (await store.resultsOfTask(sub.taskId)).filter((r) => r.status !== 'rejected' && r.bodyKept && r.miner !== sub.miner);
+  const stageTo = peers.length === 0 ? store.stagingPath(sub.taskId, sub.miner) : null;
+  const peerSources: { key: string; source: BodySource; rows: Int32Array[] }[] = [];
+  for (const p of peers) {
+    const source = await store.resultBodySource(sub.taskId, p.miner);
+    if (source) peerSources.push({ key: p.miner, source, rows: sampleRows(positions, ctx.random) });
+  }
+  let handedOver = false;
+  try {
+    const structure = await ctx.checks.structure({
+      body: sub.body,
+      task: {
+        taskId: task.taskId, k: task.k, modelHash: task.modelHash, vocabSize: tokenizer.vocabSize,
+        documents: docs.map((d) => ({ docId: d.docId, tokens: d.tokens, tokenIdsChecksum: d.tokenIdsChecksum })),
+      },
+      rows: sampleRows(positions, ctx.random),
+      stageTo,
+      peers: peerSources,
+    });
+    if (structure.verdict === 'bad-shape') throw new ProtocolError('bad-shape', structure.message);
+    const verdicts = new Verdicts(ctx, sub, positions);
+    if (structure.verdict === 'ok') for (const [miner, verdict] of Object.entries(structure.agreement)) verdicts.know(miner, sub.miner, verdict);
 
-  const outcome = await store.transaction(async (tx): Promise<Decision | SubmitResponse> => {
-    const again = await tx.result(sub.taskId, sub.miner);
-    if (again) return answerOfExisting(again, sub);
-    const current = await tx.leaseForUpdate(sub.taskId, sub.miner);
-    if (current?.state !== 'active') throw new ProtocolError('expired', `The lease on task ${sub.taskId} is no longer active.`);
-    const locked = (await tx.taskForUpdate(sub.taskId))!;
-    const row: ResultRow = {
-      taskId: sub.taskId, miner: sub.miner, submittedAtMs: now, bodySha256: sub.bodySha256, tokens: task.tokens,
-      status: 'pending', reason: null, epoch: null, unverified: false, responseJson: JSON.stringify(ACCEPTED.response), bodyKept: true,
-    };
-    await tx.insertResult(row, sub.body);
-    let decision: Decision;
-    if (!structure.ok) {
-      await rejectResult(ctx, tx, row, structure.reason);
-      decision = { response: { status: 'rejected', reason: structure.reason }, recheck: false };
-    } else {
-      await tx.setLeaseState(sub.taskId, sub.miner, 'ok');
-      decision = await settleTask(ctx, tx, locked, row, labels);
-    }
-    await tx.setResultResponse(sub.taskId, sub.miner, JSON.stringify(decision.response));
-    return decision;
-  });
-  if (!('recheck' in outcome)) return outcome;
-  if (outcome.recheck) ctx.scheduleRecheck(sub.taskId);
-  return outcome.response;
-}
-
-async function labelsOf(tx: StoreTx, result: ResultRow, fresh: ResultRow, freshLabels: ParsedRecord[]): Promise<ParsedRecord[]> {
-  if (result.miner === fresh.miner) return freshLabels;
-  return parseBundle((await tx.resultBody(result.taskId, result.miner))!);
+    const outcome = await store.transaction(async (tx): Promise<Decision | SubmitResponse> => {
+      const again = await tx.result(sub.taskId, sub.miner);
+      if (again) return answerOfExisting(again, sub);
+      const current = await tx.leaseForUpdate(sub.taskId, sub.miner);
+      if (current?.state !== 'active') throw new ProtocolError('expired', `The lease on task ${sub.taskId} is no longer active.`);
+      const locked = (await tx.taskForUpdate(sub.taskId))!;
+      const row: ResultRow = {
+        taskId: sub.taskId, miner: sub.miner, submittedAtMs: now, bodySha256: sub.bodySha256, tokens: task.tokens,
+        status: 'pending', reason: null, epoch: null, unverified: false, responseJson: JSON.stringify(ACCEPTED.response), bodyKept: true,
+      };
+      await tx.insertResult(row, sub.body, structure.verdict === 'ok' && structure.staged ? stageTo : null);
+      handedOver = true;
+      let decision: Decision;
+      if (structure.verdict === 'rejected') {
+        await rejectResult(ctx, tx, row, structure.reason);
+        decision = { response: { status: 'rejected', reason: structure.reason }, recheck: false };
+      } else {
+        await tx.setLeaseState(sub.taskId, sub.miner, 'ok');
+        decision = await settleTask(ctx, tx, locked, row, verdicts);
+      }
+      await tx.setResultResponse(sub.taskId, sub.miner, JSON.stringify(decision.response));
+      return decision;
+    });
+    if (!('recheck' in outcome)) return outcome;
+    if (outcome.recheck) ctx.scheduleRecheck(sub.taskId);
+    return outcome.response;
+  } finally {
+    // A staged file the store did not take over (a refusal, or a repeat that lost the race) is garbage.
+    if (stageTo && !handedOver) store.discardStaged(stageTo);
+  }
 }
 
 /** Decides what a new structurally sound result makes decidable for its task. */
-async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fresh: ResultRow, freshLabels: ParsedRecord[]): Promise<Decision> {
+async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fresh: ResultRow, verdicts: Verdicts): Promise<Decision> {
   const results = await tx.resultsOfTask(task.taskId);
   if (task.state === 'checking') return ACCEPTED;
   if (task.state === 'validated') {
     // A late replica of a settled task is checked against the accepted answer.
     const reference = results.find((r) => r.status === 'validated' && r.bodyKept);
     if (reference) {
-      const verdict = compareResults(await labelsOf(tx, reference, fresh, freshLabels), freshLabels, ctx.random);
+      const verdict = await verdicts.between(tx, reference.miner, fresh.miner);
       return settleOne(ctx, tx, fresh, verdict.agree ? null : `disagrees with the accepted result: ${verdict.reason}`, false);
     }
   }
@@ -125,17 +173,19 @@ async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fre
     }
     return escalate(ctx, tx, task);
   }
-  const labels = await Promise.all(live.map((r) => labelsOf(tx, r, fresh, freshLabels)));
+  const agreeing = new Set<string>();
   const reasons = new Map<number, string>();
-  const agree = pairwise(live.length, (i, j) => {
-    const verdict = compareResults(labels[i]!, labels[j]!, ctx.random);
-    if (!verdict.agree) {
-      reasons.set(i, verdict.reason!);
-      reasons.set(j, verdict.reason!);
+  for (let i = 0; i < live.length; i++) {
+    for (let j = i + 1; j < live.length; j++) {
+      const verdict = await verdicts.between(tx, live[i]!.miner, live[j]!.miner);
+      if (verdict.agree) agreeing.add(`${i},${j}`);
+      else {
+        reasons.set(i, verdict.reason!);
+        reasons.set(j, verdict.reason!);
+      }
     }
-    return verdict.agree;
-  });
-  const consensus = findConsensus(live.length, agree);
+  }
+  const consensus = findConsensus(live.length, (i, j) => agreeing.has(i < j ? `${i},${j}` : `${j},${i}`));
   if (consensus.kind === 'undecided') return escalate(ctx, tx, task);
   let mine: Decision = ACCEPTED;
   // One copy of an agreed result is enough for the data set; the others' bytes are freed.

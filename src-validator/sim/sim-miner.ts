@@ -3,6 +3,7 @@ import { API, SOFT_LABELS_CONTENT_TYPE, type LeaseRequest } from '../../src-shar
 import { u8aToHex } from '@polkadot/util';
 import { isReady, sr25519Sign as wasmSr25519Sign } from '@polkadot/wasm-crypto';
 import { HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP } from '../../src-shared/protocol';
+import { jsonOf, loopbackRequest } from './loopback-http';
 import { addressOf, newNonce, sha256Hex, signingMessage, signRequest, type BodyDigest, type SignedHeaders, type SigningPair } from '../../src-shared/request-signing';
 
 /**
@@ -49,8 +50,8 @@ export class SimMiner {
     const bytes = body ?? new Uint8Array(0);
     const headers: Record<string, string> = { ...signFast(this.pair, method, path, { sha256Hex: sha256Hex(bytes) }, this.clock()), ...extraHeaders };
     if (body) headers['content-type'] = contentType;
-    const res = await fetch(this.baseUrl + path, { method, headers, body: (body ?? null) as Uint8Array<ArrayBuffer> | null });
-    return { status: res.status, body: (await res.json()) as T };
+    const res = await loopbackRequest(this.baseUrl + path, method, headers, body);
+    return { status: res.status, body: jsonOf<T>(res) };
   }
 
   lease<T = unknown>(req: Partial<LeaseRequest> = {}): Promise<SimResponse<T>> {

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 
 /**
  * Result bodies as files beside the SQLite database. A megabyte blob in SQLite is written twice
@@ -18,6 +18,26 @@ export class BlobFiles {
   pathOf(taskId: string, miner: string): string {
     const name = createHash('sha256').update(`${taskId}\n${miner}`).digest('hex');
     return join(name.slice(0, 2), `${name.slice(2, 40)}.nysb`);
+  }
+
+  /**
+   * A fresh file name for a body written ahead of its transaction (by a check worker). Unique per
+   * call: two concurrent submissions of one (task, miner) must never share a file, since only one
+   * of them is stored and the other's file is removed.
+   */
+  stagingPath(taskId: string, miner: string): string {
+    return join(this.dir, this.pathOf(taskId, miner).replace(/\.nysb$/, `-${randomBytes(6).toString('hex')}.nysb`));
+  }
+
+  /** The relative path of a file under this folder; throws for anything outside it. */
+  relativeOf(path: string): string {
+    const rel = relative(this.dir, path);
+    if (!rel || rel.startsWith('..') || isAbsolute(rel)) throw new Error(`${path} is not inside ${this.dir}`);
+    return rel;
+  }
+
+  absolute(relativePath: string): string {
+    return join(this.dir, relativePath);
   }
 
   write(relative: string, body: Uint8Array): void {

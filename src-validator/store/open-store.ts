@@ -9,8 +9,16 @@ import type { Store } from './store';
 export const SQLITE_FILE = 'validator.sqlite';
 export const RESULTS_DIR = 'results';
 
-/** PostgreSQL when a postgres:// URL is given, else a SQLite file in `dataDir`. */
-export async function openStore(opts: { dataDir: string; databaseUrl?: string | null }): Promise<Store> {
+/**
+ * PostgreSQL when a postgres:// URL is given, else a SQLite file in `dataDir`.
+ * `backgroundCheckpoints`: SQLite checkpoints in a thread of their own (a busy `nya validator`).
+ */
+export async function openStore(opts: {
+  dataDir: string;
+  databaseUrl?: string | null;
+  backgroundCheckpoints?: boolean;
+  onWarning?: (message: string) => void;
+}): Promise<Store> {
   if (opts.databaseUrl) {
     if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
       throw new Error(`--database-url must start with postgres:// or postgresql:// (got '${opts.databaseUrl.split(':')[0]}:...').`);
@@ -18,5 +26,6 @@ export async function openStore(opts: { dataDir: string; databaseUrl?: string | 
     return SqlStore.open(new PostgresDriver(opts.databaseUrl));
   }
   mkdirSync(opts.dataDir, { recursive: true });
-  return SqlStore.open(new SqliteDriver(join(opts.dataDir, SQLITE_FILE)), new BlobFiles(join(opts.dataDir, RESULTS_DIR)));
+  const driver = new SqliteDriver(join(opts.dataDir, SQLITE_FILE), { backgroundCheckpoints: opts.backgroundCheckpoints, onWarning: opts.onWarning });
+  return SqlStore.open(driver, new BlobFiles(join(opts.dataDir, RESULTS_DIR)));
 }

@@ -1,8 +1,8 @@
 import type { BlobFiles } from './blob-files';
-import { SCHEMA, SCHEMA_VERSION } from './schema';
+import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema';
 import type { SqlDriver, SqlExecutor, SqlRow, SqlValue } from './sql-driver';
 import type {
-  ChallengeRow, CreditRow, DocumentTokenization, LeaderboardEntry, LeaseRow, LeaseState, LedgerRow, MinerEpochTokens,
+  BodySource, ChallengeRow, CreditRow, DocumentTokenization, LeaderboardEntry, LeaseRow, LeaseState, LedgerRow, MinerEpochTokens,
   MinerRow, NewDocument, QueuedDocument, ReadyDocument, ResultRow, ResultStatus, Store, StoreKind, StoreTx, TaskDocRow,
   TaskRow, TaskState,
 } from './store';
@@ -108,7 +108,7 @@ class SqlTx implements StoreTx {
 
   async taskDocuments(taskId: string): Promise<TaskDocRow[]> {
     const rows = await this.ex.all(
-      'SELECT td.doc_id, d.text, td.tokens, td.checksum FROM task_docs td JOIN documents d ON d.doc_id = td.doc_id WHERE td.task_id = ? ORDER BY td.idx',
+      'SELECT td.doc_id, d.text, td.tokens, td.checksum FROM task_docs td JOIN document_texts d ON d.doc_id = td.doc_id WHERE td.task_id = ? ORDER BY td.idx',
       [taskId],
     );
     return rows.map((r) => ({ docId: str(r.doc_id), text: str(r.text), tokens: num(r.tokens), tokenIdsChecksum: num(r.checksum) }));
@@ -148,10 +148,14 @@ class SqlTx implements StoreTx {
     return rows[0] ? resultRow(rows[0]) : null;
   }
 
-  async insertResult(row: ResultRow, body: Uint8Array): Promise<void> {
+  async insertResult(row: ResultRow, body: Uint8Array, stagedAt?: string | null): Promise<void> {
     let path: string | null = null;
-    if (this.blobs) {
-      path = this.blobs.pathOf(row.taskId, row.miner);
+    const blobs = this.blobs;
+    if (blobs && stagedAt) {
+      path = blobs.relativeOf(stagedAt);
+      this.onRollback.push(() => blobs.remove(path!));
+    } else if (blobs) {
+      path = blobs.pathOf(row.taskId, row.miner);
       this.pendingBodies.set(path, body);
     }
     await this.ex.run(
@@ -192,6 +196,17 @@ class SqlTx implements StoreTx {
   async resultBody(taskId: string, miner: string): Promise<Uint8Array | null> {
     const rows = await this.ex.all('SELECT body, body_path FROM results WHERE task_id = ? AND miner = ?', [taskId, miner]);
     return rows[0] ? this.bodyOf(rows[0]) : null;
+  }
+
+  async resultBodySource(taskId: string, miner: string): Promise<BodySource | null> {
+    const rows = await this.ex.all('SELECT body, body_path FROM results WHERE task_id = ? AND miner = ?', [taskId, miner]);
+    const path = rows[0] ? strOrNull(rows[0].body_path) : null;
+    if (path && this.blobs) {
+      const pending = this.pendingBodies.get(path);
+      return pending ? { bytes: pending } : { path: this.blobs.absolute(path) };
+    }
+    const body = rows[0] ? this.bodyOf(rows[0]) : null;
+    return body ? { bytes: body } : null;
   }
 
   protected bodyOf(row: SqlRow): Uint8Array | null {
@@ -283,6 +298,19 @@ class SqlTx implements StoreTx {
   }
 }
 
+/** Brings an older database to SCHEMA_VERSION, one version per transaction (one process at a time on PostgreSQL). */
+async function migrate(driver: SqlDriver): Promise<void> {
+  for (let to = 2; to <= SCHEMA_VERSION; to++) {
+    await driver.transaction(async (ex) => {
+      if (driver.dialect === 'postgres') await ex.all('SELECT pg_advisory_xact_lock(7431)');
+      const at = num((await ex.all('SELECT version FROM schema_version'))[0]!.version);
+      if (at !== to - 1) return;
+      for (const statement of MIGRATIONS[to] ?? []) await ex.run(statement);
+      await ex.run('UPDATE schema_version SET version = ?', [to]);
+    });
+  }
+}
+
 export class SqlStore extends SqlTx implements Store {
   readonly kind: StoreKind;
 
@@ -312,8 +340,16 @@ export class SqlStore extends SqlTx implements Store {
     else if (num(version[0]!.version) > SCHEMA_VERSION) {
       await driver.close();
       throw new Error(`The database was written by a newer validator (schema ${num(version[0]!.version)}; this one reads ${SCHEMA_VERSION}).`);
-    }
+    } else if (num(version[0]!.version) < SCHEMA_VERSION) await migrate(driver);
     return new SqlStore(driver, blobs);
+  }
+
+  stagingPath(taskId: string, miner: string): string | null {
+    return this.blobs ? this.blobs.stagingPath(taskId, miner) : null;
+  }
+
+  discardStaged(path: string): void {
+    this.blobs?.remove(this.blobs.relativeOf(path));
   }
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -338,10 +374,12 @@ export class SqlStore extends SqlTx implements Store {
     return this.driver.transaction(async (ex) => {
       let added = 0;
       for (const d of docs) {
-        added += await ex.run(
-          'INSERT INTO documents (doc_id, url, text, token_estimate, added_at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (doc_id) DO NOTHING',
-          [d.docId, d.url, d.text, d.tokenCount ?? null, now],
+        const inserted = await ex.run(
+          'INSERT INTO documents (doc_id, url, token_estimate, added_at_ms) VALUES (?, ?, ?, ?) ON CONFLICT (doc_id) DO NOTHING',
+          [d.docId, d.url, d.tokenCount ?? null, now],
         );
+        if (inserted) await ex.run('INSERT INTO document_texts (doc_id, text) VALUES (?, ?)', [d.docId, d.text]);
+        added += inserted;
       }
       return added;
     });
@@ -349,7 +387,8 @@ export class SqlStore extends SqlTx implements Store {
 
   async untokenizedDocuments(seqLen: number, limit: number): Promise<QueuedDocument[]> {
     const rows = await this.driver.all(
-      `SELECT doc_id, text FROM documents WHERE state = 'queued' AND (tok_seq_len IS NULL OR tok_seq_len <> ?) ORDER BY seq LIMIT ?`,
+      `SELECT d.doc_id, t.text FROM documents d JOIN document_texts t ON t.doc_id = d.doc_id
+       WHERE d.state = 'queued' AND (d.tok_seq_len IS NULL OR d.tok_seq_len <> ?) ORDER BY d.seq LIMIT ?`,
       [seqLen, limit],
     );
     return rows.map((r) => ({ docId: str(r.doc_id), text: str(r.text) }));

@@ -1,5 +1,10 @@
 import Database from 'better-sqlite3';
+import { SqliteCheckpointer } from './sqlite-checkpointer';
 import { translate, type SqlDriver, type SqlExecutor, type SqlRow, type SqlValue } from './sql-driver';
+
+const CHECKPOINT_EVERY_MS = 1000;
+/** SQLite's own default, restored if the checkpoint thread is lost. */
+const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 
 /**
  * better-sqlite3 in WAL mode. Its calls are synchronous, but the store's API is async (for
@@ -12,13 +17,23 @@ export class SqliteDriver implements SqlDriver {
   private readonly statements = new Map<string, Database.Statement>();
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(path: string) {
+  private readonly checkpointer: SqliteCheckpointer | null = null;
+
+  /** `backgroundCheckpoints`: checkpoint in a thread of its own (SqliteCheckpointer) instead of inside COMMITs. */
+  constructor(path: string, opts: { backgroundCheckpoints?: boolean; onWarning?: (message: string) => void } = {}) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: a commit survives a process crash; only an OS crash can lose the last ones.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
+    if (opts.backgroundCheckpoints) {
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new SqliteCheckpointer(path, CHECKPOINT_EVERY_MS, (why) => {
+        opts.onWarning?.(`${why}; checkpointing inside commits again`);
+        if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+      });
+    }
   }
 
   private statement(sql: string): Database.Statement {
@@ -71,7 +86,10 @@ export class SqliteDriver implements SqlDriver {
   }
 
   close(): Promise<void> {
-    return this.serialise(async () => void this.db.close());
+    return this.serialise(async () => {
+      await this.checkpointer?.stop();
+      this.db.close();
+    });
   }
 }
 

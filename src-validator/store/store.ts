@@ -153,10 +153,16 @@ export interface StoreTx {
   setLeaseState(taskId: string, miner: string, state: LeaseState): Promise<void>;
   // results
   result(taskId: string, miner: string): Promise<ResultRow | null>;
-  insertResult(row: ResultRow, body: Uint8Array): Promise<void>;
+  /**
+   * Stores a result with its body. `stagedAt`: the body is already written to that file (a path
+   * from `stagingPath`), which the row takes over; the file is removed if the transaction rolls back.
+   */
+  insertResult(row: ResultRow, body: Uint8Array, stagedAt?: string | null): Promise<void>;
   setResultResponse(taskId: string, miner: string, responseJson: string): Promise<void>;
   resultsOfTask(taskId: string): Promise<ResultRow[]>;
   resultBody(taskId: string, miner: string): Promise<Uint8Array | null>;
+  /** Where a result's body is: its file (so a check worker reads it itself) or its bytes. */
+  resultBodySource(taskId: string, miner: string): Promise<BodySource | null>;
   /** Frees a body no one needs any more (files are removed after the transaction commits). */
   dropResultBody(taskId: string, miner: string): Promise<void>;
   setResultOutcome(taskId: string, miner: string, outcome: { status: ResultStatus; reason: string | null; epoch: number | null; unverified: boolean }): Promise<void>;
@@ -181,8 +187,17 @@ export interface StoreTx {
   claimEpochPublication(epoch: number, nowMs: number): Promise<boolean>;
 }
 
+/** A result body: its bytes, or the file the store keeps it in. */
+export type BodySource = { bytes: Uint8Array } | { path: string };
+
 export interface Store extends StoreTx {
   readonly kind: StoreKind;
+  /**
+   * A new file to write a result's body into before its transaction (see `insertResult`), or null
+   * when this store keeps bodies in the database. `discardStaged` removes one that was not stored.
+   */
+  stagingPath(taskId: string, miner: string): string | null;
+  discardStaged(path: string): void;
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
   /** Inserts documents into the queue; ids already present are skipped. Returns how many were new. */
   addDocuments(docs: NewDocument[]): Promise<number>;

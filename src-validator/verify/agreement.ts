@@ -1,9 +1,8 @@
 import { LOGPROB_STEP, MAX_TOKEN_ID_EXCLUSIVE, type SoftLabels } from '../../src-shared/soft-labels';
 import {
   AGREEMENT_TOP, BAD_ROW_OVERLAP, MAX_BAD_ROW_FRACTION, MAX_MEAN_ABS_LOGPROB_DIFF, MAX_P99_ABS_LOGPROB_DIFF, MIN_MEAN_OVERLAP,
-  SAMPLED_ROWS_PER_DOCUMENT,
 } from '../config';
-import { readRows, samplePositions, type ParsedRecord } from './record-rows';
+import { readRows, type ParsedRecord } from './record-rows';
 
 export interface Agreement {
   positions: number;
@@ -123,18 +122,18 @@ export function compareLabels(a: SoftLabels, b: SoftLabels, tol: Tolerances = DE
 
 /**
  * Two results of a whole task agree when every document agrees on the same randomly sampled rows
- * (SAMPLED_ROWS_PER_DOCUMENT each, drawn now, after both were uploaded).
+ * (`rows[i]` for document i, drawn after both were uploaded: `sampleRows`).
  */
 export function compareResults(
   a: ParsedRecord[],
   b: ParsedRecord[],
-  random: () => number,
+  sampled: readonly ArrayLike<number>[],
   tol: Tolerances = DEFAULT_TOLERANCES,
 ): { agree: boolean; reason: string | null } {
   if (a.length !== b.length) return { agree: false, reason: 'different document counts' };
   for (let i = 0; i < a.length; i++) {
     if (a[i]!.header.positions !== b[i]!.header.positions) return { agree: false, reason: `document ${i}: different position counts` };
-    const rows = samplePositions(a[i]!.header.positions, SAMPLED_ROWS_PER_DOCUMENT, random);
+    const rows = sampled[i]!;
     let doc: Agreement;
     try {
       doc = compareLabels(readRows(a[i]!, rows), readRows(b[i]!, rows), tol);

@@ -20,17 +20,3 @@ export function findConsensus(count: number, agree: (i: number, j: number) => bo
   }
   return { kind: 'undecided' };
 }
-
-/** Pairwise agreement, each pair computed once. */
-export function pairwise(count: number, compare: (i: number, j: number) => boolean): (i: number, j: number) => boolean {
-  const memo = new Map<number, boolean>();
-  return (i, j) => {
-    const key = Math.min(i, j) * 64 + Math.max(i, j);
-    let v = memo.get(key);
-    if (v === undefined) {
-      v = compare(Math.min(i, j), Math.max(i, j));
-      memo.set(key, v);
-    }
-    return v;
-  };
-}

@@ -1,6 +1,7 @@
 import { crc32 as nativeCrc32 } from 'node:zlib';
 import { decodeSoftLabelsHeader, LOGPROB_STEP, SoftLabelsError, type SoftLabels, type SoftLabelsHeader } from '../../src-shared/soft-labels';
 import { crc32 as portableCrc32 } from '../../src-shared/crc32';
+import { SAMPLED_ROWS_PER_DOCUMENT } from '../config';
 
 /**
  * Random access to the rows of an encoded soft-label record, for a validator that checks a
@@ -96,4 +97,13 @@ export function samplePositions(positions: number, count: number, random: () => 
     out[i] = start + Math.floor(random() * (end - start));
   }
   return out;
+}
+
+/**
+ * SAMPLED_ROWS_PER_DOCUMENT rows of each document (by its position count), drawn by the caller's
+ * random source. Drawn on the thread that owns the random source, so the checks themselves are
+ * pure functions of bytes and rows and can run on any thread.
+ */
+export function sampleRows(positionsPerDocument: readonly number[], random: () => number): Int32Array[] {
+  return positionsPerDocument.map((positions) => samplePositions(positions, SAMPLED_ROWS_PER_DOCUMENT, random));
 }

@@ -1,6 +1,6 @@
 import { LOGPROB_STEP, MAX_TOKEN_ID_EXCLUSIVE, SoftLabelsError } from '../../src-shared/soft-labels';
 import { MASS_TOLERANCE, SAMPLED_ROWS_PER_DOCUMENT } from '../config';
-import { readRowCodes, samplePositions, type ParsedRecord } from './record-rows';
+import { readRowCodes, type ParsedRecord } from './record-rows';
 
 export interface ExpectedDocument {
   docId: string;
@@ -43,10 +43,11 @@ function nextStamp(): number {
 /**
  * Everything a result must satisfy on its own, before any comparison: it answers this task's
  * documents in order, with this task's model and k, one row per token the validator's own
- * tokenization has (same checksum); and on randomly sampled rows, ids inside the vocabulary, no id
- * twice, log-probs sorted (<= 0 by construction of the codec) and a top-k mass of at most one.
+ * tokenization has (same checksum); and on the sampled rows (`rows[i]` for document i, drawn at
+ * random after the upload: `sampleRows`), ids inside the vocabulary, no id twice, log-probs sorted
+ * (<= 0 by construction of the codec) and a top-k mass of at most one.
  */
-export function checkStructure(records: ParsedRecord[], task: ExpectedTask, random: () => number): StructureCheck {
+export function checkStructure(records: ParsedRecord[], task: ExpectedTask, sampled: readonly ArrayLike<number>[]): StructureCheck {
   if (records.length !== task.documents.length) {
     return { ok: false, reason: `the result has ${records.length} documents; the task has ${task.documents.length}` };
   }
@@ -65,7 +66,8 @@ export function checkStructure(records: ParsedRecord[], task: ExpectedTask, rand
       return { ok: false, reason: `${where}'s token-id checksum differs from the validator's tokenization` };
     }
     const k = header.k;
-    const rows = samplePositions(header.positions, SAMPLED_ROWS_PER_DOCUMENT, random);
+    const rows = sampled[i]!;
+    if (rows.length > 0 && rows[rows.length - 1]! >= header.positions) throw new RangeError(`sampled row ${rows[rows.length - 1]} is outside document ${i}`);
     const cells = rows.length * k;
     if (sampleIds.length < cells) {
       sampleIds = new Int32Array(cells);

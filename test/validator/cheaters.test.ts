@@ -4,7 +4,7 @@ import { API, LedgerResponse, MeResponse, type LedgerEntry } from '../../src-sha
 import type { SimMiner } from '../../src-validator/sim/sim-miner';
 import { fakeRecomputer } from '../../src-validator/sim/fake-teacher';
 import * as cheat from './cheaters';
-import { documents, MODEL_HASH, startHarness, STORE_KINDS, tokenizer, type Harness, type LeaseBody } from './harness';
+import { documents, MODEL_HASH, startHarness, SETUPS, tokenizer, type Harness, type LeaseBody } from './harness';
 
 beforeAll(async () => {
   await cryptoWaitReady();
@@ -67,14 +67,14 @@ const CHEATS: [string, (seed: number) => cheat.Behaviour][] = [
   ['a smaller, different model', cheat.smallerModel],
 ];
 
-describe.each(STORE_KINDS)('cheating miners on %s', (kind) => {
+describe.each(SETUPS)('cheating miners on $name', ({ kind, opts: setup }) => {
   let h: Harness;
   afterEach(async () => {
     await h?.close();
   });
 
   it.each(CHEATS)('catches %s: no credit for that work, streak lost, honest miners paid', async (_name, make) => {
-    h = await startHarness(kind, { redundancy: 2 });
+    h = await startHarness(kind, { ...setup, redundancy: 2 });
     await h.validator.addDocuments(documents(120));
     const honestA = actor(h, 1);
     const honestB = actor(h, 2);
@@ -103,7 +103,7 @@ describe.each(STORE_KINDS)('cheating miners on %s', (kind) => {
   });
 
   it('catches a miner honest where it expects a check and lazy elsewhere, and revokes its unchecked credit', async () => {
-    h = await startHarness(kind, { redundancy: 2 });
+    h = await startHarness(kind, { ...setup, redundancy: 2 });
     await h.validator.addDocuments(documents(400));
     const honestA = actor(h, 1);
     const honestB = actor(h, 2);
@@ -124,7 +124,7 @@ describe.each(STORE_KINDS)('cheating miners on %s', (kind) => {
 
   it('settles a disagreement by re-computation, not by arrival order', async () => {
     const recomputer = fakeRecomputer(MODEL_HASH, tokenizer);
-    h = await startHarness(kind, { redundancy: 2, recomputer });
+    h = await startHarness(kind, { ...setup, redundancy: 2, recomputer });
     await h.validator.addDocuments(documents(40));
     // The cheater submits first; with two results and no majority only the re-computation decides.
     const cheater = actor(h, 3, (n) => (n === 0 ? cheat.smallerModel(9) : null));

@@ -17,6 +17,16 @@ export const tokenizer = fakeTokenizer();
 /** SQLite always; PostgreSQL too when NYA_TEST_DATABASE_URL is set (scripts/ci-postgres.sh). */
 export const STORE_KINDS: ('sqlite' | 'postgres')[] = process.env.NYA_TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 
+/**
+ * Where the suites run: every store with checks on the event loop's thread, and SQLite with the
+ * worker-thread check pool as `nya validator` runs it (the built dist/main/check-worker.cjs;
+ * `npm test` builds first).
+ */
+export const SETUPS: { name: string; kind: 'sqlite' | 'postgres'; opts: Partial<ValidatorOptions> }[] = [
+  ...STORE_KINDS.map((kind) => ({ name: kind, kind, opts: {} })),
+  { name: 'sqlite with check threads', kind: 'sqlite', opts: { checkThreads: 2 } },
+];
+
 /** A seeded PRNG, so adaptive checks are reproducible. */
 export const seededRandom = mulberry32;
 

@@ -6,7 +6,7 @@ import {
   HealthResponse, LeaseResponse, MeResponse, PayoutChallengeResponse,
 } from '../../src-shared/protocol';
 import { addressOf, sha256Hex, signRequest } from '../../src-shared/request-signing';
-import { bundleOf, documents, honestLabels, leaseTask, MODEL_HASH, OTHER_MODEL_HASH, startHarness, STORE_KINDS, type Harness, type LeaseBody } from './harness';
+import { bundleOf, documents, honestLabels, leaseTask, MODEL_HASH, OTHER_MODEL_HASH, startHarness, SETUPS, type Harness, type LeaseBody } from './harness';
 
 beforeAll(async () => {
   await cryptoWaitReady();
@@ -14,20 +14,20 @@ beforeAll(async () => {
 
 type ErrorReply = { error: { code: string; message: string } };
 
-describe.each(STORE_KINDS)('validator API on %s', (kind) => {
+describe.each(SETUPS)('validator API on $name', ({ kind, opts: setup }) => {
   let h: Harness;
   afterEach(async () => {
     await h?.close();
   });
 
   async function start(opts = {}) {
-    h = await startHarness(kind, opts);
+    h = await startHarness(kind, { ...setup, ...opts });
     await h.validator.addDocuments(documents(60));
     return h;
   }
 
   it('serves health and an empty queue answers no-work with a retry-after', async () => {
-    h = await startHarness(kind);
+    h = await startHarness(kind, setup);
     const health = HealthResponse.parse(await (await fetch(`${h.validator.url}${API.health}`)).json());
     expect(health).toMatchObject({ ok: true, protocol: 1, modelHash: MODEL_HASH, demo: false });
     const res = await h.miner(1).lease<LeaseBody>();

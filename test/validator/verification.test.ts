@@ -7,7 +7,7 @@ import { pickDocuments } from '../../src-validator/tasks/task-sizing';
 import { compareLabels } from '../../src-validator/verify/agreement';
 import { checkProbability } from '../../src-validator/verify/check-policy';
 import { findConsensus } from '../../src-validator/verify/consensus';
-import { parseRecord, readRows } from '../../src-validator/verify/record-rows';
+import { parseRecord, readRows, sampleRows } from '../../src-validator/verify/record-rows';
 import { checkStructure } from '../../src-validator/verify/structural';
 import { seededRandom } from './harness';
 
@@ -83,7 +83,7 @@ describe('structural checks', () => {
   const task = { taskId: 't-1', k: 16, modelHash: MODEL, vocabSize: 32768, documents: [{ docId: 'd-1', tokens: ids.length, tokenIdsChecksum: tokenIdsChecksum(ids) }] };
 
   const parsed = (l: SoftLabels) => parseRecord(encodeSoftLabels(l));
-  const check = (l: SoftLabels, expected = task) => checkStructure([parsed(l)], expected, seededRandom(1));
+  const check = (l: SoftLabels, expected = task) => checkStructure([parsed(l)], expected, sampleRows(expected.documents.map((d) => d.tokens), seededRandom(1)));
 
   it('passes an honest result', () => {
     expect(check(good)).toEqual({ ok: true });

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { readFineWebShard } from '../../../src-validator/fineweb';
 import { writeDataset } from '../../../src-validator/export/write-dataset';
 import { validatedRecords } from '../../../src-validator/export-validated';
-import { openStore, prepareDocuments, startValidator, teacherTokenizer } from '../../../src-validator/index';
+import { defaultCheckThreads, openStore, prepareDocuments, startValidator, teacherTokenizer } from '../../../src-validator/index';
 import { distPath } from '../../app-paths';
 import { defaultDataDir } from '../../data-dir';
 import { errorMessage, LogHub } from '../../log';
@@ -28,6 +28,8 @@ options:
   --epoch-minutes N     epoch length (default 60)
   --emission-nano N     emission per epoch in nano-COMAI (default 1000000000)
   --refuse-payout ADDR  refuse this payout address (repeatable)
+  --check-threads N     worker threads that check result bytes (default: cores - 1, at least 2;
+                        0 checks on the main thread)
   --out DIR             (export) output folder
   --shard-rows N        (export) rows per Parquet shard (default 4096)
 
@@ -51,6 +53,7 @@ function parse(argv: string[]) {
       'epoch-minutes': { type: 'string', default: '60' },
       'emission-nano': { type: 'string', default: '1000000000' },
       'refuse-payout': { type: 'string', multiple: true, default: [] },
+      'check-threads': { type: 'string', default: String(defaultCheckThreads()) },
       out: { type: 'string' },
       'shard-rows': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -95,7 +98,7 @@ async function serve(v: Values): Promise<number> {
     allowDemoModel: v['allow-demo'], demoModelHash: model.demoHash, modelDir: model.dir,
     redundancy: positiveInt('redundancy', v.redundancy), epochMs: positiveInt('epoch-minutes', v['epoch-minutes']) * 60_000,
     epochEmissionNano: BigInt(positiveInt('emission-nano', v['emission-nano'], 0)), refusedPayoutAddresses: v['refuse-payout'],
-    log: hub.logger('validator'),
+    checkThreads: positiveInt('check-threads', v['check-threads'], 0), log: hub.logger('validator'),
   });
   console.log(`nya validator: listening on ${validator.url} (model ${model.hash.slice(0, 12)}…)`);
   await new Promise<void>((done) => {

@@ -1,0 +1,134 @@
+import { Worker } from 'node:worker_threads';
+import { runCheckJob, type CheckJob, type CompareAnswer, type CompareJob, type StructureAnswer, type StructureJob } from './result-checks';
+
+/** Runs the byte-heavy checks of submissions (see result-checks.ts). */
+export interface ResultChecker {
+  structure(job: Omit<StructureJob, 'kind'>): Promise<StructureAnswer>;
+  compare(job: Omit<CompareJob, 'kind'>): Promise<CompareAnswer>;
+  close(): Promise<void>;
+}
+
+/** On the calling thread: the embedded validator of `nya mine` (one miner) and tests. */
+export class InlineChecker implements ResultChecker {
+  async structure(job: Omit<StructureJob, 'kind'>): Promise<StructureAnswer> {
+    return runCheckJob({ kind: 'structure', ...job });
+  }
+
+  async compare(job: Omit<CompareJob, 'kind'>): Promise<CompareAnswer> {
+    return runCheckJob({ kind: 'compare', ...job });
+  }
+
+  async close(): Promise<void> {}
+}
+
+export interface CheckRequest {
+  id: number;
+  job: CheckJob;
+}
+
+export type CheckReply = { id: number; answer: StructureAnswer | CompareAnswer } | { id: number; error: string };
+
+interface Pending {
+  job: CheckJob;
+  resolve: (answer: StructureAnswer | CompareAnswer) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: number | null;
+}
+
+/**
+ * Worker threads for the checks, so the event loop of a busy validator only parses HTTP and keeps
+ * the books: a 64-document result is ~3.7 MiB of CRC, sampled-row checks, an agreement check
+ * against its replica and a file write, tens of milliseconds that would otherwise delay every other
+ * request. Bodies arrive in SharedArrayBuffers (`readBody`), so handing one over copies nothing.
+ * A worker that dies fails only its own job (the request answers 500 and changes nothing) and is
+ * replaced.
+ */
+export class CheckPool implements ResultChecker {
+  private readonly slots: Slot[] = [];
+  private readonly queue: number[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(
+    private readonly workerPath: string,
+    threads: number,
+    private readonly onWorkerError: (message: string) => void = () => undefined,
+  ) {
+    for (let i = 0; i < Math.max(1, threads); i++) this.slots.push(this.spawn());
+  }
+
+  get threads(): number {
+    return this.slots.length;
+  }
+
+  structure(job: Omit<StructureJob, 'kind'>): Promise<StructureAnswer> {
+    return this.run({ kind: 'structure', ...job }) as Promise<StructureAnswer>;
+  }
+
+  compare(job: Omit<CompareJob, 'kind'>): Promise<CompareAnswer> {
+    return this.run({ kind: 'compare', ...job }) as Promise<CompareAnswer>;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const id of this.queue.splice(0)) this.settle(id, new Error('the validator is shutting down'));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private run(job: CheckJob): Promise<StructureAnswer | CompareAnswer> {
+    if (this.closed) return Promise.reject(new Error('the check pool is closed'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { job, resolve, reject });
+      this.queue.push(id);
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (slot.busy !== null) continue;
+      const id = this.queue.shift();
+      if (id === undefined) return;
+      slot.busy = id;
+      const message: CheckRequest = { id, job: this.pending.get(id)!.job };
+      slot.worker.postMessage(message);
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(this.workerPath);
+    const slot: Slot = { worker, busy: null };
+    worker.on('message', (reply: CheckReply) => {
+      slot.busy = null;
+      this.settle(reply.id, 'error' in reply ? new Error(reply.error) : reply.answer);
+      this.dispatch();
+    });
+    const lost = (why: string) => {
+      if (this.closed) return;
+      const index = this.slots.indexOf(slot);
+      if (index < 0) return;
+      this.onWorkerError(`a check worker stopped (${why}); starting another`);
+      if (slot.busy !== null) this.settle(slot.busy, new Error(`the check worker stopped (${why})`));
+      this.slots[index] = this.spawn();
+      this.dispatch();
+    };
+    worker.on('error', (error) => lost(error.message));
+    worker.on('exit', (code) => lost(`exit code ${code}`));
+    worker.unref();
+    return slot;
+  }
+
+  private settle(id: number, outcome: StructureAnswer | CompareAnswer | Error): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    if (outcome instanceof Error) p.reject(outcome);
+    else p.resolve(outcome);
+  }
+}
