@@ -76,8 +76,10 @@ export class CheckPool implements ResultChecker {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const id of this.queue.splice(0)) this.settle(id, new Error('the validator is shutting down'));
+    this.queue.length = 0;
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    // Queued or cut off mid-job: either way no answer is coming.
+    for (const id of [...this.pending.keys()]) this.settle(id, new Error('the validator is shutting down'));
   }
 
   private run(job: CheckJob): Promise<StructureAnswer | CompareAnswer> {

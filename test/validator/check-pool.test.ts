@@ -131,9 +131,17 @@ describe('check pool when a worker dies', () => {
     }
   });
 
-  it('refuses work after close', async () => {
+  it('fails the jobs it still holds when closed, and refuses work after', async () => {
     const pool = new CheckPool(fakeWorker, 1);
+    const job = (taskId: string) => pool.structure({ body: new Uint8Array(4), task: { ...task, taskId }, rows: [], stageTo: null, peers: [] });
+    const held = [job('a'), job('b'), job('c')];
     await pool.close();
+    const [, ...queued] = await Promise.allSettled(held);
+    // 'a' was on the worker and may have been answered; the queued ones are failed, not left hanging.
+    expect(queued).toEqual([
+      { status: 'rejected', reason: expect.objectContaining({ message: expect.stringMatching(/shutting down/) }) },
+      { status: 'rejected', reason: expect.objectContaining({ message: expect.stringMatching(/shutting down/) }) },
+    ]);
     await expect(pool.compare({ a: { bytes: new Uint8Array(0) }, b: { bytes: new Uint8Array(0) }, rows: [] })).rejects.toThrow(/closed/);
   });
 });
