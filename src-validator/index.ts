@@ -81,7 +81,8 @@ const NONCE_PRUNE_MS = 60_000;
 /**
  * One check thread per core the event loop does not use, and at least two: a thread writing a
  * body to disk can stall on writeback, and the next submission's checks should not wait for it
- * (measured on 2 cores: server-side p99 49-69 ms with two threads, 76-112 ms with one).
+ * (2 cores, 32-document tasks: server-side p99 41-69 ms in 6 of 7 runs with two threads, 70-112 ms
+ * with one; docs/PERFORMANCE.md).
  */
 export function defaultCheckThreads(): number {
   return Math.max(2, availableParallelism() - 1);
