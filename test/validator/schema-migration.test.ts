@@ -1,39 +1,76 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, SQLITE_FILE } from '../../src-validator/store/open-store';
+import { PostgresDriver } from '../../src-validator/store/postgres-driver';
 import { SCHEMA_VERSION } from '../../src-validator/store/schema';
+import type { SqlDriver } from '../../src-validator/store/sql-driver';
+import { SqliteDriver } from '../../src-validator/store/sqlite-driver';
+import type { Store } from '../../src-validator/store/store';
+import { freshPostgresDatabase, STORE_KINDS } from './harness';
 
-// The documents table as schema version 1 wrote it (texts inline).
+// The documents table as schema version 1 wrote it (texts inline), in the drivers' neutral SQL.
 const V1_DOCUMENTS = `
 CREATE TABLE schema_version (version INTEGER NOT NULL);
 INSERT INTO schema_version (version) VALUES (1);
-CREATE TABLE documents (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL UNIQUE, url TEXT, text TEXT NOT NULL,
+CREATE TABLE documents (seq {serial}, doc_id TEXT NOT NULL UNIQUE, url TEXT, text TEXT NOT NULL,
   token_estimate INTEGER, state TEXT NOT NULL DEFAULT 'queued', tok_seq_len INTEGER, tokens INTEGER, checksum BIGINT, added_at_ms BIGINT NOT NULL);
 CREATE INDEX documents_ready ON documents (state, tok_seq_len, seq);
 INSERT INTO documents (doc_id, url, text, added_at_ms) VALUES ('<urn:a>', 'https://a.example', 'first text', 1), ('<urn:b>', NULL, 'second text', 2);
 `;
 
-describe('validator schema migrations', () => {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+interface Database {
+  driver(): SqlDriver;
+  open(): Promise<Store>;
+  drop(): Promise<void>;
+}
+
+async function database(kind: 'sqlite' | 'postgres'): Promise<Database> {
+  if (kind === 'postgres') {
+    const db = await freshPostgresDatabase();
+    return { driver: () => new PostgresDriver(db.url), open: () => openStore({ dataDir: '', databaseUrl: db.url }), drop: db.drop };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'nya-schema-'));
+  return {
+    driver: () => new SqliteDriver(join(dir, SQLITE_FILE)),
+    open: () => openStore({ dataDir: dir }),
+    drop: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+async function withDriver<T>(db: Database, fn: (driver: SqlDriver) => Promise<T>): Promise<T> {
+  const driver = db.driver();
+  try {
+    return await fn(driver);
+  } finally {
+    await driver.close();
+  }
+}
+
+async function documentColumns(driver: SqlDriver): Promise<string[]> {
+  const rows = driver.dialect === 'sqlite'
+    ? await driver.all('PRAGMA table_info(documents)')
+    : await driver.all("SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'documents'");
+  return rows.map((r) => String(r.name));
+}
+
+describe.each(STORE_KINDS)('validator schema migrations on %s', (kind) => {
+  let db: Database | null = null;
+  afterEach(async () => {
+    await db?.drop();
+    db = null;
   });
 
-  function v1Database(): string {
-    const dir = mkdtempSync(join(tmpdir(), 'nya-schema-'));
-    dirs.push(dir);
-    const db = new Database(join(dir, SQLITE_FILE));
-    db.exec(V1_DOCUMENTS);
-    db.close();
-    return dir;
+  async function v1Database(): Promise<Database> {
+    db = await database(kind);
+    await withDriver(db, (driver) => driver.exec(V1_DOCUMENTS));
+    return db;
   }
 
   it('moves version-1 texts out of the documents table and keeps every document', async () => {
-    const dir = v1Database();
-    const store = await openStore({ dataDir: dir });
+    const v1 = await v1Database();
+    const store = await v1.open();
     try {
       expect((await store.untokenizedDocuments(64, 10)).map((d) => [d.docId, d.text])).toEqual([
         ['<urn:a>', 'first text'],
@@ -43,21 +80,17 @@ describe('validator schema migrations', () => {
     } finally {
       await store.close();
     }
-    const db = new Database(join(dir, SQLITE_FILE), { readonly: true });
-    try {
-      expect(db.prepare('SELECT version FROM schema_version').get()).toEqual({ version: SCHEMA_VERSION });
-      const columns = (db.prepare('PRAGMA table_info(documents)').all() as { name: string }[]).map((c) => c.name);
-      expect(columns).not.toContain('text');
-      expect(db.prepare('SELECT COUNT(*) AS n FROM document_texts').get()).toEqual({ n: 3 });
-    } finally {
-      db.close();
-    }
+    await withDriver(v1, async (driver) => {
+      expect((await driver.all('SELECT version FROM schema_version')).map((r) => Number(r.version))).toEqual([SCHEMA_VERSION]);
+      expect(await documentColumns(driver)).not.toContain('text');
+      expect(Number((await driver.all('SELECT COUNT(*) AS n FROM document_texts'))[0]!.n)).toBe(3);
+    });
   });
 
   it('opens a migrated database again without migrating twice', async () => {
-    const dir = v1Database();
-    await (await openStore({ dataDir: dir })).close();
-    const store = await openStore({ dataDir: dir });
+    const v1 = await v1Database();
+    await (await v1.open()).close();
+    const store = await v1.open();
     try {
       expect(await store.untokenizedDocuments(64, 10)).toHaveLength(2);
     } finally {
@@ -66,10 +99,9 @@ describe('validator schema migrations', () => {
   });
 
   it('refuses a database written by a newer validator, unchanged', async () => {
-    const dir = v1Database();
-    const db = new Database(join(dir, SQLITE_FILE));
-    db.prepare('UPDATE schema_version SET version = ?').run(SCHEMA_VERSION + 1);
-    db.close();
-    await expect(openStore({ dataDir: dir })).rejects.toThrow(/newer validator/);
+    const v1 = await v1Database();
+    await withDriver(v1, (driver) => driver.run('UPDATE schema_version SET version = ?', [SCHEMA_VERSION + 1]));
+    await expect(v1.open()).rejects.toThrow(/newer validator/);
+    await withDriver(v1, async (driver) => expect(await documentColumns(driver)).toContain('text'));
   });
 });
