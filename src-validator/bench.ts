@@ -1,12 +1,14 @@
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { workerData } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SEQ_LEN } from '../src-shared/protocol';
 import { errorMessage } from '../src-main/log';
 import { defaultCheckThreads, startValidator } from './index';
-import { benchTexts, runBenchClient, type BenchClientConfig, type BenchClientReport } from './sim/bench-client';
+import { runBenchClient, type BenchClientConfig, type BenchClientReport } from './sim/bench-client';
+import { benchTexts, runBundlerThread } from './sim/bundler-thread';
 import { fakeTokenizer } from './sim/fake-teacher';
 
 /**
@@ -20,6 +22,7 @@ import { fakeTokenizer } from './sim/fake-teacher';
  */
 const MODEL_HASH = 'b'.repeat(64);
 const CLIENT_FLAG = '--bench-client-process';
+const BUNDLER_FLAG = '--bench-bundler-thread';
 
 interface Args {
   json: boolean;
@@ -100,6 +103,10 @@ async function runClientProcess(): Promise<number> {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  if (argv.includes(BUNDLER_FLAG)) {
+    runBundlerThread((workerData as { modelHash: string }).modelHash);
+    return new Promise<number>(() => undefined); // Serves until the simulators terminate the thread.
+  }
   if (argv.includes(CLIENT_FLAG)) return runClientProcess();
   let args: Args;
   try {
@@ -129,6 +136,7 @@ export async function run(argv: string[]): Promise<number> {
     const cfg: BenchClientConfig = {
       url: validator.url, miners: args.miners, modelHash: MODEL_HASH, tokensPerTask: args.docsPerTask * DEFAULT_SEQ_LEN,
       computeMs: args.computeMs, warmupMs: 2000, seconds: args.seconds,
+      bundlerScript: process.argv[1]!, bundlerArgv: ['bench', 'validator', BUNDLER_FLAG],
     };
     say(`bench validator: ${args.miners} miners, ${args.docsPerTask} × ${DEFAULT_SEQ_LEN}-token documents per task, k 16, redundancy ${args.redundancy}, ${args.seconds} s`);
     const sum = () => validator.store.totalValidatedTokens();

@@ -1,7 +1,6 @@
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { API, DEFAULT_K, DEFAULT_SEQ_LEN, SOFT_LABELS_CONTENT_TYPE, type LeaseResponse, type SubmitResponse } from '../../src-shared/protocol';
-import { BundleFactory } from './bundle-factory';
-import { fakeTokenizer } from './fake-teacher';
+import { API, SOFT_LABELS_CONTENT_TYPE, type LeaseResponse, type SubmitResponse } from '../../src-shared/protocol';
+import { Bundler, GPU_MODELS } from './bundler-thread';
 import { jsonOf, loopbackRequest } from './loopback-http';
 import { signFast, SimMiner } from './sim-miner';
 
@@ -14,6 +13,9 @@ export interface BenchClientConfig {
   computeMs: number;
   warmupMs: number;
   seconds: number;
+  /** How to start this program as the bundler thread (`Bundler`). */
+  bundlerScript: string;
+  bundlerArgv: string[];
 }
 
 export interface BenchClientReport {
@@ -29,16 +31,6 @@ export interface BenchClientReport {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The benchmark's distinct document texts: DEFAULT_SEQ_LEN - 1 words, a full sequence each. */
-export function benchTexts(): string[] {
-  return Array.from({ length: 16 }, (_, t) => Array.from({ length: DEFAULT_SEQ_LEN - 1 }, (_, w) => `w${(w * 7919 + t * 104729) % 5003}`).join(' '));
-}
-
-/** Simulated miners share a few "GPU models", each with its own small jitter. */
-const GPU_MODELS = 4;
-const TASK_ID_BYTES = 26;
-const DOC_ID_BYTES = 47;
-
 /**
  * N simulated miners on loopback: lease → (simulated compute) → signed submit of a full-size
  * bundle, each miner a concurrent async loop. Latencies are recorded only inside the measured
@@ -46,13 +38,9 @@ const DOC_ID_BYTES = 47;
  */
 export async function runBenchClient(cfg: BenchClientConfig, onMeasureStart: () => void, onMeasureEnd: () => void): Promise<BenchClientReport> {
   await cryptoWaitReady();
-  const tokenizer = fakeTokenizer();
   const report: BenchClientReport = { submissions: 0, submittedTokens: 0, rejected: 0, errors: 0, noWork: 0, submitLatenciesMs: [], leaseLatenciesMs: [], measuredMs: 0 };
-  const factories = Array.from({ length: GPU_MODELS }, (_, g) => {
-    const factory = new BundleFactory(tokenizer, cfg.modelHash, g + 1);
-    for (const text of benchTexts()) factory.prepare(text, DEFAULT_K, DEFAULT_SEQ_LEN, TASK_ID_BYTES, DOC_ID_BYTES);
-    return factory;
-  });
+  const bundler = new Bundler(cfg.bundlerScript, cfg.bundlerArgv, cfg.modelHash);
+  await bundler.ready;
   // The window opens once every miner has submitted once (and warm-up has passed).
   const warmUntil = performance.now() + cfg.warmupMs;
   let warmMiners = 0;
@@ -72,8 +60,7 @@ export async function runBenchClient(cfg: BenchClientConfig, onMeasureStart: () 
 
   const minerLoop = async (index: number) => {
     const miner = SimMiner.fromSeed(cfg.url, 10_000 + index);
-    const factory = factories[index % GPU_MODELS]!;
-    const scratch: { buffer?: Buffer } = {};
+    let buffer: SharedArrayBuffer | null = null;
     let warm = false;
     while (performance.now() < stopAt) {
       const t0 = performance.now();
@@ -90,7 +77,10 @@ export async function runBenchClient(cfg: BenchClientConfig, onMeasureStart: () 
         continue;
       }
       const task = lease.body.task;
-      const { body, sha256Hex } = factory.bundle(task, scratch);
+      const built = await bundler.build(index % GPU_MODELS, task, buffer);
+      buffer = built.buffer;
+      const body = Buffer.from(built.buffer, 0, built.length);
+      const { sha256Hex } = built;
       if (cfg.computeMs) await sleep(cfg.computeMs * (0.5 + Math.random()));
       const path = API.result(task.taskId);
       const t1 = performance.now();
@@ -113,6 +103,7 @@ export async function runBenchClient(cfg: BenchClientConfig, onMeasureStart: () 
     }
   };
   await Promise.all(Array.from({ length: cfg.miners }, (_, i) => minerLoop(i)));
+  await bundler.close();
   report.measuredMs = cfg.seconds * 1000;
   return report;
 }

@@ -43,12 +43,12 @@ export class BundleFactory {
 
   /**
    * The bundle for a task, and its SHA-256 (hex) for signing. With `reuse`, the bytes are built in
-   * `reuse.buffer` (grown when too small): a simulated miner with one submission in flight
+   * `reuse.buffer` (replaced by `reuse.alloc(size)` when too small): a simulated miner with one submission in flight
    * rebuilds in the same memory instead of faulting in megabytes of fresh pages each time.
    */
   bundle(
     task: { taskId: string; k: number; seqLen: number; documents: { docId: string; text: string }[] },
-    reuse?: { buffer?: Buffer },
+    reuse?: { buffer?: Buffer; alloc?: (bytes: number) => Buffer },
   ): { body: Uint8Array; sha256Hex: string } {
     const taskId = Buffer.from(task.taskId, 'utf8');
     const parts = task.documents.map((d) => {
@@ -58,7 +58,7 @@ export class BundleFactory {
     const total = 12 + parts.reduce((s, p) => s + 4 + p.template.record.length, 0);
     let out: Buffer;
     if (reuse) {
-      if (!reuse.buffer || reuse.buffer.length < total) reuse.buffer = Buffer.allocUnsafe(total);
+      if (!reuse.buffer || reuse.buffer.length < total) reuse.buffer = reuse.alloc ? reuse.alloc(total) : Buffer.allocUnsafe(total);
       out = reuse.buffer.subarray(0, total);
     } else out = Buffer.allocUnsafe(total);
     out.writeUInt32LE(0x4253594e, 0); // "NYSB"

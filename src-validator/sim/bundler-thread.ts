@@ -1,0 +1,94 @@
+import { parentPort, Worker } from 'node:worker_threads';
+import { DEFAULT_K, DEFAULT_SEQ_LEN } from '../../src-shared/protocol';
+import { BundleFactory } from './bundle-factory';
+import { fakeTokenizer } from './fake-teacher';
+
+/** Simulated miners share a few "GPU models", each with its own small jitter. */
+export const GPU_MODELS = 4;
+const TASK_ID_BYTES = 26;
+const DOC_ID_BYTES = 47;
+
+type BundleTask = Parameters<BundleFactory['bundle']>[0];
+
+interface BuildRequest {
+  id: number;
+  model: number;
+  task: BundleTask;
+  /** The miner's previous buffer, reused when large enough. */
+  buffer: SharedArrayBuffer | null;
+}
+
+export interface BuiltBundle {
+  buffer: SharedArrayBuffer;
+  length: number;
+  sha256Hex: string;
+}
+
+/** The benchmark's distinct document texts: DEFAULT_SEQ_LEN - 1 words, a full sequence each. */
+export function benchTexts(): string[] {
+  return Array.from({ length: 16 }, (_, t) => Array.from({ length: DEFAULT_SEQ_LEN - 1 }, (_, w) => `w${(w * 7919 + t * 104729) % 5003}`).join(' '));
+}
+
+function factories(modelHash: string): BundleFactory[] {
+  const tokenizer = fakeTokenizer();
+  return Array.from({ length: GPU_MODELS }, (_, g) => {
+    const factory = new BundleFactory(tokenizer, modelHash, g + 1);
+    for (const text of benchTexts()) factory.prepare(text, DEFAULT_K, DEFAULT_SEQ_LEN, TASK_ID_BYTES, DOC_ID_BYTES);
+    return factory;
+  });
+}
+
+/**
+ * The body of the bundler thread: builds bundles (copy, CRCs, SHA-256: ~4 ms of CPU for 64
+ * documents) into SharedArrayBuffers, so the simulated miners' event loop only sends and receives
+ * and their latency figures do not include one another's bundle building. Real miners build
+ * their bundles on their own machines.
+ */
+export function runBundlerThread(modelHash: string): void {
+  const port = parentPort!;
+  const made = factories(modelHash);
+  port.on('message', ({ id, model, task, buffer }: BuildRequest) => {
+    const reuse: { buffer?: Buffer; alloc: (n: number) => Buffer } = {
+      buffer: buffer ? Buffer.from(buffer) : undefined,
+      alloc: (n) => Buffer.from(new SharedArrayBuffer(n)),
+    };
+    const { body, sha256Hex } = made[model]!.bundle(task, reuse);
+    const built: BuiltBundle = { buffer: reuse.buffer!.buffer as SharedArrayBuffer, length: body.length, sha256Hex };
+    port.postMessage({ id, built });
+  });
+  port.postMessage({ ready: true });
+}
+
+/** The simulators' side of the bundler thread. */
+export class Bundler {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, (built: BuiltBundle) => void>();
+  private nextId = 1;
+  readonly ready: Promise<void>;
+
+  /** `script` and `argv` start this same program in the thread's role (see bench.ts). */
+  constructor(script: string, argv: string[], modelHash: string) {
+    this.worker = new Worker(script, { argv, workerData: { modelHash } });
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.on('message', (m: { ready?: true; id?: number; built?: BuiltBundle }) => {
+        if (m.ready) return resolve();
+        const done = this.waiting.get(m.id!);
+        this.waiting.delete(m.id!);
+        done?.(m.built!);
+      });
+      this.worker.once('error', reject);
+    });
+  }
+
+  build(model: number, task: BundleTask, buffer: SharedArrayBuffer | null): Promise<BuiltBundle> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.worker.postMessage({ id, model, task, buffer } satisfies BuildRequest);
+    });
+  }
+
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
