@@ -64,7 +64,7 @@ describe('dashboard in Chromium against nya mine', () => {
     await guide.getByText(/No GPU was found|Looking for GPUs|driver/).first().waitFor();
     for (const step of ['Teacher model', 'Wallet', 'Start mining']) {
       await guide.getByRole('button', { name: 'Next' }).click();
-      await expect.poll(() => guide.locator('li[aria-current="step"]').textContent()).toBe(step);
+      await expect.poll(() => guide.locator('li[aria-current="step"]').textContent(), { timeout: 15_000 }).toBe(step);
     }
     await page.screenshot({ path: join(SHOTS, 'onboarding-1280x800.png') });
     await guide.getByRole('button', { name: 'Start mining' }).click();

@@ -93,7 +93,7 @@ describe('payout link page in Chromium', () => {
       expect(answer?.headers()['content-security-policy']).toContain("script-src 'self'");
       expect(await page.getByTestId('message').textContent()).toBe(challenge.message);
       await page.getByRole('button', { name: 'Connect polkadot-js' }).click();
-      await expect.poll(() => page.locator('#account option').count()).toBe(1);
+      await expect.poll(() => page.locator('#account option').count(), { timeout: 15_000 }).toBe(1);
       expect(await page.evaluate(() => (window as unknown as { enabledBy: string }).enabledBy)).toBe('Nya Miner');
       await page.getByRole('button', { name: 'Sign and link' }).click();
       await page.waitForSelector(`body[data-linked="${payout.address}"]`);
@@ -117,12 +117,12 @@ describe('payout link page in Chromium', () => {
       const challenge = await s.linker.begin();
       const page = await browser.newPage();
       await page.goto(s.server.open(challenge));
-      await expect.poll(() => page.locator('#no-extension').isVisible()).toBe(true);
+      await expect.poll(() => page.locator('#no-extension').isVisible(), { timeout: 15_000 }).toBe(true);
       // A typo first: refused in the page and by main without spending the challenge.
       await page.fill('#paste-address', payout.address);
       await page.fill('#paste-signature', rawSign(miner, challenge.message));
       await page.getByRole('button', { name: 'Link with this signature' }).click();
-      await expect.poll(() => page.locator('#status').textContent()).toContain(`not ${payout.address}'s sr25519 signature`);
+      await expect.poll(() => page.locator('#status').textContent(), { timeout: 15_000 }).toContain(`not ${payout.address}'s sr25519 signature`);
       await page.fill('#paste-signature', rawSign(payout, challenge.message));
       await page.getByRole('button', { name: 'Link with this signature' }).click();
       await page.waitForSelector(`body[data-linked="${payout.address}"]`);
