@@ -15,9 +15,9 @@ export class BlobFiles {
   }
 
   /** A relative path, unique per (task, miner). */
-  pathOf(taskId: string, miner: string): string {
+  pathOf(taskId: string, miner: string, suffix = ''): string {
     const name = createHash('sha256').update(`${taskId}\n${miner}`).digest('hex');
-    return join(name.slice(0, 2), `${name.slice(2, 40)}.nysb`);
+    return join(name.slice(0, 2), `${name.slice(2, 40)}${suffix}.nysb`);
   }
 
   /**
@@ -26,7 +26,7 @@ export class BlobFiles {
    * of them is stored and the other's file is removed.
    */
   stagingPath(taskId: string, miner: string): string {
-    return join(this.dir, this.pathOf(taskId, miner).replace(/\.nysb$/, `-${randomBytes(6).toString('hex')}.nysb`));
+    return join(this.dir, this.pathOf(taskId, miner, `-${randomBytes(6).toString('hex')}`));
   }
 
   /** The relative path of a file under this folder; throws for anything outside it. */
