@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench -- [teacher|validator ...] [suite options]`: builds what the CLI needs (main
+// `npm run bench -- [teacher|validator|checks ...] [suite options]`: builds what the CLI needs (main
 // bundles; the demo model and sample shard when they are not current), then runs
 // `node bin/nya.cjs bench <suite> --json` for each suite asked for, or for every suite when none
 // is named. Each suite's last output line is one JSON object; a suite this build does not have
@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const SUITES = ['teacher', 'validator'];
+const SUITES = ['teacher', 'validator', 'checks'];
 
 // Leading words name suites; everything from the first option on goes to each suite.
 const args = process.argv.slice(2);

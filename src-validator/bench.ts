@@ -5,7 +5,7 @@ import { workerData } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SEQ_LEN } from '../src-shared/protocol';
-import { errorMessage } from '../src-main/log';
+import { numberOption, optionValue, optionsOrUsage } from './bench-args';
 import { defaultCheckThreads, startValidator } from './index';
 import { runBenchClient, type BenchClientConfig, type BenchClientReport } from './sim/bench-client';
 import { benchTexts, runBundlerThread } from './sim/bundler-thread';
@@ -37,17 +37,8 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const value = (name: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const int = (name: string, fallback: number) => {
-    const raw = value(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} takes a non-negative number, not '${raw}'.`);
-    return n;
-  };
+  const value = (name: string) => optionValue(argv, name);
+  const int = (name: string, fallback: number) => numberOption(argv, name, fallback);
   const store = value('--store') ?? 'sqlite';
   if (store !== 'sqlite' && store !== 'postgres') throw new Error(`--store is sqlite or postgres, not '${store}'.`);
   const databaseUrl = value('--database-url') ?? process.env.NYA_TEST_DATABASE_URL ?? null;
@@ -108,13 +99,8 @@ export async function run(argv: string[]): Promise<number> {
     return new Promise<number>(() => undefined); // Serves until the simulators terminate the thread.
   }
   if (argv.includes(CLIENT_FLAG)) return runClientProcess();
-  let args: Args;
-  try {
-    args = parseArgs(argv);
-  } catch (error) {
-    console.error(`nya bench validator: ${errorMessage(error)}`);
-    return 2;
-  }
+  const args = optionsOrUsage('validator', () => parseArgs(argv));
+  if (!args) return 2;
   const say = (line: string) => (args.json ? console.error(line) : console.log(line));
   const dataDir = mkdtempSync(join(tmpdir(), 'nya-bench-validator-'));
   // Submit time inside the validator (headers in to last byte out), beside the miners' round trip:

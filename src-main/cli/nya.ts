@@ -11,7 +11,7 @@ const COMMANDS: Record<string, Command> = {
   tokenize: { summary: 'print the Mistral v0.3 token ids of UTF-8 text on stdin', load: () => import('./commands/tokenize') },
   model: { summary: 'list, download and verify teacher models', load: () => import('./commands/model') },
   wallet: { summary: 'create, import, show or remove the mining key', load: () => import('./commands/wallet') },
-  bench: { summary: 'benchmarks: nya bench teacher|validator [--json]', load: () => import('./commands/bench') },
+  bench: { summary: 'benchmarks: nya bench teacher|validator|checks [--json]', load: () => import('./commands/bench') },
 };
 
 function usage(): string {

@@ -1,8 +1,8 @@
 
 import { errorMessage } from '../../src-main/log';
 import { MAX_QUORUM, RECOMPUTE_DOCUMENTS, SAMPLED_ROWS_PER_DOCUMENT } from '../config';
-import { compareLabels } from '../verify/agreement';
-import { readRows, samplePositions, parseRecord, type ParsedRecord } from '../verify/record-rows';
+import { compareRecordRows } from '../verify/agreement';
+import { samplePositions, parseRecord, type ParsedRecord } from '../verify/record-rows';
 import { parseBundle } from '../verify/result-checks';
 import type { ValidatorContext } from './context';
 import { rejectResult, validateResult } from './settlement';
@@ -64,7 +64,7 @@ export async function recheckTask(ctx: ValidatorContext, taskId: string): Promis
         const rows = samplePositions(ref.header.positions, SAMPLED_ROWS_PER_DOCUMENT, ctx.random);
         let verdict;
         try {
-          verdict = compareLabels(readRows(labels[picked[j]!]!, rows), readRows(ref, rows));
+          verdict = compareRecordRows(labels[picked[j]!]!, ref, rows);
         } catch (error) {
           verdict = { agree: false, reason: error instanceof Error ? error.message : String(error) };
         }

@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, Worker } from 'node:worker_threads';
 import { DEFAULT_K, DEFAULT_SEQ_LEN } from '../../src-shared/protocol';
 import { BundleFactory } from './bundle-factory';
@@ -45,6 +47,7 @@ function factories(modelHash: string): BundleFactory[] {
  * their bundles on their own machines.
  */
 export function runBundlerThread(modelHash: string): void {
+  yieldToOtherThreads();
   const port = parentPort!;
   const made = factories(modelHash);
   port.on('message', ({ id, model, task, buffer }: BuildRequest) => {
@@ -57,6 +60,21 @@ export function runBundlerThread(modelHash: string): void {
     port.postMessage({ id, built });
   });
   port.postMessage({ ready: true });
+}
+
+/**
+ * This thread stands for the miners' GPUs, which never share a CPU with a real validator: on
+ * Linux it runs at the lowest priority (setpriority on a thread id affects that thread only), so
+ * on a shared machine it takes what the validator and the miners' network side leave. Elsewhere
+ * it runs as it is.
+ */
+function yieldToOtherThreads(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, 19);
+  } catch {
+    // No /proc/thread-self (not Linux) or not permitted: same priority as the rest.
+  }
 }
 
 /** The simulators' side of the bundler thread. */

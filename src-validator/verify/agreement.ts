@@ -1,8 +1,8 @@
-import { LOGPROB_STEP, MAX_TOKEN_ID_EXCLUSIVE, type SoftLabels } from '../../src-shared/soft-labels';
+import { LOGPROB_STEP, type SoftLabels } from '../../src-shared/soft-labels';
 import {
   AGREEMENT_TOP, BAD_ROW_OVERLAP, MAX_BAD_ROW_FRACTION, MAX_MEAN_ABS_LOGPROB_DIFF, MAX_P99_ABS_LOGPROB_DIFF, MIN_MEAN_OVERLAP,
 } from '../config';
-import { readRows, type ParsedRecord } from './record-rows';
+import { readRowCodes, type ParsedRecord } from './record-rows';
 
 export interface Agreement {
   positions: number;
@@ -33,74 +33,80 @@ export const DEFAULT_TOLERANCES: Tolerances = {
 };
 
 const MAX_CODE = 1 << 13;
-// Scratch space reused across calls (the validator compares on one thread).
-const stampOf = new Int32Array(MAX_TOKEN_ID_EXCLUSIVE);
-const rankOf = new Int32Array(MAX_TOKEN_ID_EXCLUSIVE);
-const histogram = new Float64Array(MAX_CODE);
-let rowOverlap = new Float64Array(1024);
-let stamp = 0;
+// Scratch space reused across calls (each thread runs one comparison at a time).
+const histogram = new Int32Array(MAX_CODE);
+let scratch = { aIds: new Int32Array(0), aCodes: new Int32Array(0), bIds: new Int32Array(0), bCodes: new Int32Array(0) };
 
-interface Tally {
-  overlap: number;
-  diffSum: number;
-  diffCount: number;
+function scratchFor(cells: number): typeof scratch {
+  if (scratch.aIds.length < cells) {
+    scratch = { aIds: new Int32Array(cells), aCodes: new Int32Array(cells), bIds: new Int32Array(cells), bCodes: new Int32Array(cells) };
+  }
+  return scratch;
 }
 
-/** One direction: A's top-8 looked up in B's top-k, at every position. */
-function tallyDirection(a: SoftLabels, b: SoftLabels, tally: Tally): void {
-  const k = a.header.k;
-  const top = Math.min(AGREEMENT_TOP, k);
-  const positions = a.header.positions;
-  for (let p = 0, base = 0; p < positions; p++, base += k) {
-    if (++stamp === 0x7fffffff) {
-      stampOf.fill(0);
-      stamp = 1;
-    }
-    for (let r = 0; r < k; r++) {
-      const id = b.topkIds[base + r]!;
-      stampOf[id] = stamp;
-      rankOf[id] = base + r;
-    }
-    let shared = 0;
-    for (let r = 0; r < top; r++) {
-      const id = a.topkIds[base + r]!;
-      if (stampOf[id] !== stamp) continue;
-      shared++;
-      const code = Math.round(Math.abs(a.topkLogprobs[base + r]! - b.topkLogprobs[rankOf[id]!]!) / LOGPROB_STEP);
-      histogram[code < MAX_CODE ? code : MAX_CODE - 1]!++;
-      tally.diffSum += code;
-      tally.diffCount++;
-    }
-    tally.overlap += shared / top;
-    rowOverlap[p] = rowOverlap[p]! + shared / top / 2;
-  }
+interface Tally {
+  /** Shared ids over both directions and all rows. */
+  shared: number;
+  diffSum: number;
+  diffCount: number;
+  maxCode: number;
 }
 
 /**
- * How closely two labelings of the same document agree. Looking A's top 8 up in B's whole top k
- * (and the reverse) makes near-ties that swap ranks 8 and 9 harmless; comparing log-probs only on
- * shared ids keeps the measure defined when the sets differ. Both inputs come out of the codec,
- * so differences are whole quantisation steps and the p99 is read from a histogram, no sort.
+ * One direction at one row: how many of A's top `top` ids are in B's top k, with the log-prob
+ * difference of each shared id going into the histogram. Honest labelings mostly rank an id the
+ * same, so B's same rank is tried first and most look-ups take one compare; otherwise B's row is
+ * scanned from its last rank (a repeated id, a malformed row the structural sample missed,
+ * matches the last rank holding it). Codes are -log-prob / LOGPROB_STEP, so a difference is a
+ * whole number of steps.
  */
-export function compareLabels(a: SoftLabels, b: SoftLabels, tol: Tolerances = DEFAULT_TOLERANCES): Agreement {
-  const positions = a.header.positions;
-  if (positions !== b.header.positions || a.header.k !== b.header.k) {
-    return { positions, meanOverlap: 0, meanAbsLogprobDiff: Infinity, p99AbsLogprobDiff: Infinity, badRowFraction: 1, agree: false, reason: 'different shapes' };
+function tallyRow(aIds: Int32Array, aCodes: Int32Array, bIds: Int32Array, bCodes: Int32Array, base: number, k: number, top: number, tally: Tally): number {
+  let shared = 0;
+  for (let r = 0; r < top; r++) {
+    const id = aIds[base + r]!;
+    let at = base + r;
+    if (bIds[at] !== id) {
+      at = base + k - 1;
+      while (at >= base && bIds[at] !== id) at--;
+      if (at < base) continue;
+    }
+    shared++;
+    let code = aCodes[base + r]! - bCodes[at]!;
+    if (code < 0) code = -code;
+    if (code >= MAX_CODE) code = MAX_CODE - 1;
+    histogram[code]!++;
+    if (code > tally.maxCode) tally.maxCode = code;
+    tally.diffSum += code;
   }
+  tally.diffCount += shared;
+  return shared;
+}
+
+/**
+ * The comparison itself, on rows of ids and log-prob codes (`readRowCodes`): `positions` rows of
+ * `k` cells each. Looking A's top 8 up in B's whole top k (and the reverse) makes near-ties that
+ * swap ranks 8 and 9 harmless; comparing log-probs only on shared ids keeps the measure defined
+ * when the sets differ. Differences are whole quantisation steps, so the p99 is read from a
+ * histogram, no sort. Integer tallies make the verdict exactly symmetric.
+ */
+function compareCodes(
+  aIds: Int32Array, aCodes: Int32Array, bIds: Int32Array, bCodes: Int32Array, positions: number, k: number, tol: Tolerances,
+): Agreement {
   if (positions === 0) return { positions, meanOverlap: 1, meanAbsLogprobDiff: 0, p99AbsLogprobDiff: 0, badRowFraction: 0, agree: true, reason: null };
-  histogram.fill(0);
-  if (rowOverlap.length < positions) rowOverlap = new Float64Array(positions);
-  rowOverlap.fill(0, 0, positions);
-  const tally: Tally = { overlap: 0, diffSum: 0, diffCount: 0 };
-  tallyDirection(a, b, tally);
-  tallyDirection(b, a, tally);
-  const meanOverlap = tally.overlap / (2 * positions);
+  const top = Math.min(AGREEMENT_TOP, k);
+  const tally: Tally = { shared: 0, diffSum: 0, diffCount: 0, maxCode: 0 };
+  let badRows = 0;
+  for (let p = 0, base = 0; p < positions; p++, base += k) {
+    const shared = tallyRow(aIds, aCodes, bIds, bCodes, base, k, top, tally) + tallyRow(bIds, bCodes, aIds, aCodes, base, k, top, tally);
+    tally.shared += shared;
+    if (shared < BAD_ROW_OVERLAP * 2 * top) badRows++;
+  }
+  const meanOverlap = tally.shared / (2 * positions * top);
   const meanAbs = tally.diffCount ? (tally.diffSum / tally.diffCount) * LOGPROB_STEP : Infinity;
   let p99 = Infinity;
   if (tally.diffCount) {
     const target = Math.ceil(0.99 * tally.diffCount);
-    let seen = 0;
-    for (let c = 0; c < MAX_CODE; c++) {
+    for (let c = 0, seen = 0; c <= tally.maxCode; c++) {
       seen += histogram[c]!;
       if (seen >= target) {
         p99 = c * LOGPROB_STEP;
@@ -108,8 +114,7 @@ export function compareLabels(a: SoftLabels, b: SoftLabels, tol: Tolerances = DE
       }
     }
   }
-  let badRows = 0;
-  for (let p = 0; p < positions; p++) if (rowOverlap[p]! < BAD_ROW_OVERLAP) badRows++;
+  histogram.fill(0, 0, tally.maxCode + 1);
   const badRowFraction = badRows / positions;
   const reason =
     badRowFraction > tol.maxBadRowFraction ? `${(badRowFraction * 100).toFixed(1)} % of positions share under half their top ${AGREEMENT_TOP}`
@@ -118,6 +123,41 @@ export function compareLabels(a: SoftLabels, b: SoftLabels, tol: Tolerances = DE
     : p99 > tol.maxP99AbsLogprobDiff ? `p99 |Δ log-prob| ${p99.toFixed(3)} > ${tol.maxP99AbsLogprobDiff} nats`
     : null;
   return { positions, meanOverlap, meanAbsLogprobDiff: meanAbs, p99AbsLogprobDiff: p99, badRowFraction, agree: reason === null, reason };
+}
+
+function differentShapes(positions: number): Agreement {
+  return { positions, meanOverlap: 0, meanAbsLogprobDiff: Infinity, p99AbsLogprobDiff: Infinity, badRowFraction: 1, agree: false, reason: 'different shapes' };
+}
+
+/** How closely two decoded labelings of the same document agree (both out of the codec). */
+export function compareLabels(a: SoftLabels, b: SoftLabels, tol: Tolerances = DEFAULT_TOLERANCES): Agreement {
+  const positions = a.header.positions;
+  const { k } = a.header;
+  if (positions !== b.header.positions || k !== b.header.k) {
+    return differentShapes(positions);
+  }
+  const cells = positions * k;
+  const { aCodes, bCodes } = scratchFor(cells);
+  for (let c = 0; c < cells; c++) {
+    aCodes[c] = Math.round(-a.topkLogprobs[c]! / LOGPROB_STEP);
+    bCodes[c] = Math.round(-b.topkLogprobs[c]! / LOGPROB_STEP);
+  }
+  return compareCodes(a.topkIds, aCodes, b.topkIds, bCodes, positions, k, tol);
+}
+
+/**
+ * The same comparison on sampled rows of two encoded records, read straight from their bytes
+ * into reused arrays. Throws SoftLabelsError('unsorted') for a row the decoder would refuse.
+ */
+export function compareRecordRows(a: ParsedRecord, b: ParsedRecord, rows: ArrayLike<number>, tol: Tolerances = DEFAULT_TOLERANCES): Agreement {
+  const { k } = a.header;
+  if (a.header.positions !== b.header.positions || k !== b.header.k) {
+    return differentShapes(rows.length);
+  }
+  const s = scratchFor(rows.length * k);
+  readRowCodes(a, rows, s.aIds, s.aCodes);
+  readRowCodes(b, rows, s.bIds, s.bCodes);
+  return compareCodes(s.aIds, s.aCodes, s.bIds, s.bCodes, rows.length, k, tol);
 }
 
 /**
@@ -136,7 +176,7 @@ export function compareResults(
     const rows = sampled[i]!;
     let doc: Agreement;
     try {
-      doc = compareLabels(readRows(a[i]!, rows), readRows(b[i]!, rows), tol);
+      doc = compareRecordRows(a[i]!, b[i]!, rows, tol);
     } catch (error) {
       // A malformed row the structural sample missed: no agreement, and the majority decides whose.
       return { agree: false, reason: `document ${i}: ${error instanceof Error ? error.message : String(error)}` };

@@ -14,6 +14,8 @@ export interface ParsedRecord {
   header: SoftLabelsHeader;
   bytes: Uint8Array;
   bodyStart: number;
+  /** Over `bytes`: one unaligned 32-bit load per cell instead of four byte loads. */
+  view: DataView;
 }
 
 const FIXED_HEADER_BYTES = 48;
@@ -38,13 +40,16 @@ export function parseRecord(bytes: Uint8Array): ParsedRecord {
   if (crc32(bytes.subarray(0, total - CRC_BYTES)) !== view.getUint32(total - CRC_BYTES, true)) {
     throw new SoftLabelsError('crc-mismatch', 'CRC-32 mismatch: the record is corrupted.');
   }
-  return { header, bytes, bodyStart };
+  return { header, bytes, bodyStart, view };
 }
 
-function cellAt(bytes: Uint8Array, bodyStart: number, cell: number): number {
+let prefetched = 0;
+
+// A pair of cells is 7 bytes: the even cell is the low 28 bits of bytes 0-3, the odd one the high
+// 28 bits of bytes 3-6 (both little-endian).
+function cellAt(view: DataView, bodyStart: number, cell: number): number {
   const o = bodyStart + 7 * (cell >>> 1);
-  if ((cell & 1) === 0) return bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | ((bytes[o + 3]! & 0x0f) << 24);
-  return (bytes[o + 3]! >>> 4) | (bytes[o + 4]! << 4) | (bytes[o + 5]! << 12) | (bytes[o + 6]! << 20);
+  return (cell & 1) === 0 ? view.getUint32(o, true) & 0x0fffffff : view.getUint32(o + 3, true) >>> 4;
 }
 
 /**
@@ -68,12 +73,23 @@ export function readRows(record: ParsedRecord, rows: ArrayLike<number>): SoftLab
  */
 export function readRowCodes(record: ParsedRecord, rows: ArrayLike<number>, ids: Int32Array, codes: Int32Array): void {
   const { k } = record.header;
-  const { bytes, bodyStart } = record;
+  const { bytes, view, bodyStart } = record;
+  // A first pass that only loads each row's first and last byte: its loads do not wait on one
+  // another, so the CPU has many rows in flight from memory at once, and the decoding pass below
+  // finds them in cache. The rows lie scattered over megabytes, and fetched one at a time each
+  // waited for memory (`nya bench checks`: the agreement check of 64 documents took ~6 ms, now ~3).
+  let touched = 0;
+  const rowBytes = (7 * k) >>> 1;
+  for (let i = 0; i < rows.length; i++) {
+    const o = bodyStart + ((7 * rows[i]! * k) >>> 1);
+    touched = (touched + bytes[o]! + bytes[Math.min(o + rowBytes, bytes.length - 1)]!) | 0;
+  }
+  prefetched = touched; // Kept, so the compiler cannot drop the loads.
   for (let i = 0, out = 0; i < rows.length; i++) {
     const first = rows[i]! * k;
     let prevCode = -1;
     for (let r = 0; r < k; r++, out++) {
-      const cell = cellAt(bytes, bodyStart, first + r);
+      const cell = cellAt(view, bodyStart, first + r);
       const code = cell >>> 15;
       if (code < prevCode) throw new SoftLabelsError('unsorted', `log-probs at position ${rows[i]} are not sorted descending.`);
       prevCode = code;

@@ -19,3 +19,17 @@ describe('nya bench validator', () => {
     for (const key of ['submissions_per_s', 'validated_tokens_per_s', 'p99_ms', 'server_p99_ms']) expect(result[key]).toBeGreaterThan(0);
   }, 150_000);
 });
+
+describe('nya bench checks', () => {
+  it('runs the check jobs on bundles that pass and reports their CPU time as one JSON line', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [NYA, 'bench', 'checks', '--json', '--docs-per-task', '2', '--rounds', '2'], { cwd: ROOT, timeout: 60_000 });
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(result).toMatchObject({ suite: 'checks', docs_per_task: 2, rounds: 2 });
+    for (const key of ['body_bytes', 'first_ms', 'second_ms', 'compare_ms']) expect(result[key]).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('refuses a bad option with a usage error', async () => {
+    const failed = await promisify(execFile)(process.execPath, [NYA, 'bench', 'checks', '--rounds', 'many'], { cwd: ROOT }).catch((e: { code: number; stderr: string }) => e);
+    expect(failed).toMatchObject({ code: 2, stderr: expect.stringMatching(/--rounds takes a non-negative number/) });
+  });
+});

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSoftLabels, encodeSoftLabels, tokenIdsChecksum, type SoftLabels } from '../../src-shared/soft-labels';
+import { decodeSoftLabels, encodeSoftLabels, LOGPROB_STEP, tokenIdsChecksum, type SoftLabels } from '../../src-shared/soft-labels';
 import { earnedNano, u16Weights } from '../../src-validator/accounting/earnings';
 import { MIN_CHECK_PROBABILITY, TRUST_STREAK } from '../../src-validator/config';
 import { fakeLabels, fakeTokenizer, type FakeTeacherOptions } from '../../src-validator/sim/fake-teacher';
 import { pickDocuments } from '../../src-validator/tasks/task-sizing';
-import { compareLabels } from '../../src-validator/verify/agreement';
+import { compareLabels, compareRecordRows } from '../../src-validator/verify/agreement';
 import { checkProbability } from '../../src-validator/verify/check-policy';
 import { findConsensus } from '../../src-validator/verify/consensus';
 import { parseRecord, readRows, sampleRows } from '../../src-validator/verify/record-rows';
@@ -66,6 +66,56 @@ describe('agreement between two labelings of one document', () => {
     const verdict = compareLabels(reference, shifted);
     expect(verdict.agree).toBe(false);
     expect(verdict.meanOverlap).toBeLessThan(0.5);
+  });
+
+  it('measures what its definition says (a naive re-implementation agrees on every figure)', () => {
+    // Per position and direction: how many of one side's top 8 ids the other's top 16 holds, and
+    // |Δ log-prob| in whole codec steps for each shared id.
+    const naive = (a: SoftLabels, b: SoftLabels) => {
+      const diffs: number[] = [];
+      let shared = 0;
+      let badRows = 0;
+      for (let p = 0; p < a.header.positions; p++) {
+        let row = 0;
+        for (const [x, y] of [[a, b], [b, a]] as const) {
+          const other = new Map<number, number>();
+          for (let r = 0; r < 16; r++) other.set(y.topkIds[p * 16 + r]!, y.topkLogprobs[p * 16 + r]!);
+          for (let r = 0; r < 8; r++) {
+            const lp = other.get(x.topkIds[p * 16 + r]!);
+            if (lp === undefined) continue;
+            row++;
+            diffs.push(Math.round(Math.abs(x.topkLogprobs[p * 16 + r]! - lp) / LOGPROB_STEP));
+          }
+        }
+        shared += row;
+        if (row < 8) badRows++;
+      }
+      diffs.sort((m, n) => m - n);
+      return {
+        meanOverlap: shared / (2 * 8 * a.header.positions),
+        meanAbsLogprobDiff: (diffs.reduce((m, n) => m + n, 0) / diffs.length) * LOGPROB_STEP,
+        p99AbsLogprobDiff: diffs[Math.ceil(0.99 * diffs.length) - 1]! * LOGPROB_STEP,
+        badRowFraction: badRows / a.header.positions,
+      };
+    };
+    const mixed = labels({ noise: 0.01, noiseSeed: 2 });
+    // Every other position keeps only its top 4 and its last 4 ids: rows right at half overlap.
+    for (let p = 0; p < ids.length; p += 2) for (let r = 4; r < 12; r++) mixed.topkIds[p * 16 + r] = 30000 + r;
+    for (const other of [mixed, labels({ noise: 0.03, noiseSeed: 3 }), labels({ noise: 0.01, noiseSeed: 4, temperature: 1.4, variant: 1 }), labels({ noise: 0.01, noiseSeed: 6, variant: 2 })]) {
+      const expected = naive(reference, other);
+      expect(compareLabels(reference, other)).toMatchObject(expected);
+      expect(compareLabels(other, reference)).toMatchObject(expected);
+    }
+  });
+
+  it('gives the same verdict on sampled rows read from the encoded bytes as on decoded rows', () => {
+    const encoded = (l: SoftLabels) => parseRecord(encodeSoftLabels(l));
+    const rows = sampleRows([ids.length], seededRandom(3))[0]!;
+    for (const other of [labels({ noise: 0.01, noiseSeed: 2 }), labels({ noise: 0.01, noiseSeed: 4, temperature: 1.4, variant: 1 }), labels({ noise: 0.02, noiseSeed: 9, temperature: 1.1 })]) {
+      const fromBytes = compareRecordRows(encoded(reference), encoded(other), rows);
+      expect(fromBytes).toEqual(compareLabels(readRows(encoded(reference), rows), readRows(encoded(other), rows)));
+      expect(fromBytes.positions).toBe(rows.length);
+    }
   });
 
   it('is symmetric', () => {

@@ -1,11 +1,12 @@
 /**
- * `nya bench teacher|validator [--json] ...`: each suite lives with the code it measures and
+ * `nya bench teacher|validator|checks [--json] ...`: each suite lives with the code it measures and
  * exports `run(argv)`; the last line of `--json` output is one JSON object (scripts/bench.mjs
  * and docs/PERFORMANCE.md rely on that).
  */
 const SUITES: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   teacher: () => import('../../teacher/bench'),
   validator: () => import('../../../src-validator/bench'),
+  checks: () => import('../../../src-validator/bench-checks'),
 };
 
 export async function run(argv: string[]): Promise<number> {
