@@ -12,6 +12,7 @@ import { leaseTask } from '../service/leasing';
 import { linkPayout, payoutChallenge } from '../service/payout';
 import { submitResult } from '../service/submissions';
 import { BodyBuffers } from './body-buffers';
+import { JsonBody, leaseAnswerBody } from './json-body';
 import { ProtocolError } from './protocol-error';
 import { readBody } from './read-body';
 import { authenticate, type SignedRequest } from './signed-request';
@@ -67,7 +68,7 @@ export function createRouter(ctx: ValidatorContext, weights: WeightsPublisher, o
       handle: async (req) => {
         requireContentType(req, 'application/json', false);
         const s = await signed(req, MAX_JSON_BODY_BYTES);
-        return leaseTask(ctx, s.miner, parseJson(LeaseRequest, s.body));
+        return leaseAnswerBody(await leaseTask(ctx, s.miner, parseJson(LeaseRequest, s.body)));
       },
     },
     [API.me]: { method: 'GET', handle: async (req) => me(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner) },
@@ -127,8 +128,11 @@ export function createRouter(ctx: ValidatorContext, weights: WeightsPublisher, o
 
 function send(res: ServerResponse, status: number, value: unknown): void {
   if (res.headersSent) return;
-  // Encoded once: a lease answer carries its documents' texts (hundreds of KiB for a large task).
-  const body = Buffer.from(JSON.stringify(value));
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length, 'cache-control': 'no-store' });
-  res.end(body);
+  // Encoded once, to bytes: the length goes in the header, and the socket then copies bytes only.
+  const body = value instanceof JsonBody ? value : new JsonBody([Buffer.from(JSON.stringify(value))]);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.bytes, 'cache-control': 'no-store' });
+  res.cork();
+  for (const piece of body.pieces) res.write(piece);
+  res.uncork();
+  res.end();
 }
