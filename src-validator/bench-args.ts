@@ -1,3 +1,5 @@
+import { errorMessage } from '../src-main/log';
+
 /** Option parsing shared by the validator's bench suites (`--name value` pairs and flags). */
 export function optionValue(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name);
@@ -18,7 +20,7 @@ export function optionsOrUsage<T>(suite: string, parse: () => T): T | null {
   try {
     return parse();
   } catch (error) {
-    console.error(`nya bench ${suite}: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`nya bench ${suite}: ${errorMessage(error)}`);
     return null;
   }
 }

@@ -7,7 +7,7 @@ import { tokenIdsChecksum } from '../src-shared/soft-labels';
 import { errorMessage } from '../src-main/log';
 import { numberOption, optionsOrUsage } from './bench-args';
 import { BundleFactory } from './sim/bundle-factory';
-import { benchTexts } from './sim/bundler-thread';
+import { benchDocuments } from './sim/bundler-thread';
 import { fakeTokenizer } from './sim/fake-teacher';
 import { compareResults } from './verify/agreement';
 import { sampleRows } from './verify/record-rows';
@@ -57,10 +57,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = optionsOrUsage('checks', () => parseArgs(argv));
   if (!args) return 2;
   const tokenizer = fakeTokenizer();
-  const texts = benchTexts();
-  const documents = Array.from({ length: args.docsPerTask }, (_, i) => ({
-    docId: `<urn:uuid:${i.toString(16).padStart(36, '0')}>`, text: texts[i % texts.length]!,
-  }));
+  const documents = benchDocuments(args.docsPerTask, 0);
   const task = { taskId: 'bench-checks-0000000000000', k: DEFAULT_K, seqLen: DEFAULT_SEQ_LEN, documents };
   // Two "GPUs" with their own jitter, as two honest miners of one task.
   const first = new BundleFactory(tokenizer, MODEL_HASH, 1).bundle(task).body;

@@ -8,7 +8,7 @@ import { DEFAULT_SEQ_LEN } from '../src-shared/protocol';
 import { numberOption, optionValue, optionsOrUsage } from './bench-args';
 import { defaultCheckThreads, startValidator } from './index';
 import { runBenchClient, type BenchClientConfig, type BenchClientReport } from './sim/bench-client';
-import { benchTexts, runBundlerThread } from './sim/bundler-thread';
+import { benchDocuments, runBundlerThread } from './sim/bundler-thread';
 import { fakeTokenizer } from './sim/fake-teacher';
 
 /**
@@ -51,14 +51,6 @@ function parseArgs(argv: string[]): Args {
     checkThreads: Math.floor(int('--check-threads', defaultCheckThreads())),
     databaseUrl: store === 'postgres' ? databaseUrl : null,
   };
-}
-
-function benchDocuments(count: number, offset: number): { docId: string; url: string; text: string }[] {
-  const texts = benchTexts();
-  return Array.from({ length: count }, (_, i) => {
-    const n = offset + i;
-    return { docId: `<urn:uuid:${n.toString(16).padStart(36, '0')}>`, url: `https://bench.invalid/${n}`, text: texts[n % texts.length]! };
-  });
 }
 
 /** A CPU profile of the validator over the measured window only (NYA_BENCH_PROFILE=file). */

@@ -31,6 +31,15 @@ export function benchTexts(): string[] {
   return Array.from({ length: 16 }, (_, t) => Array.from({ length: DEFAULT_SEQ_LEN - 1 }, (_, w) => `w${(w * 7919 + t * 104729) % 5003}`).join(' '));
 }
 
+/** `count` bench documents from number `offset` on: ids and URLs unique, texts from `benchTexts`. */
+export function benchDocuments(count: number, offset: number): { docId: string; url: string; text: string }[] {
+  const texts = benchTexts();
+  return Array.from({ length: count }, (_, i) => {
+    const n = offset + i;
+    return { docId: `<urn:uuid:${n.toString(16).padStart(36, '0')}>`, url: `https://bench.invalid/${n}`, text: texts[n % texts.length]! };
+  });
+}
+
 function factories(modelHash: string): BundleFactory[] {
   const tokenizer = fakeTokenizer();
   return Array.from({ length: GPU_MODELS }, (_, g) => {
