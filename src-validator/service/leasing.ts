@@ -34,11 +34,19 @@ export async function prepareDocuments(store: Store, tokenizer: () => Promise<To
 }
 
 /**
+ * A lease answer with the task's documents already encoded as JSON by the store
+ * (`taskDocumentsJson`); `leaseAnswerBody` writes it out as a LeaseResponse.
+ */
+export type LeaseAnswer =
+  | Extract<LeaseResponse, { kind: 'no-work' }>
+  | { kind: 'task'; task: Omit<Task, 'documents'>; documentsJson: Buffer[] };
+
+/**
  * Hands a miner one task: first an open task that still needs a replica and that this miner never
  * held (so redundancy comes from distinct miners), else a new task from the queue, sized to the
  * miner. Expired leases are released on the way, which re-opens their replica slots.
  */
-export async function leaseTask(ctx: ValidatorContext, miner: string, req: LeaseRequest): Promise<LeaseResponse> {
+export async function leaseTask(ctx: ValidatorContext, miner: string, req: LeaseRequest): Promise<LeaseAnswer> {
   const { settings, store } = ctx;
   const modelHash = req.modelHash ?? settings.modelHash;
   if (!settings.acceptedModelHashes.includes(modelHash)) {
@@ -67,15 +75,12 @@ export async function leaseTask(ctx: ValidatorContext, miner: string, req: Lease
         await tx.insertTask(task, picked);
       }
       await tx.insertLease({ taskId: task.taskId, miner, leasedAtMs: now, deadlineAtMs: now + settings.leaseMs, state: 'active' });
-      return { task, documents: await tx.taskDocuments(task.taskId) };
+      return { task, documentsJson: await tx.taskDocumentsJson(task.taskId) };
     });
     if (leased) {
-      const task: Task = {
-        taskId: leased.task.taskId, k: leased.task.k, seqLen: leased.task.seqLen, modelHash: leased.task.modelHash,
-        deadlineAtMs: now + settings.leaseMs, tokens: leased.task.tokens,
-        documents: leased.documents.map((d) => ({ docId: d.docId, text: d.text })),
-      };
-      return { kind: 'task', task };
+      const { taskId, k, seqLen, tokens } = leased.task;
+      const task = { taskId, k, seqLen, modelHash: leased.task.modelHash, deadlineAtMs: now + settings.leaseMs, tokens };
+      return { kind: 'task', task, documentsJson: leased.documentsJson };
     }
     // Nothing ready: tokenize a batch of queued documents and try once more.
     if (attempt === 0 && (await prepareDocuments(store, ctx.tokenizer, settings.seqLen)) === 0) break;

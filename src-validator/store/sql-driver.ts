@@ -1,8 +1,9 @@
 /**
  * The little that differs between SQLite and PostgreSQL, so the SQL in `sql-store.ts` is written
- * once: `?` placeholders (rewritten to `$n`), `{blob}`/`{serial}` column types and the
+ * once: `?` placeholders (rewritten to `$n`), `{blob}`/`{serial}` column types, the
  * `{lock}`/`{skipLocked}` row-lock suffixes, which SQLite does not need: its transactions are
- * serialised whole (BEGIN IMMEDIATE) by the driver.
+ * serialised whole (BEGIN IMMEDIATE) by the driver, and `{jsonObject}`/`{jsonAs}` for JSON built
+ * by the database: SQLite hands its UTF-8 over as bytes (a BLOB), PostgreSQL as text.
  */
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -26,12 +27,16 @@ const POSTGRES_TOKENS: Record<string, string> = {
   '{serial}': 'BIGSERIAL PRIMARY KEY',
   '{lock}': 'FOR UPDATE',
   '{skipLocked}': 'FOR UPDATE SKIP LOCKED',
+  '{jsonObject}': 'json_build_object',
+  '{jsonAs}': 'TEXT',
 };
 const SQLITE_TOKENS: Record<string, string> = {
   '{blob}': 'BLOB',
   '{serial}': 'INTEGER PRIMARY KEY AUTOINCREMENT',
   '{lock}': '',
   '{skipLocked}': '',
+  '{jsonObject}': 'json_object',
+  '{jsonAs}': 'BLOB',
 };
 
 const cache = new Map<string, string>();
@@ -42,7 +47,7 @@ export function translate(dialect: Dialect, sql: string): string {
   let out = cache.get(key);
   if (out !== undefined) return out;
   const tokens = dialect === 'postgres' ? POSTGRES_TOKENS : SQLITE_TOKENS;
-  out = sql.replace(/\{(blob|serial|lock|skipLocked)\}/g, (t) => tokens[t]!);
+  out = sql.replace(/\{(blob|serial|lock|skipLocked|jsonObject|jsonAs)\}/g, (t) => tokens[t]!);
   if (dialect === 'postgres') {
     let n = 0;
     out = out.replace(/\?/g, () => `$${++n}`);

@@ -114,6 +114,14 @@ class SqlTx implements StoreTx {
     return rows.map((r) => ({ docId: str(r.doc_id), text: str(r.text), tokens: num(r.tokens), tokenIdsChecksum: num(r.checksum) }));
   }
 
+  async taskDocumentsJson(taskId: string): Promise<Buffer[]> {
+    const rows = await this.ex.all(
+      "SELECT CAST({jsonObject}('docId', td.doc_id, 'text', d.text) AS {jsonAs}) AS json FROM task_docs td JOIN document_texts d ON d.doc_id = td.doc_id WHERE td.task_id = ? ORDER BY td.idx",
+      [taskId],
+    );
+    return rows.map((r) => (Buffer.isBuffer(r.json) ? r.json : Buffer.from(str(r.json))));
+  }
+
   async taskDocumentChecks(taskId: string): Promise<Omit<TaskDocRow, 'text'>[]> {
     const rows = await this.ex.all('SELECT doc_id, tokens, checksum FROM task_docs WHERE task_id = ? ORDER BY idx', [taskId]);
     return rows.map((r) => ({ docId: str(r.doc_id), tokens: num(r.tokens), tokenIdsChecksum: num(r.checksum) }));

@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { LeaseResponse } from '../../src-shared/protocol';
 import { leaseAnswerBody } from '../../src-validator/http/json-body';
+import type { LeaseAnswer } from '../../src-validator/service/leasing';
+
+/** The answer as the service hands it over: documents encoded one by one (here by JSON.stringify; the store's own encoding is tested through the API). */
+const asLeaseAnswer = (answer: LeaseResponse): LeaseAnswer => {
+  if (answer.kind !== 'task') return answer;
+  const { documents, ...task } = answer.task;
+  return { kind: 'task', task, documentsJson: documents.map((d) => Buffer.from(JSON.stringify(d))) };
+};
 
 const decode = (answer: LeaseResponse) => {
-  const body = leaseAnswerBody(answer);
+  const body = leaseAnswerBody(asLeaseAnswer(answer));
   const bytes = Buffer.concat(body.pieces);
   expect(bytes.length).toBe(body.bytes);
   return JSON.parse(bytes.toString('utf8')) as unknown;

@@ -62,6 +62,21 @@ describe.each(SETUPS)('validator API on $name', ({ kind, opts: setup }) => {
     expect(late.body.error.code).toBe('expired');
   });
 
+  it('hands out texts exactly as ingested: the database encodes the documents of a lease answer', async () => {
+    h = await startHarness(kind, { ...setup, redundancy: 1 });
+    const tricky = [
+      'He said "hi" \\ and left.\n\tNext line\r\n',
+      'Zürich, 東京, emoji 🙂, quotes “ ” and a dash —',
+      'control \u0001\u0008\u000c\u001f and DEL \u007f and separators \u2028\u2029',
+      '</script> {"json": [1, 2]} \\u0041 not an escape',
+    ];
+    const ingested = tricky.map((text, i) => ({ docId: `<urn:uuid:tricky-${i}> "quoted" id`, url: `https://example.org/t/${i}`, text }));
+    await h.validator.addDocuments(ingested);
+    const task = await leaseTask(h.miner(1), { maxTokens: 100_000 });
+    expect(LeaseResponse.parse({ kind: 'task', task })).toBeTruthy();
+    expect(task.documents).toEqual(ingested.map(({ docId, text }) => ({ docId, text })));
+  });
+
   it('sizes work to the miner: a slow miner gets fewer tokens than a fast one', async () => {
     await start({ redundancy: 1 });
     const slow = await leaseTask(h.miner(1), { tokensPerS: 2 });
