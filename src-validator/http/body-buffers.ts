@@ -20,7 +20,9 @@ export class BodyBuffers {
 
   /** A buffer of exactly `size` bytes (a view of a pooled one at least that large). */
   acquire(size: number): BodyLease {
-    const i = this.free.findIndex((b) => b.byteLength >= size);
+    // The most recently released buffer that fits: the likeliest to still be in the CPU's cache.
+    let i = this.free.length - 1;
+    while (i >= 0 && this.free[i]!.byteLength < size) i--;
     const backing = i >= 0 ? this.free.splice(i, 1)[0]! : new SharedArrayBuffer(Math.ceil(Math.max(size, 1) / GRANULE) * GRANULE);
     let released = false;
     return {

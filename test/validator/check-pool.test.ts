@@ -91,6 +91,25 @@ describe('check pool (worker threads) against inline checks', () => {
     expect(fromPool.missing).toMatchObject({ agree: false, reason: expect.stringMatching(/unreadable/) });
   });
 
+  it('answers each of many jobs sent at once with its own answer (two jobs per worker in flight)', async () => {
+    pool = new CheckPool(workerPath, 2);
+    const inline = new InlineChecker();
+    const bodies = [bundle(1), bundle(2), bundle(1, 1), bundle(3)];
+    const corrupt = bodies[3]!.slice();
+    corrupt[300] = corrupt[300]! ^ 0x01;
+    bodies.push(corrupt);
+    const jobs = Array.from({ length: 12 }, (_, i) => ({
+      body: shared(bodies[i % bodies.length]!), task: i % 3 === 2 ? { ...task, k: 8 } : task,
+      rows: sampleRows(positions, seededRandom(i)), stageTo: null,
+      peers: [{ key: 'a', source: { bytes: bodies[0]! }, rows: sampleRows(positions, seededRandom(100 + i)) }],
+    }));
+    const fromPool = await Promise.all(jobs.map((j) => pool!.structure(j)));
+    const fromInline = await Promise.all(jobs.map((j) => inline.structure(j)));
+    expect(fromPool).toEqual(fromInline);
+    // Not all alike, so an answer given to the wrong job would show.
+    expect(new Set(fromPool.map((a) => JSON.stringify(a))).size).toBeGreaterThan(2);
+  });
+
   it('writes a passing body to its staging file, and nothing for a refused one', async () => {
     pool = new CheckPool(workerPath, 1);
     const good = bundle(3);
