@@ -2,15 +2,27 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { BodyBuffers } from './body-buffers';
 import { ProtocolError } from './protocol-error';
+import type { BodyPiece } from '../verify/body-pieces';
 
 export interface ReceivedBody {
   body: Buffer;
   sha256Hex: string;
 }
 
-/** A body read into a pooled buffer: `release` when the request is answered. */
+/**
+ * A body read into a pooled buffer: `release` when the request is answered. Until `assemble`
+ * (verify/body-pieces.ts) has run on `pieces`, `body` holds only the bytes that are not in them:
+ * copying a multi-megabyte upload is left to whoever reads it first, a check worker (the pieces
+ * are moved to it, not copied), so the event loop only hashes what arrives.
+ */
 export interface PooledBody extends ReceivedBody {
+  pieces: BodyPiece[];
   release(): void;
+}
+
+/** A chunk alone in its ArrayBuffer (Node's HTTP parser copies each body chunk into one) can be moved whole. */
+function ownsItsMemory(chunk: Buffer): boolean {
+  return chunk.byteOffset === 0 && chunk.buffer instanceof ArrayBuffer && chunk.buffer.byteLength === chunk.length;
 }
 
 /**
@@ -19,7 +31,8 @@ export interface PooledBody extends ReceivedBody {
  * The SHA-256 the signature covers is computed chunk by chunk as the body streams in: for a
  * megabyte result upload that spreads milliseconds of hashing over the upload instead of
  * blocking the event loop once the last byte has arrived. With `buffers`, a body of declared
- * length lands in a pooled SharedArrayBuffer (see BodyBuffers) that the caller releases.
+ * length lands in a pooled SharedArrayBuffer (see BodyBuffers) that the caller releases, its
+ * chunks kept as `pieces` where they can be moved (see PooledBody).
  */
 export function readBody(req: IncomingMessage, limitBytes: number): Promise<ReceivedBody>;
 export function readBody(req: IncomingMessage, limitBytes: number, buffers: BodyBuffers): Promise<PooledBody>;
@@ -34,6 +47,7 @@ export function readBody(req: IncomingMessage, limitBytes: number, buffers?: Bod
   const release = () => lease?.release();
   return new Promise<PooledBody>((resolve, reject) => {
     const chunks: Buffer[] = [];
+    const pieces: BodyPiece[] = [];
     const hash = createHash('sha256');
     let size = 0;
     let failed = false;
@@ -42,19 +56,21 @@ export function readBody(req: IncomingMessage, limitBytes: number, buffers?: Bod
       if (size + chunk.length > limitBytes || (shared && size + chunk.length > shared.length)) {
         failed = true;
         chunks.length = 0;
+        pieces.length = 0;
         release();
         reject(tooLarge(limitBytes));
         return;
       }
       hash.update(chunk);
-      if (shared) chunk.copy(shared, size);
+      if (shared && ownsItsMemory(chunk)) pieces.push({ at: size, bytes: chunk.buffer as ArrayBuffer });
+      else if (shared) chunk.copy(shared, size);
       else chunks.push(chunk);
       size += chunk.length;
     });
     req.on('end', () => {
       if (failed) return;
       const body = shared ? shared.subarray(0, size) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      resolve({ body, sha256Hex: hash.digest('hex'), release });
+      resolve({ body, pieces, sha256Hex: hash.digest('hex'), release });
     });
     req.on('error', (error) => {
       if (failed) return;

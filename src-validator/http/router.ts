@@ -94,7 +94,7 @@ export function createRouter(ctx: ValidatorContext, weights: WeightsPublisher, o
       try {
         const s = await authenticate(req, received, ctx.store, ctx.clock());
         const taskId = decodeURIComponent(RESULT_PATH.exec(url.pathname)![1]!);
-        return await submitResult(ctx, { miner: s.miner, taskId, body: s.body, bodySha256: s.bodySha256 });
+        return await submitResult(ctx, { miner: s.miner, taskId, body: s.body, bodyPieces: received.pieces, bodySha256: s.bodySha256 });
       } finally {
         // submitResult keeps no view of the bytes once it has answered (the store copied or wrote them).
         received.release();

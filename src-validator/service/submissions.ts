@@ -4,6 +4,7 @@ import { ProtocolError } from '../http/protocol-error';
 import type { BodySource, ResultRow, StoreTx, TaskRow } from '../store/store';
 import { shouldCheck } from '../verify/check-policy';
 import { findConsensus } from '../verify/consensus';
+import type { BodyPiece } from '../verify/body-pieces';
 import { sampleRows } from '../verify/record-rows';
 import type { CompareAnswer } from '../verify/result-checks';
 import type { ValidatorContext } from './context';
@@ -12,7 +13,9 @@ import { rejectResult, validateResult } from './settlement';
 export interface Submission {
   miner: string;
   taskId: string;
+  /** Complete once the structure job has assembled `bodyPieces` into it (see PooledBody). */
   body: Uint8Array;
+  bodyPieces?: BodyPiece[];
   bodySha256: string;
 }
 
@@ -107,6 +110,7 @@ export async function submitResult(ctx: ValidatorContext, sub: Submission): Prom
   try {
     const structure = await ctx.checks.structure({
       body: sub.body,
+      pieces: sub.bodyPieces ?? [],
       task: {
         taskId: task.taskId, k: task.k, modelHash: task.modelHash, vocabSize: tokenizer.vocabSize,
         documents: docs.map((d) => ({ docId: d.docId, tokens: d.tokens, tokenIdsChecksum: d.tokenIdsChecksum })),

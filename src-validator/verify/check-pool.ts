@@ -49,13 +49,20 @@ interface Slot {
  */
 const JOBS_PER_WORKER = 2;
 
+/** What a job hands over to its worker instead of copying: an upload's pieces (`assemble`). */
+function movedBytes(job: CheckJob): ArrayBuffer[] {
+  return job.kind === 'structure' && job.pieces ? job.pieces.map((p) => p.bytes) : [];
+}
+
 /**
  * Worker threads for the checks, so the event loop of a busy validator only parses HTTP and keeps
  * the books: a 64-document result is ~3.7 MiB of CRC, sampled-row checks, an agreement check
  * against its replica and a file write, tens of milliseconds that would otherwise delay every other
- * request. Bodies arrive in SharedArrayBuffers (`readBody`), so handing one over copies nothing.
- * A worker that dies fails only the job it was running (the request answers 500 and changes
- * nothing) and is replaced; the jobs waiting for it go to its replacement.
+ * request. Bodies arrive in SharedArrayBuffers (`readBody`) and the chunks not yet copied into one
+ * are moved with the job, so handing an upload over copies nothing on the event loop.
+ * A worker that dies fails the job it was running (the request answers 500 and changes nothing)
+ * and any waiting job whose upload was moved to it; it is replaced, and the other jobs that were
+ * waiting for it go to its replacement.
  */
 export class CheckPool implements ResultChecker {
   private readonly slots: Slot[] = [];
@@ -114,8 +121,9 @@ export class CheckPool implements ResultChecker {
       const id = this.queue.shift()!;
       if (best.jobs.length === 0) best.since = performance.now();
       best.jobs.push(id);
-      const message: CheckRequest = { id, job: this.pending.get(id)!.job };
-      best.worker.postMessage(message);
+      const { job } = this.pending.get(id)!;
+      const message: CheckRequest = { id, job };
+      best.worker.postMessage(message, movedBytes(job));
     }
   }
 
@@ -135,11 +143,14 @@ export class CheckPool implements ResultChecker {
       if (index < 0) return;
       this.onWorkerError(`a check worker stopped (${why}); starting another`);
       // The worker runs its jobs in order: only the first had started; the others go back to the
-      // front of the queue for the next worker.
+      // front of the queue for the next worker, unless their bytes were moved to the dead one.
       const [running, ...waiting] = slot.jobs;
       slot.jobs = [];
-      if (running !== undefined) this.settle(running, new Error(`the check worker stopped (${why})`));
-      this.queue.unshift(...waiting);
+      const stopped = () => new Error(`the check worker stopped (${why})`);
+      if (running !== undefined) this.settle(running, stopped());
+      const again = waiting.filter((id) => movedBytes(this.pending.get(id)!.job).length === 0);
+      for (const id of waiting) if (!again.includes(id)) this.settle(id, stopped());
+      this.queue.unshift(...again);
       this.slots[index] = this.spawn();
       this.dispatch();
     };

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { decodeResultBundle, SoftLabelsError } from '../../src-shared/soft-labels';
 import { errorMessage } from '../../src-main/log';
 import type { BodySource } from '../store/store';
+import { assemble, type BodyPiece } from './body-pieces';
 import { compareResults } from './agreement';
 import { parseRecord, type ParsedRecord } from './record-rows';
 import { checkStructure, type ExpectedTask } from './structural';
@@ -17,6 +18,8 @@ import { checkStructure, type ExpectedTask } from './structural';
 export interface StructureJob {
   kind: 'structure';
   body: Uint8Array;
+  /** Bytes of `body` still to be put in place, first thing (see read-body.ts PooledBody). */
+  pieces?: BodyPiece[];
   task: ExpectedTask;
   /** Sampled rows per document (`sampleRows`). */
   rows: Int32Array[];
@@ -91,6 +94,7 @@ function bytesOf(source: BodySource, side: 0 | 1): Uint8Array {
 }
 
 function checkStructureJob(job: StructureJob): StructureAnswer {
+  if (job.pieces) assemble(job.body, job.pieces);
   let records: ParsedRecord[];
   try {
     records = parseBundle(job.body, job.task.documents.length);

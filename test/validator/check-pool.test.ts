@@ -110,6 +110,19 @@ describe('check pool (worker threads) against inline checks', () => {
     expect(new Set(fromPool.map((a) => JSON.stringify(a))).size).toBeGreaterThan(2);
   });
 
+  it('puts the moved pieces of an upload in place before checking it, in the shared buffer the caller keeps', async () => {
+    pool = new CheckPool(workerPath, 1);
+    const honest = bundle(4);
+    const lease = new BodyBuffers().acquire(honest.length);
+    const cut = [0, 1000, honest.length >> 1, honest.length];
+    const pieces = cut.slice(1).map((end, i) => ({ at: cut[i]!, bytes: new Uint8Array(honest.subarray(cut[i]!, end)).buffer }));
+    const job = { body: lease.bytes, task, rows: sampleRows(positions, seededRandom(1)), stageTo: null, peers: [] };
+    expect(await pool.structure({ ...job, pieces })).toEqual({ verdict: 'ok', staged: false, agreement: {} });
+    // Moved, not copied: the caller's pieces are empty now, and the body is whole on this thread too.
+    expect(pieces.every((p) => p.bytes.byteLength === 0)).toBe(true);
+    expect(new Uint8Array(lease.bytes)).toEqual(honest);
+  });
+
   it('writes a passing body to its staging file, and nothing for a refused one', async () => {
     pool = new CheckPool(workerPath, 1);
     const good = bundle(3);
@@ -145,6 +158,21 @@ describe('check pool when a worker dies', () => {
       expect(queued).toEqual({ status: 'fulfilled', value: { verdict: 'ok', staged: false } });
       expect(await job('again')).toEqual({ verdict: 'ok', staged: false });
       expect(warnings).toEqual([expect.stringMatching(/starting another/)]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails a waiting upload whose bytes went to the worker that died, and runs the other waiting jobs on a new one', async () => {
+    const pool = new CheckPool(fakeWorker, 1);
+    try {
+      const job = (taskId: string, moved = false) =>
+        pool.structure({ body: new Uint8Array(4), pieces: moved ? [{ at: 0, bytes: new ArrayBuffer(4) }] : [], task: { ...task, taskId }, rows: [], stageTo: null, peers: [] });
+      // One worker holds two jobs: 'crash' and the moved upload; the third waits in the pool.
+      const [crashed, moved, waiting] = await Promise.allSettled([job('crash'), job('moved', true), job('waiting')]);
+      expect(crashed.status).toBe('rejected');
+      expect(moved).toMatchObject({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringMatching(/check worker stopped/) }) });
+      expect(waiting).toEqual({ status: 'fulfilled', value: { verdict: 'ok', staged: false } });
     } finally {
       await pool.close();
     }
