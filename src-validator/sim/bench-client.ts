@@ -1,5 +1,5 @@
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { API, SOFT_LABELS_CONTENT_TYPE, type LeaseResponse, type SubmitResponse } from '../../src-shared/protocol';
+import { API, SOFT_LABELS_CONTENT_TYPE, type SubmitResponse } from '../../src-shared/protocol';
 import { Bundler, GPU_MODELS } from './bundler-thread';
 import { jsonOf, loopbackRequest } from './loopback-http';
 import { signFast, SimMiner } from './sim-miner';
@@ -64,25 +64,25 @@ export async function runBenchClient(cfg: BenchClientConfig, onMeasureStart: () 
     let warm = false;
     while (performance.now() < stopAt) {
       const t0 = performance.now();
-      const lease = await miner.lease<LeaseResponse>({ maxTokens: cfg.tokensPerTask, tokensPerS: 1e9, gpuClass: 'bench', modelHash: cfg.modelHash });
+      const lease = await miner.leaseBytes({ maxTokens: cfg.tokensPerTask, tokensPerS: 1e9, gpuClass: 'bench', modelHash: cfg.modelHash });
       if (measuring()) report.leaseLatenciesMs.push(performance.now() - t0);
       if (lease.status !== 200) {
         report.errors++;
         await sleep(100);
         continue;
       }
-      if (lease.body.kind !== 'task') {
+      // The bundler thread parses the answer: its texts never reach this event loop.
+      const built = await bundler.build(index % GPU_MODELS, lease.body, buffer);
+      if (!built) {
         report.noWork++;
         await sleep(50);
         continue;
       }
-      const task = lease.body.task;
-      const built = await bundler.build(index % GPU_MODELS, task, buffer);
       buffer = built.buffer;
       const body = Buffer.from(built.buffer, 0, built.length);
       const { sha256Hex } = built;
       if (cfg.computeMs) await sleep(cfg.computeMs * (0.5 + Math.random()));
-      const path = API.result(task.taskId);
+      const path = API.result(built.taskId);
       const t1 = performance.now();
       const headers = { ...signFast(miner.pair, 'POST', path, { sha256Hex }, Date.now()), 'content-type': SOFT_LABELS_CONTENT_TYPE };
       const res = await loopbackRequest(cfg.url + path, 'POST', headers, body);
@@ -92,7 +92,7 @@ export async function runBenchClient(cfg: BenchClientConfig, onMeasureStart: () 
       if (res.status !== 200) report.errors++;
       else if (inWindow) {
         report.submissions++;
-        report.submittedTokens += task.tokens ?? 0;
+        report.submittedTokens += built.tokens;
         if (answer.status === 'rejected') report.rejected++;
       }
       if (!warm && res.status === 200) {

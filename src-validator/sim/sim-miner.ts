@@ -3,7 +3,7 @@ import { API, SOFT_LABELS_CONTENT_TYPE, type LeaseRequest } from '../../src-shar
 import { u8aToHex } from '@polkadot/util';
 import { isReady, sr25519Sign as wasmSr25519Sign } from '@polkadot/wasm-crypto';
 import { HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP } from '../../src-shared/protocol';
-import { jsonOf, loopbackRequest } from './loopback-http';
+import { jsonOf, loopbackRequest, type LoopbackResponse } from './loopback-http';
 import { addressOf, newNonce, sha256Hex, signingMessage, signRequest, type BodyDigest, type SignedHeaders, type SigningPair } from '../../src-shared/request-signing';
 
 /**
@@ -21,6 +21,10 @@ export function signFast(pair: SigningPair, method: string, path: string, body: 
     [HEADER_NONCE]: nonce,
     [HEADER_SIGNATURE]: u8aToHex(signature),
   };
+}
+
+function leaseRequestBody(req: Partial<LeaseRequest>): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ client: 'sim-miner/1', ...req }));
 }
 
 export interface SimResponse<T = unknown> {
@@ -47,15 +51,25 @@ export class SimMiner {
   }
 
   async request<T = unknown>(method: string, path: string, body?: Uint8Array, contentType = 'application/json', extraHeaders: Record<string, string> = {}): Promise<SimResponse<T>> {
-    const bytes = body ?? new Uint8Array(0);
-    const headers: Record<string, string> = { ...signFast(this.pair, method, path, { sha256Hex: sha256Hex(bytes) }, this.clock()), ...extraHeaders };
-    if (body) headers['content-type'] = contentType;
-    const res = await loopbackRequest(this.baseUrl + path, method, headers, body);
+    const res = await this.requestBytes(method, path, body, contentType, extraHeaders);
     return { status: res.status, body: jsonOf<T>(res) };
   }
 
+  /** `request` with the answer left as bytes. */
+  requestBytes(method: string, path: string, body?: Uint8Array, contentType = 'application/json', extraHeaders: Record<string, string> = {}): Promise<LoopbackResponse> {
+    const bytes = body ?? new Uint8Array(0);
+    const headers: Record<string, string> = { ...signFast(this.pair, method, path, { sha256Hex: sha256Hex(bytes) }, this.clock()), ...extraHeaders };
+    if (body) headers['content-type'] = contentType;
+    return loopbackRequest(this.baseUrl + path, method, headers, body);
+  }
+
   lease<T = unknown>(req: Partial<LeaseRequest> = {}): Promise<SimResponse<T>> {
-    return this.request<T>('POST', API.lease, new TextEncoder().encode(JSON.stringify({ client: 'sim-miner/1', ...req })));
+    return this.request<T>('POST', API.lease, leaseRequestBody(req));
+  }
+
+  /** `lease` with the answer left as bytes (the benchmark parses it off the event loop). */
+  leaseBytes(req: Partial<LeaseRequest> = {}): Promise<LoopbackResponse> {
+    return this.requestBytes('POST', API.lease, leaseRequestBody(req));
   }
 
   submit<T = unknown>(taskId: string, bundle: Uint8Array): Promise<SimResponse<T>> {
