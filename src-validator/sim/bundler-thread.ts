@@ -62,7 +62,10 @@ export function runBundlerThread(modelHash: string): void {
   const port = parentPort!;
   const made = factories(modelHash);
   port.on('message', ({ id, model, leaseAnswer, buffer }: BuildRequest) => {
-    const answer = LeaseResponse.parse(JSON.parse(Buffer.from(leaseAnswer.buffer, leaseAnswer.byteOffset, leaseAnswer.length).toString('utf8')));
+    const text = Buffer.from(leaseAnswer.buffer, leaseAnswer.byteOffset, leaseAnswer.length).toString('utf8');
+    const parsed = LeaseResponse.safeParse(safeJson(text));
+    if (!parsed.success) return port.postMessage({ id, error: `the validator's lease answer is not a LeaseResponse: ${text.slice(0, 200)}` });
+    const answer = parsed.data;
     if (answer.kind !== 'task') return port.postMessage({ id, built: null });
     const { task } = answer;
     const reuse: { buffer?: Buffer; alloc: (n: number) => Buffer } = {
@@ -74,6 +77,14 @@ export function runBundlerThread(modelHash: string): void {
     port.postMessage({ id, built });
   });
   port.postMessage({ ready: true });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -94,7 +105,7 @@ function yieldToOtherThreads(): void {
 /** The simulators' side of the bundler thread. */
 export class Bundler {
   private readonly worker: Worker;
-  private readonly waiting = new Map<number, (built: BuiltBundle | null) => void>();
+  private readonly waiting = new Map<number, { resolve: (built: BuiltBundle | null) => void; reject: (error: Error) => void }>();
   private nextId = 1;
   readonly ready: Promise<void>;
 
@@ -102,21 +113,22 @@ export class Bundler {
   constructor(script: string, argv: string[], modelHash: string) {
     this.worker = new Worker(script, { argv, workerData: { modelHash } });
     this.ready = new Promise((resolve, reject) => {
-      this.worker.on('message', (m: { ready?: true; id?: number; built?: BuiltBundle | null }) => {
+      this.worker.on('message', (m: { ready?: true; id?: number; built?: BuiltBundle | null; error?: string }) => {
         if (m.ready) return resolve();
         const done = this.waiting.get(m.id!);
         this.waiting.delete(m.id!);
-        done?.(m.built ?? null);
+        if (m.error !== undefined) done?.reject(new Error(m.error));
+        else done?.resolve(m.built ?? null);
       });
       this.worker.once('error', reject);
     });
   }
 
-  /** The bundle answering a lease answer, or null when the answer is "no work". */
+  /** The bundle answering a lease answer, or null when the answer is "no work"; rejects for an answer that is not a LeaseResponse. */
   build(model: number, leaseAnswer: Uint8Array, buffer: SharedArrayBuffer | null): Promise<BuiltBundle | null> {
     const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
       this.worker.postMessage({ id, model, leaseAnswer, buffer } satisfies BuildRequest);
     });
   }

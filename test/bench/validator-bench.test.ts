@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { Bundler } from '../../src-validator/sim/bundler-thread';
 
 const ROOT = resolve(__dirname, '../..');
 const NYA = resolve(ROOT, 'dist/main/nya.cjs');
@@ -18,6 +19,28 @@ describe('nya bench validator', () => {
     expect(result).toMatchObject({ suite: 'validator', store: 'sqlite', miners: 4, docs_per_task: 2, rejected: 0, errors: 0, check_threads: expect.any(Number) });
     for (const key of ['submissions_per_s', 'validated_tokens_per_s', 'p99_ms', 'server_p99_ms']) expect(result[key]).toBeGreaterThan(0);
   }, 150_000);
+});
+
+describe("the simulators' bundler thread", () => {
+  it('builds the bundle a lease answer asks for, answers null for no work and refuses what is not a lease answer', async () => {
+    const bundler = new Bundler(NYA, ['bench', 'validator', '--bench-bundler-thread'], 'b'.repeat(64));
+    try {
+      await bundler.ready;
+      const answer = (value: unknown) => Buffer.from(JSON.stringify(value));
+      const task = {
+        taskId: 't-0123456789abcdef01234567', k: 16, seqLen: 1024, modelHash: 'b'.repeat(64), deadlineAtMs: 1, tokens: 2046,
+        documents: [{ docId: '<urn:uuid:a>', text: 'w1 w2 w3' }, { docId: '<urn:uuid:b>', text: 'w4 w5' }],
+      };
+      const built = await bundler.build(0, answer({ kind: 'task', task }), null);
+      expect(built).toMatchObject({ taskId: task.taskId, tokens: 2046, sha256Hex: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(built!.length).toBeGreaterThan(12);
+      expect(await bundler.build(0, answer({ kind: 'no-work', retryAfterMs: 5 }), null)).toBeNull();
+      await expect(bundler.build(0, Buffer.from('<html>busy</html>'), null)).rejects.toThrow(/not a LeaseResponse: <html>busy/);
+      await expect(bundler.build(0, answer({ kind: 'task' }), null)).rejects.toThrow(/not a LeaseResponse/);
+    } finally {
+      await bundler.close();
+    }
+  }, 60_000);
 });
 
 describe('nya bench checks', () => {
