@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { workerData } from 'node:worker_threads';
@@ -95,6 +95,16 @@ export async function run(argv: string[]): Promise<number> {
   if (!args) return 2;
   const say = (line: string) => (args.json ? console.error(line) : console.log(line));
   const dataDir = mkdtempSync(join(tmpdir(), 'nya-bench-validator-'));
+  let child: ChildProcess | null = null;
+  // Interrupted (Ctrl-C, a kill), the run still removes its data folder: a minute of 64-document
+  // tasks leaves gigabytes of result files in it.
+  const abandon = (signal: NodeJS.Signals) => {
+    child?.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', abandon);
+  process.once('SIGTERM', abandon);
   // Submit time inside the validator (headers in to last byte out), beside the miners' round trip:
   // the difference is time spent waiting for a CPU, the simulators' own included.
   const serverSubmitMs: number[] = [];
@@ -118,14 +128,15 @@ export async function run(argv: string[]): Promise<number> {
     };
     say(`bench validator: ${args.miners} miners, ${args.docsPerTask} × ${DEFAULT_SEQ_LEN}-token documents per task, k 16, redundancy ${args.redundancy}, ${args.seconds} s`);
     const sum = () => validator.store.totalValidatedTokens();
-    const child = fork(process.argv[1]!, ['bench', 'validator', CLIENT_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const client = fork(process.argv[1]!, ['bench', 'validator', CLIENT_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child = client;
     const profiler = process.env.NYA_BENCH_PROFILE ? windowProfiler(process.env.NYA_BENCH_PROFILE) : null;
     let startTokens = 0;
     let endTokens = 0;
     let startAt = 0;
     let elapsedS = args.seconds;
     const report = await new Promise<BenchClientReport>((resolve, reject) => {
-      child.on('message', (m: { type: string; report?: BenchClientReport }) => {
+      client.on('message', (m: { type: string; report?: BenchClientReport }) => {
         if (m.type === 'measuring') {
           measuring = true;
           startAt = performance.now();
@@ -138,11 +149,11 @@ export async function run(argv: string[]): Promise<number> {
           void profiler?.stop();
         } else if (m.type === 'report') resolve(m.report!);
       });
-      child.on('exit', (code) => reject(new Error(`the simulated miners exited with ${code}`)));
-      child.send(cfg);
+      client.on('exit', (code) => reject(new Error(`the simulated miners exited with ${code}`)));
+      client.send(cfg);
     });
     const validated = endTokens - startTokens;
-    child.kill();
+    client.kill();
     const result = {
       suite: 'validator',
       store: args.store,
@@ -168,6 +179,8 @@ export async function run(argv: string[]): Promise<number> {
     else for (const [key, v] of Object.entries(result)) console.log(`${key.padEnd(24)} ${v}`);
     return 0;
   } finally {
+    process.off('SIGINT', abandon);
+    process.off('SIGTERM', abandon);
     await validator.close();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Bundler } from '../../src-validator/sim/bundler-thread';
@@ -19,6 +20,27 @@ describe('nya bench validator', () => {
     expect(result).toMatchObject({ suite: 'validator', store: 'sqlite', miners: 4, docs_per_task: 2, rejected: 0, errors: 0, check_threads: expect.any(Number) });
     for (const key of ['submissions_per_s', 'validated_tokens_per_s', 'p99_ms', 'server_p99_ms']) expect(result[key]).toBeGreaterThan(0);
   }, 150_000);
+});
+
+describe('nya bench validator, interrupted', () => {
+  it('removes its data folder when stopped mid-run', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'nya-bench-interrupt-'));
+    try {
+      const run = spawn(process.execPath, [NYA, 'bench', 'validator', '--seconds', '10', '--miners', '2', '--docs-per-task', '1'], {
+        cwd: ROOT, env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      // Stopped once the simulated miners are running: the folder then holds the database and result files.
+      await new Promise<void>((started) => run.stdout.on('data', (d: Buffer) => (out += d.toString()).includes('miners,') && started()));
+      expect(readdirSync(tmp).filter((f) => f.startsWith('nya-bench-validator-'))).toHaveLength(1);
+      const exited = new Promise<number | null>((done) => run.on('exit', (code) => done(code)));
+      run.kill('SIGTERM');
+      expect(await exited).toBe(143);
+      expect(readdirSync(tmp).filter((f) => f.startsWith('nya-bench-validator-'))).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe("the simulators' bundler thread", () => {
