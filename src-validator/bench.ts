@@ -1,13 +1,14 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { workerData } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SEQ_LEN } from '../src-shared/protocol';
 import { numberOption, optionValue, optionsOrUsage } from './bench-args';
 import { defaultCheckThreads, startValidator } from './index';
-import { runBenchClient, type BenchClientConfig, type BenchClientReport } from './sim/bench-client';
+import { loopDelayP99Ms, runBenchClient, type BenchClientConfig, type BenchClientReport } from './sim/bench-client';
 import { benchDocuments, runBundlerThread } from './sim/bundler-thread';
 import { fakeTokenizer } from './sim/fake-teacher';
 
@@ -131,6 +132,8 @@ export async function run(argv: string[]): Promise<number> {
     const client = fork(process.argv[1]!, ['bench', 'validator', CLIENT_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child = client;
     const profiler = process.env.NYA_BENCH_PROFILE ? windowProfiler(process.env.NYA_BENCH_PROFILE) : null;
+    // How late the validator's event loop ran its callbacks in the window: every request waits on it.
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     let startTokens = 0;
     let endTokens = 0;
     let startAt = 0;
@@ -140,11 +143,13 @@ export async function run(argv: string[]): Promise<number> {
         if (m.type === 'measuring') {
           measuring = true;
           startAt = performance.now();
+          loopDelay.enable();
           profiler?.start();
           void sum().then((v) => (startTokens = v));
         } else if (m.type === 'measured') {
           elapsedS = (performance.now() - startAt) / 1000;
           measuring = false;
+          loopDelay.disable();
           void sum().then((v) => (endTokens = v));
           void profiler?.stop();
         } else if (m.type === 'report') resolve(m.report!);
@@ -169,6 +174,8 @@ export async function run(argv: string[]): Promise<number> {
       lease_p99_ms: Number(percentile(report.leaseLatenciesMs, 0.99).toFixed(1)),
       server_p50_ms: Number(percentile(serverSubmitMs, 0.5).toFixed(1)),
       server_p99_ms: Number(percentile(serverSubmitMs, 0.99).toFixed(1)),
+      server_loop_delay_p99_ms: Number(loopDelayP99Ms(loopDelay).toFixed(1)),
+      client_loop_delay_p99_ms: Number(report.loopDelayP99Ms.toFixed(1)),
       rejected: report.rejected,
       errors: report.errors,
       no_work: report.noWork,

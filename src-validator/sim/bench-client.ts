@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { API, SOFT_LABELS_CONTENT_TYPE, type SubmitResponse } from '../../src-shared/protocol';
 import { Bundler, GPU_MODELS } from './bundler-thread';
@@ -26,7 +27,14 @@ export interface BenchClientReport {
   noWork: number;
   submitLatenciesMs: number[];
   leaseLatenciesMs: number[];
+  /** How late this process's event loop ran a 1 ms timer inside the window (p99, ms, past the 1 ms): the simulators' own share of `submitLatenciesMs`. */
+  loopDelayP99Ms: number;
   measuredMs: number;
+}
+
+/** A 1 ms `monitorEventLoopDelay` histogram's p99, in ms past the 1 ms it waits anyway (0 when it saw nothing). */
+export function loopDelayP99Ms(histogram: IntervalHistogram): number {
+  return histogram.count > 0 ? Math.max(0, histogram.percentile(99) / 1e6 - 1) : 0;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,7 +46,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function runBenchClient(cfg: BenchClientConfig, onMeasureStart: () => void, onMeasureEnd: () => void): Promise<BenchClientReport> {
   await cryptoWaitReady();
-  const report: BenchClientReport = { submissions: 0, submittedTokens: 0, rejected: 0, errors: 0, noWork: 0, submitLatenciesMs: [], leaseLatenciesMs: [], measuredMs: 0 };
+  const report: BenchClientReport = { submissions: 0, submittedTokens: 0, rejected: 0, errors: 0, noWork: 0, submitLatenciesMs: [], leaseLatenciesMs: [], loopDelayP99Ms: 0, measuredMs: 0 };
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   const bundler = new Bundler(cfg.bundlerScript, cfg.bundlerArgv, cfg.modelHash);
   await bundler.ready;
   // The window opens once every miner has submitted once (and warm-up has passed).
@@ -50,8 +59,14 @@ export async function runBenchClient(cfg: BenchClientConfig, onMeasureStart: () 
     if (measureFrom !== Number.POSITIVE_INFINITY || warmMiners < cfg.miners) return;
     measureFrom = Math.max(performance.now(), warmUntil);
     stopAt = measureFrom + cfg.seconds * 1000;
-    setTimeout(onMeasureStart, measureFrom - performance.now());
-    setTimeout(onMeasureEnd, stopAt - performance.now());
+    setTimeout(() => {
+      loopDelay.enable();
+      onMeasureStart();
+    }, measureFrom - performance.now());
+    setTimeout(() => {
+      loopDelay.disable();
+      onMeasureEnd();
+    }, stopAt - performance.now());
   };
   const measuring = () => {
     const now = performance.now();
@@ -105,5 +120,6 @@ export async function runBenchClient(cfg: BenchClientConfig, onMeasureStart: () 
   await Promise.all(Array.from({ length: cfg.miners }, (_, i) => minerLoop(i)));
   await bundler.close();
   report.measuredMs = cfg.seconds * 1000;
+  report.loopDelayP99Ms = loopDelayP99Ms(loopDelay);
   return report;
 }

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loopDelayP99Ms } from '../../src-validator/sim/bench-client';
 import { Bundler } from '../../src-validator/sim/bundler-thread';
 
 const ROOT = resolve(__dirname, '../..');
@@ -19,7 +21,27 @@ describe('nya bench validator', () => {
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     expect(result).toMatchObject({ suite: 'validator', store: 'sqlite', miners: 4, docs_per_task: 2, rejected: 0, errors: 0, check_threads: expect.any(Number) });
     for (const key of ['submissions_per_s', 'validated_tokens_per_s', 'p99_ms', 'server_p99_ms']) expect(result[key]).toBeGreaterThan(0);
+    for (const key of ['server_loop_delay_p99_ms', 'client_loop_delay_p99_ms']) expect(result[key]).toBeGreaterThanOrEqual(0);
   }, 150_000);
+
+  it('reports how late an event loop ran its 1 ms timer, past the 1 ms', async () => {
+    const histogram = monitorEventLoopDelay({ resolution: 1 });
+    expect(loopDelayP99Ms(histogram)).toBe(0);
+    histogram.enable();
+    const block = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    // A few dozen idle ticks, then the loop held for 40 ms at a time: more than 1 % of the samples.
+    await new Promise((r) => setTimeout(r, 30));
+    for (let i = 0; i < 3; i++) {
+      block(40);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    histogram.disable();
+    expect(loopDelayP99Ms(histogram)).toBeGreaterThan(30);
+    expect(loopDelayP99Ms(histogram)).toBeLessThan(200);
+  });
 });
 
 describe('nya bench validator, interrupted', () => {

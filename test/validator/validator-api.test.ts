@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoWaitReady, sr25519PairFromSeed, sr25519Sign } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
 import {
-  API, HEADER_NONCE, MAX_JSON_BODY_BYTES, MAX_RESULT_BODY_BYTES, SIGNATURE_WINDOW_MS, SOFT_LABELS_CONTENT_TYPE,
+  API, HEADER_KEY, HEADER_NONCE, MAX_JSON_BODY_BYTES, MAX_RESULT_BODY_BYTES, SIGNATURE_WINDOW_MS, SOFT_LABELS_CONTENT_TYPE,
   HealthResponse, LeaseResponse, MeResponse, PayoutChallengeResponse,
 } from '../../src-shared/protocol';
 import { addressOf, sha256Hex, signRequest } from '../../src-shared/request-signing';
@@ -137,6 +137,41 @@ describe.each(SETUPS)('validator API on $name', ({ kind, opts: setup }) => {
     const res = await miner.submit<{ status: string }>(task.taskId, bundle);
     expect(res.status).toBe(200);
     expect(['accepted', 'validated']).toContain(res.body.status);
+  });
+
+  it('authenticates a result upload before it answers or stores anything about it', async () => {
+    await start({ redundancy: 1 });
+    const a = h.miner(1);
+    const b = h.miner(2);
+    const task = await leaseTask(a);
+    const bundle = bundleOf(honestLabels(task, 1));
+    const path = API.result(task.taskId);
+    const upload = (body: Uint8Array, headers: Record<string, string>, to = path) =>
+      fetch(h.validator.url + to, { method: 'POST', headers: { ...headers, 'content-type': SOFT_LABELS_CONTENT_TYPE }, body: body as Uint8Array<ArrayBuffer> });
+    const signedBy = (pair: typeof a.pair, body: Uint8Array, to = path, at = h.clock.now) => signRequest(pair, 'POST', to, { sha256Hex: sha256Hex(body) }, at);
+    const expectError = async (res: Response, status: number, code: string) => {
+      expect(res.status).toBe(status);
+      expect(((await res.json()) as ErrorReply).error.code).toBe(code);
+    };
+    // Signed over other bytes; in a's name but signed by b; signed too long ago; not signed.
+    await expectError(await upload(bundle, signedBy(a.pair, bundle.subarray(1))), 401, 'bad-signature');
+    await expectError(await upload(bundle, { ...signedBy(b.pair, bundle), [HEADER_KEY]: a.address }), 401, 'bad-signature');
+    await expectError(await upload(bundle, signedBy(a.pair, bundle, path, h.clock.now - SIGNATURE_WINDOW_MS - 1000)), 401, 'stale-timestamp');
+    await expectError(await upload(bundle, {}), 401, 'unsigned');
+    // A bad signature is what an unknown task or a corrupt body hears about, not the task.
+    await expectError(await upload(bundle, signedBy(a.pair, bundle.subarray(1), API.result('t-nope')), API.result('t-nope')), 401, 'bad-signature');
+    const corrupt = bundle.slice(0, bundle.length - 3);
+    await expectError(await upload(corrupt, signedBy(a.pair, bundle)), 401, 'bad-signature');
+    expect((await h.validator.store.resultsOfTask(task.taskId)).length).toBe(0);
+    // The same signed upload sent twice at once is taken once; the other is a replay.
+    const headers = signedBy(a.pair, bundle);
+    const both = await Promise.all([upload(bundle, headers), upload(bundle, headers)]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 401]);
+    const replayed = both.find((r) => r.status === 401)!;
+    expect(((await replayed.json()) as ErrorReply).error.code).toBe('replayed');
+    expect(((await both.find((r) => r.status === 200)!.json()) as { status: string }).status).toMatch(/accepted|validated/);
+    await expectError(await upload(bundle, headers), 401, 'replayed');
+    expect((await h.validator.store.resultsOfTask(task.taskId)).map((r) => r.miner)).toEqual([a.address]);
   });
 
   it('answers an identical re-submission like the first and a different one with 409 duplicate', async () => {
