@@ -133,6 +133,29 @@ describe('payout link page in Chromium', () => {
     }
   });
 
+  it('finds an extension that injects late, and keeps its button in place while it looks again', async () => {
+    const validator = await payoutOnlyValidator();
+    const s = await stack(validator);
+    try {
+      const page = await browser.newPage();
+      await page.exposeFunction('nyaTestSign', () => '0x');
+      // Injected 600 ms after the page starts, as slow extensions do.
+      await page.addInitScript(`setTimeout(() => (${FAKE_EXTENSION.toString()})(${JSON.stringify([{ address: payout.address, name: 'late' }])}), 600)`);
+      await page.goto(s.server.open(await s.linker.begin()));
+      const button = page.getByRole('button', { name: 'Connect polkadot-js' });
+      await button.waitFor({ timeout: 15_000 });
+      await page.evaluate(() => ((window as unknown as { firstButton: Element | null }).firstButton = document.querySelector('[data-extension]')));
+      // The page looks again until 2.5 s: a button redrawn under the pointer would lose a click.
+      await page.waitForTimeout(2800);
+      expect(await page.evaluate(() => document.querySelector('[data-extension]') === (window as unknown as { firstButton: Element | null }).firstButton)).toBe(true);
+      await button.click();
+      await expect.poll(() => page.locator('#account option').count(), { timeout: 15_000 }).toBe(1);
+      await page.close();
+    } finally {
+      await s.close();
+    }
+  });
+
   it('refuses posts from other origins, wrong hosts and unknown tokens', async () => {
     const validator = await payoutOnlyValidator();
     const s = await stack(validator);

@@ -81,8 +81,14 @@ export const LINK_PAGE_SCRIPT = String.raw`
     return Object.keys(injected).filter(function (name) { return injected[name] && typeof injected[name].enable === 'function'; });
   }
 
+  // The names the buttons were last drawn for: they are redrawn only when these change, since a
+  // button replaced between a mouse press and its release loses the click.
+  var rendered = null;
+
   function renderExtensions() {
     var names = extensionNames();
+    if (names.join('\n') === rendered) return;
+    rendered = names.join('\n');
     var list = $('extensions');
     list.textContent = '';
     if (names.length === 0) {
