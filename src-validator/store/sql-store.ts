@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { BlobFiles } from './blob-files';
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema';
 import type { SqlDriver, SqlExecutor, SqlRow, SqlValue } from './sql-driver';
@@ -202,8 +203,8 @@ class SqlTx implements StoreTx {
   }
 
   async resultBody(taskId: string, miner: string): Promise<Uint8Array | null> {
-    const rows = await this.ex.all('SELECT body, body_path FROM results WHERE task_id = ? AND miner = ?', [taskId, miner]);
-    return rows[0] ? this.bodyOf(rows[0]) : null;
+    const source = await this.resultBodySource(taskId, miner);
+    return source === null ? null : 'bytes' in source ? source.bytes : readFileSync(source.path);
   }
 
   async resultBodySource(taskId: string, miner: string): Promise<BodySource | null> {

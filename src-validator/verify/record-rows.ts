@@ -1,5 +1,5 @@
 import { crc32 as nativeCrc32 } from 'node:zlib';
-import { decodeSoftLabelsHeader, LOGPROB_STEP, SoftLabelsError, type SoftLabels, type SoftLabelsHeader } from '../../src-shared/soft-labels';
+import { decodeSoftLabelsHeader, SoftLabelsError, type SoftLabelsHeader } from '../../src-shared/soft-labels';
 import { crc32 as portableCrc32 } from '../../src-shared/crc32';
 import { SAMPLED_ROWS_PER_DOCUMENT } from '../config';
 
@@ -53,23 +53,9 @@ function cellAt(view: DataView, bodyStart: number, cell: number): number {
 }
 
 /**
- * The given rows as a SoftLabels value of `rows.length` positions (header.positions is the row
- * count). Throws SoftLabelsError('unsorted') for a row the decoder would refuse.
- */
-export function readRows(record: ParsedRecord, rows: ArrayLike<number>): SoftLabels {
-  const { k } = record.header;
-  const topkIds = new Int32Array(rows.length * k);
-  const codes = new Int32Array(rows.length * k);
-  readRowCodes(record, rows, topkIds, codes);
-  const topkLogprobs = new Float32Array(rows.length * k);
-  for (let c = 0; c < codes.length; c++) topkLogprobs[c] = 0 - codes[c]! * LOGPROB_STEP;
-  return { header: { ...record.header, positions: rows.length }, topkIds, topkLogprobs };
-}
-
-/**
  * The given rows' token ids and log-prob codes (-log-prob / LOGPROB_STEP, whole numbers) into
  * the caller's arrays (at least rows.length * k long), for checks that need no floats. Throws
- * SoftLabelsError('unsorted') like `readRows`.
+ * SoftLabelsError('unsorted') for a row the decoder would refuse.
  */
 export function readRowCodes(record: ParsedRecord, rows: ArrayLike<number>, ids: Int32Array, codes: Int32Array): void {
   const { k } = record.header;

@@ -7,9 +7,20 @@ import { pickDocuments } from '../../src-validator/tasks/task-sizing';
 import { compareLabels, compareRecordRows } from '../../src-validator/verify/agreement';
 import { checkProbability } from '../../src-validator/verify/check-policy';
 import { findConsensus } from '../../src-validator/verify/consensus';
-import { parseRecord, readRows, sampleRows } from '../../src-validator/verify/record-rows';
+import { parseRecord, readRowCodes, sampleRows, type ParsedRecord } from '../../src-validator/verify/record-rows';
 import { checkStructure } from '../../src-validator/verify/structural';
 import { seededRandom } from './harness';
+
+/** The given rows of a record as a SoftLabels value (`rows.length` positions): the reference the row reader is checked against. */
+function readRows(record: ParsedRecord, rows: ArrayLike<number>): SoftLabels {
+  const { k } = record.header;
+  const topkIds = new Int32Array(rows.length * k);
+  const codes = new Int32Array(rows.length * k);
+  readRowCodes(record, rows, topkIds, codes);
+  const topkLogprobs = new Float32Array(rows.length * k);
+  for (let c = 0; c < codes.length; c++) topkLogprobs[c] = 0 - codes[c]! * LOGPROB_STEP;
+  return { header: { ...record.header, positions: rows.length }, topkIds, topkLogprobs };
+}
 
 const tokenizer = fakeTokenizer();
 const text = Array.from({ length: 900 }, (_, i) => ['alpha', 'beta', 'gamma', 'delta', 'eps', 'zeta', 'eta'][(i * 7 + (i >> 3)) % 7] + String(i % 13)).join(' ');
