@@ -188,7 +188,10 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', abandon);
     process.off('SIGTERM', abandon);
-    await validator.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    try {
+      await validator.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }
 }

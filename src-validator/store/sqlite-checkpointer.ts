@@ -45,10 +45,16 @@ export class SqliteCheckpointer {
     this.worker.unref();
   }
 
-  /** Stops the timer and closes the thread's connection; resolves when the thread has exited. */
+  /**
+   * Stops the timer and closes the thread's connection; resolves when the thread has exited. The
+   * thread holds the process open until then: unreferenced, a process with nothing else left to
+   * do exited mid-checkpoint, before the caller's own shutdown (closing the main connection,
+   * removing a bench's data folder) ran.
+   */
   stop(): Promise<void> {
     if (this.stopping) return Promise.resolve();
     this.stopping = true;
+    this.worker.ref();
     return new Promise((resolve) => {
       this.worker.once('exit', () => resolve());
       this.worker.postMessage('stop');

@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { buildSync } from 'esbuild';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteDriver } from '../../src-validator/store/sqlite-driver';
 
@@ -53,5 +55,27 @@ describe('SQLite checkpoints in a background thread', () => {
     } finally {
       await driver.close();
     }
+  });
+
+  it('keeps a process that has nothing else to do alive until the checkpoint thread has stopped, so its shutdown finishes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nya-ckpt-'));
+    dirs.push(dir);
+    const root = resolve(__dirname, '../..');
+    // A bundled child beside the project's node_modules (better-sqlite3 is resolved from there).
+    mkdirSync(join(root, 'test-results'), { recursive: true });
+    const child = join(root, 'test-results', `checkpointer-shutdown-${process.pid}.cjs`);
+    dirs.push(child);
+    buildSync({
+      stdin: {
+        contents: `import { SqliteDriver } from './src-validator/store/sqlite-driver';
+          const driver = new SqliteDriver(process.argv[2], { backgroundCheckpoints: true });
+          driver.exec('CREATE TABLE t (x)').then(() => driver.close()).then(() => console.log('closed'));`,
+        resolveDir: root, loader: 'ts',
+      },
+      bundle: true, platform: 'node', format: 'cjs', outfile: child, external: ['better-sqlite3'], logLevel: 'silent',
+    });
+    const run = spawnSync(process.execPath, [child, join(dir, 'db.sqlite')], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe('closed');
   });
 });
