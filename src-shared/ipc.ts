@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { InvokeChannel } from './channels';
-import { LeaderboardResponse, LedgerResponse } from './protocol';
+import { LeaderboardResponse, LeaderboardRow, LedgerResponse } from './protocol';
 import { WALLET_CHANNELS } from './wallet-contract';
 import { LogLevel, LogLine, ModelDownload, Settings, StateSnapshot } from './state';
 import type { Result } from './result';
@@ -80,7 +80,7 @@ export const IPC = {
       gpuClass: z.string().min(1).max(64).optional(),
     }),
     /** The page, plus the user's own row wherever it ranks (pinned by the view). */
-    response: z.object({ board: LeaderboardResponse, me: LeaderboardResponse.shape.rows.element.nullable() }),
+    response: z.object({ board: LeaderboardResponse.omit({ me: true }), me: LeaderboardRow.nullable() }),
   },
   'validator:ledger': {
     request: z.strictObject({ before: z.string().max(128).optional() }),

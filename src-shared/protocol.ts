@@ -246,6 +246,11 @@ export const LeaderboardResponse = z.object({
   pageSize: z.number().int().positive(),
   total: z.number().int().nonnegative(),
   rows: z.array(LeaderboardRow),
+  /**
+   * Only when the request named an `address`: that miner's row, ranked within the same filter,
+   * whichever page it is on (null when it has no validated tokens in the open epoch).
+   */
+  me: LeaderboardRow.nullable().optional(),
 });
 export type LeaderboardResponse = z.infer<typeof LeaderboardResponse>;
 

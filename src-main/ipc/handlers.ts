@@ -1,5 +1,5 @@
 import type { HistoryRange, HistorySeries, ModelCatalog } from '../../src-shared/ipc';
-import type { LeaderboardResponse, LeaderboardRow, LedgerResponse } from '../../src-shared/protocol';
+import type { LeaderboardResponse, LedgerResponse } from '../../src-shared/protocol';
 import type { ModelDownload, Settings, StateSnapshot } from '../../src-shared/state';
 import type { WalletService } from '../wallet/wallet-service';
 import type { LogRing } from '../state/log-ring';
@@ -16,7 +16,7 @@ export interface HandlerDeps {
   history(range: HistoryRange): HistorySeries;
   /** Null while no validator session exists (e.g. the model is still loading). */
   validator(): {
-    leaderboard(q: { page: number; pageSize: number; gpuClass?: string }): Promise<LeaderboardResponse>;
+    leaderboard(q: { page: number; pageSize: number; gpuClass?: string; address?: string }): Promise<LeaderboardResponse>;
     ledger(before?: string): Promise<LedgerResponse>;
   } | null;
   modelCatalog(): Promise<ModelCatalog>;
@@ -45,16 +45,11 @@ export function createHandlers(d: HandlerDeps): IpcHandlers {
     'validator:leaderboard': async (q) => {
       const v = d.validator();
       if (!v) throw new UserFacingError('unavailable', NO_VALIDATOR);
-      const board = await v.leaderboard(q).catch(unavailable);
       const address = d.state.get().wallet.miningAddress;
-      let me: LeaderboardRow | null = board.rows.find((r) => r.address === address) ?? null;
-      // Pin the user's row even when it ranks on another page: scan a few pages at most.
-      for (let page = 1; !me && address && page <= Math.min(20, Math.ceil(board.total / 200)); page++) {
-        if (page === q.page && q.pageSize === 200) continue;
-        const other = await v.leaderboard({ page, pageSize: 200, ...(q.gpuClass ? { gpuClass: q.gpuClass } : {}) }).catch(unavailable);
-        me = other.rows.find((r) => r.address === address) ?? null;
-      }
-      return { board, me };
+      // The validator ranks the user's row too, so it can be pinned whichever page it is on.
+      const { me, ...board } = await v.leaderboard({ ...q, ...(address ? { address } : {}) }).catch(unavailable);
+      // A validator from before the `address` parameter leaves `me` out: then only this page can show it.
+      return { board, me: me !== undefined ? me : (board.rows.find((r) => r.address === address) ?? null) };
     },
     'validator:ledger': async ({ before }) => {
       const v = d.validator();

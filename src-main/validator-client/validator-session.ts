@@ -210,9 +210,11 @@ export class ValidatorSession implements ValidatorPort {
     return this.request({ method: 'GET', pathWithQuery: API.history, schema: HistoryResponse, signed: true }, false);
   }
 
-  leaderboard(query: { page: number; pageSize: number; gpuClass?: string | null }): Promise<LeaderboardResponse> {
+  /** A page of the board; with `address`, also that miner's row and rank (`me`), wherever it is. */
+  leaderboard(query: { page: number; pageSize: number; gpuClass?: string | null; address?: string }): Promise<LeaderboardResponse> {
     const params = new URLSearchParams({ page: String(query.page), pageSize: String(query.pageSize) });
     if (query.gpuClass) params.set('gpuClass', query.gpuClass);
+    if (query.address) params.set('address', query.address);
     return this.request({ method: 'GET', pathWithQuery: `${API.leaderboard}?${params}`, schema: LeaderboardResponse, signed: false }, false);
   }
 

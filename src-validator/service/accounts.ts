@@ -1,5 +1,8 @@
-import type { HistoryResponse, LeaderboardResponse, LedgerEntry, LedgerResponse, MeResponse, WeightsResponse } from '../../src-shared/protocol';
+import { checkAddress } from '@polkadot/util-crypto';
+import { SS58_PREFIX, Ss58Address, type HistoryResponse, type LeaderboardResponse, type LeaderboardRow, type LedgerEntry, type LedgerResponse, type MeResponse, type WeightsResponse } from '../../src-shared/protocol';
 import { earnedNano, epochOf, HOUR_MS, share, u16Weights } from '../accounting/earnings';
+import { ProtocolError } from '../http/protocol-error';
+import type { LeaderboardEntry } from '../store/store';
 import type { ValidatorContext } from './context';
 
 const HISTORY_WINDOW_MS = 30 * 24 * HOUR_MS;
@@ -77,16 +80,23 @@ export async function leaderboard(ctx: ValidatorContext, query: URLSearchParams)
   const page = clampInt(query.get('page'), 1, 1, 1_000_000);
   const pageSize = clampInt(query.get('pageSize'), 50, 1, 200);
   const gpuClass = query.get('gpuClass') || null;
+  const address = query.get('address');
+  if (address !== null) {
+    const [valid, problem] = Ss58Address.safeParse(address).success ? checkAddress(address, SS58_PREFIX) : [false, 'wrong length'];
+    if (!valid) throw new ProtocolError('bad-request', `\`address\` is not an SS58 address with prefix ${SS58_PREFIX}: ${problem ?? 'invalid'}.`);
+  }
   const epoch = epochOf(ctx.clock(), ctx.settings.epochMs);
   const total = (await ctx.store.epochTotals([epoch])).get(epoch) ?? 0;
   const board = await ctx.store.leaderboard(epoch, { offset: (page - 1) * pageSize, limit: pageSize, gpuClass });
-  return {
-    page, pageSize, total: board.total,
-    rows: board.rows.map((r, i) => ({
-      rank: (page - 1) * pageSize + i + 1, name: r.name, address: r.address, validatedTokens: r.tokens,
-      share: share(r.tokens, total), gpuClass: r.gpuClass,
-    })),
-  };
+  const row = (rank: number, r: LeaderboardEntry): LeaderboardRow => ({
+    rank, name: r.name, address: r.address, validatedTokens: r.tokens, share: share(r.tokens, total), gpuClass: r.gpuClass,
+  });
+  const response: LeaderboardResponse = { page, pageSize, total: board.total, rows: board.rows.map((r, i) => row((page - 1) * pageSize + i + 1, r)) };
+  if (address !== null) {
+    const mine = await ctx.store.leaderboardRank(epoch, address, gpuClass);
+    response.me = mine && row(mine.rank, mine.entry);
+  }
+  return response;
 }
 
 /** The weights a Commune validator would set for a closed epoch. */

@@ -51,6 +51,19 @@ function placeholders(n: number): string {
   return Array.from({ length: n }, () => '?').join(', ');
 }
 
+/** The open board of an epoch, one row per miner with validated tokens (within a GPU class when given). */
+function boardOf(epoch: number, gpuClass: string | null): { sql: string; params: SqlValue[] } {
+  return {
+    sql: `SELECT m.address, m.name, m.gpu_class, SUM(c.tokens) AS tokens FROM credits c JOIN miners m ON m.address = c.miner
+          WHERE c.epoch = ?${gpuClass === null ? '' : ' AND m.gpu_class = ?'} GROUP BY m.address, m.name, m.gpu_class HAVING SUM(c.tokens) > 0`,
+    params: gpuClass === null ? [epoch] : [epoch, gpuClass],
+  };
+}
+
+function leaderboardEntry(r: SqlRow): LeaderboardEntry {
+  return { address: str(r.address), name: str(r.name), gpuClass: strOrNull(r.gpu_class), tokens: num(r.tokens) };
+}
+
 /** The transaction primitives, over any executor (the pool/connection or an open transaction). */
 class SqlTx implements StoreTx {
   /** File removals wait for the commit; files written by a transaction that rolls back are removed. */
@@ -462,19 +475,22 @@ export class SqlStore extends SqlTx implements Store {
   }
 
   async leaderboard(epoch: number, opts: { offset: number; limit: number; gpuClass: string | null }): Promise<{ total: number; rows: LeaderboardEntry[] }> {
-    const gpu = opts.gpuClass === null ? '' : ' AND m.gpu_class = ?';
-    const base = `FROM credits c JOIN miners m ON m.address = c.miner WHERE c.epoch = ?${gpu}`;
-    const params: SqlValue[] = opts.gpuClass === null ? [epoch] : [epoch, opts.gpuClass];
-    const total = await this.driver.all(`SELECT COUNT(*) AS n FROM (SELECT c.miner ${base} GROUP BY c.miner HAVING SUM(c.tokens) > 0) x`, params);
+    const { sql, params } = boardOf(epoch, opts.gpuClass);
+    const total = await this.driver.all(`WITH board AS (${sql}) SELECT COUNT(*) AS n FROM board`, params);
+    const rows = await this.driver.all(`${sql} ORDER BY tokens DESC, m.address LIMIT ? OFFSET ?`, [...params, opts.limit, opts.offset]);
+    return { total: num(total[0]!.n), rows: rows.map(leaderboardEntry) };
+  }
+
+  async leaderboardRank(epoch: number, address: string, gpuClass: string | null): Promise<{ rank: number; entry: LeaderboardEntry } | null> {
+    const { sql, params } = boardOf(epoch, gpuClass);
+    // Ranked by the same order as a page of the board: tokens, then address.
     const rows = await this.driver.all(
-      `SELECT m.address, m.name, m.gpu_class, SUM(c.tokens) AS tokens ${base} GROUP BY m.address, m.name, m.gpu_class
-       HAVING SUM(c.tokens) > 0 ORDER BY tokens DESC, m.address LIMIT ? OFFSET ?`,
-      [...params, opts.limit, opts.offset],
+      `WITH board AS (${sql})
+       SELECT b.*, (SELECT COUNT(*) FROM board o WHERE o.tokens > b.tokens OR (o.tokens = b.tokens AND o.address < b.address)) + 1 AS rank
+       FROM board b WHERE b.address = ?`,
+      [...params, address],
     );
-    return {
-      total: num(total[0]!.n),
-      rows: rows.map((r) => ({ address: str(r.address), name: str(r.name), gpuClass: strOrNull(r.gpu_class), tokens: num(r.tokens) })),
-    };
+    return rows[0] ? { rank: num(rows[0].rank), entry: leaderboardEntry(rows[0]) } : null;
   }
 
   async ledger(miner: string, opts: { beforeMs: number | null; beforeTaskId: string | null; limit: number }): Promise<LedgerRow[]> {

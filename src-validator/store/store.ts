@@ -222,6 +222,8 @@ export interface Store extends StoreTx {
   minerEpochs(miner: string): Promise<number[]>;
   hourlyCredits(miner: string, sinceMs: number): Promise<CreditRow[]>;
   leaderboard(epoch: number, opts: { offset: number; limit: number; gpuClass: string | null }): Promise<{ total: number; rows: LeaderboardEntry[] }>;
+  /** One miner's row and rank on the board `leaderboard` pages through (null when it is not on it). */
+  leaderboardRank(epoch: number, address: string, gpuClass: string | null): Promise<{ rank: number; entry: LeaderboardEntry } | null>;
   ledger(miner: string, opts: { beforeMs: number | null; beforeTaskId: string | null; limit: number }): Promise<LedgerRow[]>;
   /** Validated results with their bodies, oldest first (one per task: the first validated). */
   validatedResults(afterTaskId: string | null, limit: number): Promise<{ taskId: string; modelHash: string; k: number; body: Uint8Array }[]>;

@@ -5,7 +5,12 @@ import { u8aToHex } from '@polkadot/util';
 import { cryptoWaitReady, sr25519PairFromSeed, sr25519Sign } from '@polkadot/util-crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addressOf } from '../../src-shared/request-signing';
+import { DEFAULT_SETTINGS } from '../../src-shared/state';
+import { createHandlers, type HandlerDeps } from '../../src-main/ipc/handlers';
 import { silentLogger } from '../../src-main/log';
+import { initialState } from '../../src-main/state/initial-state';
+import { LogRing } from '../../src-main/state/log-ring';
+import { StateStore } from '../../src-main/state/state-store';
 import type { MinerTask, SubmissionOutcome } from '../../src-main/miner/ports';
 import { ValidatorSession } from '../../src-main/validator-client';
 import { signerFromPair } from '../../src-main/wallet';
@@ -88,6 +93,45 @@ describe('ValidatorSession against the reference validator', () => {
     const board = await a.session.leaderboard({ page: 1, pageSize: 10, gpuClass: 'cpu' });
     expect(board.rows.map((r) => r.name).sort()).toEqual(['rig 1', 'rig 2']);
     expect((await a.session.health()).modelHash).toBe(MODEL_HASH);
+  });
+
+  it("pins the user's leaderboard row from another page with one request to the validator", async () => {
+    const h = (harness = await startHarness('sqlite'));
+    await h.validator.addDocuments(documents(20));
+    const [a, b, c] = [miner(h, 1), miner(h, 2), miner(h, 3)];
+    // a and b share one task, a and c another: a ranks first, b and c after it.
+    for (const other of [b, c]) {
+      const task = await leased(a.session);
+      expect((await leased(other.session)).taskId).toBe(task.taskId);
+      await a.session.submit({ taskId: task.taskId, bundle: labelled(task, 1), tokens: 1 });
+      await other.session.submit({ taskId: task.taskId, bundle: labelled(task, other === b ? 2 : 3), tokens: 1 });
+    }
+    await until(() => a.outcomes.length + b.outcomes.length + c.outcomes.length === 4, 'four answers');
+    const full = await a.session.leaderboard({ page: 1, pageSize: 10 });
+    expect(full.rows).toHaveLength(3);
+    const last = full.rows[2]!;
+
+    const requests: unknown[] = [];
+    const state = new StateStore(initialState(DEFAULT_SETTINGS));
+    state.update((s) => ({ wallet: { ...s.wallet, miningAddress: last.address } }));
+    const handlers = (validator: HandlerDeps['validator']) => createHandlers({ state, logs: new LogRing(), validator } as unknown as HandlerDeps);
+    const live = handlers(() => ({
+      leaderboard: (q) => (requests.push(q), a.session.leaderboard(q)),
+      ledger: (before) => a.session.ledger(before),
+    }));
+    const shown = await live['validator:leaderboard']({ page: 1, pageSize: 1 });
+    expect(shown.board.rows).toEqual([full.rows[0]]);
+    expect(shown.board).not.toHaveProperty('me');
+    expect(shown.me).toEqual(last);
+    expect(requests).toEqual([{ page: 1, pageSize: 1, address: last.address }]);
+
+    // A validator that predates `me` answers without it: the row is found on the page shown only.
+    const { me: _, ...oldAnswer } = await a.session.leaderboard({ page: 1, pageSize: 10 });
+    const old = handlers(() => ({ leaderboard: async () => oldAnswer, ledger: (before) => a.session.ledger(before) }));
+    expect((await old['validator:leaderboard']({ page: 1, pageSize: 10 })).me).toEqual(last);
+    state.update((s) => ({ wallet: { ...s.wallet, miningAddress: addressOf(sr25519PairFromSeed(new Uint8Array(32).fill(9)).publicKey) } }));
+    expect((await old['validator:leaderboard']({ page: 1, pageSize: 10 })).me).toBeNull();
+    state.dispose();
   });
 
   it('re-sends a result queued by a session that died before sending it', async () => {

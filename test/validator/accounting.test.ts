@@ -58,6 +58,26 @@ describe.each(STORE_KINDS)('accounting on %s', (kind) => {
     expect(page2.rows[0]).toMatchObject({ rank: 3, address: c.address });
     const gpu = LeaderboardResponse.parse(await (await fetch(`${h.validator.url}${API.leaderboard}?gpuClass=RTX%204090`)).json());
     expect(gpu.rows.map((r) => r.address)).toEqual([a.address, c.address]);
+    expect(gpu).not.toHaveProperty('me');
+
+    // The user's own row and rank, whichever page it is on, within the same filter.
+    const answer = async (query: string) => {
+      const res = await fetch(`${h.validator.url}${API.leaderboard}?${query}`);
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    const ranked = async (query: string) => LeaderboardResponse.parse((await answer(query)).body);
+    const cOnPage1 = await ranked(`page=1&pageSize=1&address=${c.address}`);
+    expect(cOnPage1.rows.map((r) => r.address)).toEqual([a.address]);
+    expect(cOnPage1.me).toEqual(page2.rows[0]);
+    expect((await ranked(`pageSize=1&gpuClass=RTX%204090&address=${c.address}`)).me).toMatchObject({ rank: 2, address: c.address });
+    expect((await ranked(`gpuClass=RTX%203060&address=${c.address}`)).me).toBeNull();
+    expect((await ranked(`address=${h.miner(9).address}`)).me).toBeNull();
+    for (const bad of ['nope', `${c.address}x`, c.address.replace(/.$/, (ch) => (ch === 'a' ? 'b' : 'a'))]) {
+      const refused = await answer(`address=${encodeURIComponent(bad)}`);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ error: { code: 'bad-request' } });
+    }
+
 
     const history = HistoryResponse.parse((await a.get(API.history)).body);
     expect(history.reduce((s, p) => s + p.validatedTokens, 0)).toBe(ma.validatedTokens);
@@ -84,6 +104,25 @@ describe.each(STORE_KINDS)('accounting on %s', (kind) => {
     expect(credited).toBeLessThanOrEqual(BigInt(ma.earnedNano));
     expect(credited).toBeGreaterThan(BigInt(ma.earnedNano) - 3n);
     expect((await me(a)).epochShare).toBeNull();
+  });
+
+  it("ranks a miner's own leaderboard row as its page would, ties included", async () => {
+    h = await startHarness(kind, { redundancy: 2, epochMs: EPOCH_MS });
+    await h.validator.addDocuments(documents(40));
+    // Two pairs of miners, each pair sharing one task: both of a pair get the same tokens.
+    const [a, b, c, d] = [h.miner(1), h.miner(2), h.miner(3), h.miner(4)];
+    for (const [x, y] of [[a, b], [c, d]] as const) {
+      const t = await leaseTask(x, { maxTokens: 300 });
+      expect((await leaseTask(y, { maxTokens: 300 })).taskId).toBe(t.taskId);
+      await x.submit(t.taskId, bundleOf(honestLabels(t, 1)));
+      await y.submit(t.taskId, bundleOf(honestLabels(t, 2)));
+    }
+    const ranked = async (query: string) => LeaderboardResponse.parse(await (await fetch(`${h.validator.url}${API.leaderboard}?${query}`)).json());
+    const all = await ranked('pageSize=200');
+    expect(all.rows.map((r) => r.rank)).toEqual([1, 2, 3, 4]);
+    expect(all.rows[0]!.validatedTokens).toBe(all.rows[1]!.validatedTokens);
+    expect(all.rows[2]!.validatedTokens).toBe(all.rows[3]!.validatedTokens);
+    for (const row of all.rows) expect((await ranked(`pageSize=1&page=3&address=${row.address}`)).me).toEqual(row);
   });
 
   it('local mode validates a lone miner by re-computation within the first submissions', async () => {
