@@ -60,6 +60,9 @@ function boardOf(epoch: number, gpuClass: string | null): { sql: string; params:
   };
 }
 
+const NO_BYTES = new Uint8Array(0);
+const bodyKey = (taskId: string, miner: string) => `${taskId}\n${miner}`;
+
 function leaderboardEntry(r: SqlRow): LeaderboardEntry {
   return { address: str(r.address), name: str(r.name), gpuClass: strOrNull(r.gpu_class), tokens: num(r.tokens) };
 }
@@ -69,8 +72,12 @@ class SqlTx implements StoreTx {
   /** File removals wait for the commit; files written by a transaction that rolls back are removed. */
   readonly afterCommit: (() => void)[] = [];
   readonly onRollback: (() => void)[] = [];
-  /** Bodies written just before COMMIT, so one dropped in the same transaction is never written. */
-  private readonly pendingBodies = new Map<string, Uint8Array>();
+  /**
+   * Bodies written just before COMMIT (by task and miner; `path` for a file, null for the
+   * database), so one dropped in the same transaction, like a second copy of an agreed result,
+   * is never written at all.
+   */
+  private readonly pendingBodies = new Map<string, { taskId: string; miner: string; path: string | null; body: Uint8Array }>();
 
   constructor(
     protected readonly ex: SqlExecutor,
@@ -176,13 +183,15 @@ class SqlTx implements StoreTx {
     if (blobs && stagedAt) {
       path = blobs.relativeOf(stagedAt);
       this.onRollback.push(() => blobs.remove(path!));
-    } else if (blobs) {
-      path = blobs.pathOf(row.taskId, row.miner);
-      this.pendingBodies.set(path, body);
+    } else {
+      path = blobs ? blobs.pathOf(row.taskId, row.miner) : null;
+      this.pendingBodies.set(bodyKey(row.taskId, row.miner), { taskId: row.taskId, miner: row.miner, path, body });
     }
+    // A body bound for the database is an empty placeholder until `flushBodies`, so that the row
+    // counts as keeping its body meanwhile.
     await this.ex.run(
       `INSERT INTO results (${RESULT_COLUMNS}, body, body_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [row.taskId, row.miner, row.submittedAtMs, row.bodySha256, row.tokens, row.status, row.reason, row.epoch, row.unverified ? 1 : 0, row.responseJson, path ? null : body, path],
+      [row.taskId, row.miner, row.submittedAtMs, row.bodySha256, row.tokens, row.status, row.reason, row.epoch, row.unverified ? 1 : 0, row.responseJson, path ? null : NO_BYTES, path],
     );
   }
 
@@ -190,19 +199,20 @@ class SqlTx implements StoreTx {
     const rows = await this.ex.all('SELECT body_path FROM results WHERE task_id = ? AND miner = ?', [taskId, miner]);
     await this.ex.run('UPDATE results SET body = NULL, body_path = NULL WHERE task_id = ? AND miner = ?', [taskId, miner]);
     const path = rows[0] ? strOrNull(rows[0].body_path) : null;
-    if (path && this.blobs && !this.pendingBodies.delete(path)) {
+    if (!this.pendingBodies.delete(bodyKey(taskId, miner)) && path && this.blobs) {
       const blobs = this.blobs;
       this.afterCommit.push(() => blobs.remove(path));
     }
   }
 
   /** Writes the bodies this transaction still keeps; runs inside it, just before COMMIT. */
-  flushBodies(): void {
+  async flushBodies(): Promise<void> {
     const blobs = this.blobs;
-    if (!blobs) return;
-    for (const [path, body] of this.pendingBodies) {
-      blobs.write(path, body);
-      this.onRollback.push(() => blobs.remove(path));
+    for (const { taskId, miner, path, body } of this.pendingBodies.values()) {
+      if (path && blobs) {
+        blobs.write(path, body);
+        this.onRollback.push(() => blobs.remove(path));
+      } else await this.ex.run('UPDATE results SET body = ? WHERE task_id = ? AND miner = ?', [body, taskId, miner]);
     }
     this.pendingBodies.clear();
   }
@@ -221,19 +231,18 @@ class SqlTx implements StoreTx {
   }
 
   async resultBodySource(taskId: string, miner: string): Promise<BodySource | null> {
+    const pending = this.pendingBodies.get(bodyKey(taskId, miner));
+    if (pending) return { bytes: pending.body };
     const rows = await this.ex.all('SELECT body, body_path FROM results WHERE task_id = ? AND miner = ?', [taskId, miner]);
     const path = rows[0] ? strOrNull(rows[0].body_path) : null;
-    if (path && this.blobs) {
-      const pending = this.pendingBodies.get(path);
-      return pending ? { bytes: pending } : { path: this.blobs.absolute(path) };
-    }
+    if (path && this.blobs) return { path: this.blobs.absolute(path) };
     const body = rows[0] ? this.bodyOf(rows[0]) : null;
     return body ? { bytes: body } : null;
   }
 
   protected bodyOf(row: SqlRow): Uint8Array | null {
     const path = strOrNull(row.body_path);
-    if (path && this.blobs) return this.pendingBodies.get(path) ?? this.blobs.read(path);
+    if (path && this.blobs) return this.blobs.read(path);
     return row.body === null || row.body === undefined ? null : bytes(row.body);
   }
 
@@ -380,7 +389,7 @@ export class SqlStore extends SqlTx implements Store {
       const out = await this.driver.transaction(async (ex) => {
         const t = (tx = new SqlTx(ex, this.blobs));
         const value = await fn(t);
-        t.flushBodies();
+        await t.flushBodies();
         return value;
       });
       for (const done of (tx as SqlTx | null)?.afterCommit ?? []) done();
