@@ -30,6 +30,15 @@ export class PostgresDriver implements SqlDriver {
     return {
       all: async (sql, params = []) => (await client.query(translate('postgres', sql), bind(params))).rows as SqlRow[],
       run: async (sql, params = []) => (await client.query(translate('postgres', sql), bind(params))).rowCount ?? 0,
+      bytes: async (sql, params = []) => {
+        if (!(client instanceof pg.Pool)) return copyOutBytes(client, withLiterals(translate('postgres', sql), params));
+        const own = await client.connect();
+        try {
+          return await copyOutBytes(own, withLiterals(translate('postgres', sql), params));
+        } finally {
+          own.release();
+        }
+      },
     };
   }
 
@@ -39,6 +48,10 @@ export class PostgresDriver implements SqlDriver {
 
   run(sql: string, params?: SqlValue[]): Promise<number> {
     return PostgresDriver.executor(this.pool).run(sql, params);
+  }
+
+  bytes(sql: string, params?: SqlValue[]): Promise<Uint8Array | null> {
+    return PostgresDriver.executor(this.pool).bytes(sql, params);
   }
 
   async transaction<T>(fn: (ex: SqlExecutor) => Promise<T>): Promise<T> {
@@ -67,4 +80,62 @@ export class PostgresDriver implements SqlDriver {
 
 function bind(params: SqlValue[]): unknown[] {
   return params.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : typeof p === 'bigint' ? p.toString() : p));
+}
+
+/** `$1..$n` replaced by literals: COPY takes no parameters. Text and numbers only. */
+function withLiterals(sql: string, params: SqlValue[]): string {
+  return sql.replace(/\$(\d+)/g, (_, n: string) => {
+    const p = params[Number(n) - 1];
+    if (typeof p === 'string') return pg.escapeLiteral(p);
+    if (typeof p === 'number' && Number.isFinite(p)) return String(p);
+    if (typeof p === 'bigint') return p.toString();
+    throw new Error(`a bytes() query binds text and numbers only (parameter $${n})`);
+  });
+}
+
+const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
+
+/**
+ * The first column of the first row of `select`, as PostgreSQL's binary COPY sends it: raw bytes,
+ * where a plain query would deliver a bytea as hex text. Rides node-postgres's query queue as a
+ * submittable, the way pg-copy-streams does.
+ */
+function copyOutBytes(client: pg.ClientBase, select: string): Promise<Uint8Array | null> {
+  return new Promise((resolve, reject) => {
+    // The protocol parser reuses its buffer: a message's bytes are copied before the next arrives.
+    const parts: Buffer[] = [];
+    const copy = {
+      submit: (connection: { query(text: string): void }) => connection.query(`COPY (${select}) TO STDOUT WITH (FORMAT binary)`),
+      handleCopyData: (msg: { chunk: Buffer }) => parts.push(Buffer.from(msg.chunk)),
+      handleReadyForQuery: () => {
+        try {
+          resolve(firstValueOfBinaryCopy(parts.length === 1 ? parts[0]! : Buffer.concat(parts)));
+        } catch (error) {
+          reject(error as Error);
+        }
+      },
+      // The client forgets a query once it has failed: no readyForQuery follows for it.
+      handleError: (error: Error) => reject(error),
+      handleCommandComplete: () => undefined,
+      handleRowDescription: () => undefined,
+      handleDataRow: () => undefined,
+      handleEmptyQuery: () => undefined,
+      handlePortalSuspended: () => undefined,
+    };
+    client.query(copy as unknown as pg.Submittable);
+  });
+}
+
+/** Binary COPY: signature, flags, header extension; then per row a field count (-1 ends) and length-prefixed fields. */
+export function firstValueOfBinaryCopy(data: Buffer): Uint8Array | null {
+  if (data.length < 19 || !data.subarray(0, 11).equals(COPY_SIGNATURE)) throw new Error('not a binary COPY stream');
+  let at = 19 + data.readInt32BE(15);
+  const fields = data.readInt16BE(at);
+  if (fields === -1) return null;
+  if (fields < 1) throw new Error(`a binary COPY row with ${fields} fields`);
+  const length = data.readInt32BE(at + 2);
+  if (length === -1) return null;
+  at += 6;
+  if (at + length > data.length) throw new Error('a binary COPY field runs past the end of the stream');
+  return data.subarray(at, at + length);
 }

@@ -13,6 +13,12 @@ export type SqlRow = Record<string, unknown>;
 export interface SqlExecutor {
   all(sql: string, params?: SqlValue[]): Promise<SqlRow[]>;
   run(sql: string, params?: SqlValue[]): Promise<number>;
+  /**
+   * The first column of the first row as bytes (null for no row or NULL): for megabyte-sized
+   * BLOB/BYTEA values, which node-postgres would otherwise receive as hex text, twice their size,
+   * and decode on the event loop (~30 ms for a 3.7 MiB result here).
+   */
+  bytes(sql: string, params?: SqlValue[]): Promise<Uint8Array | null>;
 }
 
 export interface SqlDriver extends SqlExecutor {

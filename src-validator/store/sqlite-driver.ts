@@ -51,6 +51,11 @@ export class SqliteDriver implements SqlDriver {
       return s.reader ? (s.all(...bind(params)) as SqlRow[]) : (s.run(...bind(params)), []);
     },
     run: async (sql, params = []) => this.statement(sql).run(...bind(params)).changes,
+    bytes: async (sql, params = []) => {
+      const row = this.statement(sql).get(...bind(params)) as SqlRow | undefined;
+      const value = row ? Object.values(row)[0] : null;
+      return value instanceof Uint8Array ? value : null;
+    },
   };
 
   private serialise<T>(fn: () => Promise<T>): Promise<T> {
@@ -65,6 +70,10 @@ export class SqliteDriver implements SqlDriver {
 
   run(sql: string, params?: SqlValue[]): Promise<number> {
     return this.serialise(() => this.direct.run(sql, params));
+  }
+
+  bytes(sql: string, params?: SqlValue[]): Promise<Uint8Array | null> {
+    return this.serialise(() => this.direct.bytes(sql, params));
   }
 
   transaction<T>(fn: (ex: SqlExecutor) => Promise<T>): Promise<T> {

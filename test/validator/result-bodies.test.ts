@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BlobFiles } from '../../src-validator/store/blob-files';
-import { PostgresDriver } from '../../src-validator/store/postgres-driver';
+import { firstValueOfBinaryCopy, PostgresDriver } from '../../src-validator/store/postgres-driver';
 import type { SqlDriver, SqlExecutor, SqlValue } from '../../src-validator/store/sql-driver';
 import { SqlStore } from '../../src-validator/store/sql-store';
 import { SqliteDriver } from '../../src-validator/store/sqlite-driver';
@@ -15,6 +15,7 @@ function recording(driver: SqlDriver, bound: SqlValue[]): SqlDriver {
   const wrap = (ex: SqlExecutor): SqlExecutor => ({
     all: (sql, params = []) => (bound.push(...params), ex.all(sql, params)),
     run: (sql, params = []) => (bound.push(...params), ex.run(sql, params)),
+    bytes: (sql, params = []) => (bound.push(...params), ex.bytes(sql, params)),
   });
   return {
     dialect: driver.dialect,
@@ -96,5 +97,72 @@ describe.each(SETUPS)('result bodies on $name', ({ kind, files }) => {
     expect(await store.transaction((tx) => tx.resultsOfTask('t1'))).toEqual([]);
     await store.transaction((tx) => tx.insertResult(result('t1', 'a'), body));
     expect(hex(await store.transaction((tx) => tx.resultBody('t1', 'a')))).toBe(hex(body));
+  });
+});
+
+describe.each(STORE_KINDS)('reading bytes on %s', (kind) => {
+  let driver: SqlDriver;
+  let done: () => Promise<void>;
+  afterEach(async () => {
+    await driver.close();
+    await done();
+  });
+
+  async function open(): Promise<SqlDriver> {
+    if (kind === 'postgres') {
+      const db = await freshPostgresDatabase();
+      done = db.drop;
+      driver = new PostgresDriver(db.url);
+    } else {
+      const dir = mkdtempSync(join(tmpdir(), 'nya-bytes-'));
+      done = async () => rmSync(dir, { recursive: true, force: true });
+      driver = new SqliteDriver(join(dir, 'bytes.sqlite'));
+    }
+    await driver.exec('CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER, v {blob})');
+    return driver;
+  }
+
+  it('gives a value back byte for byte, null for NULL or no row, with text parameters quoted', async () => {
+    await open();
+    const big = new Uint8Array(2_000_003).map((_, i) => (i * 7919) % 256);
+    const awkward = "it's a \\ 'key' — é";
+    await driver.run('INSERT INTO t (k, n, v) VALUES (?, ?, ?), (?, ?, ?), (?, ?, ?)', [awkward, 1, big, 'empty', 2, new Uint8Array(0), 'null', 3, null]);
+    expect(hex(await driver.bytes('SELECT v FROM t WHERE k = ? AND n = ?', [awkward, 1]))).toBe(hex(big));
+    expect(hex(await driver.bytes('SELECT v FROM t WHERE k = ?', ['empty']))).toBe('');
+    expect(await driver.bytes('SELECT v FROM t WHERE k = ?', ['null'])).toBeNull();
+    expect(await driver.bytes('SELECT v FROM t WHERE k = ?', ["nobody' OR '1'='1"])).toBeNull();
+    // Inside a transaction, it sees the transaction's own writes.
+    const seen = await driver.transaction(async (ex) => {
+      await ex.run('UPDATE t SET v = ? WHERE k = ?', [new Uint8Array([1, 2, 3]), 'null']);
+      return ex.bytes('SELECT v FROM t WHERE k = ?', ['null']);
+    });
+    expect(hex(seen)).toBe('010203');
+  });
+
+  it('fails a bad query with the database error and stays usable', async () => {
+    await open();
+    await expect(driver.bytes('SELECT nothing FROM t WHERE k = ?', ['x'])).rejects.toThrow(/nothing/);
+    await expect(driver.transaction((ex) => ex.bytes('SELECT v FROM missing'))).rejects.toThrow(/missing/);
+    await driver.run('INSERT INTO t (k, n, v) VALUES (?, ?, ?)', ['a', 1, new Uint8Array([9])]);
+    expect(hex(await driver.bytes('SELECT v FROM t WHERE k = ?', ['a']))).toBe('09');
+  });
+});
+
+describe('binary COPY stream', () => {
+  const header = Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]);
+  const row = (value: Buffer | null) => {
+    const head = Buffer.alloc(6);
+    head.writeInt16BE(1, 0);
+    head.writeInt32BE(value ? value.length : -1, 2);
+    return Buffer.concat([head, value ?? Buffer.alloc(0)]);
+  };
+  const end = Buffer.from([0xff, 0xff]);
+
+  it('reads the first field of the first row, and refuses what is not a whole stream', () => {
+    expect(hex(firstValueOfBinaryCopy(Buffer.concat([header, row(Buffer.from('abc')), end])))).toBe(hex(Buffer.from('abc')));
+    expect(firstValueOfBinaryCopy(Buffer.concat([header, row(null), end]))).toBeNull();
+    expect(firstValueOfBinaryCopy(Buffer.concat([header, end]))).toBeNull();
+    expect(() => firstValueOfBinaryCopy(Buffer.from('COPY'))).toThrow('not a binary COPY stream');
+    expect(() => firstValueOfBinaryCopy(Buffer.concat([header, row(Buffer.from('abcdef')).subarray(0, 9)]))).toThrow('past the end');
   });
 });
