@@ -31,10 +31,11 @@ export class PostgresDriver implements SqlDriver {
       all: async (sql, params = []) => (await client.query(translate('postgres', sql), bind(params))).rows as SqlRow[],
       run: async (sql, params = []) => (await client.query(translate('postgres', sql), bind(params))).rowCount ?? 0,
       bytes: async (sql, params = []) => {
-        if (!(client instanceof pg.Pool)) return copyOutBytes(client, withLiterals(translate('postgres', sql), params));
+        const select = withLiterals(translate('postgres', sql), params);
+        if (!(client instanceof pg.Pool)) return copyOutBytes(client, select);
         const own = await client.connect();
         try {
-          return await copyOutBytes(own, withLiterals(translate('postgres', sql), params));
+          return await copyOutBytes(own, select);
         } finally {
           own.release();
         }

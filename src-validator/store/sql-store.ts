@@ -229,12 +229,18 @@ class SqlTx implements StoreTx {
   async resultBodySource(taskId: string, miner: string): Promise<BodySource | null> {
     const pending = this.pendingBodies.get(bodyKey(taskId, miner));
     if (pending) return { bytes: pending.body };
-    const rows = await this.ex.all('SELECT body_path FROM results WHERE task_id = ? AND miner = ?', [taskId, miner]);
-    if (!rows[0]) return null;
-    const path = strOrNull(rows[0].body_path);
-    if (path && this.blobs) return { path: this.blobs.absolute(path) };
-    const body = await this.ex.bytes('SELECT body FROM results WHERE task_id = ? AND miner = ?', [taskId, miner]);
+    // Without files every body is in the database: no need to ask for a path first.
+    if (this.blobs) {
+      const rows = await this.ex.all('SELECT body_path FROM results WHERE task_id = ? AND miner = ?', [taskId, miner]);
+      const path = rows[0] ? strOrNull(rows[0].body_path) : null;
+      if (path) return { path: this.blobs.absolute(path) };
+    }
+    const body = await this.databaseBody(taskId, miner);
     return body ? { bytes: body } : null;
+  }
+
+  protected databaseBody(taskId: string, miner: string): Promise<Uint8Array | null> {
+    return this.ex.bytes('SELECT body FROM results WHERE task_id = ? AND miner = ?', [taskId, miner]);
   }
 
   async setResultOutcome(taskId: string, miner: string, o: { status: ResultStatus; reason: string | null; epoch: number | null; unverified: boolean }): Promise<void> {
@@ -509,7 +515,7 @@ export class SqlStore extends SqlTx implements Store {
 
   async validatedResults(afterTaskId: string | null, limit: number): Promise<{ taskId: string; modelHash: string; k: number; body: Uint8Array }[]> {
     const rows = await this.driver.all(
-      `SELECT r.task_id, r.miner, t.model_hash, t.k FROM results r JOIN tasks t ON t.task_id = r.task_id
+      `SELECT r.task_id, r.miner, r.body_path, t.model_hash, t.k FROM results r JOIN tasks t ON t.task_id = r.task_id
        WHERE r.status = 'validated' AND r.task_id > ?
          AND r.miner = (SELECT MIN(r2.miner) FROM results r2 WHERE r2.task_id = r.task_id AND r2.status = 'validated'
                           AND (r2.body IS NOT NULL OR r2.body_path IS NOT NULL))
@@ -518,12 +524,12 @@ export class SqlStore extends SqlTx implements Store {
     );
     const out: { taskId: string; modelHash: string; k: number; body: Uint8Array }[] = [];
     for (const r of rows) {
-      const taskId = str(r.task_id);
-      out.push({ taskId, modelHash: str(r.model_hash), k: num(r.k), body: (await this.resultBody(taskId, str(r.miner))) ?? new Uint8Array(0) });
+      const [taskId, path] = [str(r.task_id), strOrNull(r.body_path)];
+      const body = path && this.blobs ? this.blobs.read(path) : await this.databaseBody(taskId, str(r.miner));
+      out.push({ taskId, modelHash: str(r.model_hash), k: num(r.k), body: body ?? new Uint8Array(0) });
     }
     return out;
   }
-
 
   async taskDocumentUrls(taskId: string): Promise<Map<string, string | null>> {
     const rows = await this.driver.all('SELECT td.doc_id, d.url FROM task_docs td JOIN documents d ON d.doc_id = td.doc_id WHERE td.task_id = ?', [taskId]);
