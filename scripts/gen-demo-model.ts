@@ -3,7 +3,7 @@
  * to dist/models/demo. Run by scripts/build.mjs; does nothing when the folder is already current.
  */
 import { resolve } from 'node:path';
-import { distPath } from '../src-main/app-paths';
+import { distPath } from '../src-node/app-paths';
 import { demoModelIsCurrent, writeDemoModel } from '../src-main/teacher/demo-model';
 
 const dir = resolve(process.argv[2] ?? distPath('models', 'demo'));

@@ -2,7 +2,7 @@
 // ingest, from the documents in assets/fineweb-sample/*.jsonl. Run by scripts/build.mjs (bundled
 // to dist/tools/); does nothing when the shard already matches its inputs.
 import { readFileSync } from 'node:fs';
-import { distPath, resourcePath } from '../src-main/app-paths';
+import { distPath, resourcePath } from '../src-node/app-paths';
 import { generateSampleShard } from '../src-validator/fineweb/sample-shard';
 
 const started = Date.now();

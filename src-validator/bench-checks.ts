@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_K, DEFAULT_SEQ_LEN } from '../src-shared/protocol';
 import { mulberry32 } from '../src-shared/prng';
 import { tokenIdsChecksum } from '../src-shared/soft-labels';
-import { errorMessage } from '../src-main/log';
+import { errorMessage } from '../src-node/log';
 import { numberOption, optionsOrUsage } from './bench-args';
 import { BundleFactory } from './sim/bundle-factory';
 import { benchDocuments } from './sim/bundler-thread';

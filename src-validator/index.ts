@@ -2,13 +2,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { silentLogger, type Logger } from '../src-main/log';
+import { silentLogger, type Logger } from '../src-node/log';
 import { WeightsPublisher } from './accounting/weights-publisher';
 import {
   DEFAULT_EPOCH_EMISSION_NANO, DEFAULT_EPOCH_MS, DEFAULT_LEASE_MS, DEFAULT_REDUNDANCY,
 } from './config';
 import { DEFAULT_K, DEFAULT_SEQ_LEN } from '../src-shared/protocol';
-import { distPath } from '../src-main/app-paths';
+import { distPath } from '../src-node/app-paths';
 import { createRouter, type RequestObserver } from './http/router';
 import type { Recomputer, ValidatorContext, ValidatorSettings } from './service/context';
 import { prepareDocuments } from './service/leasing';

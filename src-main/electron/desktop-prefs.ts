@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomicSync } from '../fs/atomic-write';
-import type { Logger } from '../log';
+import { writeFileAtomicSync } from '../../src-node/atomic-write';
+import type { Logger } from '../../src-node/log';
 
 /**
  * What the desktop app remembers beyond the shared settings: login item and update choices (the

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogLevel } from '../../src-shared/state';
-import type { LogRecord, LogSink } from '../log';
+import type { LogRecord, LogSink } from '../../src-node/log';
 
 export interface RotatingLogOptions {
   dir: string;

@@ -3,7 +3,7 @@ import { INVOKE_CHANNELS, STATE_CHANNEL } from '../../src-shared/channels';
 import { err } from '../../src-shared/result';
 import type { StateSnapshot } from '../../src-shared/state';
 import type { IpcRouter } from '../ipc/router';
-import type { Logger } from '../log';
+import type { Logger } from '../../src-node/log';
 import { isTrustedSender } from './security';
 
 /**

@@ -1,7 +1,7 @@
 import * as electron from 'electron';
-import { composeElectron, type DesktopApp } from '../compose-electron';
+import { composeElectron, type DesktopApp } from '../compose/electron';
 import { launchedHidden } from '../desktop/autostart';
-import { errorMessage } from '../log';
+import { errorMessage } from '../../src-node/log';
 import { APP_SCHEME_PRIVILEGES } from './security';
 
 /**

@@ -1,4 +1,4 @@
-import { errorMessage, type Logger } from '../log';
+import { errorMessage, type Logger } from '../../src-node/log';
 
 /**
  * When to look for updates and when to install one. Checks run only while the user allows them

@@ -1,4 +1,4 @@
-import type { Logger } from '../log';
+import type { Logger } from '../../src-node/log';
 import type { UpdaterPort } from './update-coordinator';
 
 /**

@@ -1,5 +1,5 @@
 import type { ForkOptions, UtilityProcess } from 'electron';
-import type { Logger } from '../log';
+import type { Logger } from '../../src-node/log';
 import type { WorkerLauncher } from '../teacher';
 
 /**

@@ -1,5 +1,5 @@
 import type { GpuState } from '../../src-shared/state';
-import { errorMessage, silentLogger, type Logger } from '../log';
+import { errorMessage, silentLogger, type Logger } from '../../src-node/log';
 import { execFileRunner, firstLine, type CommandRunner } from './command-runner';
 import { GPU_QUERY_ARGS, parseGpuQuery } from './nvidia-smi-parse';
 import {

@@ -7,7 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { WS_MAX_MESSAGE_BYTES, WsClientMessage, type WsServerMessage } from '../../src-shared/ipc';
 import type { StateSnapshot } from '../../src-shared/state';
 import type { IpcRouter } from '../ipc/router';
-import type { Logger } from '../log';
+import type { Logger } from '../../src-node/log';
 
 export interface DashboardServerOptions {
   /** 0 picks a free port. */

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { writeFileAtomicSync } from '../fs/atomic-write';
-import { errorMessage, silentLogger, type Logger } from '../log';
+import { writeFileAtomicSync } from '../../src-node/atomic-write';
+import { errorMessage, silentLogger, type Logger } from '../../src-node/log';
 import { decodeHistoryInto, encodeHistory } from './history-file';
 import {
   HistoryTier,

@@ -1,7 +1,7 @@
 import { isInvokeChannel, type InvokeChannel } from '../../src-shared/channels';
 import { IPC, type IpcParsedRequest, type IpcResponse } from '../../src-shared/ipc';
 import { err, ok, type ErrorCode, type Result } from '../../src-shared/result';
-import type { Logger } from '../log';
+import type { Logger } from '../../src-node/log';
 
 /** What each channel does, given an already-validated request. */
 export type IpcHandlers = {

@@ -1,5 +1,5 @@
 import type { StateSnapshot } from '../../src-shared/state';
-import { errorMessage, silentLogger, type Logger } from '../log';
+import { errorMessage, silentLogger, type Logger } from '../../src-node/log';
 import { flatFigures, snapshotFigures } from './figures';
 
 /** Something that ships the monitoring figures somewhere on each report. */

@@ -1,6 +1,6 @@
 import { encodeResultBundle } from '../../src-shared/soft-labels';
 import type { MinerStatus, StateSnapshot } from '../../src-shared/state';
-import { errorMessage, type Logger } from '../log';
+import { errorMessage, type Logger } from '../../src-node/log';
 import type { StateStore } from '../state/state-store';
 import type { LeaseOutcome, MinerTask, SubmissionOutcome, TeacherPort, ValidatorPort } from './ports';
 import { RateMeter } from './rate-meter';

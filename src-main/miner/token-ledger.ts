@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { TokenTotals } from '../../src-shared/state';
-import { writeFileAtomicSync } from '../fs/atomic-write';
-import type { Logger } from '../log';
+import { writeFileAtomicSync } from '../../src-node/atomic-write';
+import type { Logger } from '../../src-node/log';
 import type { MinerStats, SubmissionOutcome } from './ports';
 
 const Persisted = z.object({

@@ -1,7 +1,7 @@
 import type { ModelCatalog } from '../../src-shared/ipc';
 import type { ModelDownload } from '../../src-shared/state';
 import { UserFacingError } from '../ipc/router';
-import { errorMessage, type Logger } from '../log';
+import { errorMessage, type Logger } from '../../src-node/log';
 import { BUILTIN_VARIANTS, fetchCatalog, type ModelVariant } from './catalog';
 import { ModelDownloadService, type ModelDownloadListener } from './download-service';
 import { ModelDownloader } from './downloader';

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { errorMessage } from '../log';
+import { errorMessage } from '../../src-node/log';
 import { ModelFolderError, openModelFolder, readModelProto } from '../teacher/model-folder';
-import { loadTokenizer } from '../teacher/tokenizer';
+import { loadTokenizer } from '../../src-node/tokenizer';
 import type { ModelFile } from './catalog';
 import { ModelError } from './errors';
 import { hashFile, readStamp } from './hash-file';

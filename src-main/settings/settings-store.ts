@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS, Settings } from '../../src-shared/state';
-import { writeFileAtomicSync } from '../fs/atomic-write';
-import type { Logger } from '../log';
+import { writeFileAtomicSync } from '../../src-node/atomic-write';
+import type { Logger } from '../../src-node/log';
 
 /**
  * The user's settings, one JSON file in the data folder. Read once at start (parse, don't

@@ -1,5 +1,5 @@
 import type { LogLevel, LogLine } from '../../src-shared/state';
-import type { LogRecord } from '../log';
+import type { LogRecord } from '../../src-node/log';
 
 const LEVEL_RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExecutionProviderChoice } from '../../src-shared/state';
-import { errorMessage } from '../log';
-import { distPath } from '../app-paths';
+import { errorMessage } from '../../src-node/log';
+import { distPath } from '../../src-node/app-paths';
 import { TeacherHost } from './teacher-host';
 
 /**

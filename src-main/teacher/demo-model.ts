@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { onnx } from 'onnx-proto';
-import { writeFileAtomicSync } from '../fs/atomic-write';
+import { writeFileAtomicSync } from '../../src-node/atomic-write';
 import { toHalfBits } from './half';
 import { buildMistralGraph, mistralWeights, type MistralShape, type WeightSpec } from './mistral-graph';
 import { DataType, encodeModel } from './onnx-graph';

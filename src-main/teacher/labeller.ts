@@ -3,7 +3,7 @@ import type { LabelledDocument } from '../miner/ports';
 import { batchInputs, packBatches, type Batch, type TokenizedDocument } from './batcher';
 import type { BatchInputs } from './batcher';
 import { OutOfMemoryError, type TopKOutput } from './teacher-session';
-import type { MistralTokenizer } from './tokenizer';
+import type { MistralTokenizer } from '../../src-node/tokenizer';
 
 /**
  * One task through the whole pipeline: tokenize (BOS, no EOS, right-truncated to seqLen), pack into

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExecutionProviderChoice } from '../../src-shared/state';
-import { distPath } from '../app-paths';
-import { defaultDataDir } from '../data-dir';
-import { silentLogger, type Logger } from '../log';
+import { distPath } from '../../src-node/app-paths';
+import { defaultDataDir } from '../../src-node/data-dir';
+import { silentLogger, type Logger } from '../../src-node/log';
 import type { LabelledDocument, TeacherInfo, TeacherPort } from '../miner/ports';
 import { forkLauncher } from './fork-launcher';
 import type { LabelStats, LabelTask } from './labeller';

@@ -2,7 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice } from '../../src-shared/state';
-import { errorMessage, silentLogger, type Logger } from '../log';
+import { errorMessage, silentLogger, type Logger } from '../../src-node/log';
 import type { BatchInputs } from './batcher';
 import { planProviders, providerLabel, providerOption, providerReason, type ProviderName } from './execution-provider';
 import { openModelFolder, ModelFolderError, readModelProto, type HfConfig, type ModelFolder } from './model-folder';

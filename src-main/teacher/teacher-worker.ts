@@ -1,8 +1,8 @@
-import { errorMessage, type Logger } from '../log';
+import { errorMessage, type Logger } from '../../src-node/log';
 import { LabelCancelledError, labelTask } from './labeller';
 import { ModelFolderError } from './model-folder';
 import { OutOfMemoryError, TeacherSession } from './teacher-session';
-import { loadTokenizer, TokenizerLoadError, type MistralTokenizer } from './tokenizer';
+import { loadTokenizer, TokenizerLoadError, type MistralTokenizer } from '../../src-node/tokenizer';
 import { HostToWorker, type WorkerErrorCode, type WorkerToHost } from './worker-protocol';
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { onnx } from 'onnx-proto';
-import { writeFileAtomicSync } from '../fs/atomic-write';
+import { writeFileAtomicSync } from '../../src-node/atomic-write';
 import { ModelFolderError } from './model-folder';
 import { DataType, encodeModel, node, tensorTypeOf, valueInfo } from './onnx-graph';
 

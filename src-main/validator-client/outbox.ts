@@ -3,8 +3,8 @@ import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { TaskId } from '../../src-shared/protocol';
-import { fsyncDirAsync, writeFileAtomic } from '../fs/atomic-write';
-import { errorMessage, type Logger } from '../log';
+import { fsyncDirAsync, writeFileAtomic } from '../../src-node/atomic-write';
+import { errorMessage, type Logger } from '../../src-node/log';
 
 /**
  * Results on disk until the validator acknowledges them. Each result is two files in

@@ -2,7 +2,7 @@ import { u8aToHex } from '@polkadot/util';
 import type { z } from 'zod';
 import { ErrorBody, HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP } from '../../src-shared/protocol';
 import { newNonce, signingMessage, type BodyDigest } from '../../src-shared/request-signing';
-import { errorMessage } from '../log';
+import { errorMessage } from '../../src-node/log';
 import type { RequestSigner } from '../wallet';
 
 /**

@@ -6,6 +6,6 @@ export { signerFromPair } from './signer';
 export type { RequestSigner } from './signer';
 export { BadKeyInput } from './key-secret';
 export { WrongKeyFilePassword } from './key-files';
-export { defaultDataDir } from '../data-dir';
+export { defaultDataDir } from '../../src-node/data-dir';
 export { backupQuestions, checkBackupAnswers } from './backup-check';
 export type { BackupQuestion } from './backup-check';

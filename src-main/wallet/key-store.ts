@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
 import { z } from 'zod';
 import { addressOf } from '../../src-shared/request-signing';
-import { fsyncDir, writeFileAtomicSync } from '../fs/atomic-write';
+import { fsyncDir, writeFileAtomicSync } from '../../src-node/atomic-write';
 import { parseComxKeyFile, parsePolkadotJson, toPolkadotJson } from './key-files';
 import { deserializeSecret, mnemonicSecret, pairOf, seedSecret, serializeSecret, type KeySecret } from './key-secret';
 import type { SecretBox } from './secret-box';

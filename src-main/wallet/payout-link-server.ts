@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { errorMessage, type Logger } from '../log';
+import { errorMessage, type Logger } from '../../src-node/log';
 import {
   LINK_PAGE_SCRIPT,
   LINK_PAGE_SCRIPT_PATH,

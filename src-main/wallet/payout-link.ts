@@ -7,7 +7,7 @@ import {
   type PayoutLinkRequest,
   type PayoutLinkResponse,
 } from '../../src-shared/protocol';
-import { errorMessage } from '../log';
+import { errorMessage } from '../../src-node/log';
 import { ValidatorError } from '../validator-client/validator-http';
 
 /** What linking needs from the validator: `ValidatorSession` satisfies it. */

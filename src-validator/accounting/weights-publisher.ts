@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WeightsResponse } from '../../src-shared/protocol';
-import { writeFileAtomicSync } from '../../src-main/fs/atomic-write';
-import { errorMessage } from '../../src-main/log';
+import { writeFileAtomicSync } from '../../src-node/atomic-write';
+import { errorMessage } from '../../src-node/log';
 import { epochOf } from './earnings';
 import { weightsOf } from '../service/accounts';
 import type { ValidatorContext } from '../service/context';

@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ByteWriter } from 'hyparquet-writer';
-import { fsyncDirAsync } from '../../src-main/fs/atomic-write';
+import { fsyncDirAsync } from '../../src-node/atomic-write';
 
 export interface WrittenFile {
   path: string;

@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../../src-main/fs/atomic-write';
+import { writeFileAtomic } from '../../src-node/atomic-write';
 import { renderDatasetCard } from './dataset-card';
 import { DatasetShardWriter } from './dataset-shard-writer';
 import { checkExportRecord, type ExportRecord } from './export-record';

@@ -4,7 +4,7 @@ import {
   API, LeaseRequest, MAX_JSON_BODY_BYTES, MAX_RESULT_BODY_BYTES, PayoutLinkRequest, PROTOCOL_VERSION, SOFT_LABELS_CONTENT_TYPE,
   type HealthResponse,
 } from '../../src-shared/protocol';
-import { errorMessage } from '../../src-main/log';
+import { errorMessage } from '../../src-node/log';
 import type { WeightsPublisher } from '../accounting/weights-publisher';
 import { history, leaderboard, ledger, me } from '../service/accounts';
 import type { ValidatorContext } from '../service/context';

@@ -1,4 +1,4 @@
-import type { Logger } from '../../src-main/log';
+import type { Logger } from '../../src-node/log';
 import type { Store } from '../store/store';
 import type { ResultChecker } from '../verify/check-pool';
 import type { Tokenizer } from '../tasks/tokenizer';

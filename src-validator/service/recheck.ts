@@ -1,5 +1,5 @@
 
-import { errorMessage } from '../../src-main/log';
+import { errorMessage } from '../../src-node/log';
 import { MAX_QUORUM, RECOMPUTE_DOCUMENTS, SAMPLED_ROWS_PER_DOCUMENT } from '../config';
 import { compareRecordRows } from '../verify/agreement';
 import { samplePositions, parseRecord, type ParsedRecord } from '../verify/record-rows';

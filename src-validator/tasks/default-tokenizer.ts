@@ -1,4 +1,4 @@
-import { loadTokenizer as loadTeacherTokenizer } from '../../src-main/teacher/tokenizer';
+import { loadTokenizer as loadTeacherTokenizer } from '../../src-node/tokenizer';
 import type { Tokenizer } from './tokenizer';
 
 /** The teacher's own Mistral v0.3 tokenizer, so checksums match what honest miners compute. */

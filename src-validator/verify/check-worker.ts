@@ -4,7 +4,7 @@
  * stays up for the next one.
  */
 import { parentPort } from 'node:worker_threads';
-import { errorMessage } from '../../src-main/log';
+import { errorMessage } from '../../src-node/log';
 import type { CheckReply, CheckRequest } from './check-pool';
 import { runCheckJob } from './result-checks';
 

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { decodeResultBundle, SoftLabelsError } from '../../src-shared/soft-labels';
-import { errorMessage } from '../../src-main/log';
+import { errorMessage } from '../../src-node/log';
 import type { BodySource } from '../store/store';
 import { assemble, type BodyPiece } from './body-pieces';
 import { compareResults } from './agreement';

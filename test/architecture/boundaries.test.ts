@@ -45,18 +45,17 @@ describe('import boundaries', () => {
   });
 
   it('Electron is imported only by the shell (src-main/electron, the desktop composition root)', () => {
-    const allowed = (file: string) => file.startsWith('src-main/electron/') || file === 'src-main/compose-electron.ts';
+    const allowed = (file: string) => file.startsWith('src-main/electron/') || file === 'src-main/compose/electron.ts';
     expect(violations('src-main', (s, file) => (s === 'electron' || s.startsWith('electron/')) && !allowed(file))).toEqual([]);
     expect(violations('src-validator', (s) => s === 'electron')).toEqual([]);
   });
 
-  it('the validator reaches into main only for the logger, app paths, file helpers and the teacher (tokenizer, model hash)', () => {
-    const allowed = (s: string) => s === 'src-main/log' || s === 'src-main/app-paths' || s.startsWith('src-main/fs/') || s.startsWith('src-main/teacher/') || s === 'src-main/teacher';
-    expect(violations('src-validator', (s) => ours(s, 'src-renderer') || (ours(s, 'src-main') && !allowed(s)))).toEqual([]);
+  it('the validator imports only src-shared and the foundation (src-node), never main or the renderer', () => {
+    expect(violations('src-validator', (s) => ours(s, 'src-renderer') || ours(s, 'src-main'))).toEqual([]);
   });
 
   it('finds the imports it checks (the scan itself works)', () => {
-    expect(importsOf('src-main/compose.ts')).toContain('src-main/miner/miner');
+    expect(importsOf('src-main/compose/services.ts')).toContain('src-main/miner/miner');
     expect(importsOf('src-renderer/main.tsx')).toContain('react');
   });
 });

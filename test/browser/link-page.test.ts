@@ -5,7 +5,7 @@ import { hexToU8a, u8aToHex } from '@polkadot/util';
 import { sr25519Sign } from '@polkadot/util-crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src-main/log';
+import { silentLogger } from '../../src-node/log';
 import type { ValidatorSession } from '../../src-main/validator-client';
 import { PayoutLinker } from '../../src-main/wallet/payout-link';
 import { PayoutLinkServer } from '../../src-main/wallet/payout-link-server';

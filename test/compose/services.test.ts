@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServices, type Services } from '../../src-main/compose';
-import { LogHub } from '../../src-main/log';
+import { createServices, type Services } from '../../src-main/compose/services';
+import { LogHub } from '../../src-node/log';
 
 /** The shared object graph, with a model that cannot be used: a clear error, no crash, no mining. */
 describe('services with a broken model', () => {

@@ -14,7 +14,7 @@ import {
   runningAppIdFromRegistryVdf,
 } from '../../src-main/desktop/game-detection';
 import type { CommandOutcome, CommandRunner } from '../../src-main/gpu';
-import { LogHub } from '../../src-main/log';
+import { LogHub } from '../../src-node/log';
 
 const detect = (name: string) => readFileSync(join(__dirname, '../fixtures/detect', name), 'utf8');
 const smi = (name: string) => readFileSync(join(__dirname, '../fixtures/nvidia-smi', name), 'utf8');

@@ -147,7 +147,7 @@ describe('nya validator + two nya mine', () => {
   async function validatorLedgerTokens(dir: string): Promise<number> {
     const { ValidatorSession } = await import('../../src-main/validator-client');
     const { loadMiningSigner, passphraseBox } = await import('../../src-main/wallet');
-    const { silentLogger } = await import('../../src-main/log');
+    const { silentLogger } = await import('../../src-node/log');
     const signer = await loadMiningSigner(dir, passphraseBox(PASS));
     const session = new ValidatorSession({ baseUrl: validatorUrl, signer, dataDir: mkdtempSync(join(tmpdir(), 'nya-ledger-')), log: silentLogger, clientName: 'e2e' });
     let total = 0;

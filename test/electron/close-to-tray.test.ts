@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { hideOnClose, onceEver } from '../../src-main/electron/close-to-tray';
 import { DesktopPrefsStore } from '../../src-main/electron/desktop-prefs';
-import { silentLogger } from '../../src-main/log';
+import { silentLogger } from '../../src-node/log';
 import { tempDirs } from './temp-dirs';
 
 const tempDir = tempDirs('nya-notice-');

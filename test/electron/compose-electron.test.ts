@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { INVOKE_CHANNELS, STATE_CHANNEL } from '../../src-shared/channels';
 import type { StateSnapshot } from '../../src-shared/state';
-import { composeElectron, type ElectronModule } from '../../src-main/compose-electron';
+import { composeElectron, type ElectronModule } from '../../src-main/compose/electron';
 import { CONTENT_SECURITY_POLICY } from '../../src-main/electron/security';
 import { fakeElectron } from './fake-electron';
 import { tempDirs } from './temp-dirs';

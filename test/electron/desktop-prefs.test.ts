@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DesktopPrefsStore, pauseToRestore } from '../../src-main/electron/desktop-prefs';
-import { silentLogger } from '../../src-main/log';
+import { silentLogger } from '../../src-node/log';
 import { tempDirs } from './temp-dirs';
 
 const tempDir = tempDirs('nya-prefs-');

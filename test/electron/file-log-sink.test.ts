@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RotatingFileLog, formatLogLine, parseLogText } from '../../src-main/electron/file-log-sink';
-import { LogHub } from '../../src-main/log';
+import { LogHub } from '../../src-node/log';
 import { tempDirs } from './temp-dirs';
 
 const newDir = tempDirs('nya-logs-');

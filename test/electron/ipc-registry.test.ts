@@ -5,7 +5,7 @@ import type { StateSnapshot } from '../../src-shared/state';
 import { registerIpcHandlers, StatePusher, type PushWindow } from '../../src-main/electron/ipc-registry';
 import { createNyaBridge } from '../../src-main/electron/preload-bridge';
 import { createIpcRouter, type IpcHandlers } from '../../src-main/ipc/router';
-import { silentLogger } from '../../src-main/log';
+import { silentLogger } from '../../src-node/log';
 
 type Handler = (event: unknown, payload: unknown) => unknown;
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UpdateCoordinator } from '../../src-main/electron/update-coordinator';
-import { silentLogger } from '../../src-main/log';
+import { silentLogger } from '../../src-node/log';
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());

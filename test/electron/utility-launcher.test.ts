@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import { utilityProcessLauncher } from '../../src-main/electron/utility-launcher';
-import type { Logger } from '../../src-main/log';
+import type { Logger } from '../../src-node/log';
 
 function fakeUtilityProcess() {
   const child = new EventEmitter() as EventEmitter & Record<string, unknown>;

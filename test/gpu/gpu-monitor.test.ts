@@ -10,7 +10,7 @@ import {
   type CommandRunner,
   type GraphicsController,
 } from '../../src-main/gpu';
-import { LogHub } from '../../src-main/log';
+import { LogHub } from '../../src-node/log';
 
 const fixture = (name: string) =>
   readFileSync(join(__dirname, '../fixtures/nvidia-smi', name), 'utf8');

@@ -9,7 +9,7 @@ import { DEFAULT_SETTINGS } from '../../src-shared/state';
 import { startDashboardServer, type DashboardServer } from '../../src-main/headless/dashboard-server';
 import { createHandlers } from '../../src-main/ipc/handlers';
 import { createIpcRouter } from '../../src-main/ipc/router';
-import { silentLogger } from '../../src-main/log';
+import { silentLogger } from '../../src-node/log';
 import { initialState } from '../../src-main/state/initial-state';
 import { LogRing } from '../../src-main/state/log-ring';
 import { StateStore } from '../../src-main/state/state-store';

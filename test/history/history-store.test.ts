@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HistoryStore, RingBuffer, type HistorySample } from '../../src-main/history';
-import { LogHub } from '../../src-main/log';
+import { LogHub } from '../../src-node/log';
 
 const T0 = Date.UTC(2025, 0, 6, 12, 0, 0); // on a whole hour, so buckets line up with the test's arithmetic
 

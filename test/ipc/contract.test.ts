@@ -7,7 +7,7 @@ import { HISTORY_METRICS, IPC } from '../../src-shared/ipc';
 import { StateSnapshot } from '../../src-shared/state';
 import { createHandlers } from '../../src-main/ipc/handlers';
 import { createIpcRouter, type IpcRouter } from '../../src-main/ipc/router';
-import { LogHub, silentLogger } from '../../src-main/log';
+import { LogHub, silentLogger } from '../../src-node/log';
 import { SettingsStore } from '../../src-main/settings/settings-store';
 import { initialState } from '../../src-main/state/initial-state';
 import { LogRing } from '../../src-main/state/log-ring';

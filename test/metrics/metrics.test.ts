@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, StateSnapshot } from '../../src-shared/state';
 import { WandbReporter, renderMetrics, type WandbSdk } from '../../src-main/metrics';
-import { LogHub } from '../../src-main/log';
+import { LogHub } from '../../src-node/log';
 import { initialState } from '../../src-main/state/initial-state';
 
 const snapshot: StateSnapshot = StateSnapshot.parse({

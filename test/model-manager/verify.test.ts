@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModelError, verifyModelDir, type ModelFile } from '../../src-main/model-manager';
-import { bundledTokenizerPath } from '../../src-main/teacher/tokenizer';
+import { bundledTokenizerPath } from '../../src-node/tokenizer';
 import { DataType, encodeModel, node, valueInfo } from '../../src-main/teacher/onnx-graph';
 
 let dir: string;

@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLabel } from '../../src-main/cli/commands/label';
-import { loadTokenizer } from '../../src-main/teacher/tokenizer';
+import { loadTokenizer } from '../../src-node/tokenizer';
 import { int4HeadExport, tempDemoModel, variantExport } from './fixtures';
 import { loadReferenceModel, referenceTopK, type ReferenceModel } from './reference-forward';
 

@@ -5,7 +5,7 @@ import { decodeSoftLabels, tokenIdsChecksum } from '../../src-shared/soft-labels
 import { packBatches } from '../../src-main/teacher/batcher';
 import { LabelCancelledError, labelTask, type TopKRunner } from '../../src-main/teacher/labeller';
 import { OutOfMemoryError, TeacherSession } from '../../src-main/teacher/teacher-session';
-import { loadTokenizer, type MistralTokenizer } from '../../src-main/teacher/tokenizer';
+import { loadTokenizer, type MistralTokenizer } from '../../src-node/tokenizer';
 import { sampleDocuments, tempDemoModel } from './fixtures';
 
 let root: string;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildTokenizerFiles, readPackagedV3 } from '../../scripts/build-tokenizer';
-import { bundledTokenizerPath } from '../../src-main/teacher/tokenizer';
+import { bundledTokenizerPath } from '../../src-node/tokenizer';
 
 describe('scripts/build-tokenizer.ts', () => {
   it('rebuilds the committed tokenizer files byte for byte', () => {

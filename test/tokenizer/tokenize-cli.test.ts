@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadTokenizer } from '../../src-main/teacher/tokenizer';
+import { loadTokenizer } from '../../src-node/tokenizer';
 
 const root = resolve(__dirname, '../..');
 const bundle = join(root, 'dist', 'test', 'nya-tokenize.cjs');

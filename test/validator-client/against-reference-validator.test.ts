@@ -7,7 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addressOf } from '../../src-shared/request-signing';
 import { DEFAULT_SETTINGS } from '../../src-shared/state';
 import { createHandlers, type HandlerDeps } from '../../src-main/ipc/handlers';
-import { silentLogger } from '../../src-main/log';
+import { silentLogger } from '../../src-node/log';
 import { initialState } from '../../src-main/state/initial-state';
 import { LogRing } from '../../src-main/state/log-ring';
 import { StateStore } from '../../src-main/state/state-store';

@@ -5,7 +5,7 @@ import { cryptoWaitReady, sr25519PairFromSeed } from '@polkadot/util-crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { API, SOFT_LABELS_CONTENT_TYPE, type Task } from '../../src-shared/protocol';
 import { encodeResultBundle, encodeSoftLabels } from '../../src-shared/soft-labels';
-import type { Logger } from '../../src-main/log';
+import type { Logger } from '../../src-node/log';
 import type { SubmissionOutcome } from '../../src-main/miner/ports';
 import { backoffDelayMs, ValidatorSession, type ValidatorSessionOptions } from '../../src-main/validator-client';
 import { signerFromPair, type RequestSigner } from '../../src-main/wallet';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { encodeResultBundle, encodeSoftLabels, tokenIdsChecksum, type SoftLabels } from '../../src-shared/soft-labels';
-import { distPath } from '../../src-main/app-paths';
+import { distPath } from '../../src-node/app-paths';
 import { BodyBuffers } from '../../src-validator/http/body-buffers';
 import { fakeLabels, fakeTokenizer } from '../../src-validator/sim/fake-teacher';
 import { CheckPool, InlineChecker, type ResultChecker } from '../../src-validator/verify/check-pool';

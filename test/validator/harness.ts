@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { encodeResultBundle, encodeSoftLabels, type SoftLabels } from '../../src-shared/soft-labels';
 import type { Task } from '../../src-shared/protocol';
-import { silentLogger } from '../../src-main/log';
+import { silentLogger } from '../../src-node/log';
 import { startValidator, type RunningValidator, type ValidatorOptions } from '../../src-validator/index';
 import { fakeTokenizer, labelTask, type FakeTeacherOptions } from '../../src-validator/sim/fake-teacher';
 import { SimMiner } from '../../src-validator/sim/sim-miner';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultDataDir } from '../../src-main/data-dir';
+import { defaultDataDir } from '../../src-node/data-dir';
 
 describe('defaultDataDir', () => {
   it('follows XDG on Linux, ignoring a relative XDG_DATA_HOME', () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { u8aToHex, u8aWrapBytes } from '@polkadot/util';
 import { cryptoWaitReady, decodeAddress, mnemonicToMiniSecret, signatureVerify, sr25519PairFromSeed, sr25519Sign } from '@polkadot/util-crypto';
-import { silentLogger } from '../../src-main/log';
+import { silentLogger } from '../../src-node/log';
 import { ValidatorSession } from '../../src-main/validator-client';
 import { signerFromPair } from '../../src-main/wallet';
 import { API, payoutChallengeMessage } from '../../src-shared/protocol';

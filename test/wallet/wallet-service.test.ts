@@ -2,7 +2,7 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LogHub } from '../../src-main/log';
+import { LogHub } from '../../src-node/log';
 import { ValidatorSession } from '../../src-main/validator-client';
 import { KeyStore, passphraseBox } from '../../src-main/wallet';
 import { BalanceService } from '../../src-main/wallet/balance';

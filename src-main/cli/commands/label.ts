@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
 import { ExecutionProviderChoice } from '../../../src-shared/state';
 import { decodeSoftLabels, MAX_K, tokenIdsChecksum } from '../../../src-shared/soft-labels';
-import { distPath } from '../../app-paths';
-import { errorMessage } from '../../log';
+import { distPath } from '../../../src-node/app-paths';
+import { errorMessage } from '../../../src-node/log';
 import { labelTask } from '../../teacher/labeller';
 import { defaultTeacherCacheDir } from '../../teacher/teacher-host';
 import { TeacherSession } from '../../teacher/teacher-session';
-import { loadTokenizer } from '../../teacher/tokenizer';
+import { loadTokenizer } from '../../../src-node/tokenizer';
 
 const USAGE = `usage: nya label [--model DIR] [--k K] [--seq-len N] [--batch-tokens N] [--ep auto|cpu|cuda|dml] < docs.jsonl
 

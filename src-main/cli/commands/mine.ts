@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startHeadless } from '../../compose-headless';
-import { defaultDataDir } from '../../data-dir';
-import { LogHub, type LogRecord } from '../../log';
+import { startHeadless } from '../../compose/headless';
+import { defaultDataDir } from '../../../src-node/data-dir';
+import { LogHub, type LogRecord } from '../../../src-node/log';
 
 const HELP = `usage: nya mine [options]
 

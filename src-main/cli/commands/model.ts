@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { distPath } from '../../app-paths';
-import { defaultDataDir } from '../../data-dir';
+import { distPath } from '../../../src-node/app-paths';
+import { defaultDataDir } from '../../../src-node/data-dir';
 import { GpuMonitor } from '../../gpu';
-import { errorMessage } from '../../log';
+import { errorMessage } from '../../../src-node/log';
 import {
   BUILTIN_VARIANTS,
   fetchCatalog,

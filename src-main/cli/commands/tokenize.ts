@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { errorMessage } from '../../log';
-import { loadTokenizer } from '../../teacher/tokenizer';
+import { errorMessage } from '../../../src-node/log';
+import { loadTokenizer } from '../../../src-node/tokenizer';
 
 const USAGE = `usage: nya tokenize [--model DIR] [--seq-len N] < text.txt
 

@@ -5,9 +5,9 @@ import { readFineWebShard } from '../../../src-validator/fineweb';
 import { writeDataset } from '../../../src-validator/export/write-dataset';
 import { validatedRecords } from '../../../src-validator/export-validated';
 import { defaultCheckThreads, openStore, prepareDocuments, startValidator, teacherTokenizer } from '../../../src-validator/index';
-import { distPath } from '../../app-paths';
-import { defaultDataDir } from '../../data-dir';
-import { errorMessage, LogHub } from '../../log';
+import { distPath } from '../../../src-node/app-paths';
+import { defaultDataDir } from '../../../src-node/data-dir';
+import { errorMessage, LogHub } from '../../../src-node/log';
 import { modelHash } from '../../teacher';
 
 const DEFAULT_PORT = 7431;

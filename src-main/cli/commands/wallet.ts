@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultDataDir } from '../../data-dir';
-import { errorMessage } from '../../log';
+import { defaultDataDir } from '../../../src-node/data-dir';
+import { errorMessage } from '../../../src-node/log';
 import { backupQuestions, checkBackupAnswers, KeyStore, keyStoreWithoutSecret, passphraseBox, type MiningKeyInfo } from '../../wallet';
 import { promptHidden } from '../../wallet/passphrase-prompt';
 

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { queryOtherGpuProcesses, type CommandRunner } from '../../gpu';
-import { errorMessage, silentLogger, type Logger } from '../../log';
-import type { GameSignal, OtherGpuProcess } from '../signals';
+import { errorMessage, silentLogger, type Logger } from '../../../src-node/log';
+import type { GameSignal, OtherGpuProcess } from '../../policy/signals';
 import {
   STEAM_REG_KEY,
   appNameFromManifest,

@@ -1,4 +1,4 @@
-import type { GameSignal } from '../signals';
+import type { GameSignal } from '../../policy/signals';
 
 /**
  * `SHQueryUserNotificationState` (shell32): Windows' own answer to "is the user in something

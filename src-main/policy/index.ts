@@ -22,10 +22,3 @@ export {
   type LocalTime,
   type ScheduleVerdict,
 } from './weekly-schedule';
-export {
-  ThermalGovernor,
-  restAfterBatchMs,
-  type GovernorConfig,
-  type GovernorOutput,
-  type GovernorReading,
-} from './governor';

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { resourcePath } from '../app-paths';
+import { resourcePath } from './app-paths';
 
 export interface MistralTokenizer {
   /** BOS first, no EOS, right-truncated so the result has at most seqLen ids (BOS included). */

@@ -1,10 +1,10 @@
-import { createServices, type Services } from './compose';
-import { distPath } from './app-paths';
-import { startDashboardServer, type DashboardServer } from './headless/dashboard-server';
-import type { LogHub } from './log';
-import { PROMETHEUS_CONTENT_TYPE } from './metrics';
-import type { Settings } from '../src-shared/state';
-import { passphraseBox } from './wallet';
+import { createServices, type Services } from './services';
+import { distPath } from '../../src-node/app-paths';
+import { startDashboardServer, type DashboardServer } from '../headless/dashboard-server';
+import type { LogHub } from '../../src-node/log';
+import { PROMETHEUS_CONTENT_TYPE } from '../metrics';
+import type { Settings } from '../../src-shared/state';
+import { passphraseBox } from '../wallet';
 
 export interface HeadlessOptions {
   dataDir: string;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { MinerStatus } from '../../src-shared/state';
-import { DEFAULT_MINING_POLICY } from '../../src-main/desktop/mining-policy-config';
-import type { GameSignal } from '../../src-main/desktop/signals';
-import { desktopPolicyConfig, PolicyLoop } from '../../src-main/electron/policy-loop';
+import { DEFAULT_MINING_POLICY } from '../../src-main/policy/mining-policy-config';
+import type { GameSignal } from '../../src-main/policy/signals';
+import { desktopPolicyConfig, PolicyLoop } from '../../src-main/policy/policy-loop';
 import { DEFAULT_SETTINGS } from '../../src-shared/state';
-import { silentLogger } from '../../src-main/log';
-import { snapshotFixture } from './snapshot-fixture';
+import { silentLogger } from '../../src-node/log';
+import { snapshotFixture } from '../electron/snapshot-fixture';
 
 type Hold = { reason: string; status: MinerStatus } | null;
 

@@ -1,9 +1,9 @@
 import type { MinerStatus, Settings, StateSnapshot } from '../../src-shared/state';
-import { decide, type PolicyDecision } from '../desktop/mining-policy';
-import { DEFAULT_MINING_POLICY, type MiningPolicyConfig } from '../desktop/mining-policy-config';
-import type { GameSignal, OtherGpuProcess } from '../desktop/signals';
-import { localTimeOf } from '../desktop/weekly-schedule';
-import { errorMessage, type Logger } from '../log';
+import { decide, type PolicyDecision } from './mining-policy';
+import { DEFAULT_MINING_POLICY, type MiningPolicyConfig } from './mining-policy-config';
+import type { GameSignal, OtherGpuProcess } from './signals';
+import { localTimeOf } from './weekly-schedule';
+import { errorMessage, type Logger } from '../../src-node/log';
 
 /**
  * Feeds the pure mining policy (`decide`) from the desktop's signals and applies its answer as

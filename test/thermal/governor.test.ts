@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ThermalGovernor, restAfterBatchMs, type GovernorConfig } from '../../src-main/desktop/governor';
+import { ThermalGovernor, restAfterBatchMs, type GovernorConfig } from '../../src-main/thermal/governor';
 
 /**
  * A simulated GPU: power follows duty at once (idle 30 W, full 350 W); the die temperature is a

@@ -6,7 +6,7 @@ import {
   type MiningPolicyConfig,
   type PolicyDecision,
   type PolicyInputs,
-} from '../../src-main/desktop';
+} from '../../src-main/policy';
 
 const MONDAY_NOON = { weekday: 1, minuteOfDay: 12 * 60 };
 

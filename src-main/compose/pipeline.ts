@@ -1,19 +1,19 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Settings } from '../src-shared/state';
-import { startValidator, type RunningValidator } from '../src-validator';
-import { readFineWebShard } from '../src-validator/fineweb';
-import { distPath, unpackedPath } from './app-paths';
-import { verifyModelDir } from './model-manager';
-import { localIdentity } from './local-identity';
-import { errorMessage, type Logger, type LogHub } from './log';
-import { writeFileAtomicSync } from './fs/atomic-write';
-import type { TeacherPort, ValidatorPort } from './miner/ports';
-import type { StateStore } from './state/state-store';
-import { createTeacherHost, modelHash, type WorkerLauncher } from './teacher';
-import { ValidatorSession } from './validator-client';
-import { KeyStore, NoMiningKey, type RequestSigner, type SecretBox } from './wallet';
+import type { Settings } from '../../src-shared/state';
+import { startValidator, type RunningValidator } from '../../src-validator';
+import { readFineWebShard } from '../../src-validator/fineweb';
+import { distPath, unpackedPath } from '../../src-node/app-paths';
+import { verifyModelDir } from '../model-manager';
+import { localIdentity } from '../wallet/local-identity';
+import { errorMessage, type Logger, type LogHub } from '../../src-node/log';
+import { writeFileAtomicSync } from '../../src-node/atomic-write';
+import type { TeacherPort, ValidatorPort } from '../miner/ports';
+import type { StateStore } from '../state/state-store';
+import { createTeacherHost, modelHash, type WorkerLauncher } from '../teacher';
+import { ValidatorSession } from '../validator-client';
+import { KeyStore, NoMiningKey, type RequestSigner, type SecretBox } from '../wallet';
 
 export interface PipelineDeps {
   dataDir: string;
