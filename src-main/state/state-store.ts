@@ -3,6 +3,15 @@ import type { StateSnapshot } from '../../src-shared/state';
 export type SnapshotBody = Omit<StateSnapshot, 'schemaVersion' | 'seq' | 'atMs' | 'logs'>;
 export type Listener = (snapshot: StateSnapshot) => void;
 
+/**
+ * The narrow door through which one service writes its part of the snapshot. It reads and
+ * writes only the keys it was given, so who writes a figure is answered by who holds its writer.
+ */
+export interface StateWriter<K extends keyof SnapshotBody> {
+  get(): Pick<SnapshotBody, K>;
+  update(patch: Partial<Pick<SnapshotBody, K>> | ((current: Pick<SnapshotBody, K>) => Partial<Pick<SnapshotBody, K>>)): void;
+}
+
 export interface StateStoreOptions {
   now?: () => number;
   /** Pushes are coalesced to at most one per interval (a few per second). */
@@ -22,6 +31,7 @@ export class StateStore {
   private body: SnapshotBody;
   private seq = 0;
   private readonly listeners = new Set<Listener>();
+  private readonly owners = new Map<keyof SnapshotBody, string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private lastPushAtMs = -Infinity;
   private dirty = false;
@@ -47,9 +57,41 @@ export class StateStore {
     };
   }
 
+  /**
+   * The one writer of `keys`, held by `owner`. A key has exactly one owner: a second claim is a
+   * wiring mistake and throws at start-up, not a race between two services at run time.
+   */
+  writer<K extends keyof SnapshotBody>(owner: string, ...keys: K[]): StateWriter<K> {
+    for (const key of keys) {
+      const held = this.owners.get(key);
+      if (held !== undefined) throw new Error(`the snapshot's "${String(key)}" is already written by ${held}; ${owner} cannot write it too`);
+    }
+    for (const key of keys) this.owners.set(key, owner);
+    const pick = (): Pick<SnapshotBody, K> => Object.fromEntries(keys.map((k) => [k, this.body[k]])) as Pick<SnapshotBody, K>;
+    const allowed = new Set<keyof SnapshotBody>(keys);
+    return {
+      get: pick,
+      update: (patch) => {
+        const delta = typeof patch === 'function' ? patch(pick()) : patch;
+        for (const key of Object.keys(delta) as (keyof SnapshotBody)[]) {
+          if (!allowed.has(key)) throw new Error(`${owner} may not write the snapshot's "${String(key)}"`);
+        }
+        this.apply(delta);
+      },
+    };
+  }
+
+  /** Who writes each part of the snapshot (for the docs and the wiring test). */
+  ownerOf(key: keyof SnapshotBody): string | null {
+    return this.owners.get(key) ?? null;
+  }
+
   /** Replace part of the state; the update function gets the current body and returns a patch. */
   update(patch: Partial<SnapshotBody> | ((current: SnapshotBody) => Partial<SnapshotBody>)): void {
-    const delta = typeof patch === 'function' ? patch(this.body) : patch;
+    this.apply(typeof patch === 'function' ? patch(this.body) : patch);
+  }
+
+  private apply(delta: Partial<SnapshotBody>): void {
     this.body = { ...this.body, ...delta };
     this.seq++;
     this.schedulePush();
