@@ -9,7 +9,11 @@ import type { Result } from './result';
 export const HistoryRange = z.enum(['10m', '24h', '30d']);
 export type HistoryRange = z.infer<typeof HistoryRange>;
 
-export const HISTORY_METRICS = ['gpuLoadPct', 'tempC', 'powerW', 'tokensPerS', 'validatedTokens', 'earnedComai'] as const;
+/**
+ * The charted figures, in the order history files store them (so the list is also the file
+ * format). Money is in nano-COMAI here as everywhere on the wire; views scale it for display.
+ */
+export const HISTORY_METRICS = ['gpuLoadPct', 'tempC', 'powerW', 'tokensPerS', 'earnedNano', 'validatedTokens'] as const;
 export type HistoryMetric = (typeof HISTORY_METRICS)[number];
 
 /** Column-wise series: `tMs[i]` is the bucket start of `series[m][i]`; null where nothing was measured. */

@@ -33,6 +33,13 @@ export const LogLine = z.object({
 });
 export type LogLine = z.infer<typeof LogLine>;
 
+/**
+ * The user's GPU limits, one range each: the settings file, the governor that aims below them and
+ * the mining policy's hard stop all accept exactly these.
+ */
+export const GPU_TEMP_LIMIT_C = { min: 40, max: 100 } as const;
+export const GPU_POWER_LIMIT_W = { min: 20, max: 1000 } as const;
+
 /** What the user may change. `null` validatorUrl means the embedded local validator. */
 export const Settings = z.object({
   validatorUrl: z.string().url().nullable(),
@@ -43,8 +50,8 @@ export const Settings = z.object({
   /** The model folder; `null` means the bundled demo model. */
   modelDir: z.string().nullable(),
   /** The governor keeps the GPU under these by resting between tasks and leasing smaller ones; null: no limit. */
-  maxGpuTempC: z.number().int().min(40).max(100).nullable(),
-  maxGpuPowerW: z.number().int().min(20).max(1000).nullable(),
+  maxGpuTempC: z.number().int().min(GPU_TEMP_LIMIT_C.min).max(GPU_TEMP_LIMIT_C.max).nullable(),
+  maxGpuPowerW: z.number().int().min(GPU_POWER_LIMIT_W.min).max(GPU_POWER_LIMIT_W.max).nullable(),
   /** Where the model catalog (download URLs and checksums) comes from; null: none configured. */
   modelManifestUrl: z.string().url().nullable(),
   /** Commune chain RPC (WebSocket) for the wallet balance; null: the public endpoint. */
@@ -105,6 +112,11 @@ export const ValidatorState = z.object({
   retryAtMs: z.number().nullable(),
   /** Results on disk not yet acknowledged by the validator. */
   outboxPending: z.number().int(),
+  /**
+   * The address the validator knows this miner by: the wallet's mining key for a remote
+   * validator, the local identity (which earns nothing) for the embedded one; null until connected.
+   */
+  signingAddress: z.string().nullable(),
 });
 export type ValidatorState = z.infer<typeof ValidatorState>;
 
@@ -143,6 +155,9 @@ export const GpuState = z.object({
   gpus: z.array(GpuTelemetry),
 });
 export type GpuState = z.infer<typeof GpuState>;
+
+/** Amounts travel as nano-COMAI (9 decimals); this converts only for display and Prometheus. */
+export const NANO_PER_COMAI = 1e9;
 
 export const Earnings = z.object({
   unit: z.literal('COMAI'),

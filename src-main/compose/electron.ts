@@ -19,7 +19,8 @@ import { utilityProcessLauncher } from '../electron/utility-launcher';
 import { createMainWindow, registerAppProtocol, revealWindow } from '../electron/window';
 import { GameDetector, readTextFile } from '../desktop/game-detection';
 import { execFileRunner } from '../gpu';
-import { errorMessage, LogHub } from '../../src-node/log';
+import { DisposableStore } from '../../src-node/event';
+import { errorMessage, LogHub, type Logger } from '../../src-node/log';
 import type { StateSnapshot } from '../../src-shared/state';
 
 /** Electron's API, passed in by `electron/main.ts`: this file imports Electron's types only. */
@@ -44,54 +45,129 @@ const DISPOSE_TIMEOUT_MS = 10_000;
 const PREVIOUS_RUN_LOG_LINES = 200;
 
 /**
- * The desktop composition root: the same services `nya mine` runs (compose.ts), plus what only
+ * The desktop composition root: the same services `nya mine` runs (services.ts), plus what only
  * the desktop has: the window and its IPC, the tray, the login item, the mining policy fed by
  * idle time and battery, rotating log files, updates, and the user's pause kept across restarts.
  */
 export async function composeElectron(electron: ElectronModule, o: DesktopOptions): Promise<DesktopApp> {
-  const { app, ipcMain, powerMonitor } = electron;
+  const { app } = electron;
   const userData = app.getPath('userData');
-
-  const hub = new LogHub();
-  const logsDir = join(userData, 'logs');
-  const fileLog = new RotatingFileLog({ dir: logsDir });
-  // The Logs page starts with the end of the previous run (what led up to a crash, say).
-  const previousRun = fileLog.recent(PREVIOUS_RUN_LOG_LINES);
-  hub.attach(fileLog.sink);
-  if (o.echoLogs) hub.attach((r) => process.stderr.write(`${r.level} [${r.source}] ${r.message}\n`));
-  const log = hub.logger('desktop');
-  const prefs = new DesktopPrefsStore(userData, hub.logger('prefs'));
+  const logs = openDesktopLogs(userData, o.echoLogs);
+  const log = logs.hub.logger('desktop');
+  const prefs = new DesktopPrefsStore(userData, logs.hub.logger('prefs'));
 
   hardenSession(electron.session.defaultSession);
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, electron.shell));
   registerAppProtocol(electron.protocol, distPath('renderer'));
 
-  const launcher = utilityProcessLauncher(electron.utilityProcess.fork, hub.logger('teacher-worker'));
+  const launcher = utilityProcessLauncher(electron.utilityProcess.fork, logs.hub.logger('teacher-worker'));
   const services = await createServices({
     dataDir: userData,
-    log: hub,
+    log: logs.hub,
     workerLauncher: launcher,
     secretBox: safeStorageBox(electron.safeStorage),
     mnemonicPresenter: dialogMnemonicPresenter(electron.dialog),
     clientName: `nya-miner-desktop/${app.getVersion()}`,
   });
-  for (const record of previousRun) services.logs.sink(record);
+  for (const record of logs.previousRun) services.logs.sink(record);
   restoreUserPause(services, prefs);
 
+  const view = openWindow(electron, services, o, log);
+  let quitting = false;
+  hideOnClose(view.win, { isQuitting: () => quitting, onHiddenToTray: trayNotice(electron, prefs, view.win) });
+  const updater = app.isPackaged ? electronUpdater(logs.hub.logger('updater')) : null;
+  const updates = updater
+    ? new UpdateCoordinator({
+        updater,
+        enabled: () => prefs.get().updateChecks,
+        outboxPending: () => services.state.get().validator.outboxPending,
+        install: async () => {
+          await shutdown();
+          updater.quitAndInstall();
+        },
+        log: logs.hub.logger('updater'),
+      })
+    : null;
+  const tray = openTray(electron, { services, prefs, updates, win: view.win, logsDir: logs.dir });
+  const policy = startDesktopPolicy(electron, services, launcher, logs.hub);
+
+  let shutdownPromise: Promise<void> | null = null;
+  let shutdownDone = false;
+  function shutdown(): Promise<void> {
+    quitting = true;
+    shutdownPromise ??= (async () => {
+      log.info('quitting: stopping the miner');
+      updates?.dispose();
+      tray.subscriptions.dispose();
+      view.dispose();
+      await policy.dispose();
+      const disposed = await withTimeout(services.dispose(), DISPOSE_TIMEOUT_MS);
+      if (!disposed) log.warn(`services did not stop within ${DISPOSE_TIMEOUT_MS / 1000} s; quitting anyway`);
+      tray.controller.dispose();
+      logs.file.close();
+      shutdownDone = true;
+    })();
+    return shutdownPromise;
+  }
+  quitAfterShutdown(app, shutdown, {
+    markQuitting: () => (quitting = true),
+    isDone: () => shutdownDone,
+    markDone: () => (shutdownDone = true),
+  });
+
+  if (o.testHooks && !app.isPackaged) {
+    (globalThis as Record<string, unknown>).__nyaTest = {
+      trayMenuLabels: () => [...tray.controller.menuLabels],
+      stateSeq: () => services.state.get().seq,
+      windowId: view.win.id,
+    };
+  }
+
+  // The policy's first hold is in place before the miner loop starts: no burst of mining while
+  // the user is at the keyboard.
+  policy.start();
+  await services.start();
+  updates?.start();
+  log.info(`desktop app ready (${o.startHidden ? 'in the tray' : 'window shown'})`);
+  return { services, window: view.win, reveal: () => revealWindow(view.win) };
+}
+
+/** Log lines go to rotating files (and stderr in development); the Logs page starts with the previous run's end. */
+function openDesktopLogs(userData: string, echo: boolean) {
+  const hub = new LogHub();
+  const dir = join(userData, 'logs');
+  const file = new RotatingFileLog({ dir });
+  // What led up to a crash, say.
+  const previousRun = file.recent(PREVIOUS_RUN_LOG_LINES);
+  hub.attach(file.sink);
+  if (echo) hub.attach((r) => process.stderr.write(`${r.level} [${r.source}] ${r.message}\n`));
+  return { hub, dir, file, previousRun };
+}
+
+function openWindow(electron: ElectronModule, services: Services, o: DesktopOptions, log: Logger) {
   const win = createMainWindow({
     BrowserWindow: electron.BrowserWindow,
     preloadPath: distPath('main', 'preload.cjs'),
     iconPath: resourcePath('assets', 'icons', 'icon-256.png'),
     show: !o.startHidden,
-    devTools: !app.isPackaged,
+    devTools: !electron.app.isPackaged,
   });
   const trustedIds = new Set([win.webContents.id]);
-  const unregisterIpc = registerIpcHandlers({ ipcMain, router: services.router, trustedWebContentsIds: () => trustedIds, log });
-  const pusher = new StatePusher(win, (listener) => services.state.subscribe(listener));
+  const unregisterIpc = registerIpcHandlers({ ipcMain: electron.ipcMain, router: services.router, trustedWebContentsIds: () => trustedIds, log });
+  const pusher = new StatePusher(win, services.state.onChange);
   pusher.start();
+  return {
+    win,
+    dispose() {
+      pusher.dispose();
+      unregisterIpc();
+    },
+  };
+}
 
-  let quitting = false;
-  const trayNotice = onceEver({
+/** Told once ever: closing the window leaves the miner running in the tray. */
+function trayNotice(electron: ElectronModule, prefs: DesktopPrefsStore, win: BrowserWindow) {
+  return onceEver({
     shown: () => prefs.get().closeToTrayNoticeShown,
     markShown: () => prefs.update({ closeToTrayNoticeShown: true }),
     show: () => {
@@ -105,46 +181,36 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
       notice.show();
     },
   });
-  hideOnClose(win, { isQuitting: () => quitting, onHiddenToTray: trayNotice });
+}
 
-  const autostart = new Autostart({
-    platform: process.platform,
-    env: process.env,
-    execPath: process.execPath,
-    homeDir: app.getPath('home'),
-    loginItems: app,
-  });
+interface TrayDeps {
+  services: Services;
+  prefs: DesktopPrefsStore;
+  updates: UpdateCoordinator | null;
+  win: BrowserWindow;
+  logsDir: string;
+}
+
+/** The tray icon and menu, the login item it toggles, and the user's pause remembered across restarts. */
+function openTray(electron: ElectronModule, d: TrayDeps) {
+  const { app } = electron;
+  const autostart = new Autostart({ platform: process.platform, env: process.env, execPath: process.execPath, homeDir: app.getPath('home'), loginItems: app });
   // A dev run (`electron .`) must not register the bare Electron binary as a login item.
-  if (app.isPackaged && autostart.supported) autostart.setEnabled(prefs.get().openAtLogin);
-
-  const updater = app.isPackaged ? electronUpdater(hub.logger('updater')) : null;
-  const updates = updater
-    ? new UpdateCoordinator({
-        updater,
-        enabled: () => prefs.get().updateChecks,
-        outboxPending: () => services.state.get().validator.outboxPending,
-        install: async () => {
-          await shutdown();
-          updater.quitAndInstall();
-        },
-        log: hub.logger('updater'),
-      })
-    : null;
-
+  if (app.isPackaged && autostart.supported) autostart.setEnabled(d.prefs.get().openAtLogin);
   const setPref = (patch: Partial<DesktopPrefs>) => {
-    prefs.update(patch);
-    tray.refresh();
+    d.prefs.update(patch);
+    controller.refresh();
   };
-  const onTrayAction = (action: TrayAction) => {
+  const onAction = (action: TrayAction) => {
     switch (action.kind) {
       case 'set-paused':
-        services.miner.setPaused(action.paused, action.forMs);
+        d.services.miner.setPaused(action.paused, action.forMs);
         return;
       case 'open-window':
-        revealWindow(win);
+        revealWindow(d.win);
         return;
       case 'open-logs':
-        void electron.shell.openPath(logsDir);
+        void electron.shell.openPath(d.logsDir);
         return;
       case 'set-open-at-login':
         if (app.isPackaged) autostart.setEnabled(action.enabled);
@@ -152,24 +218,30 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
         return;
       case 'set-update-checks':
         setPref({ updateChecks: action.enabled });
-        if (action.enabled) void updates?.checkNow();
+        if (action.enabled) void d.updates?.checkNow();
         return;
       case 'quit':
         app.quit();
         return;
     }
   };
-  const tray = new TrayController({
+  const controller = new TrayController({
     iconDir: resourcePath('assets', 'icons'),
-    prefs: () => ({ openAtLogin: prefs.get().openAtLogin, updateChecks: prefs.get().updateChecks }),
-    onAction: onTrayAction,
+    prefs: () => ({ openAtLogin: d.prefs.get().openAtLogin, updateChecks: d.prefs.get().updateChecks }),
+    onAction,
     createTray: (iconPath) => new electron.Tray(iconPath),
     buildMenu: (template) => electron.Menu.buildFromTemplate(template),
   });
-  tray.update(services.state.get());
-  const unsubscribeTray = services.state.subscribe((snapshot) => tray.update(snapshot));
-  const unsubscribePause = services.state.subscribe((snapshot) => rememberUserPause(prefs, snapshot.miner));
+  controller.update(d.services.state.get());
+  const subscriptions = new DisposableStore();
+  subscriptions.add(d.services.state.onChange((snapshot) => controller.update(snapshot)));
+  subscriptions.add(d.services.state.onChange((snapshot) => rememberUserPause(d.prefs, snapshot.miner)));
+  return { controller, subscriptions };
+}
 
+/** The mining policy fed by idle time, battery, games and other GPU programs, with the user's limits from the settings. */
+function startDesktopPolicy(electron: ElectronModule, services: Services, launcher: { pids(): number[] }, hub: LogHub) {
+  const { app, powerMonitor } = electron;
   const detector = new GameDetector({
     platform: process.platform,
     run: execFileRunner,
@@ -186,66 +258,34 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
     },
     state: services.state,
     miner: services.miner,
-    config: () => desktopPolicyConfig(services.state.get().settings),
+    config: () => desktopPolicyConfig(services.settings.get()),
     log: hub.logger('policy'),
   });
   // Unplugging or waking must not wait for the next poll.
   const decideNow = () => void policy.tick();
-  powerMonitor.on('on-battery', decideNow);
-  powerMonitor.on('on-ac', decideNow);
-  powerMonitor.on('resume', decideNow);
-  powerMonitor.on('unlock-screen', decideNow);
+  for (const event of ['on-battery', 'on-ac', 'resume', 'unlock-screen'] as const) powerMonitor.on(event as 'resume', decideNow);
+  return policy;
+}
 
-  let shutdownPromise: Promise<void> | null = null;
-  let shutdownDone = false;
-  function shutdown(): Promise<void> {
-    quitting = true;
-    shutdownPromise ??= (async () => {
-      log.info('quitting: stopping the miner');
-      updates?.dispose();
-      unsubscribeTray();
-      unsubscribePause();
-      pusher.dispose();
-      unregisterIpc();
-      await policy.dispose();
-      const disposed = await withTimeout(services.dispose(), DISPOSE_TIMEOUT_MS);
-      if (!disposed) log.warn(`services did not stop within ${DISPOSE_TIMEOUT_MS / 1000} s; quitting anyway`);
-      tray.dispose();
-      fileLog.close();
-      shutdownDone = true;
-    })();
-    return shutdownPromise;
-  }
+/** Quit waits for the miner to hand back the GPU and close its files, then quits for real. */
+function quitAfterShutdown(
+  app: ElectronModule['app'],
+  shutdown: () => Promise<void>,
+  flags: { markQuitting(): void; isDone(): boolean; markDone(): void },
+): void {
   app.on('before-quit', (event) => {
-    quitting = true;
-    if (shutdownDone) return;
-    // Quit waits for the miner to hand back the GPU and close its files, then quits for real.
+    flags.markQuitting();
+    if (flags.isDone()) return;
     event.preventDefault();
     void shutdown()
       .catch((error) => process.stderr.write(`shutdown failed: ${errorMessage(error)}\n`))
       .finally(() => {
-        shutdownDone = true;
+        flags.markDone();
         app.quit();
       });
   });
   // A tray app lives on with no window; only Quit ends it.
   app.on('window-all-closed', () => undefined);
-
-  if (o.testHooks && !app.isPackaged) {
-    (globalThis as Record<string, unknown>).__nyaTest = {
-      trayMenuLabels: () => [...tray.menuLabels],
-      stateSeq: () => services.state.get().seq,
-      windowId: win.id,
-    };
-  }
-
-  // The policy's first hold is in place before the miner loop starts: no burst of mining while
-  // the user is at the keyboard.
-  policy.start();
-  await services.start();
-  updates?.start();
-  log.info(`desktop app ready (${o.startHidden ? 'in the tray' : 'window shown'})`);
-  return { services, window: win, reveal: () => revealWindow(win) };
 }
 
 function restoreUserPause(services: Services, prefs: DesktopPrefsStore): void {

@@ -38,7 +38,7 @@ export async function startHeadless(o: HeadlessOptions): Promise<Headless> {
       staticDir: distPath('renderer'),
       router: services.router,
       getState: () => services.state.get(),
-      subscribe: (listener) => services.state.subscribe(listener),
+      onState: services.state.onChange,
       log: o.log.logger('dashboard'),
       ...(o.token ? { token: o.token } : {}),
       routes: { '/metrics': async () => ({ contentType: PROMETHEUS_CONTENT_TYPE, body: await services.metrics() }) },

@@ -10,7 +10,6 @@ import { localIdentity } from '../wallet/local-identity';
 import { errorMessage, type Logger, type LogHub } from '../../src-node/log';
 import { writeFileAtomicSync } from '../../src-node/atomic-write';
 import type { TeacherPort, ValidatorPort } from '../miner/ports';
-import type { StateStore } from '../state/state-store';
 import { createTeacherHost, modelHash, type WorkerLauncher } from '../teacher';
 import { ValidatorSession } from '../validator-client';
 import { KeyStore, NoMiningKey, type RequestSigner, type SecretBox } from '../wallet';
@@ -18,7 +17,8 @@ import { KeyStore, NoMiningKey, type RequestSigner, type SecretBox } from '../wa
 export interface PipelineDeps {
   dataDir: string;
   log: LogHub;
-  state: StateStore;
+  /** The loaded teacher's hash, sent with every lease request. */
+  modelHash: () => string | null;
   clientName: string;
   workerLauncher?: WorkerLauncher;
   secretBox?: SecretBox;
@@ -30,6 +30,8 @@ export interface Pipeline {
   validator: ValidatorPort;
   session: ValidatorSession;
   embeddedUrl: string | null;
+  /** The address the validator knows this miner by. */
+  signingAddress: string;
   close(): Promise<void>;
 }
 
@@ -97,8 +99,6 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
       baseUrl = embedded.url;
       signer = await localIdentity(join(d.dataDir, 'local-validator'));
     }
-    d.state.update((s) => ({ wallet: { ...s.wallet, miningAddress: signer.address } }));
-
     const session = new ValidatorSession({
       baseUrl,
       signer,
@@ -106,11 +106,11 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
       dataDir: join(d.dataDir, 'validators', createHash('sha256').update(baseUrl.replace(/:\d+$/, embedded ? ':local' : '')).digest('hex').slice(0, 16)),
       log: d.log.logger('validator-client'),
       clientName: d.clientName,
-      modelHash: () => d.state.get().teacher.modelHash,
+      modelHash: d.modelHash,
     });
     await session.start();
     closers.push(() => session.dispose());
-    return { teacher, validator: session, session, embeddedUrl: embedded?.url ?? null, close };
+    return { teacher, validator: session, session, embeddedUrl: embedded?.url ?? null, signingAddress: signer.address, close };
   } catch (error) {
     await close();
     throw error;

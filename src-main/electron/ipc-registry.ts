@@ -3,6 +3,7 @@ import { INVOKE_CHANNELS, STATE_CHANNEL } from '../../src-shared/channels';
 import { err } from '../../src-shared/result';
 import type { StateSnapshot } from '../../src-shared/state';
 import type { IpcRouter } from '../ipc/router';
+import type { Disposable, Event } from '../../src-node/event';
 import type { Logger } from '../../src-node/log';
 import { isTrustedSender } from './security';
 
@@ -47,17 +48,17 @@ export type PushWindow = Pick<BrowserWindow, 'isDestroyed' | 'isVisible' | 'isMi
 export class StatePusher {
   private latest: StateSnapshot | null = null;
   private stale = false;
-  private unsubscribe: (() => void) | null = null;
+  private subscription: Disposable | null = null;
   private readonly onShown = () => this.flush();
 
   constructor(
     private readonly window: PushWindow,
-    private readonly subscribe: (listener: (snapshot: StateSnapshot) => void) => () => void,
+    private readonly onState: Event<StateSnapshot>,
   ) {}
 
   start(): void {
-    if (this.unsubscribe) return;
-    this.unsubscribe = this.subscribe((snapshot) => {
+    if (this.subscription) return;
+    this.subscription = this.onState((snapshot) => {
       this.latest = snapshot;
       this.stale = true;
       this.flush();
@@ -67,8 +68,8 @@ export class StatePusher {
   }
 
   dispose(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
+    this.subscription?.dispose();
+    this.subscription = null;
     if (!this.window.isDestroyed()) {
       this.window.off('show', this.onShown);
       this.window.off('restore', this.onShown);

@@ -1,4 +1,5 @@
 import type { GpuState } from '../../src-shared/state';
+import { Emitter, type Event } from '../../src-node/event';
 import { errorMessage, silentLogger, type Logger } from '../../src-node/log';
 import { execFileRunner, firstLine, type CommandRunner } from './command-runner';
 import { GPU_QUERY_ARGS, parseGpuQuery } from './nvidia-smi-parse';
@@ -17,7 +18,6 @@ export interface GpuMonitorOptions {
   logger?: Logger;
 }
 
-export type GpuStateListener = (state: GpuState) => void;
 
 const UNKNOWN: GpuState = { status: 'unknown', source: null, gpus: [] };
 
@@ -33,7 +33,9 @@ export class GpuMonitor {
   private readonly intervalMs: number;
   private readonly timeoutMs: number;
   private readonly log: Logger;
-  private readonly listeners = new Set<GpuStateListener>();
+  private readonly changed = new Emitter<GpuState>();
+  /** Hears only changes. */
+  readonly onChange: Event<GpuState> = this.changed.event;
   private current: GpuState = UNKNOWN;
   private currentError: string | null = null;
   /** Once nvidia-smi is known to be absent we stop spawning it every poll. */
@@ -70,12 +72,7 @@ export class GpuMonitor {
   dispose(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.listeners.clear();
-  }
-
-  onChange(listener: GpuStateListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.changed.dispose();
   }
 
   /** One reading now; overlapping calls share the reading in flight. */
@@ -136,7 +133,7 @@ export class GpuMonitor {
     this.currentError = error;
     if (JSON.stringify(state) === JSON.stringify(this.current)) return;
     this.current = state;
-    for (const listener of this.listeners) listener(state);
+    this.changed.fire(state);
   }
 
   private reportOnce(message: string): void {

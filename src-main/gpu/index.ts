@@ -10,7 +10,7 @@ export {
 } from './nvidia-smi-parse';
 export { queryOtherGpuProcesses } from './compute-apps';
 export { gpuClass, gpuModelName } from './gpu-class';
-export { GpuMonitor, type GpuMonitorOptions, type GpuStateListener } from './gpu-monitor';
+export { GpuMonitor, type GpuMonitorOptions } from './gpu-monitor';
 export {
   controllersToTelemetry,
   systeminformationGraphics,

@@ -6,6 +6,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { WS_MAX_MESSAGE_BYTES, WsClientMessage, type WsServerMessage } from '../../src-shared/ipc';
 import type { StateSnapshot } from '../../src-shared/state';
+import type { Event } from '../../src-node/event';
 import type { IpcRouter } from '../ipc/router';
 import type { Logger } from '../../src-node/log';
 
@@ -15,7 +16,7 @@ export interface DashboardServerOptions {
   staticDir: string;
   router: IpcRouter;
   getState: () => StateSnapshot;
-  subscribe: (listener: (snapshot: StateSnapshot) => void) => () => void;
+  onState: Event<StateSnapshot>;
   log: Logger;
   /** Given by tests; otherwise a fresh random secret per run. */
   token?: string;
@@ -153,11 +154,11 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
     };
     send({ type: 'state', snapshot: o.getState() });
-    const unsubscribe = o.subscribe((snapshot) => send({ type: 'state', snapshot }));
+    const subscription = o.onState((snapshot) => send({ type: 'state', snapshot }));
     ws.on('message', (data, isBinary) => {
       void onMessage(data.toString(), isBinary);
     });
-    ws.on('close', unsubscribe);
+    ws.on('close', () => subscription.dispose());
     ws.on('error', (error) => log.warn(`dashboard socket: ${error.message}`));
 
     async function onMessage(text: string, isBinary: boolean): Promise<void> {

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { HISTORY_METRICS, RANGE_NAMES, type HistoryRange, type HistoryTier } from './history-tiers';
+import { HISTORY_METRICS } from '../../src-shared/ipc';
+import type { HistoryRange } from '../../src-shared/ipc';
+import { RANGE_NAMES, type HistoryTier } from './history-tiers';
 
 /**
  * history.json: each tier's closed points as rows `[tMs, ...values]` (HISTORY_METRICS order,

@@ -3,14 +3,8 @@ import { dirname } from 'node:path';
 import { writeFileAtomicSync } from '../../src-node/atomic-write';
 import { errorMessage, silentLogger, type Logger } from '../../src-node/log';
 import { decodeHistoryInto, encodeHistory } from './history-file';
-import {
-  HistoryTier,
-  RANGE_NAMES,
-  sampleValues,
-  type HistoryRange,
-  type HistorySample,
-  type HistorySeries,
-} from './history-tiers';
+import type { HistoryRange } from '../../src-shared/ipc';
+import { HistoryTier, RANGE_NAMES, sampleValues, type HistorySample, type HistorySeries } from './history-tiers';
 
 export interface HistoryStoreOptions {
   /** Usually `<dataDir>/history.json`. */

@@ -1,3 +1,4 @@
+import { HISTORY_METRICS, type HistoryMetric, type HistoryRange } from '../../src-shared/ipc';
 import { RingBuffer } from './ring-buffer';
 
 /**
@@ -7,8 +8,6 @@ import { RingBuffer } from './ring-buffer';
  * than an average of averages. Gauges average within a bucket; counters (running totals) keep
  * the bucket's last value, so "earned per hour" is the difference of two points.
  */
-export const HISTORY_METRICS = ['gpuLoadPct', 'tempC', 'powerW', 'tokensPerS', 'earnedNano', 'validatedTokens'] as const;
-export type HistoryMetric = (typeof HISTORY_METRICS)[number];
 const COUNTERS: ReadonlySet<HistoryMetric> = new Set(['earnedNano', 'validatedTokens']);
 
 /**
@@ -21,8 +20,7 @@ export const HISTORY_RANGES = {
   '10m': { resolutionMs: 1000, keepMs: 10 * 60_000 },
   '24h': { resolutionMs: 60_000, keepMs: 24 * 3_600_000 },
   '30d': { resolutionMs: 3_600_000, keepMs: 31 * 24 * 3_600_000 },
-} as const;
-export type HistoryRange = keyof typeof HISTORY_RANGES;
+} as const satisfies Record<HistoryRange, { resolutionMs: number; keepMs: number }>;
 export const RANGE_NAMES = Object.keys(HISTORY_RANGES) as HistoryRange[];
 
 export interface HistorySeries {

@@ -1,10 +1,4 @@
 export { HistoryStore, type HistoryStoreOptions } from './history-store';
-export {
-  HISTORY_METRICS,
-  HISTORY_RANGES,
-  type HistoryMetric,
-  type HistoryRange,
-  type HistorySample,
-  type HistorySeries,
-} from './history-tiers';
+export { HistorySampler, type HistorySamplerOptions } from './history-sampler';
+export { HISTORY_RANGES, type HistorySample, type HistorySeries } from './history-tiers';
 export { RingBuffer } from './ring-buffer';

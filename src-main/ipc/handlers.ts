@@ -45,7 +45,7 @@ export function createHandlers(d: HandlerDeps): IpcHandlers {
     'validator:leaderboard': async (q) => {
       const v = d.validator();
       if (!v) throw new UserFacingError('unavailable', NO_VALIDATOR);
-      const address = d.state.get().wallet.miningAddress;
+      const address = d.state.get().validator.signingAddress;
       // The validator ranks the user's row too, so it can be pinned whichever page it is on.
       const { me, ...board } = await v.leaderboard({ ...q, ...(address ? { address } : {}) }).catch(unavailable);
       // A validator from before the `address` parameter leaves `me` out: then only this page can show it.

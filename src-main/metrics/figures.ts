@@ -1,4 +1,4 @@
-import { MINER_STATUSES, type GpuTelemetry, type StateSnapshot } from '../../src-shared/state';
+import { MINER_STATUSES, NANO_PER_COMAI, type GpuTelemetry, type StateSnapshot } from '../../src-shared/state';
 
 /**
  * The figures monitoring exports, read off one StateSnapshot. Both the Prometheus endpoint and
@@ -13,7 +13,6 @@ export interface Figure {
   value: number;
 }
 
-const NANO_PER_COMAI = 1e9;
 const BYTES_PER_MIB = 1024 * 1024;
 const HZ_PER_MHZ = 1e6;
 

@@ -3,7 +3,8 @@ import type { ModelDownload } from '../../src-shared/state';
 import { UserFacingError } from '../ipc/router';
 import { errorMessage, type Logger } from '../../src-node/log';
 import { BUILTIN_VARIANTS, fetchCatalog, type ModelVariant } from './catalog';
-import { ModelDownloadService, type ModelDownloadListener } from './download-service';
+import type { Event } from '../../src-node/event';
+import { ModelDownloadService, type ModelDownloadState } from './download-service';
 import { ModelDownloader } from './downloader';
 import { recommendVariant } from './recommend';
 
@@ -29,8 +30,8 @@ export class ModelCatalogService {
     this.downloads = new ModelDownloadService(new ModelDownloader({ modelsDir: o.modelsDir, ...(o.fetch ? { fetch: o.fetch } : {}) }));
   }
 
-  onChange(listener: ModelDownloadListener): () => void {
-    return this.downloads.onChange(listener);
+  get onChange(): Event<ModelDownloadState> {
+    return this.downloads.onChange;
   }
 
   async catalog(): Promise<ModelCatalog> {

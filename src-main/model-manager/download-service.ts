@@ -1,3 +1,4 @@
+import { Emitter, type Event } from '../../src-node/event';
 import type { ModelVariant } from './catalog';
 import type { DownloadProgress, ModelDownloader } from './downloader';
 import { ModelError, type ModelErrorCode } from './errors';
@@ -29,8 +30,6 @@ export const IDLE_DOWNLOAD: ModelDownloadState = {
   errorCode: null,
 };
 
-export type ModelDownloadListener = (state: ModelDownloadState) => void;
-
 /**
  * One download at a time, as a state the app pushes to its views: progress while it runs, the
  * folder when done, a sentence when it fails. A failure is a state, never a crash; the miner
@@ -38,7 +37,8 @@ export type ModelDownloadListener = (state: ModelDownloadState) => void;
  */
 export class ModelDownloadService {
   private current: ModelDownloadState = IDLE_DOWNLOAD;
-  private readonly listeners = new Set<ModelDownloadListener>();
+  private readonly changed = new Emitter<ModelDownloadState>();
+  readonly onChange: Event<ModelDownloadState> = this.changed.event;
   private running: { controller: AbortController; done: Promise<ModelDownloadState> } | null = null;
 
   constructor(private readonly downloader: ModelDownloader) {}
@@ -51,12 +51,7 @@ export class ModelDownloadService {
 
   dispose(): void {
     this.cancel();
-    this.listeners.clear();
-  }
-
-  onChange(listener: ModelDownloadListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.changed.dispose();
   }
 
   /** Starts downloading `variant` (or joins the download already running for it). */
@@ -97,7 +92,7 @@ export class ModelDownloadService {
 
   private set(next: ModelDownloadState): ModelDownloadState {
     this.current = next;
-    for (const listener of this.listeners) listener(next);
+    this.changed.fire(next);
     return next;
   }
 }

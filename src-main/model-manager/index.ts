@@ -13,4 +13,4 @@ export type { ModelErrorCode } from './errors';
 export { verifyModelDir } from './verify';
 export type { ExternalDataFile, VerifiedModelDir, VerifyOptions } from './verify';
 export { IDLE_DOWNLOAD, ModelDownloadService } from './download-service';
-export type { ModelDownloadListener, ModelDownloadState } from './download-service';
+export type { ModelDownloadState } from './download-service';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GPU_POWER_LIMIT_W, GPU_TEMP_LIMIT_C } from '../../src-shared/state';
 import { WeeklySchedule } from './weekly-schedule';
 
 /**
@@ -13,10 +14,10 @@ export const MiningPolicyConfig = z.object({
   pauseOnBattery: z.boolean(),
   pauseOnOtherGpuProcesses: z.boolean(),
   /** Hard stop; the governor aims below it. null: no limit of ours (the driver still has one). */
-  maxTempC: z.number().min(40).max(105).nullable(),
+  maxTempC: z.number().min(GPU_TEMP_LIMIT_C.min).max(GPU_TEMP_LIMIT_C.max).nullable(),
   /** After an over-temperature stop, resume only below maxTempC − this. */
   tempHysteresisC: z.number().min(1).max(30),
-  maxPowerW: z.number().min(10).max(2000).nullable(),
+  maxPowerW: z.number().min(GPU_POWER_LIMIT_W.min).max(GPU_POWER_LIMIT_W.max).nullable(),
   powerHysteresisW: z.number().min(0).max(500),
   /**
    * After a game, battery, other-program or limit pause, the way must stay clear this long

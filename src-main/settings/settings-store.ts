@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS, Settings } from '../../src-shared/state';
 import { writeFileAtomicSync } from '../../src-node/atomic-write';
+import { Emitter, type Event } from '../../src-node/event';
 import type { Logger } from '../../src-node/log';
 
 /**
@@ -11,7 +12,9 @@ import type { Logger } from '../../src-node/log';
  */
 export class SettingsStore {
   private current: Settings;
-  private readonly listeners = new Set<(settings: Settings) => void>();
+  private readonly changed = new Emitter<{ before: Settings; after: Settings }>();
+  /** Every consumer of a setting subscribes here; it hears the whole settings before and after. */
+  readonly onChange: Event<{ before: Settings; after: Settings }> = this.changed.event;
   readonly path: string;
 
   constructor(
@@ -32,14 +35,10 @@ export class SettingsStore {
   update(patch: Partial<Settings>): Settings {
     const next = Settings.parse({ ...this.current, ...patch });
     writeFileAtomicSync(this.path, `${JSON.stringify(next, null, 2)}\n`);
+    const before = this.current;
     this.current = next;
-    for (const listener of this.listeners) listener(next);
+    this.changed.fire({ before, after: next });
     return next;
-  }
-
-  onChange(listener: (settings: Settings) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   private load(): Settings {

@@ -26,6 +26,7 @@ export function initialState(settings: Settings, dataDir = ''): SnapshotBody {
       lastError: null,
       retryAtMs: null,
       outboxPending: 0,
+      signingAddress: null,
     },
     gpu: { status: 'unknown', source: null, gpus: [] },
     earnings: { unit: 'COMAI', earnedNano: '0', validatedTokens: 0, epochShare: null },

@@ -1,7 +1,7 @@
 import type { StateSnapshot } from '../../src-shared/state';
+import { Emitter, type Event } from '../../src-node/event';
 
 export type SnapshotBody = Omit<StateSnapshot, 'schemaVersion' | 'seq' | 'atMs' | 'logs'>;
-export type Listener = (snapshot: StateSnapshot) => void;
 
 /**
  * The narrow door through which one service writes its part of the snapshot. It reads and
@@ -30,7 +30,9 @@ export interface StateStoreOptions {
 export class StateStore {
   private body: SnapshotBody;
   private seq = 0;
-  private readonly listeners = new Set<Listener>();
+  private readonly pushed = new Emitter<StateSnapshot>();
+  /** A throttled push of the whole snapshot (what every view renders). */
+  readonly onChange: Event<StateSnapshot> = this.pushed.event;
   private readonly owners = new Map<keyof SnapshotBody, string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private lastPushAtMs = -Infinity;
@@ -102,15 +104,10 @@ export class StateStore {
     this.schedulePush();
   }
 
-  subscribe(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.listeners.clear();
+    this.pushed.dispose();
   }
 
   private schedulePush(): void {
@@ -126,7 +123,6 @@ export class StateStore {
     if (!this.dirty) return;
     this.dirty = false;
     this.lastPushAtMs = this.now();
-    const snapshot = this.get();
-    for (const listener of this.listeners) listener(snapshot);
+    this.pushed.fire(this.get());
   }
 }

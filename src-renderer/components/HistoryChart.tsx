@@ -12,16 +12,19 @@ function tickTime(range: HistoryRange) {
   };
 }
 
-function rows(data: HistorySeries, metric: HistoryMetric): { t: number; v: number | null }[] {
+function rows(data: HistorySeries, metric: HistoryMetric, scale: number): { t: number; v: number | null }[] {
   const values = data.series[metric];
-  return data.tMs.map((t, i) => ({ t, v: values[i] ?? null }));
+  return data.tMs.map((t, i) => {
+    const v = values[i] ?? null;
+    return { t, v: v === null ? null : v * scale };
+  });
 }
 
 /**
  * Increase of a cumulative series per `periodMs` (earnings per hour, per day): the last value
  * seen in each period minus the last value before it. Periods with no samples are not drawn.
  */
-function increments(data: HistorySeries, metric: HistoryMetric, periodMs: number): { t: number; v: number | null }[] {
+function increments(data: HistorySeries, metric: HistoryMetric, periodMs: number, scale: number): { t: number; v: number | null }[] {
   const values = data.series[metric];
   const lastByPeriod = new Map<number, number>();
   data.tMs.forEach((t, i) => {
@@ -35,7 +38,7 @@ function increments(data: HistorySeries, metric: HistoryMetric, periodMs: number
     const v = lastByPeriod.get(t)!;
     const delta = Math.max(0, v - previous);
     previous = v;
-    return { t, v: delta };
+    return { t, v: delta * scale };
   });
 }
 
@@ -46,6 +49,7 @@ export function HistoryChart({
   unit,
   kind = 'area',
   periodMs = 3_600_000,
+  scale = 1,
 }: {
   title: string;
   range: HistoryRange;
@@ -54,9 +58,11 @@ export function HistoryChart({
   kind?: 'area' | 'increments';
   /** For `increments`: the period each bar covers. */
   periodMs?: number;
+  /** Multiplies the series for display (nano-COMAI → COMAI). */
+  scale?: number;
 }) {
   const { value, error } = useInvoke('history:get', { range }, REFRESH_MS[range]);
-  const data = value ? (kind === 'area' ? rows(value, metric) : increments(value, metric, periodMs)) : [];
+  const data = value ? (kind === 'area' ? rows(value, metric, scale) : increments(value, metric, periodMs, scale)) : [];
   const hasData = data.some((d) => d.v !== null);
   return (
     <figure className="chart" aria-label={title} data-testid={`chart-${metric}-${range}`}>

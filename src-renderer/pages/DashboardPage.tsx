@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { HistoryRange } from '../../src-shared/ipc';
+import { NANO_PER_COMAI } from '../../src-shared/state';
 import { useBridge } from '../bridge-context';
 import { Empty } from '../components/Empty';
 import { GpuCard } from '../components/GpuCard';
@@ -130,8 +131,8 @@ export function DashboardPage() {
       <div className="charts">
         <HistoryChart title="GPU load (%)" range={range} metric="gpuLoadPct" unit="%" />
         <HistoryChart title="Tokens per second" range={range} metric="tokensPerS" unit="tok/s" />
-        <HistoryChart title="Earnings per hour (COMAI)" range="24h" metric="earnedComai" unit="COMAI" kind="increments" />
-        <HistoryChart title="Earnings per day (COMAI)" range="30d" metric="earnedComai" unit="COMAI" kind="increments" periodMs={86_400_000} />
+        <HistoryChart title="Earnings per hour (COMAI)" range="24h" metric="earnedNano" scale={1 / NANO_PER_COMAI} unit="COMAI" kind="increments" />
+        <HistoryChart title="Earnings per day (COMAI)" range="30d" metric="earnedNano" scale={1 / NANO_PER_COMAI} unit="COMAI" kind="increments" periodMs={86_400_000} />
       </div>
     </section>
   );

@@ -29,7 +29,7 @@ function Row({ row, mine }: { row: LeaderboardRow; mine: boolean }) {
 export function LeaderboardPage() {
   const [page, setPage] = useState(1);
   const [gpuClass, setGpuClass] = useState('');
-  const myAddress = useStore((s) => s.snapshot?.wallet.miningAddress ?? null);
+  const myAddress = useStore((s) => s.snapshot?.validator.signingAddress ?? null);
   const request = gpuClass ? { page, pageSize: PAGE_SIZE, gpuClass } : { page, pageSize: PAGE_SIZE };
   const { value, error, loading, refresh } = useInvoke('validator:leaderboard', request, 30_000);
   const board = value?.board;

@@ -9,7 +9,7 @@ import { BalancePanel, KeyPanel, PayoutLinkPanel, type WalletInvoke } from '../w
 const STATUS_WORDS = { submitted: 'Submitted', validated: 'Validated', rejected: 'Rejected', credited: 'Credited' } as const;
 
 export function WalletPage() {
-  const wallet = useStore((s) => s.snapshot!.wallet);
+  const validator = useStore((s) => s.snapshot!.validator);
   const earnings = useStore((s) => s.snapshot!.earnings);
   const tokens = useStore((s) => s.snapshot!.tokens);
   const ledger = useInvoke('validator:ledger', {}, 15_000);
@@ -34,15 +34,15 @@ export function WalletPage() {
         !status.error && <Empty>Loading the wallet…</Empty>
       )}
       {status.value && <BalancePanel balance={status.value.balance} invoke={invoke} />}
-      {wallet.miningAddress && wallet.miningAddress !== status.value?.miningAddress && (
+      {validator.mode === 'embedded' && validator.signingAddress && (
         <p className="muted">
-          Signing for the local validator as <span className="mono" data-testid="mining-address">{wallet.miningAddress}</span>{' '}
+          Signing for the local validator as <span className="mono" data-testid="mining-address">{validator.signingAddress}</span>{' '}
           (a local identity: the local validator pays no one).
         </p>
       )}
       <div className="stats">
         <Stat label="Earned (validator)" value={formatComai(earnings.earnedNano)} testId="wallet-earned" />
-        <Stat label="Validated" value={formatTokens(earnings.validatedTokens)} />
+        <Stat label="Validated" value={formatTokens(tokens.validated)} />
         <Stat label="Pending" value={formatTokens(tokens.pending)} />
         <Stat label="Epoch share" value={formatPct(earnings.epochShare)} />
       </div>

@@ -5,6 +5,7 @@ import type { StateSnapshot } from '../../src-shared/state';
 import { registerIpcHandlers, StatePusher, type PushWindow } from '../../src-main/electron/ipc-registry';
 import { createNyaBridge } from '../../src-main/electron/preload-bridge';
 import { createIpcRouter, type IpcHandlers } from '../../src-main/ipc/router';
+import { toDisposable } from '../../src-node/event';
 import { silentLogger } from '../../src-node/log';
 
 type Handler = (event: unknown, payload: unknown) => unknown;
@@ -90,7 +91,7 @@ describe('StatePusher', () => {
   function setup() {
     const listeners = new Set<(s: StateSnapshot) => void>();
     const w = fakeWindow();
-    const pusher = new StatePusher(w, (l) => (listeners.add(l), () => listeners.delete(l)));
+    const pusher = new StatePusher(w, (l) => (listeners.add(l), toDisposable(() => listeners.delete(l))));
     pusher.start();
     const push = (s: StateSnapshot) => listeners.forEach((l) => l(s));
     return { w, pusher, push, listeners };

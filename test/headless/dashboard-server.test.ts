@@ -52,7 +52,7 @@ describe('headless dashboard server', () => {
       staticDir: dir,
       router,
       getState: () => state.get(),
-      subscribe: (l) => state.subscribe(l),
+      onState: state.onChange,
       log: silentLogger,
       routes: { '/metrics': async () => ({ contentType: 'text/plain', body: 'nya_up 1\n' }) },
     });

@@ -14,7 +14,7 @@ const snapshot: StateSnapshot = StateSnapshot.parse({
   tokens: { computed: 50_000, submitted: 48_000, pending: 2_000, validated: 45_000, rejected: 1_000, today: 9_000, tasksCompleted: 37 },
   teacher: { state: 'ready', modelName: 'tiny', modelHash: 'abc', isDemo: true, executionProvider: 'cpu', providerReason: null, error: null },
   modelDownload: initialState(DEFAULT_SETTINGS).modelDownload,
-  validator: { mode: 'embedded', url: null, connection: 'online', lastError: null, retryAtMs: null, outboxPending: 3 },
+  validator: { mode: 'embedded', url: null, connection: 'online', lastError: null, retryAtMs: null, outboxPending: 3, signingAddress: null },
   gpu: {
     status: 'ok',
     source: 'nvidia-smi',

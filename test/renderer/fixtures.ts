@@ -14,7 +14,7 @@ export function snapshot(patch: Partial<StateSnapshot> = {}): StateSnapshot {
     tokens: { computed: 0, submitted: 0, pending: 0, validated: 0, rejected: 0, today: 0, tasksCompleted: 0 },
     teacher: { state: 'ready', modelName: 'demo', modelHash: 'a'.repeat(64), isDemo: false, executionProvider: 'CPU', providerReason: 'no GPU', error: null },
     modelDownload: { status: 'idle', variantId: null, file: null, bytesDone: 0, bytesTotal: 0, overall: 0, dir: null, error: null, errorCode: null },
-    validator: { mode: 'embedded', url: null, connection: 'online', lastError: null, retryAtMs: null, outboxPending: 0 },
+    validator: { mode: 'embedded', url: null, connection: 'online', lastError: null, retryAtMs: null, outboxPending: 0, signingAddress: null },
     gpu: { status: 'none', source: null, gpus: [] },
     earnings: { unit: 'COMAI', earnedNano: '0', validatedTokens: 0, epochShare: null },
     wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },

@@ -71,7 +71,7 @@ describe('renderer pages', () => {
       const { page } = req as { page: number };
       return { ok: true, value: { board: { page, pageSize: 25, total: 60, rows: [row(page * 25 - 24, `a${page}`.padEnd(48, 'y'), 5000)] }, me: row(57, me, 10) } };
     });
-    applySnapshot(snapshot({ wallet: { miningAddress: me, payoutAddress: null, payoutLinked: false } }));
+    applySnapshot(snapshot({ validator: { ...snapshot().validator, signingAddress: me } }));
     renderWith(bridge, <LeaderboardPage />);
     const table = await screen.findByTestId('leaderboard');
     const mine = within(table).getAllByRole('row').find((r) => r.getAttribute('aria-current') === 'true');

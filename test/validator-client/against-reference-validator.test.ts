@@ -113,7 +113,7 @@ describe('ValidatorSession against the reference validator', () => {
 
     const requests: unknown[] = [];
     const state = new StateStore(initialState(DEFAULT_SETTINGS));
-    state.update((s) => ({ wallet: { ...s.wallet, miningAddress: last.address } }));
+    state.update((s) => ({ validator: { ...s.validator, signingAddress: last.address } }));
     const handlers = (validator: HandlerDeps['validator']) => createHandlers({ state, logs: new LogRing(), validator } as unknown as HandlerDeps);
     const live = handlers(() => ({
       leaderboard: (q) => (requests.push(q), a.session.leaderboard(q)),
