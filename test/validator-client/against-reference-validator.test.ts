@@ -129,7 +129,7 @@ describe('ValidatorSession against the reference validator', () => {
     const { me: _, ...oldAnswer } = await a.session.leaderboard({ page: 1, pageSize: 10 });
     const old = handlers(() => ({ leaderboard: async () => oldAnswer, ledger: (before) => a.session.ledger(before) }));
     expect((await old['validator:leaderboard']({ page: 1, pageSize: 10 })).me).toEqual(last);
-    state.update((s) => ({ wallet: { ...s.wallet, miningAddress: addressOf(sr25519PairFromSeed(new Uint8Array(32).fill(9)).publicKey) } }));
+    state.update((s) => ({ validator: { ...s.validator, signingAddress: addressOf(sr25519PairFromSeed(new Uint8Array(32).fill(9)).publicKey) } }));
     expect((await old['validator:leaderboard']({ page: 1, pageSize: 10 })).me).toBeNull();
     state.dispose();
   });
