@@ -17,7 +17,7 @@ import { initialState } from '../state/initial-state';
 import { LogRing } from '../state/log-ring';
 import { StateStore } from '../state/state-store';
 import type { WorkerLauncher } from '../teacher';
-import { BalanceService } from '../wallet/balance';
+import { BalanceService } from '../wallet/balance/balance-service';
 import { KeyStore, type SecretBox } from '../wallet';
 import { WalletService } from '../wallet/wallet-service';
 import { terminalMnemonicPresenter, type MnemonicPresenter, type PasswordPrompt } from '../wallet/wallet-service-presenter';

@@ -5,13 +5,13 @@ import type { ErrorCode, ResultError } from '../../src-shared/result';
 import type { BalanceState, ImportKind, PayoutLinkStart, WalletStatus } from '../../src-shared/wallet-contract';
 import { writeFileAtomicSync } from '../../src-node/atomic-write';
 import { errorMessage, type Logger } from '../../src-node/log';
-import type { BalanceService } from './balance';
-import { WrongKeyFilePassword } from './key-files';
-import { BadKeyInput } from './key-secret';
-import { MiningKeyExists, NoMiningKey, type KeyStore, type MiningKeyInfo } from './key-store';
-import { PayoutLinker, PayoutLinkError, type PayoutValidatorPort } from './payout-link';
-import { PayoutLinkServer } from './payout-link-server';
-import { WrongPassphrase } from './secret-box';
+import type { BalanceService } from './balance/balance-service';
+import { WrongKeyFilePassword } from './keys/key-files';
+import { BadKeyInput } from './keys/key-secret';
+import { MiningKeyExists, NoMiningKey, type KeyStore, type MiningKeyInfo } from './keys/key-store';
+import { PayoutLinker, PayoutLinkError, type PayoutValidatorPort } from './payout-link/payout-linker';
+import { PayoutLinkServer } from './payout-link/payout-link-server';
+import { WrongPassphrase } from './keys/secret-box';
 import type { MnemonicPresenter, PasswordPrompt } from './wallet-service-presenter';
 
 /** A wallet request that cannot be done as asked, with the Result code the IPC handler answers. */

@@ -7,8 +7,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src-node/log';
 import type { ValidatorSession } from '../../src-main/validator-client';
-import { PayoutLinker } from '../../src-main/wallet/payout-link';
-import { PayoutLinkServer } from '../../src-main/wallet/payout-link-server';
+import { PayoutLinker } from '../../src-main/wallet/payout-link/payout-linker';
+import { PayoutLinkServer } from '../../src-main/wallet/payout-link/payout-link-server';
 import { minerSession, payoutOnlyValidator, rawSign, realValidator, testPair, type TestValidator } from '../wallet/payout-fixtures';
 import { launchChromium, ROOT } from './nya-process';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { encodeAddress } from '@polkadot/util-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ValidatorSession } from '../../src-main/validator-client';
-import { PayoutLinker, PayoutLinkError, type PayoutValidatorPort } from '../../src-main/wallet/payout-link';
+import { PayoutLinker, PayoutLinkError, type PayoutValidatorPort } from '../../src-main/wallet/payout-link/payout-linker';
 import { extensionSign, minerSession, rawSign, realValidator, testPair, type TestValidator } from './payout-fixtures';
 
 type Pair = Awaited<ReturnType<typeof testPair>>;

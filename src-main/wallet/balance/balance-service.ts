@@ -1,7 +1,7 @@
 import { ApiPromise, WsProvider } from '@polkadot/api';
-import type { AccountBalance, BalanceState } from '../../src-shared/wallet-contract';
-import { errorMessage, type Logger } from '../../src-node/log';
-import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from '../../src-node/backoff';
+import type { AccountBalance, BalanceState } from '../../../src-shared/wallet-contract';
+import { errorMessage, type Logger } from '../../../src-node/log';
+import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from '../../../src-node/backoff';
 
 /** Commune mainnet (../shared/SEED.md). */
 export const DEFAULT_COMMUNE_RPC = 'wss://api.communeai.net';

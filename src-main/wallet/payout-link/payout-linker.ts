@@ -6,9 +6,9 @@ import {
   type PayoutChallengeResponse,
   type PayoutLinkRequest,
   type PayoutLinkResponse,
-} from '../../src-shared/protocol';
-import { errorMessage } from '../../src-node/log';
-import { ValidatorError } from '../validator-client/validator-http';
+} from '../../../src-shared/protocol';
+import { errorMessage } from '../../../src-node/log';
+import { ValidatorError } from '../../validator-client/validator-http';
 
 /** What linking needs from the validator: `ValidatorSession` satisfies it. */
 export interface PayoutValidatorPort {

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { sr25519Sign } from '@polkadot/util-crypto';
-import { addressOf, type SigningPair } from '../../src-shared/request-signing';
+import { addressOf, type SigningPair } from '../../../src-shared/request-signing';
 
 /**
  * What the validator client needs from the wallet: an address and a way to sign. The secret key
