@@ -17,6 +17,7 @@ import { initialState } from '../state/initial-state';
 import { LogRing } from '../state/log-ring';
 import { StateStore } from '../state/state-store';
 import type { WorkerLauncher } from '../teacher';
+import { validatorFailureOf } from '../validator-client';
 import { BalanceService } from '../wallet/balance/balance-service';
 import { KeyStore, type SecretBox } from '../wallet';
 import { WalletService } from '../wallet/wallet-service';
@@ -116,6 +117,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     presenter: o.mnemonicPresenter ?? (process.stdin.isTTY ? terminalMnemonicPresenter() : noTerminal),
     ...(o.passwordPrompt ? { passwordPrompt: o.passwordPrompt } : {}),
     validator: () => pipeline?.session ?? null,
+    validatorFailure: validatorFailureOf,
     log: o.log.logger('wallet'),
   });
   const WANDB_EVERY_MS = 30_000;

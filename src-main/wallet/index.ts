@@ -3,7 +3,7 @@ export type { KeySource, KeyStoreOptions, MiningKeyInfo } from './keys/key-store
 export { passphraseBox, PASSPHRASE_BOX_KIND, WrongPassphrase } from './keys/secret-box';
 export type { SecretBox } from './keys/secret-box';
 export { signerFromPair } from './keys/signer';
-export type { RequestSigner } from './keys/signer';
+export type { RequestSigner } from '../../src-shared/request-signer';
 export { BadKeyInput } from './keys/key-secret';
 export { WrongKeyFilePassword } from './keys/key-files';
 export { defaultDataDir } from '../../src-node/data-dir';

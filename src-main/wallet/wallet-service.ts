@@ -9,7 +9,7 @@ import type { BalanceService } from './balance/balance-service';
 import { WrongKeyFilePassword } from './keys/key-files';
 import { BadKeyInput } from './keys/key-secret';
 import { MiningKeyExists, NoMiningKey, type KeyStore, type MiningKeyInfo } from './keys/key-store';
-import { PayoutLinker, PayoutLinkError, type PayoutValidatorPort } from './payout-link/payout-linker';
+import { PayoutLinker, PayoutLinkError, type PayoutValidatorPort, type ValidatorFailureReader } from './payout-link/payout-linker';
 import { PayoutLinkServer } from './payout-link/payout-link-server';
 import { WrongPassphrase } from './keys/secret-box';
 import type { MnemonicPresenter, PasswordPrompt } from './wallet-service-presenter';
@@ -34,6 +34,8 @@ export interface WalletServiceOptions {
   passwordPrompt?: PasswordPrompt;
   /** The validator session of the current mining key; null before there is one. */
   validator: () => PayoutValidatorPort | null;
+  /** Reads the failure a rejected validator call carries (the validator client's `validatorFailureOf`). */
+  validatorFailure: ValidatorFailureReader;
   /** Exchange deposit addresses and the like, refused before the validator is asked. */
   deniedPayoutAddresses?: readonly string[];
   log: Logger;
@@ -71,7 +73,7 @@ export class WalletService {
       linkPayout: (req) => this.requireValidator().linkPayout(req),
     };
     const miningAddress = () => this.keyInfo()?.address ?? null;
-    this.linker = new PayoutLinker({ validator, miningAddress, deniedAddresses: o.deniedPayoutAddresses ?? [], now: this.now });
+    this.linker = new PayoutLinker({ validator, validatorFailure: o.validatorFailure, miningAddress, deniedAddresses: o.deniedPayoutAddresses ?? [], now: this.now });
     this.linkServer = new PayoutLinkServer({
       linker: this.linker,
       miningAddress,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LogHub } from '../../src-node/log';
-import { ValidatorSession } from '../../src-main/validator-client';
+import { ValidatorSession, validatorFailureOf } from '../../src-main/validator-client';
 import { KeyStore, passphraseBox } from '../../src-main/wallet';
 import { BalanceService } from '../../src-main/wallet/balance/balance-service';
 import { PayoutLinkError } from '../../src-main/wallet/payout-link/payout-linker';
@@ -45,7 +45,7 @@ function rig(opts: { presenter?: MnemonicPresenter; passwords?: (string | null)[
   const passwords = [...(opts.passwords ?? [])];
   let validator: ValidatorSession | null = null;
   const service = new WalletService({
-    dataDir, keyStore: store, balance, presenter, log, validator: () => validator, deniedPayoutAddresses: opts.denied ?? [],
+    dataDir, keyStore: store, balance, presenter, log, validator: () => validator, validatorFailure: validatorFailureOf, deniedPayoutAddresses: opts.denied ?? [],
     passwordPrompt: { ask: async () => (passwords.length ? passwords.shift()! : null) },
   });
   service.start();
