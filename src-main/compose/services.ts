@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import type { HistoryRange, HistorySeries } from '../../src-shared/ipc';
+import { CodedError } from '../../src-shared/result';
 import type { MinerStatus, Settings, StateSnapshot } from '../../src-shared/state';
 import { ThermalGovernor, restAfterBatchMs } from '../thermal/governor';
 import { GpuMonitor, gpuClass } from '../gpu';
 import { HistoryStore } from '../history';
 import { createHandlers } from '../ipc/handlers';
-import { createIpcRouter, UserFacingError, type IpcRouter } from '../ipc/router';
+import { createIpcRouter, type IpcRouter } from '../ipc/router';
 import { errorMessage, type LogHub } from '../../src-node/log';
 import { renderMetrics, WandbReporter } from '../metrics';
 import { ModelCatalogService } from '../model-manager/catalog-service';
@@ -264,7 +265,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     try {
       next = settings.update(patch);
     } catch (error) {
-      throw new UserFacingError('bad-request', `Settings not saved: ${errorMessage(error)}`);
+      throw new CodedError('bad-request', `Settings not saved: ${errorMessage(error)}`);
     }
     state.update((s) => ({
       settings: next,

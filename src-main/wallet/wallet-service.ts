@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ErrorCode, ResultError } from '../../src-shared/result';
+import { CodedError, type ErrorCode, type ResultError } from '../../src-shared/result';
 import type { BalanceState, ImportKind, PayoutLinkStart, WalletStatus } from '../../src-shared/wallet-contract';
 import { writeFileAtomicSync } from '../../src-node/atomic-write';
 import { errorMessage, type Logger } from '../../src-node/log';
@@ -13,17 +13,6 @@ import { PayoutLinker, PayoutLinkError, type PayoutValidatorPort, type Validator
 import { PayoutLinkServer } from './payout-link/payout-link-server';
 import { WrongPassphrase } from './keys/secret-box';
 import type { MnemonicPresenter, PasswordPrompt } from './wallet-service-presenter';
-
-/** A wallet request that cannot be done as asked, with the Result code the IPC handler answers. */
-export class WalletError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'WalletError';
-  }
-}
 
 export interface WalletServiceOptions {
   dataDir: string;
@@ -135,7 +124,7 @@ export class WalletService {
     if (!confirmed) {
       // Never used, so nothing is lost; a key nobody can restore must not start earning.
       this.o.keyStore.remove();
-      throw new WalletError('conflict', 'The recovery phrase was not confirmed, so the new key was not kept. Create a key again and write the phrase down.');
+      throw new CodedError('conflict', 'The recovery phrase was not confirmed, so the new key was not kept. Create a key again and write the phrase down.');
     }
     this.o.log.info(`wallet: created mining key ${address}`);
     this.keyChanged();
@@ -185,7 +174,7 @@ export class WalletService {
       writeFileSync(req.filePath, json, { mode: 0o600, flag: 'wx' });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new WalletError(code === 'EEXIST' ? 'conflict' : 'bad-request', code === 'EEXIST' ? `${req.filePath} already exists; choose a new file name.` : `Cannot write ${req.filePath}: ${errorMessage(error)}`);
+      throw new CodedError(code === 'EEXIST' ? 'conflict' : 'bad-request', code === 'EEXIST' ? `${req.filePath} already exists; choose a new file name.` : `Cannot write ${req.filePath}: ${errorMessage(error)}`);
     }
     this.o.log.info(`wallet: exported ${info.address} as a polkadot-js keystore to ${req.filePath}`);
     return { exported: 'polkadot-json', filePath: req.filePath };
@@ -196,7 +185,7 @@ export class WalletService {
     const info = this.keyInfo();
     if (!info) throw new NoMiningKey(this.o.keyStore.path);
     if (req.confirmAddress.trim() !== info.address) {
-      throw new WalletError('bad-request', 'The address typed is not the mining address; the key was not removed.');
+      throw new CodedError('bad-request', 'The address typed is not the mining address; the key was not removed.');
     }
     const removed = this.o.keyStore.remove();
     rmSync(this.payoutPath, { force: true });
@@ -242,7 +231,7 @@ export class WalletService {
 
   private async askPassword(what: string): Promise<string> {
     const answer = await this.o.passwordPrompt?.ask(`Password of ${what}`);
-    if (answer === null || answer === undefined) throw new WalletError('bad-request', 'The import was cancelled: no password was given.');
+    if (answer === null || answer === undefined) throw new CodedError('bad-request', 'The import was cancelled: no password was given.');
     return answer;
   }
 
@@ -305,9 +294,9 @@ function readKeyFile(path: string): string {
     size = statSync(path).size;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new WalletError('not-found', code === 'ENOENT' ? `There is no file at ${path}.` : `The file ${path} cannot be read (${code ?? errorMessage(error)}).`);
+    throw new CodedError('not-found', code === 'ENOENT' ? `There is no file at ${path}.` : `The file ${path} cannot be read (${code ?? errorMessage(error)}).`);
   }
-  if (size > MAX_KEY_FILE_BYTES) throw new WalletError('bad-request', `${path} is ${size} bytes; a key file is a few kilobytes at most. Is it the right file?`);
+  if (size > MAX_KEY_FILE_BYTES) throw new CodedError('bad-request', `${path} is ${size} bytes; a key file is a few kilobytes at most. Is it the right file?`);
   return readFileSync(path, 'utf8');
 }
 
@@ -326,7 +315,7 @@ const PAYOUT_CODES: Record<PayoutLinkError['code'], ErrorCode> = {
 /** The `Result` error an IPC handler answers for anything a wallet method threw. */
 export function walletResultError(error: unknown): ResultError {
   const message = errorMessage(error);
-  if (error instanceof WalletError) return { code: error.code, message };
+  if (error instanceof CodedError) return error.toResultError();
   if (error instanceof PayoutLinkError) return { code: PAYOUT_CODES[error.code], message };
   if (error instanceof BadKeyInput || error instanceof WrongKeyFilePassword) return { code: 'bad-request', message };
   if (error instanceof MiningKeyExists) return { code: 'conflict', message };

@@ -7,9 +7,10 @@ import { ValidatorSession, validatorFailureOf } from '../../src-main/validator-c
 import { KeyStore, passphraseBox } from '../../src-main/wallet';
 import { BalanceService } from '../../src-main/wallet/balance/balance-service';
 import { PayoutLinkError } from '../../src-main/wallet/payout-link/payout-linker';
-import { WalletError, WalletService, walletResultError } from '../../src-main/wallet/wallet-service';
+import { WalletService, walletResultError } from '../../src-main/wallet/wallet-service';
 import { backupAnswersMatch, backupCheckPositions, terminalMnemonicPresenter, type MnemonicPresenter } from '../../src-main/wallet/wallet-service-presenter';
 import { WALLET_CHANNELS } from '../../src-shared/wallet-contract';
+import { CodedError } from '../../src-shared/result';
 import { FakeChain } from './balance-fake-chain';
 import { rawSign, realValidator, testPair, type TestValidator } from './payout-fixtures';
 
@@ -88,7 +89,7 @@ describe('WalletService', () => {
   it('does not keep a new key whose backup check failed', async () => {
     const r = rig({ presenter: { show: async () => ({ confirmed: false }) } });
     const error = await rejection(r.service.create());
-    expect(error).toBeInstanceOf(WalletError);
+    expect(error).toBeInstanceOf(CodedError);
     expect(walletResultError(error)).toMatchObject({ code: 'conflict', message: expect.stringContaining('not confirmed') });
     expect(r.store.info()).toBeNull();
     expect(r.service.status().miningAddress).toBeNull();
