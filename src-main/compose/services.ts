@@ -348,7 +348,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       gpu?.dispose();
       history.dispose();
       detachModels();
-      detachWallet();
+      detachWallet.dispose();
       await reporter.dispose();
       await wallet.dispose();
       await balance.dispose();

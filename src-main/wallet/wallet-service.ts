@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CodedError, type ErrorCode, type ResultError } from '../../src-shared/result';
 import type { BalanceState, ImportKind, PayoutLinkStart, WalletStatus } from '../../src-shared/wallet-contract';
 import { writeFileAtomicSync } from '../../src-node/atomic-write';
+import { Emitter, type Disposable, type Event } from '../../src-node/event';
 import { errorMessage, type Logger } from '../../src-node/log';
 import type { BalanceService } from './balance/balance-service';
 import { WrongKeyFilePassword } from './keys/key-files';
@@ -49,9 +50,11 @@ export class WalletService {
   private readonly payoutPath: string;
   private readonly now: () => number;
   private readonly readFile: (path: string) => string;
-  private readonly listeners = new Set<() => void>();
+  private readonly changes = new Emitter<void>((error) => this.o.log.error(`a wallet listener failed: ${errorMessage(error)}`));
+  /** Fires after every change a view shows (key, payout link, balance). */
+  readonly onChange: Event<void> = this.changes.event;
   private serverStarted: Promise<void> | null = null;
-  private stopBalanceUpdates: (() => void) | null = null;
+  private balanceUpdates: Disposable | null = null;
 
   constructor(private readonly o: WalletServiceOptions) {
     this.now = o.now ?? Date.now;
@@ -73,22 +76,16 @@ export class WalletService {
   }
 
   start(): void {
-    this.stopBalanceUpdates ??= this.o.balance.onChange(() => this.changed());
+    this.balanceUpdates ??= this.o.balance.onChange(() => this.changed());
     this.o.balance.start();
     this.syncBalanceAddresses();
   }
 
   async dispose(): Promise<void> {
-    this.stopBalanceUpdates?.();
-    this.stopBalanceUpdates = null;
-    this.listeners.clear();
+    this.balanceUpdates?.dispose();
+    this.balanceUpdates = null;
+    this.changes.dispose();
     await this.linkServer.dispose();
-  }
-
-  /** Called after every change a view shows (key, payout link, balance). */
-  onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   status(): WalletStatus {
@@ -278,13 +275,7 @@ export class WalletService {
   }
 
   private changed(): void {
-    for (const listener of this.listeners) {
-      try {
-        listener();
-      } catch (error) {
-        this.o.log.error(`a wallet listener failed: ${errorMessage(error)}`);
-      }
-    }
+    this.changes.fire();
   }
 }
 

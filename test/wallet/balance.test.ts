@@ -33,7 +33,7 @@ function until(s: BalanceService, pred: (st: BalanceState) => boolean, timeoutMs
     const off = s.onChange((st) => {
       if (!pred(st)) return;
       clearTimeout(timer);
-      off();
+      off.dispose();
       resolve(st);
     });
   });

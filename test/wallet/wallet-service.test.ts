@@ -146,6 +146,23 @@ describe('WalletService', () => {
     expect(imported.address).toBe(created.address);
   });
 
+  it('tells every subscriber of a key change, logs one that throws, and stops telling one that disposed', async () => {
+    const r = rig();
+    const heard: string[] = [];
+    r.service.onChange(() => {
+      throw new Error('view gone');
+    });
+    const kept = r.service.onChange(() => heard.push('kept'));
+    const dropped = r.service.onChange(() => heard.push('dropped'));
+    dropped.dispose();
+    await r.service.create();
+    // The key change, and the balance service going to its new addresses.
+    expect(heard.length).toBeGreaterThan(0);
+    expect(heard).not.toContain('dropped');
+    expect(r.logs).toContain('a wallet listener failed: view gone');
+    kept.dispose();
+  });
+
   it('removes the key only when the typed address matches', async () => {
     const r = rig();
     const { address } = await r.service.create();
