@@ -25,3 +25,22 @@ export function ok<T>(value: T): Result<T> {
 export function err(code: ErrorCode, message: string): { ok: false; error: ResultError } {
   return { ok: false, error: { code, message } };
 }
+
+/**
+ * A refusal meant for the user as-is: the code the `Result` answers and a sentence they can act
+ * on. Anything else thrown behind a handler is a bug and answers `internal`.
+ */
+export class CodedError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CodedError';
+  }
+
+  /** The plain object a `Result` carries (a class instance does not cross IPC). */
+  toResultError(): ResultError {
+    return { code: this.code, message: this.message };
+  }
+}

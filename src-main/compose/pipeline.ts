@@ -6,7 +6,7 @@ import { startValidator, type RunningValidator } from '../../src-validator';
 import { readFineWebShard } from '../../src-validator/fineweb';
 import { distPath, unpackedPath } from '../../src-node/app-paths';
 import { verifyModelDir } from '../model-manager';
-import { localIdentity } from '../wallet/local-identity';
+import { localIdentity } from '../wallet/keys/local-identity';
 import { errorMessage, type Logger, type LogHub } from '../../src-node/log';
 import { writeFileAtomicSync } from '../../src-node/atomic-write';
 import type { TeacherPort, ValidatorPort } from '../miner/ports';

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
+import { CodedError } from '../../src-shared/result';
 import type { Settings, StateSnapshot } from '../../src-shared/state';
 import { errorMessage, type LogHub, type Logger } from '../../src-node/log';
 import { Emitter } from '../../src-node/event';
 import { GpuMonitor, gpuClass } from '../gpu';
 import { HistorySampler, HistoryStore } from '../history';
 import { createHandlers } from '../ipc/handlers';
-import { createIpcRouter, UserFacingError, type IpcRouter } from '../ipc/router';
+import { createIpcRouter, type IpcRouter } from '../ipc/router';
 import { renderMetrics, WandbSchedule } from '../metrics';
 import { ModelCatalogService } from '../model-manager/catalog-service';
 import { Miner } from '../miner/miner';
@@ -17,7 +18,8 @@ import { LogRing } from '../state/log-ring';
 import { StateStore } from '../state/state-store';
 import type { WorkerLauncher } from '../teacher';
 import { ThermalThrottle } from '../thermal/thermal-throttle';
-import { BalanceService } from '../wallet/balance';
+import { validatorFailureOf } from '../validator-client';
+import { BalanceService } from '../wallet/balance/balance-service';
 import { KeyStore, type SecretBox } from '../wallet';
 import { WalletService } from '../wallet/wallet-service';
 import { terminalMnemonicPresenter, type MnemonicPresenter, type PasswordPrompt } from '../wallet/wallet-service-presenter';
@@ -231,6 +233,7 @@ function openWallet(o: ServicesOptions, settings: SettingsStore, state: StateSto
     presenter: o.mnemonicPresenter ?? (process.stdin.isTTY ? terminalMnemonicPresenter() : noTerminal),
     ...(o.passwordPrompt ? { passwordPrompt: o.passwordPrompt } : {}),
     validator,
+    validatorFailure: validatorFailureOf,
     log: o.log.logger('wallet'),
   });
   const writer = state.writer('wallet', 'wallet');
@@ -245,14 +248,14 @@ function openWallet(o: ServicesOptions, settings: SettingsStore, state: StateSto
     }
   };
   publish();
-  const off = wallet.onChange(publish);
-  return { wallet, balance, miningKey, walletMirror: { dispose: () => off() } };
+  const walletMirror = wallet.onChange(publish);
+  return { wallet, balance, miningKey, walletMirror };
 }
 
 async function updateSettings(settings: SettingsStore, patch: Partial<Settings>): Promise<Settings> {
   try {
     return settings.update(patch);
   } catch (error) {
-    throw new UserFacingError('bad-request', `Settings not saved: ${errorMessage(error)}`);
+    throw new CodedError('bad-request', `Settings not saved: ${errorMessage(error)}`);
   }
 }

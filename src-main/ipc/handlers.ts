@@ -1,11 +1,12 @@
 import type { HistoryRange, HistorySeries, ModelCatalog } from '../../src-shared/ipc';
 import type { LeaderboardResponse, LedgerResponse } from '../../src-shared/protocol';
+import { CodedError } from '../../src-shared/result';
 import type { ModelDownload, Settings, StateSnapshot } from '../../src-shared/state';
 import type { WalletService } from '../wallet/wallet-service';
 import type { LogRing } from '../state/log-ring';
 import type { StateStore } from '../state/state-store';
 import { walletResultError } from '../wallet/wallet-service';
-import { UserFacingError, type IpcHandlers } from './router';
+import type { IpcHandlers } from './router';
 
 /** What the handlers reach into; the composition roots pass the live services. */
 export interface HandlerDeps {
@@ -30,13 +31,13 @@ const NO_VALIDATOR = 'Not connected to a validator yet; try again in a moment.';
 
 /**
  * Every channel's behaviour, given a request the router has already validated. Services that
- * refuse something throw `UserFacingError`; the router turns that into the result envelope.
+ * refuse something throw `CodedError`; the router turns that into the result envelope.
  */
 export function createHandlers(d: HandlerDeps): IpcHandlers {
   return {
     'state:get': () => d.state.get(),
     'miner:set-paused': ({ paused, forMs }) => {
-      if (!paused && forMs !== undefined) throw new UserFacingError('bad-request', '`forMs` only applies to a pause');
+      if (!paused && forMs !== undefined) throw new CodedError('bad-request', '`forMs` only applies to a pause');
       return d.setPaused(paused, forMs);
     },
     'settings:update': ({ patch }) => d.updateSettings(patch),
@@ -44,7 +45,7 @@ export function createHandlers(d: HandlerDeps): IpcHandlers {
     'history:get': ({ range }) => d.history(range),
     'validator:leaderboard': async (q) => {
       const v = d.validator();
-      if (!v) throw new UserFacingError('unavailable', NO_VALIDATOR);
+      if (!v) throw new CodedError('unavailable', NO_VALIDATOR);
       const address = d.state.get().validator.signingAddress;
       // The validator ranks the user's row too, so it can be pinned whichever page it is on.
       const { me, ...board } = await v.leaderboard({ ...q, ...(address ? { address } : {}) }).catch(unavailable);
@@ -53,7 +54,7 @@ export function createHandlers(d: HandlerDeps): IpcHandlers {
     },
     'validator:ledger': async ({ before }) => {
       const v = d.validator();
-      if (!v) throw new UserFacingError('unavailable', NO_VALIDATOR);
+      if (!v) throw new CodedError('unavailable', NO_VALIDATOR);
       return v.ledger(before).catch(unavailable);
     },
     'model:catalog': () => d.modelCatalog(),
@@ -76,10 +77,10 @@ async function wallet<T>(call: () => T | Promise<T>): Promise<T> {
     return await call();
   } catch (error) {
     const e = walletResultError(error);
-    throw new UserFacingError(e.code, e.message);
+    throw new CodedError(e.code, e.message);
   }
 }
 
 function unavailable(error: unknown): never {
-  throw new UserFacingError('unavailable', `The validator did not answer: ${error instanceof Error ? error.message : String(error)}`);
+  throw new CodedError('unavailable', `The validator did not answer: ${error instanceof Error ? error.message : String(error)}`);
 }

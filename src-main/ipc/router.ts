@@ -1,25 +1,12 @@
 import { isInvokeChannel, type InvokeChannel } from '../../src-shared/channels';
 import { IPC, type IpcParsedRequest, type IpcResponse } from '../../src-shared/ipc';
-import { err, ok, type ErrorCode, type Result } from '../../src-shared/result';
+import { CodedError, err, ok, type Result } from '../../src-shared/result';
 import type { Logger } from '../../src-node/log';
 
 /** What each channel does, given an already-validated request. */
 export type IpcHandlers = {
   [C in InvokeChannel]: (request: IpcParsedRequest<C>) => IpcResponse<C> | Promise<IpcResponse<C>>;
 };
-
-/**
- * A failure a service wants the caller to see as-is (e.g. "the validator URL must be https").
- * Anything else thrown by a handler is a bug: logged, and answered as `internal`.
- */
-export class UserFacingError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface IpcRouter {
   /** Never throws: every outcome, including a malformed call, is a `Result`. */
@@ -47,7 +34,8 @@ export function createIpcRouter(handlers: IpcHandlers, log: Logger): IpcRouter {
         const handler = handlers[channel] as (request: unknown) => unknown;
         return ok(await handler(parsed.data));
       } catch (error) {
-        if (error instanceof UserFacingError) return err(error.code, error.message);
+        // A service's refusal ("the validator URL must be https") answers as-is; anything else is a bug.
+        if (error instanceof CodedError) return { ok: false, error: error.toResultError() };
         log.error(`${channel} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
         return err('internal', `${channel} failed unexpectedly; see the log`);
       }

@@ -1,6 +1,6 @@
 import type { ModelCatalog } from '../../src-shared/ipc';
+import { CodedError } from '../../src-shared/result';
 import type { ModelDownload } from '../../src-shared/state';
-import { UserFacingError } from '../ipc/router';
 import { errorMessage, type Logger } from '../../src-node/log';
 import { BUILTIN_VARIANTS, fetchCatalog, type ModelVariant } from './catalog';
 import type { Event } from '../../src-node/event';
@@ -65,8 +65,8 @@ export class ModelCatalogService {
   download(variantId: string): ModelDownload {
     const url = this.o.manifestUrl();
     const variant = this.variants && url === this.variants.url ? this.variants.variants.find((v) => v.id === variantId) : undefined;
-    if (!variant) throw new UserFacingError('not-found', `No download source for '${variantId}': load the catalog (with a model manifest configured) first.`);
-    if (variant.files.length === 0) throw new UserFacingError('not-found', `The model manifest lists no files for ${variant.label}.`);
+    if (!variant) throw new CodedError('not-found', `No download source for '${variantId}': load the catalog (with a model manifest configured) first.`);
+    if (variant.files.length === 0) throw new CodedError('not-found', `The model manifest lists no files for ${variant.label}.`);
     this.o.log.info(`downloading ${variant.label} to ${this.o.modelsDir}`);
     void this.downloads.download(variant).then((s) => {
       if (s.status === 'done') this.o.log.info(`downloaded ${variant.label} to ${s.dir}`);

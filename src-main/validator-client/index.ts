@@ -1,6 +1,6 @@
 export { ValidatorSession } from './validator-session';
 export type { ConnectionState, ValidatorSessionOptions, ValidatorSessionState } from './validator-session';
-export { ValidatorError, parseRetryAfterMs } from './validator-http';
+export { ValidatorError, parseRetryAfterMs, validatorFailureOf } from './validator-http';
 export type { ValidatorFailure } from './validator-http';
 export { backoffDelayMs, DEFAULT_BACKOFF } from '../../src-node/backoff';
 export type { BackoffPolicy } from '../../src-node/backoff';

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { ErrorBody, HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP } from '../../src-shared/protocol';
 import { newNonce, signingMessage, type BodyDigest } from '../../src-shared/request-signing';
 import { errorMessage } from '../../src-node/log';
-import type { RequestSigner } from '../wallet';
+import type { RequestSigner } from '../../src-shared/request-signer';
 
 /**
  * Why a call to the validator did not give a usable answer, sorted by what the caller should do:
@@ -21,6 +21,11 @@ export class ValidatorError extends Error {
     super(failure.message);
     this.name = 'ValidatorError';
   }
+}
+
+/** The failure a rejected validator call carries, or null when the error is something else. */
+export function validatorFailureOf(error: unknown): ValidatorFailure | null {
+  return error instanceof ValidatorError ? error.failure : null;
 }
 
 export interface ValidatorCall<T> {

@@ -19,7 +19,7 @@ import {
 import { decodeResultBundle } from '../../src-shared/soft-labels';
 import { errorMessage, type Logger } from '../../src-node/log';
 import type { LeaseOutcome, MinerStats, MinerTask, SubmissionOutcome, ValidatorPort } from '../miner/ports';
-import type { RequestSigner } from '../wallet';
+import type { RequestSigner } from '../../src-shared/request-signer';
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from '../../src-node/backoff';
 import { Outbox, type OutboxEntry } from './outbox';
 import { ValidatorError, ValidatorHttp, type ValidatorCall, type ValidatorFailure } from './validator-http';

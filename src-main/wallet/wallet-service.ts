@@ -1,29 +1,19 @@
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ErrorCode, ResultError } from '../../src-shared/result';
+import { CodedError, type ErrorCode, type ResultError } from '../../src-shared/result';
 import type { BalanceState, ImportKind, PayoutLinkStart, WalletStatus } from '../../src-shared/wallet-contract';
 import { writeFileAtomicSync } from '../../src-node/atomic-write';
+import { Emitter, type Disposable, type Event } from '../../src-node/event';
 import { errorMessage, type Logger } from '../../src-node/log';
-import type { BalanceService } from './balance';
-import { WrongKeyFilePassword } from './key-files';
-import { BadKeyInput } from './key-secret';
-import { MiningKeyExists, NoMiningKey, type KeyStore, type MiningKeyInfo } from './key-store';
-import { PayoutLinker, PayoutLinkError, type PayoutValidatorPort } from './payout-link';
-import { PayoutLinkServer } from './payout-link-server';
-import { WrongPassphrase } from './secret-box';
+import type { BalanceService } from './balance/balance-service';
+import { WrongKeyFilePassword } from './keys/key-files';
+import { BadKeyInput } from './keys/key-secret';
+import { MiningKeyExists, NoMiningKey, type KeyStore, type MiningKeyInfo } from './keys/key-store';
+import { PayoutLinker, PayoutLinkError, type PayoutValidatorPort, type ValidatorFailureReader } from './payout-link/payout-linker';
+import { PayoutLinkServer } from './payout-link/payout-link-server';
+import { WrongPassphrase } from './keys/secret-box';
 import type { MnemonicPresenter, PasswordPrompt } from './wallet-service-presenter';
-
-/** A wallet request that cannot be done as asked, with the Result code the IPC handler answers. */
-export class WalletError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'WalletError';
-  }
-}
 
 export interface WalletServiceOptions {
   dataDir: string;
@@ -34,6 +24,8 @@ export interface WalletServiceOptions {
   passwordPrompt?: PasswordPrompt;
   /** The validator session of the current mining key; null before there is one. */
   validator: () => PayoutValidatorPort | null;
+  /** Reads the failure a rejected validator call carries (the validator client's `validatorFailureOf`). */
+  validatorFailure: ValidatorFailureReader;
   /** Exchange deposit addresses and the like, refused before the validator is asked. */
   deniedPayoutAddresses?: readonly string[];
   log: Logger;
@@ -58,9 +50,11 @@ export class WalletService {
   private readonly payoutPath: string;
   private readonly now: () => number;
   private readonly readFile: (path: string) => string;
-  private readonly listeners = new Set<() => void>();
+  private readonly changes = new Emitter<void>((error) => this.o.log.error(`a wallet listener failed: ${errorMessage(error)}`));
+  /** Fires after every change a view shows (key, payout link, balance). */
+  readonly onChange: Event<void> = this.changes.event;
   private serverStarted: Promise<void> | null = null;
-  private stopBalanceUpdates: (() => void) | null = null;
+  private balanceUpdates: Disposable | null = null;
 
   constructor(private readonly o: WalletServiceOptions) {
     this.now = o.now ?? Date.now;
@@ -71,7 +65,7 @@ export class WalletService {
       linkPayout: (req) => this.requireValidator().linkPayout(req),
     };
     const miningAddress = () => this.keyInfo()?.address ?? null;
-    this.linker = new PayoutLinker({ validator, miningAddress, deniedAddresses: o.deniedPayoutAddresses ?? [], now: this.now });
+    this.linker = new PayoutLinker({ validator, validatorFailure: o.validatorFailure, miningAddress, deniedAddresses: o.deniedPayoutAddresses ?? [], now: this.now });
     this.linkServer = new PayoutLinkServer({
       linker: this.linker,
       miningAddress,
@@ -82,22 +76,16 @@ export class WalletService {
   }
 
   start(): void {
-    this.stopBalanceUpdates ??= this.o.balance.onChange(() => this.changed());
+    this.balanceUpdates ??= this.o.balance.onChange(() => this.changed());
     this.o.balance.start();
     this.syncBalanceAddresses();
   }
 
   async dispose(): Promise<void> {
-    this.stopBalanceUpdates?.();
-    this.stopBalanceUpdates = null;
-    this.listeners.clear();
+    this.balanceUpdates?.dispose();
+    this.balanceUpdates = null;
+    this.changes.dispose();
     await this.linkServer.dispose();
-  }
-
-  /** Called after every change a view shows (key, payout link, balance). */
-  onChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   status(): WalletStatus {
@@ -133,7 +121,7 @@ export class WalletService {
     if (!confirmed) {
       // Never used, so nothing is lost; a key nobody can restore must not start earning.
       this.o.keyStore.remove();
-      throw new WalletError('conflict', 'The recovery phrase was not confirmed, so the new key was not kept. Create a key again and write the phrase down.');
+      throw new CodedError('conflict', 'The recovery phrase was not confirmed, so the new key was not kept. Create a key again and write the phrase down.');
     }
     this.o.log.info(`wallet: created mining key ${address}`);
     this.keyChanged();
@@ -183,7 +171,7 @@ export class WalletService {
       writeFileSync(req.filePath, json, { mode: 0o600, flag: 'wx' });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new WalletError(code === 'EEXIST' ? 'conflict' : 'bad-request', code === 'EEXIST' ? `${req.filePath} already exists; choose a new file name.` : `Cannot write ${req.filePath}: ${errorMessage(error)}`);
+      throw new CodedError(code === 'EEXIST' ? 'conflict' : 'bad-request', code === 'EEXIST' ? `${req.filePath} already exists; choose a new file name.` : `Cannot write ${req.filePath}: ${errorMessage(error)}`);
     }
     this.o.log.info(`wallet: exported ${info.address} as a polkadot-js keystore to ${req.filePath}`);
     return { exported: 'polkadot-json', filePath: req.filePath };
@@ -194,7 +182,7 @@ export class WalletService {
     const info = this.keyInfo();
     if (!info) throw new NoMiningKey(this.o.keyStore.path);
     if (req.confirmAddress.trim() !== info.address) {
-      throw new WalletError('bad-request', 'The address typed is not the mining address; the key was not removed.');
+      throw new CodedError('bad-request', 'The address typed is not the mining address; the key was not removed.');
     }
     const removed = this.o.keyStore.remove();
     rmSync(this.payoutPath, { force: true });
@@ -240,7 +228,7 @@ export class WalletService {
 
   private async askPassword(what: string): Promise<string> {
     const answer = await this.o.passwordPrompt?.ask(`Password of ${what}`);
-    if (answer === null || answer === undefined) throw new WalletError('bad-request', 'The import was cancelled: no password was given.');
+    if (answer === null || answer === undefined) throw new CodedError('bad-request', 'The import was cancelled: no password was given.');
     return answer;
   }
 
@@ -287,13 +275,7 @@ export class WalletService {
   }
 
   private changed(): void {
-    for (const listener of this.listeners) {
-      try {
-        listener();
-      } catch (error) {
-        this.o.log.error(`a wallet listener failed: ${errorMessage(error)}`);
-      }
-    }
+    this.changes.fire();
   }
 }
 
@@ -303,9 +285,9 @@ function readKeyFile(path: string): string {
     size = statSync(path).size;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new WalletError('not-found', code === 'ENOENT' ? `There is no file at ${path}.` : `The file ${path} cannot be read (${code ?? errorMessage(error)}).`);
+    throw new CodedError('not-found', code === 'ENOENT' ? `There is no file at ${path}.` : `The file ${path} cannot be read (${code ?? errorMessage(error)}).`);
   }
-  if (size > MAX_KEY_FILE_BYTES) throw new WalletError('bad-request', `${path} is ${size} bytes; a key file is a few kilobytes at most. Is it the right file?`);
+  if (size > MAX_KEY_FILE_BYTES) throw new CodedError('bad-request', `${path} is ${size} bytes; a key file is a few kilobytes at most. Is it the right file?`);
   return readFileSync(path, 'utf8');
 }
 
@@ -324,7 +306,7 @@ const PAYOUT_CODES: Record<PayoutLinkError['code'], ErrorCode> = {
 /** The `Result` error an IPC handler answers for anything a wallet method threw. */
 export function walletResultError(error: unknown): ResultError {
   const message = errorMessage(error);
-  if (error instanceof WalletError) return { code: error.code, message };
+  if (error instanceof CodedError) return error.toResultError();
   if (error instanceof PayoutLinkError) return { code: PAYOUT_CODES[error.code], message };
   if (error instanceof BadKeyInput || error instanceof WrongKeyFilePassword) return { code: 'bad-request', message };
   if (error instanceof MiningKeyExists) return { code: 'conflict', message };

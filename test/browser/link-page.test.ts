@@ -6,9 +6,9 @@ import { sr25519Sign } from '@polkadot/util-crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src-node/log';
-import type { ValidatorSession } from '../../src-main/validator-client';
-import { PayoutLinker } from '../../src-main/wallet/payout-link';
-import { PayoutLinkServer } from '../../src-main/wallet/payout-link-server';
+import { validatorFailureOf, type ValidatorSession } from '../../src-main/validator-client';
+import { PayoutLinker } from '../../src-main/wallet/payout-link/payout-linker';
+import { PayoutLinkServer } from '../../src-main/wallet/payout-link/payout-link-server';
 import { minerSession, payoutOnlyValidator, rawSign, realValidator, testPair, type TestValidator } from '../wallet/payout-fixtures';
 import { launchChromium, ROOT } from './nya-process';
 
@@ -54,7 +54,7 @@ afterAll(async () => {
 
 async function stack(validator: TestValidator): Promise<{ server: PayoutLinkServer; linker: PayoutLinker; session: ValidatorSession; linked: string[]; close(): Promise<void> }> {
   const session = minerSession(validator.url, miner, mkdtempSync(join(tmpdir(), 'nya-link-page-')));
-  const linker = new PayoutLinker({ validator: session, miningAddress: () => miner.address });
+  const linker = new PayoutLinker({ validator: session, validatorFailure: validatorFailureOf, miningAddress: () => miner.address });
   const linked: string[] = [];
   const server = new PayoutLinkServer({ linker, miningAddress: () => miner.address, log: silentLogger, onLinked: (a) => linked.push(a) });
   await server.start();

@@ -178,7 +178,8 @@ describe('IPC contract', () => {
 
   it('turns a service refusal into a typed error and a crash into `internal`', async () => {
     const resume = await router.invoke('miner:set-paused', { paused: false, forMs: 1000 });
-    expect(resume).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+    // Strict: the error is a plain object, as it must be to cross IPC and the WebSocket.
+    expect(resume).toStrictEqual({ ok: false, error: { code: 'bad-request', message: '`forMs` only applies to a pause' } });
     const crashing = createIpcRouter(
       { ...createHandlers({} as never), 'state:get': () => { throw new Error('boom'); } },
       silentLogger,

@@ -8,7 +8,8 @@ import { encodeResultBundle, encodeSoftLabels } from '../../src-shared/soft-labe
 import type { Logger } from '../../src-node/log';
 import type { SubmissionOutcome } from '../../src-main/miner/ports';
 import { backoffDelayMs, ValidatorSession, type ValidatorSessionOptions } from '../../src-main/validator-client';
-import { signerFromPair, type RequestSigner } from '../../src-main/wallet';
+import { signerFromPair } from '../../src-main/wallet';
+import type { RequestSigner } from '../../src-shared/request-signer';
 import { FakeValidator, sampleMe } from './fake-validator';
 
 const MODEL_HASH = 'ab'.repeat(32);

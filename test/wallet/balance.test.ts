@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiPromise } from '@polkadot/api';
-import { BalanceService } from '../../src-main/wallet/balance';
+import { BalanceService } from '../../src-main/wallet/balance/balance-service';
 import { silentLogger } from '../../src-node/log';
 import type { BalanceState } from '../../src-shared/wallet-contract';
 import { FakeChain } from './balance-fake-chain';
@@ -33,7 +33,7 @@ function until(s: BalanceService, pred: (st: BalanceState) => boolean, timeoutMs
     const off = s.onChange((st) => {
       if (!pred(st)) return;
       clearTimeout(timer);
-      off();
+      off.dispose();
       resolve(st);
     });
   });

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeAddress } from '@polkadot/util-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ValidatorSession } from '../../src-main/validator-client';
-import { PayoutLinker, PayoutLinkError, type PayoutValidatorPort } from '../../src-main/wallet/payout-link';
+import { validatorFailureOf, type ValidatorSession } from '../../src-main/validator-client';
+import { PayoutLinker, PayoutLinkError, type PayoutValidatorPort } from '../../src-main/wallet/payout-link/payout-linker';
 import { extensionSign, minerSession, rawSign, realValidator, testPair, type TestValidator } from './payout-fixtures';
 
 type Pair = Awaited<ReturnType<typeof testPair>>;
@@ -34,7 +34,7 @@ function counted(port: PayoutValidatorPort) {
 }
 
 const linkerFor = (port: PayoutValidatorPort, extra: Partial<ConstructorParameters<typeof PayoutLinker>[0]> = {}) =>
-  new PayoutLinker({ validator: port, miningAddress: () => miner.address, deniedAddresses: [EXCHANGE], ...extra });
+  new PayoutLinker({ validator: port, validatorFailure: validatorFailureOf, miningAddress: () => miner.address, deniedAddresses: [EXCHANGE], ...extra });
 
 async function failure(promise: Promise<unknown>): Promise<PayoutLinkError> {
   const error = await promise.then(() => null, (e: unknown) => e);
@@ -84,7 +84,7 @@ describe('PayoutLinker against the reference validator', () => {
     expect(byValidator.code).toBe('refused-address');
     expect(calls.link).toBe(1);
     expect(await validator.payoutAddressOf(miner.address)).not.toBe(refused.address);
-    expect(() => new PayoutLinker({ validator: port, miningAddress: () => miner.address, deniedAddresses: ['nope'] })).toThrow(/deny list holds 'nope'/);
+    expect(() => new PayoutLinker({ validator: port, validatorFailure: validatorFailureOf, miningAddress: () => miner.address, deniedAddresses: ['nope'] })).toThrow(/deny list holds 'nope'/);
   });
 
   it('accepts any SS58 prefix and links the prefix-42 form', async () => {

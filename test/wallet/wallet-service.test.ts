@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LogHub } from '../../src-node/log';
-import { ValidatorSession } from '../../src-main/validator-client';
+import { ValidatorSession, validatorFailureOf } from '../../src-main/validator-client';
 import { KeyStore, passphraseBox } from '../../src-main/wallet';
-import { BalanceService } from '../../src-main/wallet/balance';
-import { PayoutLinkError } from '../../src-main/wallet/payout-link';
-import { WalletError, WalletService, walletResultError } from '../../src-main/wallet/wallet-service';
+import { BalanceService } from '../../src-main/wallet/balance/balance-service';
+import { PayoutLinkError } from '../../src-main/wallet/payout-link/payout-linker';
+import { WalletService, walletResultError } from '../../src-main/wallet/wallet-service';
 import { backupAnswersMatch, backupCheckPositions, terminalMnemonicPresenter, type MnemonicPresenter } from '../../src-main/wallet/wallet-service-presenter';
 import { WALLET_CHANNELS } from '../../src-shared/wallet-contract';
+import { CodedError } from '../../src-shared/result';
 import { FakeChain } from './balance-fake-chain';
 import { rawSign, realValidator, testPair, type TestValidator } from './payout-fixtures';
 
@@ -45,7 +46,7 @@ function rig(opts: { presenter?: MnemonicPresenter; passwords?: (string | null)[
   const passwords = [...(opts.passwords ?? [])];
   let validator: ValidatorSession | null = null;
   const service = new WalletService({
-    dataDir, keyStore: store, balance, presenter, log, validator: () => validator, deniedPayoutAddresses: opts.denied ?? [],
+    dataDir, keyStore: store, balance, presenter, log, validator: () => validator, validatorFailure: validatorFailureOf, deniedPayoutAddresses: opts.denied ?? [],
     passwordPrompt: { ask: async () => (passwords.length ? passwords.shift()! : null) },
   });
   service.start();
@@ -88,7 +89,7 @@ describe('WalletService', () => {
   it('does not keep a new key whose backup check failed', async () => {
     const r = rig({ presenter: { show: async () => ({ confirmed: false }) } });
     const error = await rejection(r.service.create());
-    expect(error).toBeInstanceOf(WalletError);
+    expect(error).toBeInstanceOf(CodedError);
     expect(walletResultError(error)).toMatchObject({ code: 'conflict', message: expect.stringContaining('not confirmed') });
     expect(r.store.info()).toBeNull();
     expect(r.service.status().miningAddress).toBeNull();
@@ -143,6 +144,23 @@ describe('WalletService', () => {
     const other = rig();
     const imported = await other.service.requestImport({ kind: 'polkadot-json', filePath: file, password: 'backup-pass' });
     expect(imported.address).toBe(created.address);
+  });
+
+  it('tells every subscriber of a key change, logs one that throws, and stops telling one that disposed', async () => {
+    const r = rig();
+    const heard: string[] = [];
+    r.service.onChange(() => {
+      throw new Error('view gone');
+    });
+    const kept = r.service.onChange(() => heard.push('kept'));
+    const dropped = r.service.onChange(() => heard.push('dropped'));
+    dropped.dispose();
+    await r.service.create();
+    // The key change, and the balance service going to its new addresses.
+    expect(heard.length).toBeGreaterThan(0);
+    expect(heard).not.toContain('dropped');
+    expect(r.logs).toContain('a wallet listener failed: view gone');
+    kept.dispose();
   });
 
   it('removes the key only when the typed address matches', async () => {

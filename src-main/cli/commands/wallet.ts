@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { defaultDataDir } from '../../../src-node/data-dir';
 import { errorMessage } from '../../../src-node/log';
 import { backupQuestions, checkBackupAnswers, KeyStore, keyStoreWithoutSecret, passphraseBox, type MiningKeyInfo } from '../../wallet';
-import { promptHidden } from '../../wallet/passphrase-prompt';
+import { promptHidden } from '../../wallet/keys/passphrase-prompt';
 
 /** The terminal, files and environment the command uses; tests pass their own. */
 export interface WalletCliIo {

@@ -1,20 +1,12 @@
 import { inspect } from 'node:util';
 import { sr25519Sign } from '@polkadot/util-crypto';
-import { addressOf, type SigningPair } from '../../src-shared/request-signing';
-
-/**
- * What the validator client needs from the wallet: an address and a way to sign. The secret key
- * stays inside the closure of `signerFromPair`; the object itself has nothing secret to print.
- */
-export interface RequestSigner {
-  readonly address: string;
-  sign(message: Uint8Array): Uint8Array;
-}
+import type { RequestSigner } from '../../../src-shared/request-signer';
+import { addressOf, type SigningPair } from '../../../src-shared/request-signing';
 
 /**
  * A signer over an sr25519 pair. Call `cryptoWaitReady()` first. The pair is copied, so zeroing
  * the caller's buffers does not break the signer, and nothing reachable from the returned object
- * (fields, JSON, util.inspect) holds the secret key.
+ * (fields, JSON, util.inspect) holds the secret key: it stays inside this closure.
  */
 export function signerFromPair(pair: SigningPair): RequestSigner {
   const held: SigningPair = { publicKey: pair.publicKey.slice(), secretKey: pair.secretKey.slice() };

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { cryptoWaitReady, mnemonicGenerate } from '@polkadot/util-crypto';
 import { z } from 'zod';
-import { addressOf } from '../../src-shared/request-signing';
-import { fsyncDir, writeFileAtomicSync } from '../../src-node/atomic-write';
+import type { RequestSigner } from '../../../src-shared/request-signer';
+import { addressOf } from '../../../src-shared/request-signing';
+import { fsyncDir, writeFileAtomicSync } from '../../../src-node/atomic-write';
 import { parseComxKeyFile, parsePolkadotJson, toPolkadotJson } from './key-files';
 import { deserializeSecret, mnemonicSecret, pairOf, seedSecret, serializeSecret, type KeySecret } from './key-secret';
 import type { SecretBox } from './secret-box';
-import { signerFromPair, type RequestSigner } from './signer';
+import { signerFromPair } from './signer';
 
 export const KEY_SOURCES = ['created', 'mnemonic', 'seed', 'polkadot-json', 'comx'] as const;
 export type KeySource = (typeof KEY_SOURCES)[number];

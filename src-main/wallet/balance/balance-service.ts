@@ -1,7 +1,8 @@
 import { ApiPromise, WsProvider } from '@polkadot/api';
-import type { AccountBalance, BalanceState } from '../../src-shared/wallet-contract';
-import { errorMessage, type Logger } from '../../src-node/log';
-import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from '../../src-node/backoff';
+import type { AccountBalance, BalanceState } from '../../../src-shared/wallet-contract';
+import { errorMessage, type Logger } from '../../../src-node/log';
+import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from '../../../src-node/backoff';
+import { Emitter, type Event } from '../../../src-node/event';
 
 /** Commune mainnet (../shared/SEED.md). */
 export const DEFAULT_COMMUNE_RPC = 'wss://api.communeai.net';
@@ -73,7 +74,9 @@ export class BalanceService {
   private failuresInRow = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private started = false;
-  private readonly listeners = new Set<(state: BalanceState) => void>();
+  private readonly changes = new Emitter<BalanceState>((error) => this.o.log.error(`a balance listener failed: ${errorMessage(error)}`));
+  /** Fires with each new state. */
+  readonly onChange: Event<BalanceState> = this.changes.event;
 
   constructor(private readonly o: BalanceServiceOptions) {
     this.endpoint = o.endpoint ?? DEFAULT_COMMUNE_RPC;
@@ -89,11 +92,6 @@ export class BalanceService {
     return this.current;
   }
 
-  onChange(listener: (state: BalanceState) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   start(): void {
     this.started = true;
     if (this.addresses.length > 0) void this.refresh();
@@ -102,7 +100,7 @@ export class BalanceService {
   async dispose(): Promise<void> {
     this.started = false;
     this.clearTimer();
-    this.listeners.clear();
+    this.changes.dispose();
     await this.closeApi();
   }
 
@@ -226,13 +224,7 @@ export class BalanceService {
 
   private set(state: BalanceState): void {
     this.current = state;
-    for (const listener of this.listeners) {
-      try {
-        listener(state);
-      } catch (error) {
-        this.o.log.error(`a balance listener failed: ${errorMessage(error)}`);
-      }
-    }
+    this.changes.fire(state);
   }
 }
 

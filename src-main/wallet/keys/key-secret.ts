@@ -1,7 +1,7 @@
 import { hexToU8a, isHex, u8aToHex } from '@polkadot/util';
 import { mnemonicToMiniSecret, mnemonicValidate, sr25519PairFromSeed } from '@polkadot/util-crypto';
 import { z } from 'zod';
-import type { SigningPair } from '../../src-shared/request-signing';
+import type { SigningPair } from '../../../src-shared/request-signing';
 
 /**
  * The secret of a mining key in the most useful form it was given in: a mnemonic can be

@@ -6,15 +6,26 @@ import {
   type PayoutChallengeResponse,
   type PayoutLinkRequest,
   type PayoutLinkResponse,
-} from '../../src-shared/protocol';
-import { errorMessage } from '../../src-node/log';
-import { ValidatorError } from '../validator-client/validator-http';
+} from '../../../src-shared/protocol';
+import { errorMessage } from '../../../src-node/log';
 
 /** What linking needs from the validator: `ValidatorSession` satisfies it. */
 export interface PayoutValidatorPort {
   payoutChallenge(): Promise<PayoutChallengeResponse>;
   linkPayout(req: PayoutLinkRequest): Promise<PayoutLinkResponse>;
 }
+
+/** Why a validator call failed, as far as linking tells the cases apart; the validator client's `ValidatorFailure` satisfies it. */
+export type PayoutValidatorFailure =
+  | { kind: 'unreachable'; message: string }
+  | { kind: 'refused'; code: string; message: string }
+  | { kind: 'bad-response'; message: string };
+
+/**
+ * Reads a rejection of the port: the failure it carries, or null for anything else. Injected so
+ * the wallet does not import the validator client (`validatorFailureOf` there is the real one).
+ */
+export type ValidatorFailureReader = (error: unknown) => PayoutValidatorFailure | null;
 
 export type PayoutLinkErrorCode =
   | 'no-mining-key'
@@ -52,6 +63,7 @@ export interface PayoutChallenge {
 
 export interface PayoutLinkerOptions {
   validator: PayoutValidatorPort;
+  validatorFailure: ValidatorFailureReader;
   miningAddress: () => string | null;
   /** Addresses refused before the validator is asked (exchange deposit addresses), any SS58 prefix. */
   deniedAddresses?: readonly string[];
@@ -92,7 +104,7 @@ export class PayoutLinker {
     try {
       challenge = await this.o.validator.payoutChallenge();
     } catch (error) {
-      throw validatorFailure(error, 'asking for a payout challenge');
+      throw this.payoutFailure(error, 'asking for a payout challenge');
     }
     const expected = payoutChallengeMessage(miningAddress, challenge.challengeId, challenge.expiresAtMs);
     // Never put text in front of the user's payout key that is not the link message for this key.
@@ -151,7 +163,7 @@ export class PayoutLinker {
     try {
       await this.o.validator.linkPayout({ payoutAddress, challengeId: req.challengeId, signature: req.signature.trim() });
     } catch (error) {
-      const failure = validatorFailure(error, 'linking the payout address');
+      const failure = this.payoutFailure(error, 'linking the payout address');
       if (failure.code === 'validator-refused' && signedForm === 'wrapped' && /signature/i.test(failure.message)) {
         throw new PayoutLinkError(
           'validator-refused',
@@ -167,6 +179,15 @@ export class PayoutLinker {
     const address = this.o.miningAddress();
     if (!address) throw new PayoutLinkError('no-mining-key', 'There is no mining key yet; create or import one before linking a payout address.');
     return address;
+  }
+
+  private payoutFailure(error: unknown, doing: string): PayoutLinkError {
+    if (error instanceof PayoutLinkError) return error;
+    const failure = this.o.validatorFailure(error);
+    if (!failure) return new PayoutLinkError('validator-refused', `Failed while ${doing}: ${errorMessage(error)}`);
+    if (failure.kind === 'unreachable') return new PayoutLinkError('validator-unreachable', `The validator could not be reached while ${doing}: ${failure.message}`);
+    if (failure.kind === 'refused' && failure.code === 'refused-address') return new PayoutLinkError('refused-address', failure.message);
+    return new PayoutLinkError('validator-refused', `The validator refused ${doing}: ${failure.message}`);
   }
 
   private prune(): void {
@@ -193,15 +214,4 @@ export function verifyPayoutSignature(message: string, signature: string, addres
   if (verifies(raw)) return 'raw';
   if (verifies(u8aWrapBytes(raw))) return 'wrapped';
   return null;
-}
-
-function validatorFailure(error: unknown, doing: string): PayoutLinkError {
-  if (error instanceof PayoutLinkError) return error;
-  if (error instanceof ValidatorError) {
-    const failure = error.failure;
-    if (failure.kind === 'unreachable') return new PayoutLinkError('validator-unreachable', `The validator could not be reached while ${doing}: ${failure.message}`);
-    if (failure.kind === 'refused' && failure.code === 'refused-address') return new PayoutLinkError('refused-address', failure.message);
-    return new PayoutLinkError('validator-refused', `The validator refused ${doing}: ${failure.message}`);
-  }
-  return new PayoutLinkError('validator-refused', `Failed while ${doing}: ${errorMessage(error)}`);
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { errorMessage, type Logger } from '../../src-node/log';
+import { errorMessage, type Logger } from '../../../src-node/log';
 import {
   LINK_PAGE_SCRIPT,
   LINK_PAGE_SCRIPT_PATH,
@@ -11,7 +11,7 @@ import {
   renderGonePage,
   renderLinkPage,
 } from './link-page';
-import { PayoutLinkError, type PayoutChallenge, type PayoutLinker } from './payout-link';
+import { PayoutLinkError, type PayoutChallenge, type PayoutLinker } from './payout-linker';
 
 export interface PayoutLinkServerOptions {
   linker: PayoutLinker;

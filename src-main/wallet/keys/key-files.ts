@@ -3,7 +3,7 @@ import { decodePair } from '@polkadot/keyring/pair/decode';
 import { hexToU8a, isHex, stringToU8a, u8aEq, u8aToString } from '@polkadot/util';
 import { base64Decode, blake2AsU8a, decodeAddress, naclDecrypt } from '@polkadot/util-crypto';
 import { z } from 'zod';
-import { SS58_PREFIX } from '../../src-shared/protocol';
+import { SS58_PREFIX } from '../../../src-shared/protocol';
 import { BadKeyInput, hexBytes, mnemonicSecret, pairOf, seedSecret, type KeySecret } from './key-secret';
 
 /** The password of an imported key file is wrong (or missing where the file is encrypted). */

@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cryptoWaitReady, randomAsU8a, sr25519PairFromSeed } from '@polkadot/util-crypto';
 import { hexToU8a, u8aToHex } from '@polkadot/util';
-import { writeFileAtomicSync } from '../../src-node/atomic-write';
-import { signerFromPair, type RequestSigner } from './';
+import type { RequestSigner } from '../../../src-shared/request-signer';
+import { writeFileAtomicSync } from '../../../src-node/atomic-write';
+import { signerFromPair } from './signer';
 
 /**
  * The key the miner signs with for the embedded local validator. It earns nothing anywhere else
