@@ -2,8 +2,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HistoryStore, RingBuffer, type HistorySample } from '../../src-main/history';
+import { HistorySeries } from '../../src-shared/ipc';
+import { HistorySampler, HistoryStore, RingBuffer, type HistorySample } from '../../src-main/history';
 import { LogHub } from '../../src-node/log';
+import { snapshotFixture } from '../electron/snapshot-fixture';
 
 const T0 = Date.UTC(2025, 0, 6, 12, 0, 0); // on a whole hour, so buckets line up with the test's arithmetic
 
@@ -172,5 +174,32 @@ describe('RingBuffer', () => {
     for (const n of [1, 2, 3, 4, 5]) ring.push(n);
     expect(ring.toArray()).toEqual([3, 4, 5]);
     expect(ring.size).toBe(3);
+  });
+});
+
+describe('HistorySampler', () => {
+  it('charts the snapshot figures (GPUs averaged, power summed) and answers in the wire shape, money in nano-COMAI', () => {
+    const store = new HistoryStore({ file: join(dir, 'history.json'), now: () => 10_000 });
+    const gpu = (index: number, utilizationPct: number, tempC: number, powerW: number) => ({
+      index,
+      name: `card ${index}`,
+      driver: null,
+      utilizationPct,
+      memoryUsedMiB: null,
+      memoryTotalMiB: null,
+      tempC,
+      powerW,
+      powerLimitW: null,
+      fanPct: null,
+      smClockMHz: null,
+      memClockMHz: null,
+    });
+    let current = snapshotFixture();
+    current = { ...current, gpu: { ...current.gpu, gpus: [gpu(0, 100, 70, 200), gpu(1, 50, 60, 100)] }, tokensPerS: 900, earnings: { ...current.earnings, earnedNano: '2500000000' }, tokens: { ...current.tokens, validated: 42 } };
+    const sampler = new HistorySampler({ store, snapshot: () => current });
+    sampler.sample();
+    const series = sampler.series('10m');
+    expect(HistorySeries.parse(series)).toEqual(series);
+    expect(series.series).toMatchObject({ gpuLoadPct: [75], tempC: [65], powerW: [300], tokensPerS: [900], earnedNano: [2_500_000_000], validatedTokens: [42] });
   });
 });

@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, StateSnapshot } from '../../src-shared/state';
-import { WandbReporter, renderMetrics, type WandbSdk } from '../../src-main/metrics';
-import { LogHub } from '../../src-node/log';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_SETTINGS, StateSnapshot, type Settings } from '../../src-shared/state';
+import { WandbReporter, WandbSchedule, renderMetrics, type WandbSdk } from '../../src-main/metrics';
+import { Emitter } from '../../src-node/event';
+import { LogHub, silentLogger } from '../../src-node/log';
 import { initialState } from '../../src-main/state/initial-state';
 
 const snapshot: StateSnapshot = StateSnapshot.parse({
@@ -203,3 +204,48 @@ function fakeSdk(logError?: Error) {
   };
   return Object.assign(state, sdk);
 }
+
+describe('WandbSchedule', () => {
+  function schedule(initial: Partial<Settings>) {
+    let current: Settings = { ...DEFAULT_SETTINGS, ...initial };
+    const changed = new Emitter<{ before: Settings; after: Settings }>();
+    const sdks: ReturnType<typeof fakeSdk>[] = [];
+    const s = new WandbSchedule({
+      settings: { get: () => current, onChange: changed.event },
+      snapshot: () => snapshot,
+      getApiKey: async () => 'k',
+      logger: silentLogger,
+      everyMs: 20,
+      loadSdk: async () => {
+        const sdk = fakeSdk();
+        sdks.push(sdk);
+        return sdk;
+      },
+    });
+    const set = (patch: Partial<Settings>) => {
+      const before = current;
+      current = { ...current, ...patch };
+      changed.fire({ before, after: current });
+    };
+    return { s, sdks, set };
+  }
+
+  it('reports on its period only while the user has it on, and starts a new run when the project changes', async () => {
+    const { s, sdks, set } = schedule({ wandbEnabled: false });
+    s.start();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(sdks).toHaveLength(0);
+    set({ wandbEnabled: true, wandbProject: 'rig-a' });
+    await vi.waitFor(() => expect(sdks[0]?.logged.length).toBeGreaterThanOrEqual(2));
+    expect(sdks[0]?.inits).toEqual([expect.objectContaining({ project: 'rig-a' })]);
+    set({ wandbProject: 'rig-b' });
+    await vi.waitFor(() => expect(sdks[1]?.logged.length).toBeGreaterThanOrEqual(1));
+    expect(sdks[0]?.finished).toBe(1);
+    expect(sdks[1]?.inits).toEqual([expect.objectContaining({ project: 'rig-b' })]);
+    await s.dispose();
+    expect(sdks[1]?.finished).toBe(1);
+    const count = sdks[1]!.logged.length;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(sdks[1]!.logged.length).toBe(count);
+  });
+});
