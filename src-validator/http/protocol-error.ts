@@ -1,5 +1,7 @@
-import type { ProtocolErrorCode } from '../../src-shared/protocol';
+import type { ErrorBody, ProtocolErrorCode } from '../../src-shared/protocol';
+import { Refusal } from '../service/errors';
 
+/** The one place a protocol error code becomes an HTTP status. */
 const STATUS: Record<ProtocolErrorCode, number> = {
   'bad-request': 400,
   'bad-shape': 400,
@@ -22,15 +24,19 @@ const STATUS: Record<ProtocolErrorCode, number> = {
   unavailable: 503,
 };
 
-/** An answer the client can act on: becomes `{ error: { code, message } }` with the code's status. */
+/** A refusal of the HTTP layer's own (routing, media type, size, signature), before any service runs. */
 export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
-  readonly status: number;
   constructor(
     readonly code: ProtocolErrorCode,
     message: string,
   ) {
     super(message);
-    this.status = STATUS[code];
   }
+}
+
+/** The answer to a refusal, from this layer or a service: `{ error: { code, message } }` with its code's status; null for anything else. */
+export function refusalAnswer(error: unknown): { status: number; body: ErrorBody } | null {
+  if (!(error instanceof ProtocolError || error instanceof Refusal)) return null;
+  return { status: STATUS[error.code], body: { error: { code: error.code, message: error.message } } };
 }

@@ -13,7 +13,7 @@ import { linkPayout, payoutChallenge } from '../service/payout';
 import { submitResult } from '../service/submissions';
 import { BodyBuffers } from './body-buffers';
 import { JsonBody, leaseAnswerBody } from './json-body';
-import { ProtocolError } from './protocol-error';
+import { ProtocolError, refusalAnswer } from './protocol-error';
 import { readBody } from './read-body';
 import { authenticate, type SignedRequest } from './signed-request';
 
@@ -118,7 +118,8 @@ export function createRouter(ctx: ValidatorContext, weights: WeightsPublisher, o
     run().then(
       (value) => send(res, 200, value),
       (error: unknown) => {
-        if (error instanceof ProtocolError) return send(res, error.status, { error: { code: error.code, message: error.message } });
+        const refused = refusalAnswer(error);
+        if (refused) return send(res, refused.status, refused.body);
         ctx.log.error(`${req.method} ${url.pathname} failed: ${error instanceof Error ? error.stack ?? error.message : errorMessage(error)}`);
         send(res, 500, { error: { code: 'internal', message: 'The validator failed on this request; it changed nothing. Try again later.' } });
       },

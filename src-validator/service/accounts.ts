@@ -1,9 +1,9 @@
 import { checkAddress } from '@polkadot/util-crypto';
 import { SS58_PREFIX, Ss58Address, type HistoryResponse, type LeaderboardResponse, type LeaderboardRow, type LedgerEntry, type LedgerResponse, type MeResponse, type WeightsResponse } from '../../src-shared/protocol';
 import { earnedNano, epochOf, HOUR_MS, share, u16Weights } from '../accounting/earnings';
-import { ProtocolError } from '../http/protocol-error';
 import type { LeaderboardEntry } from '../store/store';
 import type { ValidatorContext } from './context';
+import { Refusal } from './errors';
 
 const HISTORY_WINDOW_MS = 30 * 24 * HOUR_MS;
 
@@ -83,7 +83,7 @@ export async function leaderboard(ctx: ValidatorContext, query: URLSearchParams)
   const address = query.get('address');
   if (address !== null) {
     const [valid, problem] = Ss58Address.safeParse(address).success ? checkAddress(address, SS58_PREFIX) : [false, 'wrong length'];
-    if (!valid) throw new ProtocolError('bad-request', `\`address\` is not an SS58 address with prefix ${SS58_PREFIX}: ${problem ?? 'invalid'}.`);
+    if (!valid) throw new Refusal('bad-request', `\`address\` is not an SS58 address with prefix ${SS58_PREFIX}: ${problem ?? 'invalid'}.`);
   }
   const epoch = epochOf(ctx.clock(), ctx.settings.epochMs);
   const total = (await ctx.store.epochTotals([epoch])).get(epoch) ?? 0;

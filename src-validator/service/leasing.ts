@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { LeaseRequest, LeaseResponse, Task } from '../../src-shared/protocol';
 import { tokenIdsChecksum } from '../../src-shared/soft-labels';
 import { MAX_TASK_DOCUMENTS, NO_WORK_RETRY_MS } from '../config';
-import { ProtocolError } from '../http/protocol-error';
 import type { Store, TaskRow } from '../store/store';
 import type { Tokenizer } from '../tasks/tokenizer';
 import { pickDocuments } from '../tasks/task-sizing';
 import { shouldCheck } from '../verify/check-policy';
 import type { ValidatorContext } from './context';
+import { Refusal } from './errors';
 
 const TOKENIZE_BATCH = 256;
 // No task is larger than this: a cap that also fits PostgreSQL's INTEGER.
@@ -50,7 +50,7 @@ export async function leaseTask(ctx: ValidatorContext, miner: string, req: Lease
   const { settings, store } = ctx;
   const modelHash = req.modelHash ?? settings.modelHash;
   if (!settings.acceptedModelHashes.includes(modelHash)) {
-    throw new ProtocolError(
+    throw new Refusal(
       'wrong-model',
       `This validator accepts labels from model ${settings.modelHash}${settings.allowDemoModel ? ' (or the demo model)' : ''}; the miner runs ${modelHash}.`,
     );

@@ -1,6 +1,5 @@
 import type { SubmitResponse } from '../../src-shared/protocol';
 import { MAX_QUORUM } from '../config';
-import { ProtocolError } from '../http/protocol-error';
 import type { BodySource, ResultRow, StoreTx, TaskRow } from '../store/store';
 import { shouldCheck } from '../verify/check-policy';
 import { findConsensus } from '../verify/consensus';
@@ -8,6 +7,7 @@ import type { BodyPiece } from '../verify/body-pieces';
 import { sampleRows } from '../verify/record-rows';
 import type { CompareAnswer } from '../verify/result-checks';
 import type { ValidatorContext } from './context';
+import { Refusal } from './errors';
 import { rejectResult, validateResult } from './settlement';
 
 export interface Submission {
@@ -28,7 +28,7 @@ const ACCEPTED: Decision = { response: { status: 'accepted' }, recheck: false };
 
 function answerOfExisting(existing: ResultRow, sub: Submission): SubmitResponse {
   if (existing.bodySha256 !== sub.bodySha256) {
-    throw new ProtocolError('duplicate', `This miner already submitted a different result for task ${sub.taskId}.`);
+    throw new Refusal('duplicate', `This miner already submitted a different result for task ${sub.taskId}.`);
   }
   return JSON.parse(existing.responseJson) as SubmitResponse;
 }
@@ -89,13 +89,13 @@ export async function submitResult(ctx: ValidatorContext, sub: Submission): Prom
   const existing = await store.result(sub.taskId, sub.miner);
   if (existing) return answerOfExisting(existing, sub);
   const lease = await store.leaseForUpdate(sub.taskId, sub.miner);
-  if (!lease) throw new ProtocolError('unknown-task', `No lease on task ${sub.taskId} is held by ${sub.miner}.`);
+  if (!lease) throw new Refusal('unknown-task', `No lease on task ${sub.taskId} is held by ${sub.miner}.`);
   const now = ctx.clock();
   if (lease.state === 'expired' || (lease.state === 'active' && lease.deadlineAtMs < now)) {
-    throw new ProtocolError('expired', `The lease on task ${sub.taskId} ended at ${new Date(lease.deadlineAtMs).toISOString()}; the task went to another miner.`);
+    throw new Refusal('expired', `The lease on task ${sub.taskId} ended at ${new Date(lease.deadlineAtMs).toISOString()}; the task went to another miner.`);
   }
   const task = await store.taskForUpdate(sub.taskId);
-  if (!task) throw new ProtocolError('unknown-task', `Task ${sub.taskId} does not exist.`);
+  if (!task) throw new Refusal('unknown-task', `Task ${sub.taskId} does not exist.`);
   const docs = await store.taskDocumentChecks(sub.taskId);
   const positions = docs.map((d) => d.tokens);
   const tokenizer = await ctx.tokenizer();
@@ -119,7 +119,7 @@ export async function submitResult(ctx: ValidatorContext, sub: Submission): Prom
       stageTo,
       peers: peerSources,
     });
-    if (structure.verdict === 'bad-shape') throw new ProtocolError('bad-shape', structure.message);
+    if (structure.verdict === 'bad-shape') throw new Refusal('bad-shape', structure.message);
     const verdicts = new Verdicts(ctx, sub, positions);
     if (structure.verdict === 'ok') for (const [miner, verdict] of Object.entries(structure.agreement)) verdicts.know(miner, sub.miner, verdict);
 
@@ -127,7 +127,7 @@ export async function submitResult(ctx: ValidatorContext, sub: Submission): Prom
       const again = await tx.result(sub.taskId, sub.miner);
       if (again) return answerOfExisting(again, sub);
       const current = await tx.leaseForUpdate(sub.taskId, sub.miner);
-      if (current?.state !== 'active') throw new ProtocolError('expired', `The lease on task ${sub.taskId} is no longer active.`);
+      if (current?.state !== 'active') throw new Refusal('expired', `The lease on task ${sub.taskId} is no longer active.`);
       const locked = (await tx.taskForUpdate(sub.taskId))!;
       const row: ResultRow = {
         taskId: sub.taskId, miner: sub.miner, submittedAtMs: now, bodySha256: sub.bodySha256, tokens: task.tokens,

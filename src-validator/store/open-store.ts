@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BlobFiles } from './blob-files';
 import { PostgresDriver } from './postgres-driver';
 import { SqliteDriver } from './sqlite-driver';
-import { SqlStore } from './sql-store';
+import { openSqlStore } from './sql-store';
 import type { Store } from './store';
 
 export const SQLITE_FILE = 'validator.sqlite';
@@ -23,9 +23,9 @@ export async function openStore(opts: {
     if (!/^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
       throw new Error(`--database-url must start with postgres:// or postgresql:// (got '${opts.databaseUrl.split(':')[0]}:...').`);
     }
-    return SqlStore.open(new PostgresDriver(opts.databaseUrl));
+    return openSqlStore(new PostgresDriver(opts.databaseUrl));
   }
   mkdirSync(opts.dataDir, { recursive: true });
   const driver = new SqliteDriver(join(opts.dataDir, SQLITE_FILE), { backgroundCheckpoints: opts.backgroundCheckpoints, onWarning: opts.onWarning });
-  return SqlStore.open(driver, new BlobFiles(join(opts.dataDir, RESULTS_DIR)));
+  return openSqlStore(driver, new BlobFiles(join(opts.dataDir, RESULTS_DIR)));
 }

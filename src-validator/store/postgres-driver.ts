@@ -1,8 +1,34 @@
 import pg from 'pg';
-import { translate, type SqlDriver, type SqlExecutor, type SqlRow, type SqlValue } from './sql-driver';
+import {
+  spellTokens, type DialectTokens, type IncompressibleColumn, type SqlDriver, type SqlExecutor, type SqlRow, type SqlValue,
+} from './sql-driver';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
+/** The advisory lock that serialises schema changes between validator processes. */
+const SCHEMA_LOCK_KEY = 7431;
+
+const POSTGRES_TOKENS: DialectTokens = {
+  blob: 'BYTEA',
+  serial: 'BIGSERIAL PRIMARY KEY',
+  lock: 'FOR UPDATE',
+  skipLocked: 'FOR UPDATE SKIP LOCKED',
+  jsonObject: 'json_build_object',
+  jsonAs: 'TEXT',
+};
+
+const spelled = new Map<string, string>();
+
+/** The neutral SQL in PostgreSQL's spelling, `?` numbered `$1..$n`. Memoised: the SQL is static. */
+function toPostgres(sql: string): string {
+  let out = spelled.get(sql);
+  if (out === undefined) {
+    let n = 0;
+    out = spellTokens(sql, POSTGRES_TOKENS).replace(/\?/g, () => `$${++n}`);
+    spelled.set(sql, out);
+  }
+  return out;
+}
 
 /**
  * node-postgres with a pool. BIGINT and NUMERIC (what SUM returns) parse to numbers: every
@@ -28,10 +54,10 @@ export class PostgresDriver implements SqlDriver {
 
   private static executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
     return {
-      all: async (sql, params = []) => (await client.query(translate('postgres', sql), bind(params))).rows as SqlRow[],
-      run: async (sql, params = []) => (await client.query(translate('postgres', sql), bind(params))).rowCount ?? 0,
+      all: async (sql, params = []) => (await client.query(toPostgres(sql), bind(params))).rows as SqlRow[],
+      run: async (sql, params = []) => (await client.query(toPostgres(sql), bind(params))).rowCount ?? 0,
       bytes: async (sql, params = []) => {
-        const select = withLiterals(translate('postgres', sql), params);
+        const select = withLiterals(toPostgres(sql), params);
         if (!(client instanceof pg.Pool)) return copyOutBytes(client, select);
         const own = await client.connect();
         try {
@@ -70,8 +96,24 @@ export class PostgresDriver implements SqlDriver {
     }
   }
 
+  exclusiveTransaction<T>(fn: (ex: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.transaction(async (ex) => {
+      await ex.all(`SELECT pg_advisory_xact_lock(${SCHEMA_LOCK_KEY})`);
+      return fn(ex);
+    });
+  }
+
+  /** Several validator processes may start at once against one database; one creates the schema. */
+  createSchema(script: string, incompressible: IncompressibleColumn[]): Promise<void> {
+    return this.exclusiveTransaction(async (ex) => {
+      for (const statement of script.split(';').map((s) => s.trim()).filter(Boolean)) await ex.run(statement);
+      // Skips TOAST's pglz attempt on every write of a megabyte-sized value that would not shrink.
+      for (const { table, column } of incompressible) await ex.run(`ALTER TABLE ${table} ALTER COLUMN ${column} SET STORAGE EXTERNAL`);
+    });
+  }
+
   async exec(script: string): Promise<void> {
-    await this.pool.query(translate('postgres', script));
+    await this.pool.query(toPostgres(script));
   }
 
   async close(): Promise<void> {

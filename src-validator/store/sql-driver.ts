@@ -1,9 +1,10 @@
 /**
- * The little that differs between SQLite and PostgreSQL, so the SQL in `sql-store.ts` is written
- * once: `?` placeholders (rewritten to `$n`), `{blob}`/`{serial}` column types, the
- * `{lock}`/`{skipLocked}` row-lock suffixes, which SQLite does not need: its transactions are
- * serialised whole (BEGIN IMMEDIATE) by the driver, and `{jsonObject}`/`{jsonAs}` for JSON built
- * by the database: SQLite hands its UTF-8 over as bytes (a BLOB), PostgreSQL as text.
+ * The port between the SQL, written once in a neutral dialect (`sql/`), and a database. The SQL
+ * uses `?` placeholders and these tokens, which each driver spells in its own dialect:
+ * `{blob}`/`{serial}` column types, the `{lock}`/`{skipLocked}` row-lock suffixes (SQLite needs
+ * none: its driver serialises whole transactions with BEGIN IMMEDIATE), and `{jsonObject}`/
+ * `{jsonAs}` for JSON built by the database (SQLite hands its UTF-8 over as bytes, PostgreSQL as
+ * text). What is more than a spelling (creating the schema, a migration's lock) is a method.
  */
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -21,43 +22,29 @@ export interface SqlExecutor {
   bytes(sql: string, params?: SqlValue[]): Promise<Uint8Array | null>;
 }
 
+/** A column whose values no compression shrinks (soft labels), so the database should not try. */
+export interface IncompressibleColumn {
+  table: string;
+  column: string;
+}
+
 export interface SqlDriver extends SqlExecutor {
   readonly dialect: Dialect;
   transaction<T>(fn: (ex: SqlExecutor) => Promise<T>): Promise<T>;
+  /** A transaction no other process runs against this database at the same time (a migration step). */
+  exclusiveTransaction<T>(fn: (ex: SqlExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs a schema script of idempotent statements (CREATE ... IF NOT EXISTS), once even when
+   * several validator processes open one database at the same moment.
+   */
+  createSchema(script: string, incompressible: IncompressibleColumn[]): Promise<void>;
   exec(script: string): Promise<void>;
   close(): Promise<void>;
 }
 
-const POSTGRES_TOKENS: Record<string, string> = {
-  '{blob}': 'BYTEA',
-  '{serial}': 'BIGSERIAL PRIMARY KEY',
-  '{lock}': 'FOR UPDATE',
-  '{skipLocked}': 'FOR UPDATE SKIP LOCKED',
-  '{jsonObject}': 'json_build_object',
-  '{jsonAs}': 'TEXT',
-};
-const SQLITE_TOKENS: Record<string, string> = {
-  '{blob}': 'BLOB',
-  '{serial}': 'INTEGER PRIMARY KEY AUTOINCREMENT',
-  '{lock}': '',
-  '{skipLocked}': '',
-  '{jsonObject}': 'json_object',
-  '{jsonAs}': 'BLOB',
-};
+export type DialectTokens = Record<'blob' | 'serial' | 'lock' | 'skipLocked' | 'jsonObject' | 'jsonAs', string>;
 
-const cache = new Map<string, string>();
-
-/** Rewrites dialect tokens (and, for PostgreSQL, `?` to `$1..$n`). Memoised: the SQL is static. */
-export function translate(dialect: Dialect, sql: string): string {
-  const key = `${dialect}\u0000${sql}`;
-  let out = cache.get(key);
-  if (out !== undefined) return out;
-  const tokens = dialect === 'postgres' ? POSTGRES_TOKENS : SQLITE_TOKENS;
-  out = sql.replace(/\{(blob|serial|lock|skipLocked|jsonObject|jsonAs)\}/g, (t) => tokens[t]!);
-  if (dialect === 'postgres') {
-    let n = 0;
-    out = out.replace(/\?/g, () => `$${++n}`);
-  }
-  cache.set(key, out);
-  return out;
+/** The neutral SQL's tokens spelled in one dialect. */
+export function spellTokens(sql: string, tokens: DialectTokens): string {
+  return sql.replace(/\{(blob|serial|lock|skipLocked|jsonObject|jsonAs)\}/g, (_, name: keyof DialectTokens) => tokens[name]);
 }

@@ -1,10 +1,19 @@
 import Database from 'better-sqlite3';
 import { SqliteCheckpointer } from './sqlite-checkpointer';
-import { translate, type SqlDriver, type SqlExecutor, type SqlRow, type SqlValue } from './sql-driver';
+import { spellTokens, type DialectTokens, type SqlDriver, type SqlExecutor, type SqlRow, type SqlValue } from './sql-driver';
 
 const CHECKPOINT_EVERY_MS = 1000;
 /** SQLite's own default, restored if the checkpoint thread is lost. */
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
+
+const SQLITE_TOKENS: DialectTokens = {
+  blob: 'BLOB',
+  serial: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+  lock: '',
+  skipLocked: '',
+  jsonObject: 'json_object',
+  jsonAs: 'BLOB',
+};
 
 /**
  * better-sqlite3 in WAL mode. Its calls are synchronous, but the store's API is async (for
@@ -39,7 +48,7 @@ export class SqliteDriver implements SqlDriver {
   private statement(sql: string): Database.Statement {
     let s = this.statements.get(sql);
     if (!s) {
-      s = this.db.prepare(translate('sqlite', sql));
+      s = this.db.prepare(spellTokens(sql, SQLITE_TOKENS));
       this.statements.set(sql, s);
     }
     return s;
@@ -90,8 +99,18 @@ export class SqliteDriver implements SqlDriver {
     });
   }
 
+  /** BEGIN IMMEDIATE already takes the database's one write lock, across processes too. */
+  exclusiveTransaction<T>(fn: (ex: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.transaction(fn);
+  }
+
+  /** SQLite never compresses a value, so every column is stored as it is already. */
+  createSchema(script: string): Promise<void> {
+    return this.exec(script);
+  }
+
   exec(script: string): Promise<void> {
-    return this.serialise(async () => void this.db.exec(translate('sqlite', script)));
+    return this.serialise(async () => void this.db.exec(spellTokens(script, SQLITE_TOKENS)));
   }
 
   close(): Promise<void> {

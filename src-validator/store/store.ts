@@ -1,6 +1,6 @@
 /**
  * The validator's storage port. One interface, two drivers (SQLite for one process, PostgreSQL
- * when several validator processes share a database); the SQL is written once in `sql-store.ts`.
+ * when several validator processes share a database); the SQL is written once, by aggregate, in `sql/`.
  * Everything that must be atomic runs inside `transaction()`, where `*ForUpdate` reads take row
  * locks on PostgreSQL (SQLite serialises whole transactions instead).
  */

@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { loopDelayP99Ms } from '../../src-validator/sim/bench-client';
-import { Bundler } from '../../src-validator/sim/bundler-thread';
+import { loopDelayP99Ms } from '../../src-validator/bench/sim/bench-client';
+import { Bundler } from '../../src-validator/bench/sim/bundler-thread';
 
 const ROOT = resolve(__dirname, '../..');
 const NYA = resolve(ROOT, 'dist/main/nya.cjs');

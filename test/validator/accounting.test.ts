@@ -5,7 +5,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import {
   API, HistoryResponse, LeaderboardResponse, LedgerResponse, MeResponse, WeightsResponse,
 } from '../../src-shared/protocol';
-import { fakeRecomputer } from '../../src-validator/sim/fake-teacher';
+import { fakeRecomputer } from '../../src-validator/bench/sim/fake-teacher';
 import { bundleOf, documents, honestLabels, leaseTask, MODEL_HASH, startHarness, STORE_KINDS, tokenizer, type Harness } from './harness';
 import { randomOutputs } from './cheaters';
 

@@ -1,8 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { API, LedgerResponse, MeResponse, type LedgerEntry } from '../../src-shared/protocol';
-import type { SimMiner } from '../../src-validator/sim/sim-miner';
-import { fakeRecomputer } from '../../src-validator/sim/fake-teacher';
+import type { SimMiner } from '../../src-validator/bench/sim/sim-miner';
+import { fakeRecomputer } from '../../src-validator/bench/sim/fake-teacher';
 import * as cheat from './cheaters';
 import { documents, MODEL_HASH, startHarness, SETUPS, tokenizer, type Harness, type LeaseBody } from './harness';
 

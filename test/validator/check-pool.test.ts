@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { encodeResultBundle, encodeSoftLabels, tokenIdsChecksum, type SoftLabels } from '../../src-shared/soft-labels';
 import { distPath } from '../../src-node/app-paths';
 import { BodyBuffers } from '../../src-validator/http/body-buffers';
-import { fakeLabels, fakeTokenizer } from '../../src-validator/sim/fake-teacher';
+import { fakeLabels, fakeTokenizer } from '../../src-validator/bench/sim/fake-teacher';
 import { CheckPool, InlineChecker, type ResultChecker } from '../../src-validator/verify/check-pool';
 import { sampleRows } from '../../src-validator/verify/record-rows';
 import type { ExpectedTask } from '../../src-validator/verify/structural';

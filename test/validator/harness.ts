@@ -6,8 +6,8 @@ import { encodeResultBundle, encodeSoftLabels, type SoftLabels } from '../../src
 import type { Task } from '../../src-shared/protocol';
 import { silentLogger } from '../../src-node/log';
 import { startValidator, type RunningValidator, type ValidatorOptions } from '../../src-validator/index';
-import { fakeTokenizer, labelTask, type FakeTeacherOptions } from '../../src-validator/sim/fake-teacher';
-import { SimMiner } from '../../src-validator/sim/sim-miner';
+import { fakeTokenizer, labelTask, type FakeTeacherOptions } from '../../src-validator/bench/sim/fake-teacher';
+import { SimMiner } from '../../src-validator/bench/sim/sim-miner';
 import { mulberry32 } from '../../src-shared/prng';
 
 export const MODEL_HASH = 'ab'.repeat(32);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BlobFiles } from '../../src-validator/store/blob-files';
 import { firstValueOfBinaryCopy, PostgresDriver } from '../../src-validator/store/postgres-driver';
 import type { SqlDriver, SqlExecutor, SqlValue } from '../../src-validator/store/sql-driver';
-import { SqlStore } from '../../src-validator/store/sql-store';
+import { openSqlStore } from '../../src-validator/store/sql-store';
 import { SqliteDriver } from '../../src-validator/store/sqlite-driver';
 import type { ResultRow, Store } from '../../src-validator/store/store';
 import { freshPostgresDatabase, MODEL_HASH, STORE_KINDS } from './harness';
@@ -21,6 +21,8 @@ function recording(driver: SqlDriver, bound: SqlValue[]): SqlDriver {
     dialect: driver.dialect,
     ...wrap(driver),
     transaction: (fn) => driver.transaction((ex) => fn(wrap(ex))),
+    exclusiveTransaction: (fn) => driver.exclusiveTransaction((ex) => fn(wrap(ex))),
+    createSchema: (script, incompressible) => driver.createSchema(script, incompressible),
     exec: (script) => driver.exec(script),
     close: () => driver.close(),
   };
@@ -56,7 +58,7 @@ describe.each(SETUPS)('result bodies on $name', ({ kind, files }) => {
       driver = new PostgresDriver(db.url);
     } else driver = new SqliteDriver(join(dir, 'validator.sqlite'));
     const blobDir = join(dir, 'results');
-    const store = await SqlStore.open(recording(driver, bound), files ? new BlobFiles(blobDir) : null);
+    const store = await openSqlStore(recording(driver, bound), files ? new BlobFiles(blobDir) : null);
     cleanup.push(() => store.close());
     await store.transaction((tx) => tx.insertTask({ taskId: 't1', createdAtMs: 1, k: 16, seqLen: 64, modelHash: MODEL_HASH, tokens: 10, quorum: 2, state: 'open' }, []));
     return { store, blobDir };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeSoftLabels, encodeSoftLabels, LOGPROB_STEP, tokenIdsChecksum, type SoftLabels } from '../../src-shared/soft-labels';
 import { earnedNano, u16Weights } from '../../src-validator/accounting/earnings';
 import { MIN_CHECK_PROBABILITY, TRUST_STREAK } from '../../src-validator/config';
-import { fakeLabels, fakeTokenizer, type FakeTeacherOptions } from '../../src-validator/sim/fake-teacher';
+import { fakeLabels, fakeTokenizer, type FakeTeacherOptions } from '../../src-validator/bench/sim/fake-teacher';
 import { pickDocuments } from '../../src-validator/tasks/task-sizing';
 import { compareLabels, compareRecordRows } from '../../src-validator/verify/agreement';
 import { checkProbability } from '../../src-validator/verify/check-policy';

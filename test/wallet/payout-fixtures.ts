@@ -11,7 +11,7 @@ import { signerFromPair } from '../../src-main/wallet';
 import { API, payoutChallengeMessage } from '../../src-shared/protocol';
 import { addressOf, verifyRequestSignature, type SigningPair } from '../../src-shared/request-signing';
 import { startValidator, type RunningValidator } from '../../src-validator/index';
-import { fakeTokenizer } from '../../src-validator/sim/fake-teacher';
+import { fakeTokenizer } from '../../src-validator/bench/sim/fake-teacher';
 
 /** Keys from fixed BIP-39 phrases: the same addresses every run. */
 export async function testPair(seedWord: string): Promise<SigningPair & { address: string }> {

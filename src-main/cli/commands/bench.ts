@@ -5,8 +5,8 @@
  */
 const SUITES: Record<string, () => Promise<{ run(argv: string[]): Promise<number> }>> = {
   teacher: () => import('../../teacher/bench'),
-  validator: () => import('../../../src-validator/bench'),
-  checks: () => import('../../../src-validator/bench-checks'),
+  validator: () => import('../../../src-validator/bench/validator-bench'),
+  checks: () => import('../../../src-validator/bench/checks-bench'),
 };
 
 export async function run(argv: string[]): Promise<number> {

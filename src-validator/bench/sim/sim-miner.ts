@@ -1,10 +1,10 @@
 import { sr25519PairFromSeed } from '@polkadot/util-crypto';
-import { API, SOFT_LABELS_CONTENT_TYPE, type LeaseRequest } from '../../src-shared/protocol';
+import { API, SOFT_LABELS_CONTENT_TYPE, type LeaseRequest } from '../../../src-shared/protocol';
 import { u8aToHex } from '@polkadot/util';
 import { isReady, sr25519Sign as wasmSr25519Sign } from '@polkadot/wasm-crypto';
-import { HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP } from '../../src-shared/protocol';
+import { HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP } from '../../../src-shared/protocol';
 import { jsonOf, loopbackRequest, type LoopbackResponse } from './loopback-http';
-import { addressOf, newNonce, sha256Hex, signingMessage, signRequest, type BodyDigest, type SignedHeaders, type SigningPair } from '../../src-shared/request-signing';
+import { addressOf, newNonce, sha256Hex, signingMessage, signRequest, type BodyDigest, type SignedHeaders, type SigningPair } from '../../../src-shared/request-signing';
 
 /**
  * `signRequest` with the sr25519 signature made in WebAssembly when it is loaded (util-crypto 14

@@ -1,4 +1,4 @@
-import { errorMessage } from '../src-node/log';
+import { errorMessage } from '../../src-node/log';
 
 /** Option parsing shared by the validator's bench suites (`--name value` pairs and flags). */
 export function optionValue(argv: string[], name: string): string | undefined {

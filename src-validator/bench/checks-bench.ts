@@ -1,18 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_K, DEFAULT_SEQ_LEN } from '../src-shared/protocol';
-import { mulberry32 } from '../src-shared/prng';
-import { tokenIdsChecksum } from '../src-shared/soft-labels';
-import { errorMessage } from '../src-node/log';
-import { numberOption, optionsOrUsage } from './bench-args';
+import { DEFAULT_K, DEFAULT_SEQ_LEN } from '../../src-shared/protocol';
+import { mulberry32 } from '../../src-shared/prng';
+import { tokenIdsChecksum } from '../../src-shared/soft-labels';
+import { errorMessage } from '../../src-node/log';
+import { numberOption, optionsOrUsage } from './args';
 import { BundleFactory } from './sim/bundle-factory';
 import { benchDocuments } from './sim/bundler-thread';
 import { fakeTokenizer } from './sim/fake-teacher';
-import { compareResults } from './verify/agreement';
-import { sampleRows } from './verify/record-rows';
-import { parseBundle, runCheckJob } from './verify/result-checks';
-import type { ExpectedTask } from './verify/structural';
+import { compareResults } from '../verify/agreement';
+import { sampleRows } from '../verify/record-rows';
+import { parseBundle, runCheckJob } from '../verify/result-checks';
+import type { ExpectedTask } from '../verify/structural';
 
 /**
  * `nya bench checks [--json] [--docs-per-task 64] [--rounds 20]`: the CPU cost of one

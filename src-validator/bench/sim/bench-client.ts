@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { API, SOFT_LABELS_CONTENT_TYPE, type SubmitResponse } from '../../src-shared/protocol';
+import { API, SOFT_LABELS_CONTENT_TYPE, type SubmitResponse } from '../../../src-shared/protocol';
 import { Bundler, GPU_MODELS } from './bundler-thread';
 import { jsonOf, loopbackRequest } from './loopback-http';
 import { signFast, SimMiner } from './sim-miner';

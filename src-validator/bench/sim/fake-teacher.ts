@@ -1,6 +1,6 @@
-import { encodeSoftLabels, tokenIdsChecksum, type SoftLabels } from '../../src-shared/soft-labels';
-import type { Recomputer } from '../service/context';
-import type { Tokenizer } from '../tasks/tokenizer';
+import { encodeSoftLabels, tokenIdsChecksum, type SoftLabels } from '../../../src-shared/soft-labels';
+import type { Recomputer } from '../../service/context';
+import type { Tokenizer } from '../../tasks/tokenizer';
 
 /**
  * A deterministic stand-in for the teacher, for tests and the benchmark: the top-k at a position

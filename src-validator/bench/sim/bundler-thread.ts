@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, Worker } from 'node:worker_threads';
-import { DEFAULT_K, DEFAULT_SEQ_LEN, LeaseResponse } from '../../src-shared/protocol';
+import { DEFAULT_K, DEFAULT_SEQ_LEN, LeaseResponse } from '../../../src-shared/protocol';
 import { BundleFactory } from './bundle-factory';
 import { fakeTokenizer } from './fake-teacher';
 
@@ -109,7 +109,7 @@ export class Bundler {
   private nextId = 1;
   readonly ready: Promise<void>;
 
-  /** `script` and `argv` start this same program in the thread's role (see bench.ts). */
+  /** `script` and `argv` start this same program in the thread's role (see validator-bench.ts). */
   constructor(script: string, argv: string[], modelHash: string) {
     this.worker = new Worker(script, { argv, workerData: { modelHash } });
     this.ready = new Promise((resolve, reject) => {

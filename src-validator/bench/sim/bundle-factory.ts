@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { encodeSoftLabels, tokenIdsChecksum } from '../../src-shared/soft-labels';
-import type { Tokenizer } from '../tasks/tokenizer';
+import { encodeSoftLabels, tokenIdsChecksum } from '../../../src-shared/soft-labels';
+import type { Tokenizer } from '../../tasks/tokenizer';
 import { fakeLabels } from './fake-teacher';
 
 const FIXED_HEADER_BYTES = 48;
