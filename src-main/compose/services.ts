@@ -144,6 +144,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
   let hold: Hold | null = null;
   let pipeline: Pipeline | null = null;
   let miner: Miner | null = null;
+  let detachValidatorState: (() => void) | null = null;
   let rebuilding: Promise<void> = Promise.resolve();
   let disposed = false;
   let sampler: ReturnType<typeof setInterval> | null = null;
@@ -184,6 +185,16 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       }));
       return;
     }
+    // A stand-in until the supervisor owns the validator's part of the snapshot.
+    const session = pipeline.validator;
+    const publishValidator = () => {
+      const v = session.state;
+      state.update((s) => ({
+        validator: { ...s.validator, connection: v.connection, lastError: v.lastError, retryAtMs: v.retryAtMs, outboxPending: v.outboxPending },
+      }));
+    };
+    detachValidatorState = session.onChange(publishValidator);
+    publishValidator();
     miner = new Miner({
       teacher: pipeline.teacher,
       validator: pipeline.validator,
@@ -204,6 +215,8 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     const p = pipeline;
     miner = null;
     pipeline = null;
+    detachValidatorState?.();
+    detachValidatorState = null;
     await m?.dispose();
     await p?.close();
   }

@@ -34,7 +34,7 @@ type Hold = { reason: string; status: MinerStatus };
 
 /**
  * The miner's loop: lease → label → queue the result, with the next lease fetched while the
- * current task computes. It owns the miner's part of the state snapshot. A pause aborts the
+ * current task computes. It owns the miner's part of the state snapshot (not the validator's). A pause aborts the
  * running task within a second and releases the GPU; the task is re-run on resume if its lease
  * is still valid.
  */
@@ -61,11 +61,7 @@ export class Miner {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe.push(
-      this.o.validator.onChange(() => this.publishValidator()),
-      this.o.validator.onOutcome((outcome) => this.onOutcome(outcome)),
-    );
-    this.publishValidator();
+    this.unsubscribe.push(this.o.validator.onOutcome((outcome) => this.onOutcome(outcome)));
     this.publishTotals();
     this.statsTimer = setInterval(() => void this.refreshStats(), this.o.statsIntervalMs ?? 15_000);
     this.statsTimer.unref?.();
@@ -295,13 +291,6 @@ export class Miner {
 
   private publishTotals(): void {
     this.o.state.update({ tokens: this.o.ledger.totals(this.now()) });
-  }
-
-  private publishValidator(): void {
-    const v = this.o.validator.state;
-    this.o.state.update((s) => ({
-      validator: { ...s.validator, connection: v.connection, lastError: v.lastError, retryAtMs: v.retryAtMs, outboxPending: v.outboxPending },
-    }));
   }
 
   private publishMiner(): void {
