@@ -144,6 +144,8 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
   let hold: Hold | null = null;
   let pipeline: Pipeline | null = null;
   let miner: Miner | null = null;
+  // One writer for every Miner a rebuild creates: the store lets each key be claimed once.
+  const minerState = state.writer('miner', 'miner', 'task', 'tokensPerS', 'tokens', 'earnings', 'teacher');
   let detachValidatorState: (() => void) | null = null;
   let rebuilding: Promise<void> = Promise.resolve();
   let disposed = false;
@@ -198,7 +200,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     miner = new Miner({
       teacher: pipeline.teacher,
       validator: pipeline.validator,
-      state,
+      state: minerState,
       ledger,
       log: o.log.logger('miner'),
       maxBatchTokens: () => settings.get().maxBatchTokens,

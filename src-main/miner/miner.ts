@@ -1,16 +1,24 @@
 import { encodeResultBundle } from '../../src-shared/soft-labels';
 import type { MinerStatus, StateSnapshot } from '../../src-shared/state';
 import { errorMessage, type Logger } from '../../src-node/log';
-import type { StateStore } from '../state/state-store';
-import type { LeaseOutcome, MinerTask, SubmissionOutcome, TeacherPort, ValidatorPort } from './ports';
+import type {
+  Ledger,
+  LeaseOutcome,
+  MinerFigures,
+  MinerTask,
+  StateWriter,
+  SubmissionOutcome,
+  TeacherPort,
+  Throttle,
+  ValidatorPort,
+} from './ports';
 import { RateMeter } from './rate-meter';
-import type { TokenLedger } from './token-ledger';
 
 export interface MinerOptions {
   teacher: TeacherPort;
   validator: ValidatorPort;
-  state: StateStore;
-  ledger: TokenLedger;
+  state: StateWriter<MinerFigures>;
+  ledger: Ledger;
   log: Logger;
   maxBatchTokens: () => number;
   gpuClass: () => string | null;
@@ -21,13 +29,6 @@ export interface MinerOptions {
   statsIntervalMs?: number;
   /** The thermal/power governor: a rest after each task and a scale on the task size. */
   throttle?: Throttle;
-}
-
-export interface Throttle {
-  /** Milliseconds to rest after a task that computed for `taskMs`, and why (null: no rest). */
-  restAfter(taskMs: number): { ms: number; reason: string } | null;
-  /** 0..1, applied to the tokens a lease asks for. */
-  sizeScale(): number;
 }
 
 type Hold = { reason: string; status: MinerStatus };
@@ -54,7 +55,8 @@ export class Miner {
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(private readonly o: MinerOptions) {
-    this.now = o.now ?? Date.now;
+    // Looked up per call, so a test's fake clock applies however late it is installed.
+    this.now = o.now ?? (() => Date.now());
     this.rate = new RateMeter(20_000, this.now);
   }
 
