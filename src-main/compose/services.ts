@@ -103,6 +103,8 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
   const throttle = new ThermalThrottle({ settings, gpu: gpu ? gpu.onChange : () => ({ dispose() {} }) });
 
   const ledger = new TokenLedger(o.dataDir, o.log.logger('ledger'));
+  // The supervisor writes the miner's status only while no loop runs; one writer for both.
+  const figures = state.writer('miner', 'miner', 'task', 'tokensPerS', 'tokens', 'earnings', 'teacher');
   const mining = new MiningSupervisor<Pipeline>({
     settings,
     openPipeline: (current) =>
@@ -121,14 +123,14 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       new Miner({
         teacher: pipeline.teacher,
         validator: pipeline.validator,
-        state,
+        state: figures,
         ledger,
         log: o.log.logger('miner'),
         maxBatchTokens: () => settings.get().maxBatchTokens,
         gpuClass: () => gpuClass(state.get().gpu.gpus),
         throttle,
       }),
-    miner: state.writer('mining supervisor', 'miner'),
+    miner: figures,
     validator: state.writer('mining supervisor', 'validator'),
     onMiningKeyChange: miningKey.event,
     log,

@@ -1,16 +1,24 @@
 import { encodeResultBundle } from '../../src-shared/soft-labels';
 import type { MinerStatus, StateSnapshot } from '../../src-shared/state';
 import { errorMessage, type Logger } from '../../src-node/log';
-import type { StateStore } from '../state/state-store';
-import type { LeaseOutcome, MinerTask, SubmissionOutcome, TeacherPort, ValidatorPort } from './ports';
+import type {
+  Ledger,
+  LeaseOutcome,
+  MinerFigures,
+  MinerTask,
+  StateWriter,
+  SubmissionOutcome,
+  TeacherPort,
+  Throttle,
+  ValidatorPort,
+} from './ports';
 import { RateMeter } from './rate-meter';
-import type { TokenLedger } from './token-ledger';
 
 export interface MinerOptions {
   teacher: TeacherPort;
   validator: ValidatorPort;
-  state: StateStore;
-  ledger: TokenLedger;
+  state: StateWriter<MinerFigures>;
+  ledger: Ledger;
   log: Logger;
   maxBatchTokens: () => number;
   gpuClass: () => string | null;
@@ -23,18 +31,11 @@ export interface MinerOptions {
   throttle?: Throttle;
 }
 
-export interface Throttle {
-  /** Milliseconds to rest after a task that computed for `taskMs`, and why (null: no rest). */
-  restAfter(taskMs: number): { ms: number; reason: string } | null;
-  /** 0..1, applied to the tokens a lease asks for. */
-  sizeScale(): number;
-}
-
 type Hold = { reason: string; status: MinerStatus };
 
 /**
  * The miner's loop: lease → label → queue the result, with the next lease fetched while the
- * current task computes. It owns the miner's part of the state snapshot. A pause aborts the
+ * current task computes. It owns the miner's part of the state snapshot (not the validator's). A pause aborts the
  * running task within a second and releases the GPU; the task is re-run on resume if its lease
  * is still valid.
  */
@@ -54,18 +55,15 @@ export class Miner {
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(private readonly o: MinerOptions) {
-    this.now = o.now ?? Date.now;
+    // Looked up per call, so a test's fake clock applies however late it is installed.
+    this.now = o.now ?? (() => Date.now());
     this.rate = new RateMeter(20_000, this.now);
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe.push(
-      this.o.validator.onChange(() => this.publishValidator()),
-      this.o.validator.onOutcome((outcome) => this.onOutcome(outcome)),
-    );
-    this.publishValidator();
+    this.unsubscribe.push(this.o.validator.onOutcome((outcome) => this.onOutcome(outcome)));
     this.publishTotals();
     this.statsTimer = setInterval(() => void this.refreshStats(), this.o.statsIntervalMs ?? 15_000);
     this.statsTimer.unref?.();
@@ -295,13 +293,6 @@ export class Miner {
 
   private publishTotals(): void {
     this.o.state.update({ tokens: this.o.ledger.totals(this.now()) });
-  }
-
-  private publishValidator(): void {
-    const v = this.o.validator.state;
-    this.o.state.update((s) => ({
-      validator: { ...s.validator, connection: v.connection, lastError: v.lastError, retryAtMs: v.retryAtMs, outboxPending: v.outboxPending },
-    }));
   }
 
   private publishMiner(): void {

@@ -1,6 +1,9 @@
+import type { StateSnapshot, TokenTotals } from '../../src-shared/state';
+
 /**
- * What the miner needs from the teacher and from the validator, and nothing more. The real
- * `TeacherHost` (src-main/teacher) and `ValidatorSession` (src-main/validator-client) satisfy these
+ * What the miner needs from the teacher, the validator, the state and the token ledger, and
+ * nothing more. The real `TeacherHost` (src-main/teacher), `ValidatorSession`
+ * (src-main/validator-client), `StateStore.writer` (src-main/state) and `TokenLedger` satisfy these
  * structurally; tests drive the miner with small in-process implementations.
  */
 export interface TeacherInfo {
@@ -76,4 +79,29 @@ export interface ValidatorPort {
   onChange(listener: () => void): () => void;
   onOutcome(listener: (outcome: SubmissionOutcome) => void): () => void;
   stats(): Promise<MinerStats>;
+}
+
+/** The parts of the snapshot the miner writes, and no others (the validator's part is not its own). */
+export type MinerFigures = 'miner' | 'task' | 'tokensPerS' | 'tokens' | 'earnings' | 'teacher';
+
+/** The same shape as the store's `StateWriter`, declared here so the miner needs no concrete store. */
+export interface StateWriter<K extends keyof StateSnapshot> {
+  get(): Pick<StateSnapshot, K>;
+  update(patch: Partial<Pick<StateSnapshot, K>> | ((current: Pick<StateSnapshot, K>) => Partial<Pick<StateSnapshot, K>>)): void;
+}
+
+/** The miner's token counts: what it computed, what the validator said, and the totals shown. */
+export interface Ledger {
+  addComputed(tokens: number, nowMs: number): void;
+  addOutcome(outcome: SubmissionOutcome, nowMs: number): void;
+  setValidatorTotals(stats: MinerStats): void;
+  totals(nowMs: number): TokenTotals;
+}
+
+/** The thermal/power governor: a rest after each task and a scale on the task size. */
+export interface Throttle {
+  /** Milliseconds to rest after a task that computed for `taskMs`, and why (null: no rest). */
+  restAfter(taskMs: number): { ms: number; reason: string } | null;
+  /** 0..1, applied to the tokens a lease asks for. */
+  sizeScale(): number;
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { TokenTotals } from '../../src-shared/state';
 import { writeFileAtomicSync } from '../../src-node/atomic-write';
 import type { Logger } from '../../src-node/log';
-import type { MinerStats, SubmissionOutcome } from './ports';
+import type { Ledger, MinerStats, SubmissionOutcome } from './ports';
 
 const Persisted = z.object({
   computed: z.number().int().nonnegative(),
@@ -21,7 +21,7 @@ type Persisted = z.infer<typeof Persisted>;
  * rejected tokens are the validator's to say: once it has answered, its figures win over the
  * tally of outcomes seen in this data folder.
  */
-export class TokenLedger {
+export class TokenLedger implements Ledger {
   private data: Persisted;
   private validator: MinerStats | null = null;
   private readonly path: string;

@@ -1,6 +1,6 @@
 import type { GpuState, Settings } from '../../src-shared/state';
 import { DisposableStore, type Event } from '../../src-node/event';
-import type { Throttle } from '../miner/miner';
+import type { Throttle } from '../miner/ports';
 import { restAfterBatchMs, ThermalGovernor } from './governor';
 
 export interface ThermalThrottleOptions {
