@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startHeadless } from '../../compose/headless';
+import { startHeadless, type Headless } from '../../compose/headless';
 import { defaultDataDir } from '../../../src-node/data-dir';
 import { LogHub, type LogRecord } from '../../../src-node/log';
+import { ExecutionProviderChoice, type Settings } from '../../../src-shared/state';
 
 const HELP = `usage: nya mine [options]
 
@@ -20,7 +21,32 @@ options:
 
 The mining key for a remote validator is unlocked with NYA_WALLET_PASSPHRASE.`;
 
+/** After the first signal, how long closing may take before the process exits anyway. */
+const SHUTDOWN_LIMIT_MS = 15_000;
+
 export async function run(argv: string[]): Promise<number> {
+  const parsed = parseMineArgs(argv);
+  if ('exitCode' in parsed) return parsed.exitCode;
+  mkdirSync(parsed.dataDir, { recursive: true });
+  const hub = new LogHub();
+  hub.attach(logPrinter(parsed.quiet));
+  const headless = await startOrExplain(parsed, hub);
+  if (!headless) return 1;
+  // One line, exactly this shape: scripts and tests read it.
+  console.log(`dashboard: ${headless.dashboard.url}`);
+  await headless.services.start();
+  return untilSignalled(headless);
+}
+
+interface MineOptions {
+  dashboardPort: number;
+  dataDir: string;
+  quiet: boolean;
+  settingsOverrides: Partial<Settings>;
+}
+
+/** The options, or the exit code when there is nothing to run (help, or a usage error, printed). */
+function parseMineArgs(argv: string[]): MineOptions | { exitCode: number } {
   let args;
   try {
     args = parseArgs({
@@ -38,64 +64,80 @@ export async function run(argv: string[]): Promise<number> {
     }).values;
   } catch (error) {
     console.error(`nya mine: ${(error as Error).message}\n\n${HELP}`);
-    return 2;
+    return { exitCode: 2 };
   }
   if (args.help) {
     console.log(HELP);
-    return 0;
+    return { exitCode: 0 };
   }
-  const port = Number(args['dashboard-port']);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`nya mine: --dashboard-port must be a port number (0-65535), got '${args['dashboard-port']}'`);
-    return 2;
+  const usageError = checkValues(args['dashboard-port'], args.ep, args.validator);
+  if (usageError) {
+    console.error(`nya mine: ${usageError}`);
+    return { exitCode: 2 };
   }
-  if (args.ep && !['auto', 'cpu', 'cuda', 'dml'].includes(args.ep)) {
-    console.error(`nya mine: --ep must be auto, cpu, cuda or dml, got '${args.ep}'`);
-    return 2;
-  }
-  if (args.validator) {
-    try {
-      new URL(args.validator);
-    } catch {
-      console.error(`nya mine: --validator must be a URL such as https://validator.example.org, got '${args.validator}'`);
-      return 2;
-    }
-  }
-  const dataDir = resolve(args['data-dir'] ?? defaultDataDir());
-  mkdirSync(dataDir, { recursive: true });
-
-  const hub = new LogHub();
-  const quiet = args.quiet;
-  hub.attach((r: LogRecord) => {
-    if (quiet && r.level !== 'error') return;
-    if (r.level === 'debug') return;
-    process.stderr.write(`${new Date(r.atMs).toISOString()} ${r.level.padEnd(5)} [${r.source}] ${r.message}\n`);
-  });
-
-  const headless = await startHeadless({
-    dataDir,
-    dashboardPort: port,
-    log: hub,
-    walletPassphrase: process.env.NYA_WALLET_PASSPHRASE ?? null,
+  const ep = args.ep ? ExecutionProviderChoice.parse(args.ep) : undefined;
+  return {
+    dashboardPort: Number(args['dashboard-port']),
+    dataDir: resolve(args['data-dir'] ?? defaultDataDir()),
+    quiet: args.quiet,
     settingsOverrides: {
       ...(args.validator ? { validatorUrl: args.validator } : {}),
       ...(args.model ? { modelDir: resolve(args.model) } : {}),
-      ...(args.ep ? { executionProvider: args.ep as 'auto' | 'cpu' | 'cuda' | 'dml' } : {}),
+      ...(ep ? { executionProvider: ep } : {}),
     },
+  };
+}
+
+/** What is wrong with the option values, as a sentence; null when nothing is. */
+function checkValues(dashboardPort: string, ep: string | undefined, validator: string | undefined): string | null {
+  const port = Number(dashboardPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    return `--dashboard-port must be a port number (0-65535), got '${dashboardPort}'`;
+  }
+  if (ep && !ExecutionProviderChoice.safeParse(ep).success) return `--ep must be auto, cpu, cuda or dml, got '${ep}'`;
+  if (validator) {
+    try {
+      new URL(validator);
+    } catch {
+      return `--validator must be a URL such as https://validator.example.org, got '${validator}'`;
+    }
+  }
+  return null;
+}
+
+/** Log records to stderr, one line each; debug never, and only errors when quiet. */
+function logPrinter(quiet: boolean): (record: LogRecord) => void {
+  return (r) => {
+    if (quiet && r.level !== 'error') return;
+    if (r.level === 'debug') return;
+    process.stderr.write(`${new Date(r.atMs).toISOString()} ${r.level.padEnd(5)} [${r.source}] ${r.message}\n`);
+  };
+}
+
+/** Starts the services and the dashboard; on failure prints what to do and resolves null. */
+function startOrExplain(o: MineOptions, hub: LogHub): Promise<Headless | null> {
+  return startHeadless({
+    dataDir: o.dataDir,
+    dashboardPort: o.dashboardPort,
+    log: hub,
+    walletPassphrase: process.env.NYA_WALLET_PASSPHRASE ?? null,
+    settingsOverrides: o.settingsOverrides,
   }).catch((error: unknown) => {
     const message = (error as Error).message;
     console.error(
       (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
-        ? `nya mine: port ${port} is in use (is another nya mine running?); pass --dashboard-port 0 for a free one`
+        ? `nya mine: port ${o.dashboardPort} is in use (is another nya mine running?); pass --dashboard-port 0 for a free one`
         : `nya mine: ${message}`,
     );
     return null;
   });
-  if (!headless) return 1;
-  // One line, exactly this shape: scripts and tests read it.
-  console.log(`dashboard: ${headless.dashboard.url}`);
-  await headless.services.start();
+}
 
+/**
+ * Runs until SIGINT or SIGTERM, then closes (results on disk are kept) and resolves the exit code.
+ * A second signal exits at once; a shutdown past SHUTDOWN_LIMIT_MS exits with 1.
+ */
+function untilSignalled(headless: Headless): Promise<number> {
   return new Promise<number>((done) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -108,7 +150,7 @@ export async function run(argv: string[]): Promise<number> {
       const force = setTimeout(() => {
         process.stderr.write('nya mine: shutdown took too long; exiting\n');
         process.exit(1);
-      }, 15_000);
+      }, SHUTDOWN_LIMIT_MS);
       force.unref();
       void headless.close().then(
         () => done(0),
