@@ -121,8 +121,8 @@ export const ValidatorState = z.object({
 export type ValidatorState = z.infer<typeof ValidatorState>;
 
 export const TokenTotals = z.object({
+  /** Labelled by this miner and handed to the validator (queued durably, then sent). */
   computed: z.number().int(),
-  submitted: z.number().int(),
   /** Submitted, not yet validated or rejected. */
   pending: z.number().int(),
   validated: z.number().int(),
@@ -163,7 +163,6 @@ export const Earnings = z.object({
   unit: z.literal('COMAI'),
   /** Credited by the validator, in nano-COMAI (9 decimals), as a decimal string. */
   earnedNano: z.string(),
-  validatedTokens: z.number().int(),
   /** This miner's share of the current epoch's validated tokens, 0..1; null when unknown. */
   epochShare: z.number().nullable(),
 });

@@ -26,9 +26,9 @@ export function snapshotFigures(s: StateSnapshot): Figure[] {
   }
   add('nya_miner_user_paused', 'Whether the user has paused mining.', s.miner.userPaused ? 1 : 0);
   add('nya_tokens_per_second', 'Tokens labelled per second, recent rate.', s.tokensPerS);
-  const counted = { computed: s.tokens.computed, submitted: s.tokens.submitted, validated: s.tokens.validated, rejected: s.tokens.rejected };
+  const counted = { computed: s.tokens.computed, validated: s.tokens.validated, rejected: s.tokens.rejected };
   for (const [state, value] of Object.entries(counted)) {
-    add('nya_tokens_total', 'Tokens by stage: computed, submitted, validated, rejected.', value, { state }, 'counter');
+    add('nya_tokens_total', 'Tokens by stage: computed (and handed to the validator), validated, rejected.', value, { state }, 'counter');
   }
   add('nya_tokens_pending', 'Tokens submitted and not yet validated or rejected.', s.tokens.pending);
   add('nya_tokens_today', 'Tokens computed today.', s.tokens.today);
@@ -38,7 +38,6 @@ export function snapshotFigures(s: StateSnapshot): Figure[] {
   add('nya_validator_connected', 'Whether the validator answers (1) or not (0).', s.validator.connection === 'online' ? 1 : 0);
   add('nya_outbox_pending', 'Results on disk waiting for the validator to acknowledge them.', s.validator.outboxPending);
   add('nya_earned_comai', 'Earnings credited by the validator, in COMAI.', Number(s.earnings.earnedNano) / NANO_PER_COMAI);
-  add('nya_earnings_validated_tokens', 'Validated tokens the earnings are based on.', s.earnings.validatedTokens);
   add('nya_epoch_share', "This miner's share of the epoch's validated tokens, 0..1.", s.earnings.epochShare);
   for (const gpu of s.gpu.gpus) addGpuFigures(gpu, add);
   return figures;

@@ -1,5 +1,6 @@
 import { encodeResultBundle } from '../../src-shared/soft-labels';
 import type { MinerStatus, StateSnapshot } from '../../src-shared/state';
+import { DisposableStore } from '../../src-node/event';
 import { errorMessage, type Logger } from '../../src-node/log';
 import type {
   Ledger,
@@ -52,7 +53,7 @@ export class Miner {
   private prefetched: Promise<LeaseOutcome> | null = null;
   private resumeTask: MinerTask | null = null;
   private statsTimer: ReturnType<typeof setInterval> | null = null;
-  private readonly unsubscribe: (() => void)[] = [];
+  private readonly subscriptions = new DisposableStore();
 
   constructor(private readonly o: MinerOptions) {
     // Looked up per call, so a test's fake clock applies however late it is installed.
@@ -63,7 +64,7 @@ export class Miner {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe.push(this.o.validator.onOutcome((outcome) => this.onOutcome(outcome)));
+    this.subscriptions.add(this.o.validator.onOutcome((outcome) => this.onOutcome(outcome)));
     this.publishTotals();
     this.statsTimer = setInterval(() => void this.refreshStats(), this.o.statsIntervalMs ?? 15_000);
     this.statsTimer.unref?.();
@@ -77,7 +78,7 @@ export class Miner {
   async dispose(): Promise<void> {
     this.running = false;
     if (this.statsTimer) clearInterval(this.statsTimer);
-    for (const u of this.unsubscribe.splice(0)) u();
+    this.subscriptions.dispose();
     this.taskAbort?.abort();
     this.wake?.();
     await this.loop;
@@ -141,10 +142,20 @@ export class Miner {
           continue;
         }
       }
-      const task = this.resumeTask ?? (await this.nextLease());
+      const task = this.taskToResume() ?? (await this.nextLease());
       if (!task || !this.running) continue;
       await this.work(task);
     }
+  }
+
+  /** The task a pause interrupted, while its lease is still valid: an expired one would be refused. */
+  private taskToResume(): MinerTask | null {
+    const task = this.resumeTask;
+    if (task && task.deadlineAtMs <= this.now()) {
+      this.o.log.warn(`lease ${task.taskId} expired during the pause; leasing again`);
+      this.resumeTask = null;
+    }
+    return this.resumeTask;
   }
 
   private async startTeacher(): Promise<boolean> {
@@ -272,7 +283,6 @@ export class Miner {
         earnings: {
           unit: 'COMAI',
           earnedNano: stats.earnedNano,
-          validatedTokens: stats.validatedTokens,
           epochShare: stats.epochShare,
         },
       });

@@ -1,5 +1,5 @@
 import type { MinerStatus, Settings, StateSnapshot } from '../../src-shared/state';
-import { DisposableStore, toDisposable, type Disposable, type Event } from '../../src-node/event';
+import { DisposableStore, type Disposable, type Event } from '../../src-node/event';
 import { errorMessage, type Logger } from '../../src-node/log';
 import type { StateWriter } from '../state/state-store';
 
@@ -8,7 +8,7 @@ export interface MiningPipeline {
   /** The validator connection, for its state in the snapshot. */
   validator: {
     readonly state: { connection: 'connecting' | 'online' | 'offline'; lastError: string | null; retryAtMs: number | null; outboxPending: number };
-    onChange(listener: () => void): (() => void) | Disposable;
+    onChange: Event<void>;
   };
   /** The address the validator knows this miner by (the wallet's key, or the local identity). */
   signingAddress: string;
@@ -156,9 +156,9 @@ export class MiningSupervisor<P extends MiningPipeline> {
         },
       }));
     };
-    const off = pipeline.validator.onChange(publish);
+    const subscription = pipeline.validator.onChange(publish);
     publish();
-    return typeof off === 'function' ? toDisposable(off) : off;
+    return subscription;
   }
 
   private async teardown(): Promise<void> {

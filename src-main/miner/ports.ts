@@ -1,4 +1,5 @@
 import type { StateSnapshot, TokenTotals } from '../../src-shared/state';
+import type { Event } from '../../src-node/event';
 
 /**
  * What the miner needs from the teacher, the validator, the state and the token ledger, and
@@ -76,8 +77,8 @@ export interface ValidatorPort {
     retryAtMs: number | null;
     outboxPending: number;
   };
-  onChange(listener: () => void): () => void;
-  onOutcome(listener: (outcome: SubmissionOutcome) => void): () => void;
+  onChange: Event<void>;
+  onOutcome: Event<SubmissionOutcome>;
   stats(): Promise<MinerStats>;
 }
 

@@ -56,7 +56,6 @@ export class TokenLedger implements Ledger {
     const pending = this.validator?.pendingTokens ?? Math.max(0, this.data.computed - validated - rejected);
     return {
       computed: this.data.computed,
-      submitted: this.data.computed,
       pending,
       validated,
       rejected,

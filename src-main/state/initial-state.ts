@@ -8,7 +8,7 @@ export function initialState(settings: Settings, dataDir = ''): SnapshotBody {
     miner: { status: 'starting', reason: 'Starting the miner', userPaused: false, pausedUntilMs: null },
     task: null,
     tokensPerS: 0,
-    tokens: { computed: 0, submitted: 0, pending: 0, validated: 0, rejected: 0, today: 0, tasksCompleted: 0 },
+    tokens: { computed: 0, pending: 0, validated: 0, rejected: 0, today: 0, tasksCompleted: 0 },
     teacher: {
       state: 'not-loaded',
       modelName: null,
@@ -29,7 +29,7 @@ export function initialState(settings: Settings, dataDir = ''): SnapshotBody {
       signingAddress: null,
     },
     gpu: { status: 'unknown', source: null, gpus: [] },
-    earnings: { unit: 'COMAI', earnedNano: '0', validatedTokens: 0, epochShare: null },
+    earnings: { unit: 'COMAI', earnedNano: '0', epochShare: null },
     wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
     settings,
     dataDir,

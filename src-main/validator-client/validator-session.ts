@@ -17,6 +17,7 @@ import {
   type Task,
 } from '../../src-shared/protocol';
 import { decodeResultBundle } from '../../src-shared/soft-labels';
+import { Emitter, type Event } from '../../src-node/event';
 import { errorMessage, type Logger } from '../../src-node/log';
 import type { LeaseOutcome, MinerStats, MinerTask, SubmissionOutcome, ValidatorPort } from '../miner/ports';
 import type { RequestSigner } from '../../src-shared/request-signer';
@@ -88,8 +89,13 @@ export class ValidatorSession implements ValidatorPort {
   private sendNotBeforeMs = 0;
   /** Per-result backoff after a non-final refusal, so one stuck result does not block the rest. */
   private readonly retryEntryAt = new Map<string, { attempts: number; atMs: number }>();
-  private readonly changeListeners = new Set<() => void>();
-  private readonly outcomeListeners = new Set<(outcome: SubmissionOutcome) => void>();
+  // A listener's failure is logged; the session and the other listeners carry on.
+  private readonly changed = new Emitter<void>((error) => this.log.error(`a validator state listener failed: ${errorMessage(error)}`));
+  private readonly settled = new Emitter<SubmissionOutcome>((error) => this.log.error(`a submission outcome listener failed: ${errorMessage(error)}`));
+  /** The connection state or the outbox changed (read `state`). */
+  readonly onChange: Event<void> = this.changed.event;
+  /** A queued result got its final answer. */
+  readonly onOutcome: Event<SubmissionOutcome> = this.settled.event;
   private readonly lifetime = new AbortController();
   private disposed = false;
   private sender: Promise<void> | null = null;
@@ -129,18 +135,8 @@ export class ValidatorSession implements ValidatorPort {
     this.lifetime.abort(new Error('the validator session was closed'));
     this.wakeSender?.();
     await this.sender;
-    this.changeListeners.clear();
-    this.outcomeListeners.clear();
-  }
-
-  onChange(listener: () => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
-  }
-
-  onOutcome(listener: (outcome: SubmissionOutcome) => void): () => void {
-    this.outcomeListeners.add(listener);
-    return () => this.outcomeListeners.delete(listener);
+    this.changed.dispose();
+    this.settled.dispose();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -292,13 +288,7 @@ export class ValidatorSession implements ValidatorPort {
     const same = (Object.keys(next) as (keyof ValidatorSessionState)[]).every((key) => next[key] === this.current[key]);
     if (same) return;
     this.current = next;
-    for (const listener of this.changeListeners) {
-      try {
-        listener();
-      } catch (error) {
-        this.log.error(`a validator state listener failed: ${errorMessage(error)}`);
-      }
-    }
+    this.changed.fire();
   }
 
   private leaseRequest(req: { maxTokens: number; tokensPerS: number | null; gpuClass: string | null }): LeaseRequest {
@@ -404,13 +394,7 @@ export class ValidatorSession implements ValidatorPort {
     if (answer.reason !== undefined) outcome.reason = answer.reason;
     if (answer.creditedTokens !== undefined) outcome.creditedTokens = answer.creditedTokens;
     this.log.info(`task ${entry.taskId}: ${answer.status}${answer.reason ? ` (${answer.reason})` : ''}`);
-    for (const listener of this.outcomeListeners) {
-      try {
-        listener(outcome);
-      } catch (error) {
-        this.log.error(`a submission outcome listener failed: ${errorMessage(error)}`);
-      }
-    }
+    this.settled.fire(outcome);
   }
 }
 

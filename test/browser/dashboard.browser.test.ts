@@ -78,7 +78,7 @@ describe('dashboard in Chromium against nya mine', () => {
   it('shows a state change in main on the page: tokens computed and validated climb', async () => {
     const state = await eventually(async () => {
       const s = await apiState();
-      return s.tokens.computed > 0 && s.earnings.validatedTokens > 0 ? s : null;
+      return s.tokens.computed > 0 && s.tokens.validated > 0 ? s : null;
     }, 150_000, 'validated tokens in /api/state');
     const shown = async () => Number((await page.getByTestId('tokens-computed').locator('.stat-value').textContent())!.replace(/[^\d]/g, ''));
     await expect.poll(shown, { timeout: 30_000 }).toBeGreaterThanOrEqual(state.tokens.computed);

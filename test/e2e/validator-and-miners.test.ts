@@ -82,7 +82,7 @@ describe('nya validator + two nya mine', () => {
     // Redundant results agree: both miners get validated tokens and earnings.
     await eventually(async () => {
       const [sa, sb] = [await a.state(), await b.state()];
-      return sa.earnings.validatedTokens > 0 && sb.earnings.validatedTokens > 0 && sa.earnings.earnedNano !== '0';
+      return sa.tokens.validated > 0 && sb.tokens.validated > 0 && sa.earnings.earnedNano !== '0';
     }, 240_000, 'validated tokens on both miners');
 
     // The dashboard of miner a, in Chromium, with the pair's real figures: both miners rank.

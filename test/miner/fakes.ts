@@ -169,14 +169,12 @@ export class FakeValidator implements ValidatorPort {
     this.submissions.push(result);
   }
 
-  onChange(listener: () => void): () => void {
-    const subscription = this.changed.event(listener);
-    return () => subscription.dispose();
+  get onChange() {
+    return this.changed.event;
   }
 
-  onOutcome(listener: (outcome: SubmissionOutcome) => void): () => void {
-    const subscription = this.outcomes.event(listener);
-    return () => subscription.dispose();
+  get onOutcome() {
+    return this.outcomes.event;
   }
 
   emitOutcome(outcome: SubmissionOutcome): void {

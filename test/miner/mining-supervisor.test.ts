@@ -58,7 +58,7 @@ function setup(initial: Partial<Settings> = {}, opts: { failOpens?: number } = {
         id,
         closed: false,
         signingAddress: `address-${id}`,
-        validator: { state: connection, onChange: (l) => changed.event(() => l()) },
+        validator: { state: connection, onChange: changed.event },
         setConnection(c) {
           connection.connection = c;
           changed.fire();

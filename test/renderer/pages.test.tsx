@@ -32,8 +32,8 @@ describe('renderer pages', () => {
     applySnapshot(snapshot({
       task: { taskId: 'task-42', documents: 4, tokensDone: 300, tokensTotal: 1200, startedAtMs: 0, etaAtMs: Date.parse('2026-11-25T12:01:30Z') },
       tokensPerS: 1234.5,
-      tokens: { computed: 98765, submitted: 98765, pending: 1000, validated: 97000, rejected: 765, today: 5000, tasksCompleted: 12 },
-      earnings: { unit: 'COMAI', earnedNano: '1500000000', validatedTokens: 97000, epochShare: 0.25 },
+      tokens: { computed: 98765, pending: 1000, validated: 97000, rejected: 765, today: 5000, tasksCompleted: 12 },
+      earnings: { unit: 'COMAI', earnedNano: '1500000000', epochShare: 0.25 },
       gpu: { status: 'ok', source: 'nvidia-smi', gpus: [0, 1].map((index) => ({ index, name: 'NVIDIA GeForce RTX 3090', driver: '550.54', utilizationPct: 97, memoryUsedMiB: 20000, memoryTotalMiB: 24576, tempC: 71, powerW: 320, powerLimitW: 350, fanPct: 60, smClockMHz: 1900, memClockMHz: 9750 })) },
     }));
     renderWith(bridge, <DashboardPage />);
