@@ -75,19 +75,7 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
   const view = openWindow(electron, services, o, log);
   let quitting = false;
   hideOnClose(view.win, { isQuitting: () => quitting, onHiddenToTray: trayNotice(electron, prefs, view.win) });
-  const updater = app.isPackaged ? electronUpdater(logs.hub.logger('updater')) : null;
-  const updates = updater
-    ? new UpdateCoordinator({
-        updater,
-        enabled: () => prefs.get().updateChecks,
-        outboxPending: () => services.state.get().validator.outboxPending,
-        install: async () => {
-          await shutdown();
-          updater.quitAndInstall();
-        },
-        log: logs.hub.logger('updater'),
-      })
-    : null;
+  const updates = openUpdates(electron, services, prefs, logs.hub, () => shutdown());
   const tray = openTray(electron, { services, prefs, updates, win: view.win, logsDir: logs.dir });
   const policy = startDesktopPolicy(electron, services, launcher, logs.hub);
 
@@ -130,6 +118,22 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
   updates?.start();
   log.info(`desktop app ready (${o.startHidden ? 'in the tray' : 'window shown'})`);
   return { services, window: view.win, reveal: () => revealWindow(view.win) };
+}
+
+/** Updates in the packaged app, installed only with an empty outbox, after the miner has stopped. */
+function openUpdates(electron: ElectronModule, services: Services, prefs: DesktopPrefsStore, hub: LogHub, shutdown: () => Promise<void>) {
+  if (!electron.app.isPackaged) return null;
+  const updater = electronUpdater(hub.logger('updater'));
+  return new UpdateCoordinator({
+    updater,
+    enabled: () => prefs.get().updateChecks,
+    outboxPending: () => services.state.get().validator.outboxPending,
+    install: async () => {
+      await shutdown();
+      updater.quitAndInstall();
+    },
+    log: hub.logger('updater'),
+  });
 }
 
 /** Log lines go to rotating files (and stderr in development); the Logs page starts with the previous run's end. */

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { CodedError } from '../../src-shared/result';
 import type { Settings, StateSnapshot } from '../../src-shared/state';
 import { errorMessage, type LogHub, type Logger } from '../../src-node/log';
-import { Emitter } from '../../src-node/event';
+import { DisposableStore, Emitter, toDisposable, type Event } from '../../src-node/event';
 import { GpuMonitor, gpuClass } from '../gpu';
 import { HistorySampler, HistoryStore } from '../history';
 import { createHandlers } from '../ipc/handlers';
@@ -23,7 +23,7 @@ import { BalanceService } from '../wallet/balance/balance-service';
 import { KeyStore, type SecretBox } from '../wallet';
 import { WalletService } from '../wallet/wallet-service';
 import { terminalMnemonicPresenter, type MnemonicPresenter, type PasswordPrompt } from '../wallet/wallet-service-presenter';
-import { openPipeline, type Pipeline } from './pipeline';
+import { openPipeline, type Pipeline, type PipelineDeps } from './pipeline';
 
 export interface ServicesOptions {
   dataDir: string;
@@ -82,11 +82,14 @@ const noTerminal: MnemonicPresenter = {
 export async function createServices(o: ServicesOptions): Promise<Services> {
   const log = o.log.logger('main');
   const logs = new LogRing();
-  const detachLogs = o.log.attach(logs.sink);
+  // Released at dispose, newest first, after the services that still write have stopped.
+  const owned = new DisposableStore();
+  owned.add(toDisposable(o.log.attach(logs.sink)));
   const settings = new SettingsStore(o.dataDir, o.log.logger('settings'), o.settingsOverrides);
   const state = new StateStore(initialState(settings.get(), o.dataDir), { logTail: () => logs.tail(200), logSeq: () => logs.lastSeq });
-  const detachTouch = o.log.attach(() => state.touch());
-  const settingsMirror = mirrorSettings(settings, state);
+  owned.add(state);
+  owned.add(toDisposable(o.log.attach(() => state.touch())));
+  owned.add(mirrorSettings(settings, state));
 
   const models = new ModelCatalogService({
     modelsDir: join(o.dataDir, 'models'),
@@ -94,59 +97,20 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     vramMiB: () => state.get().gpu.gpus.find((x) => x.index === settings.get().gpuDeviceId)?.memoryTotalMiB ?? null,
     log: o.log.logger('models'),
   });
-  const modelsMirror = mirrorModelDownloads(models, settings, state, o.log.logger('models'));
+  owned.add(models);
+  owned.add(mirrorModelDownloads(models, settings, state, o.log.logger('models')));
   const { wallet, balance, walletMirror, miningKey } = openWallet(o, settings, state, () => mining.current?.session ?? null);
 
-  const gpu = o.gpuMonitor === undefined ? new GpuMonitor({ logger: o.log.logger('gpu') }) : o.gpuMonitor;
-  const gpuWriter = state.writer('gpu monitor', 'gpu');
-  const gpuMirror = gpu?.onChange((g) => gpuWriter.update({ gpu: g }));
-  const throttle = new ThermalThrottle({ settings, gpu: gpu ? gpu.onChange : () => ({ dispose() {} }) });
+  owned.add(miningKey);
+  owned.add(walletMirror);
+  const { gpu, gpuMirror, throttle } = openGpu(o, settings, state);
+  owned.add(throttle);
+  if (gpu) owned.add(gpu);
+  if (gpuMirror) owned.add(gpuMirror);
+  const mining = openMining(o, { settings, state, throttle, miningKey: miningKey.event, log });
 
-  const ledger = new TokenLedger(o.dataDir, o.log.logger('ledger'));
-  // The supervisor writes the miner's status only while no loop runs; one writer for both.
-  const figures = state.writer('miner', 'miner', 'task', 'tokensPerS', 'tokens', 'earnings', 'teacher');
-  const mining = new MiningSupervisor<Pipeline>({
-    settings,
-    openPipeline: (current) =>
-      openPipeline(
-        {
-          dataDir: o.dataDir,
-          log: o.log,
-          clientName: o.clientName ?? 'nya-miner',
-          modelHash: () => state.get().teacher.modelHash,
-          ...(o.workerLauncher ? { workerLauncher: o.workerLauncher } : {}),
-          ...(o.secretBox ? { secretBox: o.secretBox } : {}),
-        },
-        current,
-      ),
-    createLoop: (pipeline) =>
-      new Miner({
-        teacher: pipeline.teacher,
-        validator: pipeline.validator,
-        state: figures,
-        ledger,
-        log: o.log.logger('miner'),
-        maxBatchTokens: () => settings.get().maxBatchTokens,
-        gpuClass: () => gpuClass(state.get().gpu.gpus),
-        throttle,
-      }),
-    miner: figures,
-    validator: state.writer('mining supervisor', 'validator'),
-    onMiningKeyChange: miningKey.event,
-    log,
-  });
-
-  const history = new HistorySampler({
-    store: new HistoryStore({ file: join(o.dataDir, 'history.json'), logger: o.log.logger('history') }),
-    snapshot: () => state.get(),
-  });
-  const wandb = new WandbSchedule({
-    settings,
-    snapshot: () => state.get(),
-    getApiKey: o.wandbApiKey ?? (async () => process.env.NYA_WANDB_API_KEY ?? null),
-    logger: o.log.logger('wandb'),
-  });
-
+  const { history, wandb } = openTelemetry(o, settings, state);
+  owned.add(history);
   const router = createIpcRouter(
     createHandlers({
       state,
@@ -181,23 +145,78 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     },
     async dispose() {
       await mining.dispose();
-      gpuMirror?.dispose();
-      gpu?.dispose();
-      throttle.dispose();
-      history.dispose();
-      modelsMirror.dispose();
-      walletMirror.dispose();
-      miningKey.dispose();
       await wandb.dispose();
       await wallet.dispose();
       await balance.dispose();
-      models.dispose();
-      settingsMirror.dispose();
-      state.dispose();
-      detachTouch();
-      detachLogs();
+      owned.dispose();
     },
   };
+}
+
+/** The charts' history and the opt-in W&B run, both fed from the snapshot. */
+function openTelemetry(o: ServicesOptions, settings: SettingsStore, state: StateStore) {
+  const history = new HistorySampler({
+    store: new HistoryStore({ file: join(o.dataDir, 'history.json'), logger: o.log.logger('history') }),
+    snapshot: () => state.get(),
+  });
+  const wandb = new WandbSchedule({
+    settings,
+    snapshot: () => state.get(),
+    getApiKey: o.wandbApiKey ?? (async () => process.env.NYA_WANDB_API_KEY ?? null),
+    logger: o.log.logger('wandb'),
+  });
+  return { history, wandb };
+}
+
+/** The GPU monitor, its copy in the snapshot, and the throttle that listens to it. */
+function openGpu(o: ServicesOptions, settings: SettingsStore, state: StateStore) {
+  const gpu = o.gpuMonitor === undefined ? new GpuMonitor({ logger: o.log.logger('gpu') }) : o.gpuMonitor;
+  const writer = state.writer('gpu monitor', 'gpu');
+  const gpuMirror = gpu?.onChange((g) => writer.update({ gpu: g })) ?? null;
+  const throttle = new ThermalThrottle({ settings, gpu: gpu ? gpu.onChange : () => toDisposable(() => undefined) });
+  return { gpu, gpuMirror, throttle };
+}
+
+interface MiningDeps {
+  settings: SettingsStore;
+  state: StateStore;
+  throttle: ThermalThrottle;
+  miningKey: Event<string | null>;
+  log: Logger;
+}
+
+/** The supervisor that opens the teacher + validator pipeline and runs a `Miner` on it. */
+function openMining(o: ServicesOptions, d: MiningDeps): MiningSupervisor<Pipeline> {
+  const ledger = new TokenLedger(o.dataDir, o.log.logger('ledger'));
+  // The supervisor writes the miner's status only while no loop runs; one writer for both.
+  const figures = d.state.writer('miner', 'miner', 'task', 'tokensPerS', 'tokens', 'earnings', 'teacher');
+  const pipelineDeps: PipelineDeps = {
+    dataDir: o.dataDir,
+    log: o.log,
+    clientName: o.clientName ?? 'nya-miner',
+    modelHash: () => d.state.get().teacher.modelHash,
+    ...(o.workerLauncher ? { workerLauncher: o.workerLauncher } : {}),
+    ...(o.secretBox ? { secretBox: o.secretBox } : {}),
+  };
+  return new MiningSupervisor<Pipeline>({
+    settings: d.settings,
+    openPipeline: (current) => openPipeline(pipelineDeps, current),
+    createLoop: (pipeline) =>
+      new Miner({
+        teacher: pipeline.teacher,
+        validator: pipeline.validator,
+        state: figures,
+        ledger,
+        log: o.log.logger('miner'),
+        maxBatchTokens: () => d.settings.get().maxBatchTokens,
+        gpuClass: () => gpuClass(d.state.get().gpu.gpus),
+        throttle: d.throttle,
+      }),
+    miner: figures,
+    validator: d.state.writer('mining supervisor', 'validator'),
+    onMiningKeyChange: d.miningKey,
+    log: d.log,
+  });
 }
 
 /** The snapshot's copy of the settings, and the validator's mode and URL that follow from them. */
