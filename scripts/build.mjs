@@ -25,6 +25,9 @@ const mainEntries = [
   ['src-validator/verify/check-worker.ts', 'main/check-worker.cjs'],
 ];
 
+/** Browser bundles main serves itself: the payout link page opens in the user's own browser, beside their wallet extension. */
+const browserEntries = [['src-renderer/link-page/main.ts', 'link-page/link-page.js']];
+
 const importMetaShim = {
   define: { 'import.meta.url': 'importMetaUrl' },
   banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
@@ -47,6 +50,13 @@ async function buildMain() {
       // Bundled ESM-only dependencies may read import.meta.url; give them the bundle's own URL.
       // Not the preload: a sandboxed preload has no __filename (and bundles no ESM dependency).
       ...(out === 'main/preload.cjs' ? {} : importMetaShim),
+    });
+  }
+  for (const [src, out] of browserEntries) {
+    // No source map: the file is served as is, and a map would only be one more thing to serve.
+    await esbuild({
+      entryPoints: [resolve(root, src)], outfile: resolve(root, 'dist', out), bundle: true, platform: 'browser',
+      target: 'es2020', format: 'iife', minify: true, logLevel: 'warning',
     });
   }
   console.log(`build: main bundles in ${Date.now() - started} ms`);

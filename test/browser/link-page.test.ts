@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hexToU8a, u8aToHex } from '@polkadot/util';
-import { sr25519Sign } from '@polkadot/util-crypto';
+import { decodeAddress, encodeAddress, sr25519Sign } from '@polkadot/util-crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src-node/log';
@@ -14,13 +14,21 @@ import { launchChromium, ROOT } from './nya-process';
 
 type Pair = Awaited<ReturnType<typeof testPair>>;
 
+/** An account as an extension lists it; Talisman and SubWallet list Ethereum accounts beside sr25519 ones. */
+interface FakeAccount {
+  address: string;
+  name: string;
+  type?: 'sr25519' | 'ed25519' | 'ethereum';
+}
+
 /**
  * The one-time link page in Chromium. A fake wallet extension is injected as
- * `window.injectedWeb3['polkadot-js']`, with the same enable → accounts/signer shape a real
- * one has; its signRaw wraps the bytes in <Bytes>…</Bytes> as real extensions do and signs in
- * this Node process through an exposed function, so the secret never enters the page.
+ * `window.injectedWeb3['polkadot-js']`, with the enable → accounts/signer shape a real one has
+ * and @polkadot/extension-dapp reads; its signRaw wraps the bytes in <Bytes>…</Bytes> as real
+ * extensions do and signs in this Node process through an exposed function, so the secret never
+ * enters the page.
  */
-const FAKE_EXTENSION = (accounts: { address: string; name: string }[]) => {
+const FAKE_EXTENSION = (accounts: FakeAccount[]) => {
   const w = window as unknown as { injectedWeb3: Record<string, unknown>; nyaTestSign(address: string, hex: string): Promise<string> };
   w.injectedWeb3 = {
     'polkadot-js': {
@@ -68,16 +76,40 @@ async function stack(validator: TestValidator): Promise<{ server: PayoutLinkServ
   };
 }
 
-async function extensionPage(pairs: Pair[]): Promise<Page> {
+/** The pairs' sr25519 accounts as the extension lists them (any SS58 prefix), plus `extra` it also lists. */
+type Stack = Awaited<ReturnType<typeof stack>>;
+type PayoutOnlyValidator = Awaited<ReturnType<typeof payoutOnlyValidator>>;
+
+async function withPayoutOnlyStack(run: (s: Stack, validator: PayoutOnlyValidator) => Promise<void>): Promise<void> {
+  const validator = await payoutOnlyValidator();
+  const s = await stack(validator);
+  try {
+    await run(s, validator);
+  } finally {
+    await s.close();
+  }
+}
+
+/** Opens the page, connects the fake extension, and returns the accounts it offers. */
+async function connectedAccounts(page: Page, url: string): Promise<string[]> {
+  await page.goto(url);
+  await page.getByRole('button', { name: 'Connect polkadot-js' }).click();
+  await page.locator('#account-step').waitFor({ timeout: 15_000 });
+  return page.locator('#account option').allTextContents();
+}
+
+async function extensionPage(pairs: Pair[], { ss58Prefix = 42, extra = [] }: { ss58Prefix?: number; extra?: FakeAccount[] } = {}): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
   await page.exposeFunction('nyaTestSign', (address: string, hex: string) => {
-    const pair = pairs.find((p) => p.address === address);
+    // Extensions look the key up by its public key, whatever the prefix of the address.
+    const pair = pairs.find((p) => u8aToHex(p.publicKey) === u8aToHex(decodeAddress(address)));
     if (!pair) throw new Error(`the test extension holds no key for ${address}`);
     // A real extension signs u8aWrapBytes(data); do the same.
     const wrapped = new Uint8Array([...new TextEncoder().encode('<Bytes>'), ...hexToU8a(hex), ...new TextEncoder().encode('</Bytes>')]);
     return u8aToHex(sr25519Sign(wrapped, pair));
   });
-  await page.addInitScript(FAKE_EXTENSION, pairs.map((p, i) => ({ address: p.address, name: `account ${i + 1}` })));
+  const accounts: FakeAccount[] = pairs.map((p, i) => ({ address: encodeAddress(p.publicKey, ss58Prefix), name: `account ${i + 1}`, type: 'sr25519' }));
+  await page.addInitScript(FAKE_EXTENSION, [...extra, ...accounts]);
   return page;
 }
 
@@ -110,6 +142,32 @@ describe('payout link page in Chromium', () => {
     }
   });
 
+  it('offers only sr25519 accounts: an Ethereum account of the extension is not in the list', async () => {
+    await withPayoutOnlyStack(async (s) => {
+      const ethereum: FakeAccount = { address: `0x${'ab'.repeat(20)}`, name: 'metamask-style', type: 'ethereum' };
+      const page = await extensionPage([payout], { extra: [ethereum] });
+      expect(await connectedAccounts(page, s.server.open(await s.linker.begin()))).toEqual([`account 1 — ${payout.address}`]);
+      await page.close();
+    });
+  });
+
+  it('shows and sends an address the extension lists with another SS58 prefix in the prefix-42 form', async () => {
+    await withPayoutOnlyStack(async (s, validator) => {
+      expect(encodeAddress(payout.publicKey, 0)).not.toBe(payout.address);
+      const page = await extensionPage([payout], { ss58Prefix: 0 });
+      const posted: unknown[] = [];
+      page.on('request', (request) => {
+        if (request.method() === 'POST') posted.push(request.postDataJSON());
+      });
+      expect(await connectedAccounts(page, s.server.open(await s.linker.begin()))).toEqual([`account 1 — ${payout.address}`]);
+      await page.getByRole('button', { name: 'Sign and link' }).click();
+      await page.waitForSelector(`body[data-linked="${payout.address}"]`);
+      expect(posted).toEqual([{ payoutAddress: payout.address, signature: expect.stringMatching(/^0x[0-9a-f]{128}$/) }]);
+      expect(validator.links.get(miner.address)).toBe(payout.address);
+      await page.close();
+    });
+  });
+
   it('links a pasted raw signature through the reference validator, and says so when the extension is missing', async () => {
     const validator = await realValidator();
     const s = await stack(validator);
@@ -140,7 +198,7 @@ describe('payout link page in Chromium', () => {
       const page = await browser.newPage();
       await page.exposeFunction('nyaTestSign', () => '0x');
       // Injected 600 ms after the page starts, as slow extensions do.
-      await page.addInitScript(`setTimeout(() => (${FAKE_EXTENSION.toString()})(${JSON.stringify([{ address: payout.address, name: 'late' }])}), 600)`);
+      await page.addInitScript(`setTimeout(() => (${FAKE_EXTENSION.toString()})(${JSON.stringify([{ address: payout.address, name: 'late', type: 'sr25519' }])}), 600)`);
       await page.goto(s.server.open(await s.linker.begin()));
       const button = page.getByRole('button', { name: 'Connect polkadot-js' });
       await button.waitFor({ timeout: 15_000 });

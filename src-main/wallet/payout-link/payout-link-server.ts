@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { SS58_PREFIX } from '../../../src-shared/protocol';
+import { LINK_PAGE_SCRIPT_PATH, LINK_PAGE_STYLE_PATH, type LinkPageAnswer } from '../../../src-shared/payout-link-page';
+import { distPath } from '../../../src-node/app-paths';
 import { errorMessage, type Logger } from '../../../src-node/log';
-import {
-  LINK_PAGE_SCRIPT,
-  LINK_PAGE_SCRIPT_PATH,
-  LINK_PAGE_STYLE,
-  LINK_PAGE_STYLE_PATH,
-  renderGonePage,
-  renderLinkPage,
-} from './link-page';
+import { LINK_PAGE_STYLE, renderGonePage, renderLinkPage } from './link-page';
 import { PayoutLinkError, type PayoutChallenge, type PayoutLinker } from './payout-linker';
 
 export interface PayoutLinkServerOptions {
@@ -21,6 +18,8 @@ export interface PayoutLinkServerOptions {
   now?: () => number;
   /** Called once a page's signature linked the address. */
   onLinked?: (payoutAddress: string) => void;
+  /** The page's built browser script; dist/link-page/link-page.js (scripts/build.mjs) by default. */
+  scriptFile?: string;
 }
 
 interface OpenPage {
@@ -51,6 +50,7 @@ const SECURITY_HEADERS = {
  */
 export class PayoutLinkServer {
   private server: Server | null = null;
+  private script = '';
   private origin = '';
   private readonly pages = new Map<string, OpenPage>();
   private readonly now: () => number;
@@ -61,6 +61,7 @@ export class PayoutLinkServer {
 
   async start(): Promise<void> {
     if (this.server) return;
+    this.script = await readPageScript(this.o.scriptFile ?? distPath('link-page', 'link-page.js'));
     const server = createServer((req, res) => {
       this.handle(req, res).catch((error) => {
         this.o.log.error(`payout link page: ${errorMessage(error)}`);
@@ -109,7 +110,7 @@ export class PayoutLinkServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.headers.host !== this.origin.slice('http://'.length)) return send(res, 421, 'text/plain; charset=utf-8', 'Wrong host.');
     const path = new URL(req.url ?? '/', this.origin).pathname;
-    if (req.method === 'GET' && path === LINK_PAGE_SCRIPT_PATH) return send(res, 200, 'text/javascript; charset=utf-8', LINK_PAGE_SCRIPT);
+    if (req.method === 'GET' && path === LINK_PAGE_SCRIPT_PATH) return send(res, 200, 'text/javascript; charset=utf-8', this.script);
     if (req.method === 'GET' && path === LINK_PAGE_STYLE_PATH) return send(res, 200, 'text/css; charset=utf-8', LINK_PAGE_STYLE);
     const match = /^\/link\/([A-Za-z0-9_-]{43})(\/submit)?$/.exec(path);
     if (!match) return send(res, 404, 'text/plain; charset=utf-8', 'Not found.');
@@ -134,6 +135,7 @@ export class PayoutLinkServer {
       expiresAtMs: page.challenge.expiresAtMs,
       submitPath: `/link/${token}/submit`,
       suggestedAddress: page.suggestedAddress,
+      ss58Prefix: SS58_PREFIX,
     });
     send(res, 200, 'text/html; charset=utf-8', html);
   }
@@ -159,7 +161,7 @@ export class PayoutLinkServer {
       this.pages.delete(token);
       this.o.log.info(`payout address ${linked.payoutAddress} linked from the link page (${linked.signedForm} signature)`);
       this.o.onLinked?.(linked.payoutAddress);
-      return sendJson(res, 200, { ok: true, payoutAddress: linked.payoutAddress });
+      return sendJson(res, 200, { ok: true, payoutAddress: linked.payoutAddress } satisfies LinkPageAnswer);
     } catch (error) {
       const retry = error instanceof PayoutLinkError && error.challengeStillUsable;
       if (!retry) this.pages.delete(token);
@@ -169,8 +171,17 @@ export class PayoutLinkServer {
   }
 }
 
-function failure(code: string, message: string, retry: boolean) {
+function failure(code: string, message: string, retry: boolean): LinkPageAnswer {
   return { ok: false, error: { code, message }, retry };
+}
+
+/** Read once at start: the page is served from memory, and a missing build fails the link up front, not in the browser. */
+async function readPageScript(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error(`The payout link page's script ${file} cannot be read (${errorMessage(error)}); build it with \`npm run build\`.`);
+  }
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

@@ -1,16 +1,4 @@
-/** What the page needs to know; all of it public (the challenge message is what gets signed). */
-export interface LinkPageConfig {
-  appName: string;
-  miningAddress: string;
-  message: string;
-  challengeId: string;
-  expiresAtMs: number;
-  submitPath: string;
-  suggestedAddress: string | null;
-}
-
-export const LINK_PAGE_SCRIPT_PATH = '/link-page.js';
-export const LINK_PAGE_STYLE_PATH = '/link-page.css';
+import { LINK_PAGE_CONFIG_ID, LINK_PAGE_SCRIPT_PATH, LINK_PAGE_STYLE_PATH, type LinkPageConfig } from '../../../../src-shared/payout-link-page';
 
 /** JSON inside a <script type="application/json"> block: `<` escaped so no text can close the block. */
 function jsonForHtml(value: unknown): string {
@@ -26,7 +14,7 @@ export function renderLinkPage(config: LinkPageConfig): string {
 <meta name="referrer" content="no-referrer">
 <title>Link a payout address — Nya Miner</title>
 <link rel="stylesheet" href="${LINK_PAGE_STYLE_PATH}">
-<script type="application/json" id="nya-link-config">${jsonForHtml(config)}</script>
+<script type="application/json" id="${LINK_PAGE_CONFIG_ID}">${jsonForHtml(config)}</script>
 </head>
 <body>
 <main>
