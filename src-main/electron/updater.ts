@@ -10,6 +10,7 @@ import type { UpdaterPort } from './update-coordinator';
  * running, packaged Electron app; an import at the top would do that in every development run.
  */
 export function electronUpdater(log: Logger): UpdaterPort & { quitAndInstall(): void } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
   const { autoUpdater } = require('electron-updater') as typeof import('electron-updater');
   autoUpdater.autoDownload = true;
   autoUpdater.autoInstallOnAppQuit = false;

@@ -213,7 +213,7 @@ describe('while the validator is unreachable', () => {
   });
 
   it('honours Retry-After on 503', async () => {
-    let t = 1_760_000_000_000;
+    const t = 1_760_000_000_000;
     const v = await validator(() => t);
     v.leaseAnswers = [{ status: 503, json: { error: { code: 'unavailable', message: 'draining' } }, headers: { 'retry-after': '42' } }];
     const { s } = session(v, tempDir(), { now: () => t });

@@ -14,6 +14,7 @@ loader._load = function (request: string, ...rest: unknown[]) {
 process.argv.push(`--user-data-dir=${userData}`);
 
 const deadline = Date.now() + 30_000;
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the bundle is CommonJS and must load under the patched loader
 require(bundle);
 const timer = setInterval(() => {
   const win = fake.windows[0];
