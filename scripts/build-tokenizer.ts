@@ -54,7 +54,9 @@ export function packagedV3DataDir(): string {
  * uint16 pairs (left id, right id) in priority order. The package's own decoder reads them the same way.
  */
 export function readPackagedV3(dataDir = packagedV3DataDir()): TokenizerSource {
-  const vocab = Buffer.from(readFileSync(join(dataDir, 'vocab.bin'), 'utf8'), 'base64').toString('utf8').split('\n');
+  const vocab = Buffer.from(readFileSync(join(dataDir, 'vocab.bin'), 'utf8'), 'base64')
+    .toString('utf8')
+    .split('\n');
   const raw = Buffer.from(readFileSync(join(dataDir, 'merges.bin'), 'utf8'), 'base64');
   if (raw.length % 4 !== 0) throw new Error(`${dataDir}/merges.bin: ${raw.length} bytes is not a whole number of id pairs`);
   const merges: Array<[number, number]> = [];

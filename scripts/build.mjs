@@ -55,8 +55,14 @@ async function buildMain() {
   for (const [src, out] of browserEntries) {
     // No source map: the file is served as is, and a map would only be one more thing to serve.
     await esbuild({
-      entryPoints: [resolve(root, src)], outfile: resolve(root, 'dist', out), bundle: true, platform: 'browser',
-      target: 'es2020', format: 'iife', minify: true, logLevel: 'warning',
+      entryPoints: [resolve(root, src)],
+      outfile: resolve(root, 'dist', out),
+      bundle: true,
+      platform: 'browser',
+      target: 'es2020',
+      format: 'iife',
+      minify: true,
+      logLevel: 'warning',
     });
   }
   console.log(`build: main bundles in ${Date.now() - started} ms`);
@@ -82,8 +88,15 @@ async function buildAssets() {
     if (!existsSync(resolve(root, src))) continue;
     const out = resolve(root, 'dist/tools', src.replace(/^scripts\//, '').replace(/\.ts$/, '.cjs'));
     await esbuild({
-      entryPoints: [resolve(root, src)], outfile: out, bundle: true, platform: 'node', target: 'node20',
-      format: 'cjs', external, logLevel: 'warning', ...importMetaShim,
+      entryPoints: [resolve(root, src)],
+      outfile: out,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external,
+      logLevel: 'warning',
+      ...importMetaShim,
     });
     run(process.execPath, [out]);
   }

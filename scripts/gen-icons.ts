@@ -21,8 +21,14 @@ const APP_BACKGROUND: Rgba = [30, 27, 46, 255];
 const APP_CAT: Rgba = [255, 111, 168, 255];
 
 type Shape = (x: number, y: number) => boolean;
-const circle = (cx: number, cy: number, r: number): Shape => (x, y) => (x - cx) ** 2 + (y - cy) ** 2 <= r * r;
-const rect = (x0: number, y0: number, x1: number, y1: number): Shape => (x, y) => x >= x0 && x <= x1 && y >= y0 && y <= y1;
+const circle =
+  (cx: number, cy: number, r: number): Shape =>
+  (x, y) =>
+    (x - cx) ** 2 + (y - cy) ** 2 <= r * r;
+const rect =
+  (x0: number, y0: number, x1: number, y1: number): Shape =>
+  (x, y) =>
+    x >= x0 && x <= x1 && y >= y0 && y <= y1;
 function triangle(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): Shape {
   const side = (px: number, py: number, qx: number, qy: number, x: number, y: number) => (qx - px) * (y - py) - (qy - py) * (x - px);
   return (x, y) => {
@@ -32,14 +38,13 @@ function triangle(ax: number, ay: number, bx: number, by: number, cx: number, cy
     return (d1 >= 0 && d2 >= 0 && d3 >= 0) || (d1 <= 0 && d2 <= 0 && d3 <= 0);
   };
 }
-const union = (...shapes: Shape[]): Shape => (x, y) => shapes.some((s) => s(x, y));
+const union =
+  (...shapes: Shape[]): Shape =>
+  (x, y) =>
+    shapes.some((s) => s(x, y));
 
 /** Head and ears in unit coordinates (0..1, y down). */
-const HEAD = union(
-  circle(0.5, 0.58, 0.38),
-  triangle(0.14, 0.44, 0.2, 0.05, 0.47, 0.27),
-  triangle(0.86, 0.44, 0.8, 0.05, 0.53, 0.27),
-);
+const HEAD = union(circle(0.5, 0.58, 0.38), triangle(0.14, 0.44, 0.2, 0.05, 0.47, 0.27), triangle(0.86, 0.44, 0.8, 0.05, 0.53, 0.27));
 const FACES: Record<IconFace, Shape> = {
   mining: union(circle(0.36, 0.56, 0.07), circle(0.64, 0.56, 0.07)),
   paused: union(rect(0.35, 0.42, 0.45, 0.78), rect(0.55, 0.42, 0.65, 0.78)),
@@ -88,12 +93,17 @@ export function trayPixels(face: IconFace, size: number): Uint8Array {
   ]);
 }
 
-const roundedSquare = (r: number): Shape => (x, y) => {
-  const dx = Math.max(Math.abs(x - 0.5) - (0.5 - r), 0);
-  const dy = Math.max(Math.abs(y - 0.5) - (0.5 - r), 0);
-  return dx * dx + dy * dy <= r * r;
-};
-const inset = (s: Shape, m: number): Shape => (x, y) => s((x - m) / (1 - 2 * m), (y - m) / (1 - 2 * m));
+const roundedSquare =
+  (r: number): Shape =>
+  (x, y) => {
+    const dx = Math.max(Math.abs(x - 0.5) - (0.5 - r), 0);
+    const dy = Math.max(Math.abs(y - 0.5) - (0.5 - r), 0);
+    return dx * dx + dy * dy <= r * r;
+  };
+const inset =
+  (s: Shape, m: number): Shape =>
+  (x, y) =>
+    s((x - m) / (1 - 2 * m), (y - m) / (1 - 2 * m));
 
 export function appPixels(size: number): Uint8Array {
   return rasterise(size, [

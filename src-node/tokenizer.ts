@@ -24,7 +24,10 @@ export function bundledTokenizerPath(): string {
 }
 
 export class TokenizerLoadError extends Error {
-  constructor(readonly path: string, readonly reason: string) {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
     super(`cannot load the tokenizer ${path}: ${reason}`);
     this.name = 'TokenizerLoadError';
   }

@@ -25,7 +25,14 @@ function buildTables(): Int32Array[] {
 }
 
 const [T0, T1, T2, T3, T4, T5, T6, T7] = TABLES as [
-  Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
 ];
 
 /**

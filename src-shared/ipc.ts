@@ -57,7 +57,12 @@ export const IPC = {
     request: z.strictObject({
       paused: z.boolean(),
       /** Pause for this long, then resume by itself (tray: "Pause for 1 hour"). */
-      forMs: z.number().int().positive().max(7 * 24 * 3600 * 1000).optional(),
+      forMs: z
+        .number()
+        .int()
+        .positive()
+        .max(7 * 24 * 3600 * 1000)
+        .optional(),
     }),
     response: StateSnapshot.shape.miner,
   },

@@ -30,6 +30,4 @@ export interface LinkPageSubmit {
 }
 
 /** Main's answer to a submit. `retry`: the same page (and challenge) can still be used. */
-export type LinkPageAnswer =
-  | { ok: true; payoutAddress: string }
-  | { ok: false; error: { code: string; message: string }; retry: boolean };
+export type LinkPageAnswer = { ok: true; payoutAddress: string } | { ok: false; error: { code: string; message: string }; retry: boolean };

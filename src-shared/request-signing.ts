@@ -1,21 +1,6 @@
 import { u8aToHex } from '@polkadot/util';
-import {
-  checkAddress,
-  decodeAddress,
-  encodeAddress,
-  randomAsU8a,
-  sha256AsU8a,
-  sr25519Sign,
-  sr25519Verify,
-} from '@polkadot/util-crypto';
-import {
-  HEADER_KEY,
-  HEADER_NONCE,
-  HEADER_SIGNATURE,
-  HEADER_TIMESTAMP,
-  SIGNATURE_WINDOW_MS,
-  SS58_PREFIX,
-} from './protocol';
+import { checkAddress, decodeAddress, encodeAddress, randomAsU8a, sha256AsU8a, sr25519Sign, sr25519Verify } from '@polkadot/util-crypto';
+import { HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, SIGNATURE_WINDOW_MS, SS58_PREFIX } from './protocol';
 
 /**
  * Signing and verification of miner requests, shared by the client and the validator so both
@@ -47,8 +32,7 @@ export interface BodyDigest {
 export type SignatureFailureCode = 'unsigned' | 'bad-signature' | 'stale-timestamp';
 
 export type SignatureCheck =
-  | { ok: true; address: string; nonce: string; timestampMs: number }
-  | { ok: false; code: SignatureFailureCode; message: string };
+  { ok: true; address: string; nonce: string; timestampMs: number } | { ok: false; code: SignatureFailureCode; message: string };
 
 interface Utf8Encoder {
   TextEncoder: new () => { encode(text: string): Uint8Array };
@@ -138,7 +122,11 @@ export function verifyRequestSignature(
   }
   const [addressValid, addressProblem] = checkAddress(address, SS58_PREFIX);
   if (!addressValid) {
-    return { ok: false, code: 'unsigned', message: `${HEADER_KEY} '${address}' is not an SS58 address with prefix ${SS58_PREFIX}: ${addressProblem ?? 'invalid'}.` };
+    return {
+      ok: false,
+      code: 'unsigned',
+      message: `${HEADER_KEY} '${address}' is not an SS58 address with prefix ${SS58_PREFIX}: ${addressProblem ?? 'invalid'}.`,
+    };
   }
   if (!TIMESTAMP_PATTERN.test(timestamp)) {
     return { ok: false, code: 'unsigned', message: `${HEADER_TIMESTAMP} '${timestamp}' is not milliseconds since the epoch.` };

@@ -2,14 +2,7 @@
  * The one envelope every IPC / WebSocket call returns. Nothing throws across a process boundary:
  * a failure is a value with a machine-readable code and a sentence a user can act on.
  */
-export type ErrorCode =
-  | 'bad-request'
-  | 'unknown-channel'
-  | 'forbidden'
-  | 'not-found'
-  | 'conflict'
-  | 'unavailable'
-  | 'internal';
+export type ErrorCode = 'bad-request' | 'unknown-channel' | 'forbidden' | 'not-found' | 'conflict' | 'unavailable' | 'internal';
 
 export interface ResultError {
   code: ErrorCode;

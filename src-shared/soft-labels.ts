@@ -111,10 +111,7 @@ function checkShape(k: number, positions: number): void {
     throw new SoftLabelsError('out-of-range', `k is ${k}; it must be an integer from 1 to ${MAX_K}.`);
   }
   if (!Number.isInteger(positions) || positions < 0 || positions > MAX_POSITIONS) {
-    throw new SoftLabelsError(
-      'out-of-range',
-      `positions is ${positions}; it must be an integer from 0 to ${MAX_POSITIONS}.`,
-    );
+    throw new SoftLabelsError('out-of-range', `positions is ${positions}; it must be an integer from 0 to ${MAX_POSITIONS}.`);
   }
 }
 
@@ -129,10 +126,7 @@ function encodeId(label: string, value: string): Uint8Array {
 /** Quantise one log-prob to its 13-bit code, or throw if it is not a log-prob at all. */
 function logprobCode(logprob: number, cell: number): number {
   if (!(logprob <= POSITIVE_TOLERANCE)) {
-    throw new SoftLabelsError(
-      'out-of-range',
-      `log-prob ${logprob} at cell ${cell} is not a log-probability (must be <= 0 and not NaN).`,
-    );
+    throw new SoftLabelsError('out-of-range', `log-prob ${logprob} at cell ${cell} is not a log-probability (must be <= 0 and not NaN).`);
   }
   const code = Math.round(-logprob / LOGPROB_STEP);
   return code <= 0 ? 0 : code > MAX_LOGPROB_CODE ? MAX_LOGPROB_CODE : code;
@@ -242,7 +236,10 @@ interface RecordLayout {
 function readLayout(bytes: Uint8Array, offset = 0): RecordLayout {
   const available = bytes.length - offset;
   if (available < FIXED_HEADER_BYTES + 4 + CRC_BYTES) {
-    throw new SoftLabelsError('truncated', `a soft-label record is at least ${FIXED_HEADER_BYTES + 4 + CRC_BYTES} bytes; got ${available}.`);
+    throw new SoftLabelsError(
+      'truncated',
+      `a soft-label record is at least ${FIXED_HEADER_BYTES + 4 + CRC_BYTES} bytes; got ${available}.`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, available);
   if (view.getUint32(0, true) !== RECORD_MAGIC) {
@@ -250,7 +247,10 @@ function readLayout(bytes: Uint8Array, offset = 0): RecordLayout {
   }
   const version = view.getUint8(4);
   if (version !== SOFT_LABELS_VERSION) {
-    throw new SoftLabelsError('bad-version', `soft-label format version ${version} is not supported (this build reads ${SOFT_LABELS_VERSION}).`);
+    throw new SoftLabelsError(
+      'bad-version',
+      `soft-label format version ${version} is not supported (this build reads ${SOFT_LABELS_VERSION}).`,
+    );
   }
   const k = view.getUint8(5);
   const positions = view.getUint32(8, true);
@@ -265,7 +265,10 @@ function readLayout(bytes: Uint8Array, offset = 0): RecordLayout {
   }
   const docIdBytes = view.getUint16(docIdLenAt, true);
   if (taskIdBytes > MAX_ID_BYTES || docIdBytes > MAX_ID_BYTES) {
-    throw new SoftLabelsError('out-of-range', `task id (${taskIdBytes} bytes) or document id (${docIdBytes} bytes) is over ${MAX_ID_BYTES} bytes.`);
+    throw new SoftLabelsError(
+      'out-of-range',
+      `task id (${taskIdBytes} bytes) or document id (${docIdBytes} bytes) is over ${MAX_ID_BYTES} bytes.`,
+    );
   }
   const bodyStart = docIdLenAt + 2 + docIdBytes;
   const total = bodyStart + bodyBytes(k * positions) + CRC_BYTES;
@@ -317,7 +320,10 @@ export function decodeSoftLabels(bytes: Uint8Array): SoftLabels {
   const stored = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(crcAt, true);
   const actual = crc32(bytes, 0, 0, crcAt);
   if (stored !== actual) {
-    throw new SoftLabelsError('crc-mismatch', `CRC-32 mismatch (stored ${hex32(stored)}, computed ${hex32(actual)}): the record is corrupted.`);
+    throw new SoftLabelsError(
+      'crc-mismatch',
+      `CRC-32 mismatch (stored ${hex32(stored)}, computed ${hex32(actual)}): the record is corrupted.`,
+    );
   }
   const header = readHeader(bytes, layout);
   const cells = layout.k * layout.positions;
@@ -405,7 +411,10 @@ export function decodeResultBundle(bytes: Uint8Array): Uint8Array[] {
     throw new SoftLabelsError('bad-magic', 'the bytes do not start with "NYSB": not a result bundle.');
   }
   if (bytes[4] !== SOFT_LABELS_VERSION) {
-    throw new SoftLabelsError('bad-version', `result bundle version ${bytes[4]} is not supported (this build reads ${SOFT_LABELS_VERSION}).`);
+    throw new SoftLabelsError(
+      'bad-version',
+      `result bundle version ${bytes[4]} is not supported (this build reads ${SOFT_LABELS_VERSION}).`,
+    );
   }
   if (bytes[5] !== 0 || bytes[6] !== 0 || bytes[7] !== 0) {
     throw new SoftLabelsError('bad-header', 'reserved bundle header bytes 5-7 are not zero.');

@@ -6,15 +6,7 @@ import { z } from 'zod';
  * unit in the name, times are `...AtMs`, rates are `...PerS`.
  */
 
-export const MINER_STATUSES = [
-  'starting',
-  'mining',
-  'paused',
-  'waiting-for-idle',
-  'no-work',
-  'offline',
-  'error',
-] as const;
+export const MINER_STATUSES = ['starting', 'mining', 'paused', 'waiting-for-idle', 'no-work', 'offline', 'error'] as const;
 export const MinerStatus = z.enum(MINER_STATUSES);
 export type MinerStatus = z.infer<typeof MinerStatus>;
 

@@ -15,7 +15,12 @@ import { NanoAmount } from './protocol';
  */
 
 /** An SS58 address as typed or pasted: shape only; main checks the checksum. */
-export const Ss58Text = z.string().trim().min(40).max(60).regex(/^[1-9A-HJ-NP-Za-km-z]+$/, 'An SS58 address uses base-58 characters only.');
+export const Ss58Text = z
+  .string()
+  .trim()
+  .min(40)
+  .max(60)
+  .regex(/^[1-9A-HJ-NP-Za-km-z]+$/, 'An SS58 address uses base-58 characters only.');
 
 export const KEY_SOURCE_NAMES = ['created', 'mnemonic', 'seed', 'polkadot-json', 'comx'] as const;
 export const KeySourceName = z.enum(KEY_SOURCE_NAMES);
@@ -69,7 +74,10 @@ export const PayoutLinkStart = z.object({
 export type PayoutLinkStart = z.infer<typeof PayoutLinkStart>;
 
 /** 0x-hex sr25519 signature (64 bytes). */
-export const SignatureHex = z.string().trim().regex(/^0x[0-9a-fA-F]{128}$/, 'A signature is 0x followed by 128 hex digits.');
+export const SignatureHex = z
+  .string()
+  .trim()
+  .regex(/^0x[0-9a-fA-F]{128}$/, 'A signature is 0x followed by 128 hex digits.');
 
 /**
  * Wallet channels: `{ request, response }` per channel, strict requests like the rest of `IPC`.

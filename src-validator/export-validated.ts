@@ -26,11 +26,19 @@ export async function* validatedRecords(store: Store, tokenizer: Tokenizer): Asy
         const seqLen = labels.header.positions;
         const ids = tokenizer.encode(doc.text, doc.tokens);
         if (ids.length !== seqLen || tokenIdsChecksum(ids) !== labels.header.tokenIdsChecksum) {
-          throw new Error(`Task ${result.taskId}, document ${doc.docId}: the tokenizer no longer reproduces the validated token ids; export with the tokenizer the validator used (--model DIR).`);
+          throw new Error(
+            `Task ${result.taskId}, document ${doc.docId}: the tokenizer no longer reproduces the validated token ids; export with the tokenizer the validator used (--model DIR).`,
+          );
         }
         yield {
-          docId: doc.docId, url: urls.get(doc.docId) ?? null, taskId: result.taskId, modelHash: result.modelHash, k: result.k,
-          tokenIds: ids, topkIds: labels.topkIds, topkLogprobs: labels.topkLogprobs,
+          docId: doc.docId,
+          url: urls.get(doc.docId) ?? null,
+          taskId: result.taskId,
+          modelHash: result.modelHash,
+          k: result.k,
+          tokenIds: ids,
+          topkIds: labels.topkIds,
+          topkLogprobs: labels.topkLogprobs,
         };
       }
     }

@@ -4,9 +4,7 @@ import { availableParallelism } from 'node:os';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { silentLogger, type Logger } from '../src-node/log';
 import { WeightsPublisher } from './accounting/weights-publisher';
-import {
-  DEFAULT_EPOCH_EMISSION_NANO, DEFAULT_EPOCH_MS, DEFAULT_LEASE_MS, DEFAULT_REDUNDANCY,
-} from './config';
+import { DEFAULT_EPOCH_EMISSION_NANO, DEFAULT_EPOCH_MS, DEFAULT_LEASE_MS, DEFAULT_REDUNDANCY } from './config';
 import { DEFAULT_K, DEFAULT_SEQ_LEN } from '../src-shared/protocol';
 import { distPath } from '../src-node/app-paths';
 import { createRouter, type RequestObserver } from './http/router';
@@ -94,12 +92,20 @@ export function teacherTokenizer(modelDir?: string | null): TokenizerLoader {
 }
 
 export async function startValidator(opts: ValidatorOptions): Promise<RunningValidator> {
-  if (!/^[0-9a-f]{64}$/.test(opts.modelHash)) throw new Error(`The model hash must be 64 lowercase hex characters (SHA-256); got '${opts.modelHash}'.`);
+  if (!/^[0-9a-f]{64}$/.test(opts.modelHash))
+    throw new Error(`The model hash must be 64 lowercase hex characters (SHA-256); got '${opts.modelHash}'.`);
   await cryptoWaitReady();
   const log = opts.log ?? silentLogger;
   const threads = opts.checkThreads ?? 0;
   // A validator busy enough for check threads also keeps SQLite's checkpoints (fsyncs) off its event loop.
-  const store = opts.store ?? (await openStore({ dataDir: opts.dataDir, databaseUrl: opts.databaseUrl ?? null, backgroundCheckpoints: threads > 0, onWarning: (m) => log.warn(m) }));
+  const store =
+    opts.store ??
+    (await openStore({
+      dataDir: opts.dataDir,
+      databaseUrl: opts.databaseUrl ?? null,
+      backgroundCheckpoints: threads > 0,
+      onWarning: (m) => log.warn(m),
+    }));
   const allowDemo = opts.allowDemoModel ?? false;
   const settings: ValidatorSettings = {
     modelHash: opts.modelHash,
@@ -121,14 +127,20 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
   let rechecks: RecheckQueue | null = null;
   const checks = threads > 0 ? new CheckPool(distPath('main', 'check-worker.cjs'), threads, (m) => log.warn(m)) : new InlineChecker();
   const ctx: ValidatorContext = {
-    store, settings, log, recomputer: opts.recomputer ?? null,
+    store,
+    settings,
+    log,
+    recomputer: opts.recomputer ?? null,
     clock: opts.clock ?? Date.now,
     random: opts.random ?? Math.random,
     tokenizer: () => (tokenizer ??= loadTokenizer()),
     checks,
     scheduleRecheck: (taskId) => rechecks!.schedule(taskId),
   };
-  rechecks = new RecheckQueue((taskId) => recheckTask(ctx, taskId), (e) => log.error(`re-check failed: ${e instanceof Error ? e.message : String(e)}`));
+  rechecks = new RecheckQueue(
+    (taskId) => recheckTask(ctx, taskId),
+    (e) => log.error(`re-check failed: ${e instanceof Error ? e.message : String(e)}`),
+  );
   const weights = new WeightsPublisher(ctx, opts.dataDir);
   const server = createServer(createRouter(ctx, weights, opts.observeRequest));
   server.keepAliveTimeout = 65_000;

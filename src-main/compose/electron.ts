@@ -157,7 +157,12 @@ function openWindow(electron: ElectronModule, services: Services, o: DesktopOpti
     devTools: !electron.app.isPackaged,
   });
   const trustedIds = new Set([win.webContents.id]);
-  const unregisterIpc = registerIpcHandlers({ ipcMain: electron.ipcMain, router: services.router, trustedWebContentsIds: () => trustedIds, log });
+  const unregisterIpc = registerIpcHandlers({
+    ipcMain: electron.ipcMain,
+    router: services.router,
+    trustedWebContentsIds: () => trustedIds,
+    log,
+  });
   const pusher = new StatePusher(win, services.state.onChange);
   pusher.start();
   return {
@@ -198,7 +203,13 @@ interface TrayDeps {
 /** The tray icon and menu, the login item it toggles, and the user's pause remembered across restarts. */
 function openTray(electron: ElectronModule, d: TrayDeps) {
   const { app } = electron;
-  const autostart = new Autostart({ platform: process.platform, env: process.env, execPath: process.execPath, homeDir: app.getPath('home'), loginItems: app });
+  const autostart = new Autostart({
+    platform: process.platform,
+    env: process.env,
+    execPath: process.execPath,
+    homeDir: app.getPath('home'),
+    loginItems: app,
+  });
   // A dev run (`electron .`) must not register the bare Electron binary as a login item.
   if (app.isPackaged && autostart.supported) autostart.setEnabled(d.prefs.get().openAtLogin);
   const setPref = (patch: Partial<DesktopPrefs>) => {

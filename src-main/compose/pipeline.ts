@@ -103,7 +103,14 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
       baseUrl,
       signer,
       // One outbox per validator: a result is only ever sent where its lease came from.
-      dataDir: join(d.dataDir, 'validators', createHash('sha256').update(baseUrl.replace(/:\d+$/, embedded ? ':local' : '')).digest('hex').slice(0, 16)),
+      dataDir: join(
+        d.dataDir,
+        'validators',
+        createHash('sha256')
+          .update(baseUrl.replace(/:\d+$/, embedded ? ':local' : ''))
+          .digest('hex')
+          .slice(0, 16),
+      ),
       log: d.log.logger('validator-client'),
       clientName: d.clientName,
       modelHash: d.modelHash,
@@ -125,7 +132,9 @@ async function walletSigner(d: PipelineDeps): Promise<RequestSigner> {
     return await new KeyStore({ dataDir: d.dataDir, box: d.secretBox }).signer();
   } catch (error) {
     if (error instanceof NoMiningKey) {
-      throw new Error('No mining key yet: create one with `nya wallet create` (or on the Wallet page) before mining for a remote validator.');
+      throw new Error(
+        'No mining key yet: create one with `nya wallet create` (or on the Wallet page) before mining for a remote validator.',
+      );
     }
     throw error;
   }

@@ -64,13 +64,17 @@ export interface Services {
 /** Without a SecretBox (headless with no passphrase) the key store can be read, not opened. */
 const lockedBox: SecretBox = {
   kind: 'locked',
-  seal: () => Promise.reject(new Error('The wallet is locked: start nya mine with NYA_WALLET_PASSPHRASE set to create or use a mining key.')),
+  seal: () =>
+    Promise.reject(new Error('The wallet is locked: start nya mine with NYA_WALLET_PASSPHRASE set to create or use a mining key.')),
   open: () => Promise.reject(new Error('The wallet is locked: start nya mine with NYA_WALLET_PASSPHRASE set to use the mining key.')),
 };
 
 /** Headless without a terminal (a service, CI): nowhere to show a phrase, so say how instead. */
 const noTerminal: MnemonicPresenter = {
-  show: () => Promise.reject(new Error('nya mine has no terminal to show a recovery phrase on: use `nya wallet create` / `nya wallet export` in a terminal.')),
+  show: () =>
+    Promise.reject(
+      new Error('nya mine has no terminal to show a recovery phrase on: use `nya wallet create` / `nya wallet export` in a terminal.'),
+    ),
 };
 
 /**

@@ -14,9 +14,7 @@ export const DesktopPrefs = z.object({
   openAtLogin: z.boolean().default(true),
   updateChecks: z.boolean().default(true),
   closeToTrayNoticeShown: z.boolean().default(false),
-  userPause: z
-    .object({ paused: z.boolean(), untilMs: z.number().nullable() })
-    .default({ paused: false, untilMs: null }),
+  userPause: z.object({ paused: z.boolean(), untilMs: z.number().nullable() }).default({ paused: false, untilMs: null }),
 });
 export type DesktopPrefs = z.infer<typeof DesktopPrefs>;
 

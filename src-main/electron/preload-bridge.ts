@@ -24,7 +24,10 @@ export function createNyaBridge(ipc: Pick<IpcRenderer, 'invoke' | 'on' | 'remove
       // a Result for the page: nothing throws across IPC.
       return (ipc.invoke(channel, request) as Promise<Result<never>>).catch((error: unknown) => ({
         ok: false as const,
-        error: { code: 'unavailable' as const, message: `the miner did not answer: ${error instanceof Error ? error.message : String(error)}` },
+        error: {
+          code: 'unavailable' as const,
+          message: `the miner did not answer: ${error instanceof Error ? error.message : String(error)}`,
+        },
       }));
     },
     onState(listener) {

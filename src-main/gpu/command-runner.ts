@@ -12,11 +12,7 @@ export type CommandOutcome =
   | { kind: 'not-found'; file: string }
   | { kind: 'failed'; message: string };
 
-export type CommandRunner = (
-  file: string,
-  args: readonly string[],
-  opts: { timeoutMs: number },
-) => Promise<CommandOutcome>;
+export type CommandRunner = (file: string, args: readonly string[], opts: { timeoutMs: number }) => Promise<CommandOutcome>;
 
 const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 
@@ -44,5 +40,10 @@ export const execFileRunner: CommandRunner = (file, args, { timeoutMs }) =>
 
 /** The first meaningful line of a tool's complaint, for a log line or an error state. */
 export function firstLine(text: string): string {
-  return text.split(/\r?\n/).map((line) => line.trim()).find((line) => line.length > 0) ?? '';
+  return (
+    text
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .find((line) => line.length > 0) ?? ''
+  );
 }

@@ -3,11 +3,7 @@ import { Emitter, type Event } from '../../src-node/event';
 import { errorMessage, silentLogger, type Logger } from '../../src-node/log';
 import { execFileRunner, firstLine, type CommandRunner } from './command-runner';
 import { GPU_QUERY_ARGS, parseGpuQuery } from './nvidia-smi-parse';
-import {
-  controllersToTelemetry,
-  systeminformationGraphics,
-  type SystemGraphics,
-} from './system-graphics';
+import { controllersToTelemetry, systeminformationGraphics, type SystemGraphics } from './system-graphics';
 
 export interface GpuMonitorOptions {
   run?: CommandRunner;
@@ -17,7 +13,6 @@ export interface GpuMonitorOptions {
   timeoutMs?: number;
   logger?: Logger;
 }
-
 
 const UNKNOWN: GpuState = { status: 'unknown', source: null, gpus: [] };
 

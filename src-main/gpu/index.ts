@@ -11,9 +11,4 @@ export {
 export { queryOtherGpuProcesses } from './compute-apps';
 export { gpuClass, gpuModelName } from './gpu-class';
 export { GpuMonitor, type GpuMonitorOptions } from './gpu-monitor';
-export {
-  controllersToTelemetry,
-  systeminformationGraphics,
-  type GraphicsController,
-  type SystemGraphics,
-} from './system-graphics';
+export { controllersToTelemetry, systeminformationGraphics, type GraphicsController, type SystemGraphics } from './system-graphics';

@@ -26,15 +26,9 @@ export const GPU_QUERY_FIELDS = [
 ] as const;
 type GpuQueryField = (typeof GPU_QUERY_FIELDS)[number];
 
-export const GPU_QUERY_ARGS = [
-  `--query-gpu=${GPU_QUERY_FIELDS.join(',')}`,
-  '--format=csv,noheader,nounits',
-] as const;
+export const GPU_QUERY_ARGS = [`--query-gpu=${GPU_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'] as const;
 
-export const COMPUTE_APPS_ARGS = [
-  '--query-compute-apps=pid,process_name,used_memory',
-  '--format=csv,noheader,nounits',
-] as const;
+export const COMPUTE_APPS_ARGS = ['--query-compute-apps=pid,process_name,used_memory', '--format=csv,noheader,nounits'] as const;
 
 /** Header spellings nvidia-smi prints for the short names we query by. */
 const HEADER_ALIASES: Record<string, GpuQueryField> = {
@@ -105,7 +99,10 @@ function splitCells(line: string): string[] {
 }
 
 function headerField(header: string): GpuQueryField | null {
-  const bare = header.replace(/\s*\[[^\]]*\]$/, '').trim().toLowerCase();
+  const bare = header
+    .replace(/\s*\[[^\]]*\]$/, '')
+    .trim()
+    .toLowerCase();
   const field = HEADER_ALIASES[bare] ?? bare;
   return (GPU_QUERY_FIELDS as readonly string[]).includes(field) ? (field as GpuQueryField) : null;
 }
@@ -119,10 +116,7 @@ function fitCells(cells: string[], columns: readonly (GpuQueryField | null)[]): 
   return [...cells.slice(0, nameAt), name, ...cells.slice(nameAt + surplus + 1)];
 }
 
-function rowToRecord(
-  cells: string[],
-  columns: readonly (GpuQueryField | null)[],
-): Partial<Record<GpuQueryField, string>> | null {
+function rowToRecord(cells: string[], columns: readonly (GpuQueryField | null)[]): Partial<Record<GpuQueryField, string>> | null {
   if (cells.length !== columns.length) return null;
   const row: Partial<Record<GpuQueryField, string>> = {};
   columns.forEach((field, i) => {

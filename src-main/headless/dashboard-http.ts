@@ -49,7 +49,9 @@ async function handle(o: DashboardHttpOptions, access: DashboardAccess, req: Inc
   }
   const url = access.urlOf(req);
   const route: DashboardRoute | undefined =
-    url.pathname === '/api/state' ? async () => ({ contentType: 'application/json', body: JSON.stringify(o.getState()) }) : o.routes?.[url.pathname];
+    url.pathname === '/api/state'
+      ? async () => ({ contentType: 'application/json', body: JSON.stringify(o.getState()) })
+      : o.routes?.[url.pathname];
   if (route) {
     if (!access.authorised(req, url)) {
       return sendJson(res, 401, { error: { code: 'forbidden', message: 'missing or wrong token; use the URL nya printed' } });

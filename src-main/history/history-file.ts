@@ -19,7 +19,12 @@ const OpenBucketJson = z.object({
 });
 
 const TierJson = z.object({
-  points: z.array(z.tuple([z.number()]).rest(nullableNumber).refine((row) => row.length === width + 1, 'wrong row width')),
+  points: z.array(
+    z
+      .tuple([z.number()])
+      .rest(nullableNumber)
+      .refine((row) => row.length === width + 1, 'wrong row width'),
+  ),
   open: OpenBucketJson.nullable(),
 });
 
@@ -33,9 +38,7 @@ export function encodeHistory(tiers: Record<HistoryRange, HistoryTier>): string 
   const json = {
     version: 1,
     metrics: HISTORY_METRICS,
-    tiers: Object.fromEntries(
-      RANGE_NAMES.map((range) => [range, { points: tiers[range].points.toArray(), open: tiers[range].open }]),
-    ),
+    tiers: Object.fromEntries(RANGE_NAMES.map((range) => [range, { points: tiers[range].points.toArray(), open: tiers[range].open }])),
   };
   return JSON.stringify(json);
 }

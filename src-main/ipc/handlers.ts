@@ -24,7 +24,10 @@ export interface HandlerDeps {
   /** Starts the download and answers at once; progress goes into the snapshot. */
   downloadModel(variantId: string): ModelDownload;
   cancelModelDownload(): ModelDownload;
-  wallet: Pick<WalletService, 'status' | 'create' | 'requestImport' | 'exportKey' | 'remove' | 'startPayoutLink' | 'submitPayoutSignature' | 'refreshBalance'>;
+  wallet: Pick<
+    WalletService,
+    'status' | 'create' | 'requestImport' | 'exportKey' | 'remove' | 'startPayoutLink' | 'submitPayoutSignature' | 'refreshBalance'
+  >;
 }
 
 const NO_VALIDATOR = 'Not connected to a validator yet; try again in a moment.';

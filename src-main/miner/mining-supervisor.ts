@@ -7,7 +7,12 @@ import type { StateWriter } from '../state/state-store';
 export interface MiningPipeline {
   /** The validator connection, for its state in the snapshot. */
   validator: {
-    readonly state: { connection: 'connecting' | 'online' | 'offline'; lastError: string | null; retryAtMs: number | null; outboxPending: number };
+    readonly state: {
+      connection: 'connecting' | 'online' | 'offline';
+      lastError: string | null;
+      retryAtMs: number | null;
+      outboxPending: number;
+    };
     onChange: Event<void>;
   };
   /** The address the validator knows this miner by (the wallet's key, or the local identity). */
@@ -88,7 +93,10 @@ export class MiningSupervisor<P extends MiningPipeline> {
   setPaused(paused: boolean, forMs?: number): StateSnapshot['miner'] {
     this.userPause = forMs ? { paused, forMs } : { paused };
     if (this.loop) this.loop.setPaused(paused, forMs);
-    else this.o.miner.update(({ miner }) => ({ miner: { ...miner, userPaused: paused, pausedUntilMs: paused && forMs ? this.now() + forMs : null } }));
+    else
+      this.o.miner.update(({ miner }) => ({
+        miner: { ...miner, userPaused: paused, pausedUntilMs: paused && forMs ? this.now() + forMs : null },
+      }));
     return this.o.miner.get().miner;
   }
 

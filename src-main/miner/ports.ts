@@ -42,9 +42,7 @@ export interface TeacherPort {
 }
 
 export type LeaseOutcome =
-  | { kind: 'task'; task: MinerTask }
-  | { kind: 'no-work'; retryAfterMs: number }
-  | { kind: 'offline'; error: string; retryAtMs: number };
+  { kind: 'task'; task: MinerTask } | { kind: 'no-work'; retryAfterMs: number } | { kind: 'offline'; error: string; retryAtMs: number };
 
 export interface SubmissionOutcome {
   taskId: string;
@@ -65,10 +63,7 @@ export interface MinerStats {
 export interface ValidatorPort {
   start(): Promise<void>;
   dispose(): Promise<void>;
-  lease(
-    req: { maxTokens: number; tokensPerS: number | null; gpuClass: string | null },
-    signal?: AbortSignal,
-  ): Promise<LeaseOutcome>;
+  lease(req: { maxTokens: number; tokensPerS: number | null; gpuClass: string | null }, signal?: AbortSignal): Promise<LeaseOutcome>;
   /** Resolves once the result is durably queued; sending happens in the background. */
   submit(result: { taskId: string; bundle: Uint8Array; tokens: number }): Promise<void>;
   readonly state: {

@@ -26,7 +26,10 @@ export class TokenLedger implements Ledger {
   private validator: MinerStats | null = null;
   private readonly path: string;
 
-  constructor(dataDir: string, private readonly log: Logger) {
+  constructor(
+    dataDir: string,
+    private readonly log: Logger,
+  ) {
     this.path = join(dataDir, 'token-totals.json');
     this.data = this.load();
   }

@@ -39,7 +39,8 @@ export class ModelCatalogService {
     let manifestError: string | null = null;
     const url = this.o.manifestUrl();
     if (!url) {
-      manifestError = 'No model manifest is configured: set its URL in Settings to download a model, or point the model folder at an export you made (docs/MODELS.md).';
+      manifestError =
+        'No model manifest is configured: set its URL in Settings to download a model, or point the model folder at an export you made (docs/MODELS.md).';
     } else {
       try {
         variants = await this.load(url);
@@ -65,7 +66,11 @@ export class ModelCatalogService {
   download(variantId: string): ModelDownload {
     const url = this.o.manifestUrl();
     const variant = this.variants && url === this.variants.url ? this.variants.variants.find((v) => v.id === variantId) : undefined;
-    if (!variant) throw new CodedError('not-found', `No download source for '${variantId}': load the catalog (with a model manifest configured) first.`);
+    if (!variant)
+      throw new CodedError(
+        'not-found',
+        `No download source for '${variantId}': load the catalog (with a model manifest configured) first.`,
+      );
     if (variant.files.length === 0) throw new CodedError('not-found', `The model manifest lists no files for ${variant.label}.`);
     this.o.log.info(`downloading ${variant.label} to ${this.o.modelsDir}`);
     void this.downloads.download(variant).then((s) => {

@@ -63,7 +63,10 @@ const FILE_NAME = /^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/
 const ManifestFile = z.object({
   name: z.string().regex(FILE_NAME, 'a relative path of letters, digits, ".", "_" and "-", without ".."'),
   url: z.string().min(1),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/i, '64 hex digits').transform((s) => s.toLowerCase()),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/i, '64 hex digits')
+    .transform((s) => s.toLowerCase()),
   bytes: z.number().int().nonnegative(),
 });
 

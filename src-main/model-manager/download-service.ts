@@ -58,7 +58,9 @@ export class ModelDownloadService {
   download(variant: ModelVariant): Promise<ModelDownloadState> {
     if (this.running) {
       if (this.current.variantId === variant.id) return this.running.done;
-      return Promise.resolve(this.fail(variant.id, new ModelError('no-source', `${this.current.variantId} is downloading; cancel it first.`), false));
+      return Promise.resolve(
+        this.fail(variant.id, new ModelError('no-source', `${this.current.variantId} is downloading; cancel it first.`), false),
+      );
     }
     const controller = new AbortController();
     this.set({ ...IDLE_DOWNLOAD, status: 'downloading', variantId: variant.id });
@@ -86,7 +88,13 @@ export class ModelDownloadService {
   private fail(variantId: string, error: unknown, replace: boolean): ModelDownloadState {
     const code = error instanceof ModelError ? error.code : 'network';
     const message = error instanceof Error ? error.message : String(error);
-    const failed: ModelDownloadState = { ...(replace ? this.current : IDLE_DOWNLOAD), status: 'error', variantId, error: message, errorCode: code };
+    const failed: ModelDownloadState = {
+      ...(replace ? this.current : IDLE_DOWNLOAD),
+      status: 'error',
+      variantId,
+      error: message,
+      errorCode: code,
+    };
     return replace ? this.set(failed) : failed;
   }
 

@@ -52,10 +52,14 @@ export async function statfsFreeBytes(dir: string): Promise<number> {
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }
 
@@ -123,7 +127,10 @@ export class ModelDownloader {
   async download(variant: ModelVariant, options: DownloadOptions = {}): Promise<string> {
     if (variant.isDemo) throw new ModelError('no-source', 'the demo model is bundled with the app; there is nothing to download.');
     if (variant.files.length === 0) {
-      throw new ModelError('no-source', `no download source is configured for ${variant.id}: set a model manifest URL (see docs/MODELS.md).`);
+      throw new ModelError(
+        'no-source',
+        `no download source is configured for ${variant.id}: set a model manifest URL (see docs/MODELS.md).`,
+      );
     }
     const dir = this.variantDir(variant.id);
     await mkdir(dir, { recursive: true });
@@ -156,7 +163,13 @@ export class ModelDownloader {
     return (await readStamp(path)) === file.sha256;
   }
 
-  private progressReporter(variantId: string, file: ModelFile, doneBefore: number, totalBytes: number, onProgress?: (p: DownloadProgress) => void) {
+  private progressReporter(
+    variantId: string,
+    file: ModelFile,
+    doneBefore: number,
+    totalBytes: number,
+    onProgress?: (p: DownloadProgress) => void,
+  ) {
     let lastAtMs = -Infinity;
     return (bytesDone: number, force = false) => {
       if (!onProgress) return;
@@ -168,12 +181,18 @@ export class ModelDownloader {
     };
   }
 
-  private async fetchWithRetries(dir: string, file: ModelFile, report: (done: number, force?: boolean) => void, signal?: AbortSignal): Promise<void> {
+  private async fetchWithRetries(
+    dir: string,
+    file: ModelFile,
+    report: (done: number, force?: boolean) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.fetchFile(dir, file, report, signal);
       } catch (error) {
-        if (isAbort(error, signal)) throw new ModelError('aborted', `the download of ${file.name} was cancelled; it resumes where it stopped next time.`);
+        if (isAbort(error, signal))
+          throw new ModelError('aborted', `the download of ${file.name} was cancelled; it resumes where it stopped next time.`);
         if (!(error instanceof ModelError) || error.code !== 'network' || attempt >= this.maxAttempts) throw error;
         await this.sleep(this.retryDelayMs * attempt, signal).catch(() => {
           throw new ModelError('aborted', `the download of ${file.name} was cancelled; it resumes where it stopped next time.`);
@@ -182,7 +201,12 @@ export class ModelDownloader {
     }
   }
 
-  private async fetchFile(dir: string, file: ModelFile, report: (done: number, force?: boolean) => void, signal?: AbortSignal): Promise<void> {
+  private async fetchFile(
+    dir: string,
+    file: ModelFile,
+    report: (done: number, force?: boolean) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const path = join(dir, file.name);
     const partPath = `${path}.part`;
     const infoPath = `${path}.part.json`;
@@ -235,9 +259,15 @@ export class ModelDownloader {
       if (range && range.start === offset && (range.total === null || range.total === file.bytes)) return offset;
       await response.body?.cancel();
       if (range?.total != null && range.total !== file.bytes) {
-        throw new ModelError('corrupt', `${file.url} is ${range.total} bytes on the server, the manifest says ${file.bytes}: the manifest is out of date.`);
+        throw new ModelError(
+          'corrupt',
+          `${file.url} is ${range.total} bytes on the server, the manifest says ${file.bytes}: the manifest is out of date.`,
+        );
       }
-      throw new ModelError('network', `${file.url} answered a range request with the wrong range (${response.headers.get('content-range')}).`);
+      throw new ModelError(
+        'network',
+        `${file.url} answered a range request with the wrong range (${response.headers.get('content-range')}).`,
+      );
     }
     if (response.status === 200) return 0; // No Range support, or the file changed (If-Range): start over.
     await response.body?.cancel();
@@ -245,7 +275,14 @@ export class ModelDownloader {
   }
 
   /** Appends the body to the part file from `offset`, hashing as it goes; resolves to the whole file's sha256. */
-  private async receive(response: Response, partPath: string, offset: number, file: ModelFile, report: (done: number, force?: boolean) => void, dir: string): Promise<string> {
+  private async receive(
+    response: Response,
+    partPath: string,
+    offset: number,
+    file: ModelFile,
+    report: (done: number, force?: boolean) => void,
+    dir: string,
+  ): Promise<string> {
     if (!response.body) throw new ModelError('network', `${file.url} sent no body.`);
     if (offset === 0) await writeFile(partPath, new Uint8Array(0));
     else await truncate(partPath, offset);
@@ -261,13 +298,20 @@ export class ModelDownloader {
           chunk = await reader.read();
         } catch (error) {
           if (error instanceof Error && error.name === 'AbortError') throw error;
-          throw new ModelError('network', `the connection to ${file.url} broke at ${done} of ${file.bytes} bytes: ${(error as Error).message}`, { cause: error });
+          throw new ModelError(
+            'network',
+            `the connection to ${file.url} broke at ${done} of ${file.bytes} bytes: ${(error as Error).message}`,
+            { cause: error },
+          );
         }
         if (chunk.done) break;
         done += chunk.value.byteLength;
         if (done > file.bytes) {
           await reader.cancel();
-          throw new ModelError('corrupt', `${file.url} sent more than the ${file.bytes} bytes the manifest says: the manifest is out of date.`);
+          throw new ModelError(
+            'corrupt',
+            `${file.url} sent more than the ${file.bytes} bytes the manifest says: the manifest is out of date.`,
+          );
         }
         hash.update(chunk.value);
         await handle.write(chunk.value).catch(async (error: NodeJS.ErrnoException) => {

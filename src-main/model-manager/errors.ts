@@ -6,28 +6,49 @@ export type ModelErrorCode = 'network' | 'http-status' | 'checksum' | 'disk-full
 
 export class ModelError extends Error {
   override readonly name: string = 'ModelError';
-  constructor(readonly code: ModelErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: ModelErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
 
 export class ChecksumMismatchError extends ModelError {
   override readonly name = 'ChecksumMismatchError';
-  constructor(readonly path: string, readonly expectedSha256: string, readonly actualSha256: string) {
-    super('checksum', `${path} is corrupt: its sha256 is ${actualSha256}, expected ${expectedSha256}. The file was deleted; download it again.`);
+  constructor(
+    readonly path: string,
+    readonly expectedSha256: string,
+    readonly actualSha256: string,
+  ) {
+    super(
+      'checksum',
+      `${path} is corrupt: its sha256 is ${actualSha256}, expected ${expectedSha256}. The file was deleted; download it again.`,
+    );
   }
 }
 
 export class DiskFullError extends ModelError {
   override readonly name = 'DiskFullError';
-  constructor(readonly dir: string, readonly neededBytes: number, readonly freeBytes: number) {
-    super('disk-full', `not enough free disk space in ${dir}: the download needs ${formatBytes(neededBytes)} more, ${formatBytes(freeBytes)} is free.`);
+  constructor(
+    readonly dir: string,
+    readonly neededBytes: number,
+    readonly freeBytes: number,
+  ) {
+    super(
+      'disk-full',
+      `not enough free disk space in ${dir}: the download needs ${formatBytes(neededBytes)} more, ${formatBytes(freeBytes)} is free.`,
+    );
   }
 }
 
 export class HttpStatusError extends ModelError {
   override readonly name = 'HttpStatusError';
-  constructor(readonly url: string, readonly status: number) {
+  constructor(
+    readonly url: string,
+    readonly status: number,
+  ) {
     super('http-status', `${url} answered HTTP ${status}${status === 404 ? ' (not found: check the model manifest)' : ''}.`);
   }
 }

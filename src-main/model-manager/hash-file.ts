@@ -13,7 +13,10 @@ export async function hashFile(path: string, hash: Hash = createHash('sha256')):
  * trust it (with the size checked) instead of re-reading gigabytes.
  */
 export async function readStamp(path: string): Promise<string | null> {
-  return readFile(`${path}.sha256`, 'utf8').then((text) => text.trim(), () => null);
+  return readFile(`${path}.sha256`, 'utf8').then(
+    (text) => text.trim(),
+    () => null,
+  );
 }
 
 export async function writeStamp(path: string, sha256: string): Promise<void> {

@@ -21,11 +21,19 @@ export function recommendVariant(vramMiB: number | null, variants: readonly Mode
   const smallest = real[real.length - 1];
   if (!smallest) throw new Error('the model catalog has no real variant');
   if (vramMiB === null || !Number.isFinite(vramMiB)) {
-    return { variant: smallest, fitsGpu: false, reason: `No GPU memory size is known; ${smallest.label} is the one that also runs on a CPU.` };
+    return {
+      variant: smallest,
+      fitsGpu: false,
+      reason: `No GPU memory size is known; ${smallest.label} is the one that also runs on a CPU.`,
+    };
   }
   const fitting = real.find((v) => v.minVramMiB <= vramMiB);
   if (fitting) {
-    return { variant: fitting, fitsGpu: true, reason: `${fitting.label} fits ${formatGiB(vramMiB)} of GPU memory (needs ${formatGiB(fitting.minVramMiB)}).` };
+    return {
+      variant: fitting,
+      fitsGpu: true,
+      reason: `${fitting.label} fits ${formatGiB(vramMiB)} of GPU memory (needs ${formatGiB(fitting.minVramMiB)}).`,
+    };
   }
   return {
     variant: smallest,

@@ -41,7 +41,11 @@ function externalDataNeeds(modelPath: string): Map<string, number> {
     if (tensor.dataLocation !== EXTERNAL) continue;
     const entries = new Map((tensor.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
     const location = entries.get('location');
-    if (!location) throw new ModelError('corrupt', `${modelPath}: tensor ${tensor.name} is stored externally but names no file; export the model again.`);
+    if (!location)
+      throw new ModelError(
+        'corrupt',
+        `${modelPath}: tensor ${tensor.name} is stored externally but names no file; export the model again.`,
+      );
     const end = Number(entries.get('offset') ?? 0) + Number(entries.get('length') ?? 0);
     needs.set(location, Math.max(needs.get(location) ?? 0, end));
   }
@@ -50,7 +54,10 @@ function externalDataNeeds(modelPath: string): Map<string, number> {
 
 async function checkExpectedFile(dir: string, file: ModelFile, rehash: boolean): Promise<void> {
   const path = join(dir, file.name);
-  const size = await stat(path).then((s) => s.size, () => null);
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => null,
+  );
   if (size === null) throw new ModelError('missing', `${path} is missing; download the model again.`);
   if (size !== file.bytes) throw new ModelError('corrupt', `${path} is ${size} bytes, expected ${file.bytes}; download the model again.`);
   const stamped = await readStamp(path);
@@ -72,7 +79,8 @@ export async function verifyModelDir(dir: string, options: VerifyOptions = {}): 
   try {
     folder = openModelFolder(dir);
   } catch (error) {
-    if (error instanceof ModelFolderError) throw new ModelError(existsSync(dir) && !/no ONNX model|does not exist/.test(error.message) ? 'corrupt' : 'missing', error.message);
+    if (error instanceof ModelFolderError)
+      throw new ModelError(existsSync(dir) && !/no ONNX model|does not exist/.test(error.message) ? 'corrupt' : 'missing', error.message);
     throw error;
   }
   let needs: Map<string, number>;
@@ -85,11 +93,18 @@ export async function verifyModelDir(dir: string, options: VerifyOptions = {}): 
   const externalData: ExternalDataFile[] = [];
   for (const [location, bytesNeeded] of needs) {
     const path = join(dirname(folder.modelPath), location);
-    const bytes = await stat(path).then((s) => s.size, () => null);
+    const bytes = await stat(path).then(
+      (s) => s.size,
+      () => null,
+    );
     const name = relative(dir, path);
-    if (bytes === null) throw new ModelError('missing', `${name} is missing from ${dir}: ${relative(dir, folder.modelPath)} keeps its weights there.`);
+    if (bytes === null)
+      throw new ModelError('missing', `${name} is missing from ${dir}: ${relative(dir, folder.modelPath)} keeps its weights there.`);
     if (bytes < bytesNeeded) {
-      throw new ModelError('corrupt', `${path} is truncated: ${bytes} bytes, the graph needs at least ${bytesNeeded}; download the model again.`);
+      throw new ModelError(
+        'corrupt',
+        `${path} is truncated: ${bytes} bytes, the graph needs at least ${bytesNeeded}; download the model again.`,
+      );
     }
     externalData.push({ path, bytes, bytesNeeded });
   }

@@ -29,15 +29,7 @@ export interface PolicyInputs {
   localTime: LocalTime;
 }
 
-export type BlockerKind =
-  | 'user'
-  | 'battery'
-  | 'game'
-  | 'other-gpu-process'
-  | 'temperature'
-  | 'power'
-  | 'schedule'
-  | 'idle';
+export type BlockerKind = 'user' | 'battery' | 'game' | 'other-gpu-process' | 'temperature' | 'power' | 'schedule' | 'idle';
 
 export interface Blocker {
   kind: BlockerKind;
@@ -64,12 +56,7 @@ export interface PolicyDecision {
 /** Signals that can flicker, so a resume after them waits `resumeDelayS`. */
 const HELD_KINDS: ReadonlySet<BlockerKind> = new Set(['battery', 'game', 'other-gpu-process', 'temperature', 'power']);
 
-export function decide(
-  inputs: PolicyInputs,
-  prev: PolicyDecision | null,
-  config: MiningPolicyConfig,
-  nowMs: number,
-): PolicyDecision {
+export function decide(inputs: PolicyInputs, prev: PolicyDecision | null, config: MiningPolicyConfig, nowMs: number): PolicyDecision {
   const blockers = findBlockers(inputs, prev, config, nowMs);
   const heldNow = blockers.find((blocker) => HELD_KINDS.has(blocker.kind));
   const holdUntilMs = heldNow ? nowMs + config.resumeDelayS * 1000 : (prev?.holdUntilMs ?? null);
@@ -93,18 +80,11 @@ export function decide(
   };
 }
 
-function findBlockers(
-  inputs: PolicyInputs,
-  prev: PolicyDecision | null,
-  config: MiningPolicyConfig,
-  nowMs: number,
-): Blocker[] {
+function findBlockers(inputs: PolicyInputs, prev: PolicyDecision | null, config: MiningPolicyConfig, nowMs: number): Blocker[] {
   const wasBlockedBy = (kind: BlockerKind) => prev?.blockers.some((b) => b.kind === kind) ?? false;
   return [
     userBlocker(inputs, nowMs),
-    config.pauseOnBattery && inputs.onBattery === true
-      ? { kind: 'battery' as const, reason: 'Paused: running on battery' }
-      : null,
+    config.pauseOnBattery && inputs.onBattery === true ? { kind: 'battery' as const, reason: 'Paused: running on battery' } : null,
     config.pauseOnGames ? gameBlocker(inputs.games) : null,
     config.pauseOnOtherGpuProcesses ? otherProcessBlocker(inputs.otherGpuProcesses) : null,
     temperatureBlocker(inputs.gpuTempC, config, wasBlockedBy('temperature')),

@@ -31,9 +31,7 @@ export function localTimeOf(ms: number): LocalTime {
   return { weekday: date.getDay(), minuteOfDay: date.getHours() * 60 + date.getMinutes() };
 }
 
-export type ScheduleVerdict =
-  | { allowed: true }
-  | { allowed: false; next: LocalTime | null };
+export type ScheduleVerdict = { allowed: true } | { allowed: false; next: LocalTime | null };
 
 export function checkSchedule(schedule: WeeklySchedule, at: LocalTime): ScheduleVerdict {
   const now = at.weekday * MINUTES_PER_DAY + at.minuteOfDay;

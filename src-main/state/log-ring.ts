@@ -24,9 +24,7 @@ export class LogRing {
     const min = LEVEL_RANK[opts.minLevel ?? 'debug'];
     const needle = opts.search?.toLowerCase();
     const matching = this.lines.filter(
-      (l) =>
-        LEVEL_RANK[l.level] >= min &&
-        (!needle || l.message.toLowerCase().includes(needle) || l.source.toLowerCase().includes(needle)),
+      (l) => LEVEL_RANK[l.level] >= min && (!needle || l.message.toLowerCase().includes(needle) || l.source.toLowerCase().includes(needle)),
     );
     return matching.slice(-(opts.limit ?? 500));
   }

@@ -66,7 +66,8 @@ export class StateStore {
   writer<K extends keyof SnapshotBody>(owner: string, ...keys: K[]): StateWriter<K> {
     for (const key of keys) {
       const held = this.owners.get(key);
-      if (held !== undefined) throw new Error(`the snapshot's "${String(key)}" is already written by ${held}; ${owner} cannot write it too`);
+      if (held !== undefined)
+        throw new Error(`the snapshot's "${String(key)}" is already written by ${held}; ${owner} cannot write it too`);
     }
     for (const key of keys) this.owners.set(key, owner);
     const pick = (): Pick<SnapshotBody, K> => Object.fromEntries(keys.map((k) => [k, this.body[k]])) as Pick<SnapshotBody, K>;

@@ -110,10 +110,21 @@ export async function run(argv: string[]): Promise<number> {
     const loadStarted = performance.now();
     const info = await host.start();
     const loadMs = performance.now() - loadStarted;
-    say(`teacher: ${info.modelName}${info.isDemo ? ' (demo)' : ''} on ${info.executionProvider} (${info.providerReason}), loaded in ${loadMs.toFixed(0)} ms`);
+    say(
+      `teacher: ${info.modelName}${info.isDemo ? ' (demo)' : ''} on ${info.executionProvider} (${info.providerReason}), loaded in ${loadMs.toFixed(0)} ms`,
+    );
     const task = (seed: number) => ({ taskId: `bench-${seed}`, k: args.k, seqLen: 1024, documents: benchDocuments(args.docs, seed) });
     await host.label(task(0));
-    const totals = { wallMs: 0, workerWallMs: 0, forwardMs: 0, batches: 0, positions: 0, paddedPositions: 0, hostBytes: 0, encodedBytes: 0 };
+    const totals = {
+      wallMs: 0,
+      workerWallMs: 0,
+      forwardMs: 0,
+      batches: 0,
+      positions: 0,
+      paddedPositions: 0,
+      hostBytes: 0,
+      encodedBytes: 0,
+    };
     for (let t = 1; t <= args.tasks; t++) {
       const started = performance.now();
       const docs = await host.label(task(t));
@@ -127,7 +138,9 @@ export async function run(argv: string[]): Promise<number> {
       totals.paddedPositions += stats.paddedPositions;
       totals.hostBytes += stats.hostBytes;
       totals.encodedBytes += docs.reduce((n, d) => n + d.encoded.length, 0);
-      say(`task ${t}: ${stats.positions} tokens in ${stats.batches} batches, wall ${wallMs.toFixed(0)} ms (in the worker ${stats.wallMs.toFixed(0)} ms), forward ${stats.forwardMs.toFixed(0)} ms`);
+      say(
+        `task ${t}: ${stats.positions} tokens in ${stats.batches} batches, wall ${wallMs.toFixed(0)} ms (in the worker ${stats.wallMs.toFixed(0)} ms), forward ${stats.forwardMs.toFixed(0)} ms`,
+      );
     }
     const fullLogits = host.model!.fullLogitsBytesPerPosition;
     const report = {

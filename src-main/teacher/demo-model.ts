@@ -67,7 +67,7 @@ export function writeDemoModel(dir: string, shape: MistralShape = DEMO_SHAPE): v
   try {
     initializers = mistralWeights(shape).map((spec) => {
       const bytes = new Uint8Array(demoWeight(spec, shape).buffer);
-      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
       const tensor: onnx.ITensorProto = {
         name: spec.name,
         dataType: DataType.FLOAT16,

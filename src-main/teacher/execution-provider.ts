@@ -25,7 +25,11 @@ export function planProviders(choice: ExecutionProviderChoice, platform: string,
   const native: ProviderName | null =
     platform === 'linux' && arch === 'x64' ? 'cuda' : platform === 'win32' && arch === 'x64' ? 'dml' : null;
   if (choice === 'cpu') return { candidates: ['cpu'], ruledOut: null };
-  if (choice === 'auto') return { candidates: native ? [native, 'cpu'] : ['cpu'], ruledOut: native ? null : `no GPU provider in onnxruntime-node for ${platform}-${arch}` };
+  if (choice === 'auto')
+    return {
+      candidates: native ? [native, 'cpu'] : ['cpu'],
+      ruledOut: native ? null : `no GPU provider in onnxruntime-node for ${platform}-${arch}`,
+    };
   if (choice === native) return { candidates: [choice, 'cpu'], ruledOut: null };
   const where = choice === 'cuda' ? 'Linux x64' : 'Windows x64';
   return { candidates: ['cpu'], ruledOut: `${LABEL[choice]} is only in onnxruntime-node's ${where} build (this is ${platform}-${arch})` };

@@ -57,7 +57,8 @@ export class LabelCancelledError extends Error {
 }
 
 export function checkTaskShape(task: Pick<LabelTask, 'k' | 'seqLen'>): void {
-  if (!Number.isInteger(task.k) || task.k < 1 || task.k > MAX_K) throw new RangeError(`k is ${task.k}; it must be an integer from 1 to ${MAX_K}.`);
+  if (!Number.isInteger(task.k) || task.k < 1 || task.k > MAX_K)
+    throw new RangeError(`k is ${task.k}; it must be an integer from 1 to ${MAX_K}.`);
   if (!Number.isInteger(task.seqLen) || task.seqLen < 1) throw new RangeError(`seqLen is ${task.seqLen}; it must be a positive integer.`);
 }
 
@@ -84,13 +85,32 @@ export async function labelTask(
   checkTaskShape(task);
   const started = performance.now();
   const { k } = task;
-  const stats: LabelStats = { wallMs: 0, forwardMs: 0, hostBytes: 0, positions: 0, paddedPositions: 0, batches: 0, maxBatchTokens: opts.maxBatchTokens };
+  const stats: LabelStats = {
+    wallMs: 0,
+    forwardMs: 0,
+    hostBytes: 0,
+    positions: 0,
+    paddedPositions: 0,
+    batches: 0,
+    maxBatchTokens: opts.maxBatchTokens,
+  };
   const results: LabelledDocument[] = new Array(task.documents.length);
   const encode = (rows: RowOutput[]) => {
     const encoded = rows.map(({ doc, logprobs, ids }) => {
       const docId = task.documents[doc.index]!.docId;
-      const header = { taskId: task.taskId, docId, modelHash: runner.modelHash, k, positions: doc.tokens.length, tokenIdsChecksum: tokenIdsChecksum(doc.tokens) };
-      const labelled = { docId, tokenCount: doc.tokens.length, encoded: encodeSoftLabels({ header, topkIds: ids, topkLogprobs: logprobs }) };
+      const header = {
+        taskId: task.taskId,
+        docId,
+        modelHash: runner.modelHash,
+        k,
+        positions: doc.tokens.length,
+        tokenIdsChecksum: tokenIdsChecksum(doc.tokens),
+      };
+      const labelled = {
+        docId,
+        tokenCount: doc.tokens.length,
+        encoded: encodeSoftLabels({ header, topkIds: ids, topkLogprobs: logprobs }),
+      };
       results[doc.index] = labelled;
       return { index: doc.index, ...labelled };
     });
@@ -130,7 +150,9 @@ export async function labelTask(
     } catch (error) {
       if (!(error instanceof OutOfMemoryError)) throw error;
       if (batch.docs.length === 1) {
-        throw new OutOfMemoryError(`${error.message}; one document of ${batch.width} tokens does not fit on this device even alone: lower the task's sequence length or use a smaller model variant.`);
+        throw new OutOfMemoryError(
+          `${error.message}; one document of ${batch.width} tokens does not fit on this device even alone: lower the task's sequence length or use a smaller model variant.`,
+        );
       }
       stats.maxBatchTokens = Math.max(1, Math.floor(Math.min(stats.maxBatchTokens, batch.docs.length * batch.width) / 2));
       opts.onBatchTokens?.(stats.maxBatchTokens, error.message);

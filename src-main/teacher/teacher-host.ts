@@ -7,7 +7,14 @@ import { silentLogger, type Logger } from '../../src-node/log';
 import type { LabelledDocument, TeacherInfo, TeacherPort } from '../miner/ports';
 import { forkLauncher } from './fork-launcher';
 import type { LabelStats, LabelTask } from './labeller';
-import { WorkerToHost, type HostToWorker, type LoadedModel, type WorkerErrorCode, type WorkerHandle, type WorkerLauncher } from './worker-protocol';
+import {
+  WorkerToHost,
+  type HostToWorker,
+  type LoadedModel,
+  type WorkerErrorCode,
+  type WorkerHandle,
+  type WorkerLauncher,
+} from './worker-protocol';
 
 export interface TeacherHostOptions {
   /** forkLauncher (child_process) unless the Electron shell passes its utilityProcess one. */
@@ -225,7 +232,8 @@ export class TeacherHost implements TeacherPort {
     const done = new Promise<WorkerToHost>((resolve, reject) => {
       worker.pending.set(seq, {
         onMessage: (message) => {
-          if (message.type === 'progress' || message.type === 'batch-tokens' || message.type === 'labelled-docs') return onUpdate?.(message);
+          if (message.type === 'progress' || message.type === 'batch-tokens' || message.type === 'labelled-docs')
+            return onUpdate?.(message);
           worker.pending.delete(seq);
           if (message.type === 'failed') reject(new TeacherError(message.code, message.message));
           else resolve(message);
@@ -244,18 +252,27 @@ export class TeacherHost implements TeacherPort {
   ): Promise<LabelledDocument[]> {
     const worker = this.worker;
     if (!worker) throw new TeacherWorkerExitedError('the teacher worker is not running');
-    const plain = { taskId: task.taskId, k: task.k, seqLen: task.seqLen, documents: task.documents.map((d) => ({ docId: d.docId, text: d.text })) };
+    const plain = {
+      taskId: task.taskId,
+      k: task.k,
+      seqLen: task.seqLen,
+      documents: task.documents.map((d) => ({ docId: d.docId, text: d.text })),
+    };
     const received = new Map<number, LabelledDocument>();
-    const req = this.request(worker, (seq) => ({ type: 'label', seq, task: plain, maxBatchTokens }), (message) => {
-      if (message.type === 'labelled-docs') {
-        for (const { index, docId, tokenCount, encoded } of message.docs) received.set(index, { docId, tokenCount, encoded });
-      } else if (message.type === 'progress') {
-        opts.onProgress?.({ tokensDone: message.tokensDone, tokensTotal: message.tokensTotal });
-      } else if (message.type === 'batch-tokens') {
-        this.batchTokens = message.maxBatchTokens;
-        this.log.warn(`out of GPU memory; batches now hold at most ${message.maxBatchTokens} tokens (${message.reason})`);
-      }
-    });
+    const req = this.request(
+      worker,
+      (seq) => ({ type: 'label', seq, task: plain, maxBatchTokens }),
+      (message) => {
+        if (message.type === 'labelled-docs') {
+          for (const { index, docId, tokenCount, encoded } of message.docs) received.set(index, { docId, tokenCount, encoded });
+        } else if (message.type === 'progress') {
+          opts.onProgress?.({ tokensDone: message.tokensDone, tokensTotal: message.tokensTotal });
+        } else if (message.type === 'batch-tokens') {
+          this.batchTokens = message.maxBatchTokens;
+          this.log.warn(`out of GPU memory; batches now hold at most ${message.maxBatchTokens} tokens (${message.reason})`);
+        }
+      },
+    );
     const settled = req.done.then(
       () => undefined,
       () => undefined,
@@ -282,7 +299,8 @@ export class TeacherHost implements TeacherPort {
     this.lastStats = reply.stats;
     return task.documents.map((d, index) => {
       const doc = received.get(index);
-      if (doc?.docId !== d.docId) throw new TeacherError('internal', `the teacher finished task ${task.taskId} without labels for document ${d.docId}`);
+      if (doc?.docId !== d.docId)
+        throw new TeacherError('internal', `the teacher finished task ${task.taskId} without labels for document ${d.docId}`);
       return doc;
     });
   }
@@ -302,4 +320,3 @@ function toInfo(model: LoadedModel): TeacherInfo {
     providerReason: model.providerReason,
   };
 }
-

@@ -114,7 +114,8 @@ export class TeacherSession {
       out = await this.session.run(feeds, [TOPK_LOGPROBS, TOPK_IDS]);
     } catch (error) {
       const message = errorMessage(error);
-      if (OOM_PATTERN.test(message)) throw new OutOfMemoryError(`out of memory on a ${inputs.rows}×${inputs.width} batch: ${firstLine(message)}`);
+      if (OOM_PATTERN.test(message))
+        throw new OutOfMemoryError(`out of memory on a ${inputs.rows}×${inputs.width} batch: ${firstLine(message)}`);
       throw error;
     }
     const forwardMs = performance.now() - started;
@@ -172,9 +173,21 @@ function inputFeeds(session: ort.InferenceSession, config: HfConfig | null): Map
       type === 'int32'
         ? (rows, i) => new ort.Tensor('int32', Int32Array.from(pick(i), Number), [rows, i.width])
         : (rows, i) => new ort.Tensor('int64', pick(i), [rows, i.width]);
-    if (name === 'input_ids') feeds.set(name, ints((i) => i.inputIds));
-    else if (name === 'attention_mask') feeds.set(name, ints((i) => i.attentionMask));
-    else if (name === 'position_ids') feeds.set(name, ints((i) => i.positionIds));
+    if (name === 'input_ids')
+      feeds.set(
+        name,
+        ints((i) => i.inputIds),
+      );
+    else if (name === 'attention_mask')
+      feeds.set(
+        name,
+        ints((i) => i.attentionMask),
+      );
+    else if (name === 'position_ids')
+      feeds.set(
+        name,
+        ints((i) => i.positionIds),
+      );
     else if (name === TOPK_K_INPUT) feeds.set(name, (_rows, _i, k) => new ort.Tensor('int64', BigInt64Array.of(BigInt(k)), [1]));
     else if (name === 'use_cache_branch') feeds.set(name, () => new ort.Tensor('bool', [false], [1]));
     else if (name.startsWith('past_key_values.') || name.startsWith('past_key.') || name.startsWith('past_value.')) {
@@ -189,7 +202,8 @@ function inputFeeds(session: ort.InferenceSession, config: HfConfig | null): Map
 /** An empty past ([batch, kv heads, 0, head dim]): every pass starts from the first token. */
 function emptyCacheFeed(name: string, type: string, shape: readonly (number | string | null)[], config: HfConfig | null): InputFeed {
   const heads = config?.num_key_value_heads ?? config?.num_attention_heads;
-  const headDim = config?.head_dim ?? (config?.hidden_size && config.num_attention_heads ? config.hidden_size / config.num_attention_heads : undefined);
+  const headDim =
+    config?.head_dim ?? (config?.hidden_size && config.num_attention_heads ? config.hidden_size / config.num_attention_heads : undefined);
   const fixed = shape.map((d, i) => {
     if (typeof d === 'number' && d > 0) return d;
     if (i === 1 && heads) return heads;
@@ -197,7 +211,8 @@ function emptyCacheFeed(name: string, type: string, shape: readonly (number | st
     if (i === 0 || i === 2) return -1;
     throw new ModelFolderError(`the size of axis ${i} of '${name}' is not in the model or config.json (num_key_value_heads, head_dim).`);
   });
-  if (fixed.length !== 4) throw new ModelFolderError(`'${name}' has ${fixed.length} axes; expected [batch, kv heads, past length, head dim].`);
+  if (fixed.length !== 4)
+    throw new ModelFolderError(`'${name}' has ${fixed.length} axes; expected [batch, kv heads, past length, head dim].`);
   const elem = type === 'float16' ? 'float16' : 'float32';
   return (rows) => {
     const dims = fixed.map((d, i) => (i === 0 ? rows : i === 2 ? 0 : d));

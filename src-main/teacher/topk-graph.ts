@@ -53,7 +53,9 @@ export function extendWithTopK(model: onnx.IModelProto): LogitsOutput {
   if (!graph) throw new ModelFolderError('the ONNX model has no graph.');
   // TopK's `largest`/`sorted` attributes and negative LogSoftmax axes arrived in opset 11.
   if (defaultOpset(model) < 11) {
-    throw new ModelFolderError(`the ONNX model uses opset ${defaultOpset(model)}; at least 11 is needed (re-export it with a current exporter).`);
+    throw new ModelFolderError(
+      `the ONNX model uses opset ${defaultOpset(model)}; at least 11 is needed (re-export it with a current exporter).`,
+    );
   }
   const logits = findLogitsOutput(graph);
   const p = 'nya_topk';

@@ -21,7 +21,11 @@ function post(message: WorkerToHost): void {
 const worker = new TeacherWorker(post, () => process.exit(0));
 const receive = (message: unknown) => {
   worker.handle(message).catch((error: unknown) => {
-    post({ type: 'log', level: 'error', message: `teacher worker: ${error instanceof Error ? error.stack ?? error.message : String(error)}` });
+    post({
+      type: 'log',
+      level: 'error',
+      message: `teacher worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    });
   });
 };
 

@@ -71,7 +71,14 @@ export const WorkerToHost = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('labelled-docs'),
     seq: Seq,
-    docs: z.array(z.object({ index: z.number().int().nonnegative(), docId: z.string(), tokenCount: z.number().int(), encoded: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes') })),
+    docs: z.array(
+      z.object({
+        index: z.number().int().nonnegative(),
+        docId: z.string(),
+        tokenCount: z.number().int(),
+        encoded: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected bytes'),
+      }),
+    ),
   }),
   /** The task is done: every document was in a `labelled-docs` message before this one. */
   z.object({ type: z.literal('labelled'), seq: Seq, stats: LabelStatsMessage }),

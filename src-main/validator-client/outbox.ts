@@ -33,7 +33,10 @@ const EntryMeta = z.object({
 
 /** A queued result that no longer reads back as it was written. */
 export class CorruptOutboxEntry extends Error {
-  constructor(readonly taskId: string, detail: string) {
+  constructor(
+    readonly taskId: string,
+    detail: string,
+  ) {
     super(`The queued result for task ${taskId} is damaged on disk (${detail}).`);
     this.name = 'CorruptOutboxEntry';
   }

@@ -88,7 +88,11 @@ export class ValidatorHttp {
     } catch (error) {
       if (call.signal?.aborted) throw call.signal.reason ?? error;
       const reason = timeout.aborted ? `no answer within ${Math.round(this.o.timeoutMs / 1000)} s` : networkReason(error);
-      throw new ValidatorError({ kind: 'unreachable', message: `The validator at ${this.base} cannot be reached: ${reason}.`, retryAfterMs: null });
+      throw new ValidatorError({
+        kind: 'unreachable',
+        message: `The validator at ${this.base} cannot be reached: ${reason}.`,
+        retryAfterMs: null,
+      });
     }
     if (response.ok) return this.parseAnswer(call, text);
     const problem = parseErrorBody(text);
@@ -128,7 +132,10 @@ export class ValidatorHttp {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new ValidatorError({ kind: 'bad-response', message: `The validator answered ${label} with something that is not JSON (${text.slice(0, 80)}).` });
+      throw new ValidatorError({
+        kind: 'bad-response',
+        message: `The validator answered ${label} with something that is not JSON (${text.slice(0, 80)}).`,
+      });
     }
     const parsed = call.schema.safeParse(json);
     if (!parsed.success) {

@@ -91,7 +91,9 @@ export class ValidatorSession implements ValidatorPort {
   private readonly retryEntryAt = new Map<string, { attempts: number; atMs: number }>();
   // A listener's failure is logged; the session and the other listeners carry on.
   private readonly changed = new Emitter<void>((error) => this.log.error(`a validator state listener failed: ${errorMessage(error)}`));
-  private readonly settled = new Emitter<SubmissionOutcome>((error) => this.log.error(`a submission outcome listener failed: ${errorMessage(error)}`));
+  private readonly settled = new Emitter<SubmissionOutcome>((error) =>
+    this.log.error(`a submission outcome listener failed: ${errorMessage(error)}`),
+  );
   /** The connection state or the outbox changed (read `state`). */
   readonly onChange: Event<void> = this.changed.event;
   /** A queued result got its final answer. */
@@ -142,13 +144,18 @@ export class ValidatorSession implements ValidatorPort {
   // -------------------------------------------------------------------------------------------
   // The miner's loop
 
-  async lease(
-    req: { maxTokens: number; tokensPerS: number | null; gpuClass: string | null },
-    signal?: AbortSignal,
-  ): Promise<LeaseOutcome> {
+  async lease(req: { maxTokens: number; tokensPerS: number | null; gpuClass: string | null }, signal?: AbortSignal): Promise<LeaseOutcome> {
     try {
       const answer = await this.request(
-        { method: 'POST', pathWithQuery: API.lease, schema: LeaseResponse, body: encodeJson(this.leaseRequest(req)), contentType: JSON_TYPE, signed: true, signal },
+        {
+          method: 'POST',
+          pathWithQuery: API.lease,
+          schema: LeaseResponse,
+          body: encodeJson(this.leaseRequest(req)),
+          contentType: JSON_TYPE,
+          signed: true,
+          signal,
+        },
         true,
       );
       if (answer.kind === 'no-work') return { kind: 'no-work', retryAfterMs: answer.retryAfterMs };
@@ -161,8 +168,10 @@ export class ValidatorSession implements ValidatorPort {
 
   async submit(result: { taskId: string; bundle: Uint8Array; tokens: number }): Promise<void> {
     if (this.disposed) throw new Error('The validator session is closed; the result was not queued.');
-    if (!TaskId.safeParse(result.taskId).success) throw new Error(`'${result.taskId}' is not a task id the protocol allows; the result was not queued.`);
-    if (!Number.isInteger(result.tokens) || result.tokens < 0) throw new Error(`A result's token count must be a whole number >= 0, not ${result.tokens}.`);
+    if (!TaskId.safeParse(result.taskId).success)
+      throw new Error(`'${result.taskId}' is not a task id the protocol allows; the result was not queued.`);
+    if (!Number.isInteger(result.tokens) || result.tokens < 0)
+      throw new Error(`A result's token count must be a whole number >= 0, not ${result.tokens}.`);
     try {
       decodeResultBundle(result.bundle);
     } catch (error) {
@@ -171,7 +180,9 @@ export class ValidatorSession implements ValidatorPort {
     try {
       await this.outbox.put(result.taskId, result.bundle, result.tokens);
     } catch (error) {
-      throw new Error(`The result for task ${result.taskId} could not be saved in ${this.outbox.dir} (${errorMessage(error)}); check free space and permissions.`);
+      throw new Error(
+        `The result for task ${result.taskId} could not be saved in ${this.outbox.dir} (${errorMessage(error)}); check free space and permissions.`,
+      );
     }
     this.retryEntryAt.delete(result.taskId);
     this.update({ outboxPending: this.outbox.size });
@@ -211,7 +222,10 @@ export class ValidatorSession implements ValidatorPort {
     const params = new URLSearchParams({ page: String(query.page), pageSize: String(query.pageSize) });
     if (query.gpuClass) params.set('gpuClass', query.gpuClass);
     if (query.address) params.set('address', query.address);
-    return this.request({ method: 'GET', pathWithQuery: `${API.leaderboard}?${params}`, schema: LeaderboardResponse, signed: false }, false);
+    return this.request(
+      { method: 'GET', pathWithQuery: `${API.leaderboard}?${params}`, schema: LeaderboardResponse, signed: false },
+      false,
+    );
   }
 
   health(): Promise<HealthResponse> {
@@ -220,7 +234,14 @@ export class ValidatorSession implements ValidatorPort {
 
   payoutChallenge(): Promise<PayoutChallengeResponse> {
     return this.request(
-      { method: 'POST', pathWithQuery: API.payoutChallenge, schema: PayoutChallengeResponse, body: encodeJson({}), contentType: JSON_TYPE, signed: true },
+      {
+        method: 'POST',
+        pathWithQuery: API.payoutChallenge,
+        schema: PayoutChallengeResponse,
+        body: encodeJson({}),
+        contentType: JSON_TYPE,
+        signed: true,
+      },
       false,
     );
   }
@@ -228,7 +249,14 @@ export class ValidatorSession implements ValidatorPort {
   linkPayout(req: PayoutLinkRequest): Promise<PayoutLinkResponse> {
     const body = PayoutLinkRequest.parse(req);
     return this.request(
-      { method: 'POST', pathWithQuery: API.payoutLink, schema: PayoutLinkResponse, body: encodeJson(body), contentType: JSON_TYPE, signed: true },
+      {
+        method: 'POST',
+        pathWithQuery: API.payoutLink,
+        schema: PayoutLinkResponse,
+        body: encodeJson(body),
+        contentType: JSON_TYPE,
+        signed: true,
+      },
       false,
     );
   }
@@ -258,7 +286,11 @@ export class ValidatorSession implements ValidatorPort {
     if (wasOffline) this.log.info(`validator ${this.http.baseUrl} is reachable again`);
     if (tracked) this.failuresInRow = 0;
     this.sendNotBeforeMs = 0;
-    this.update(tracked ? { connection: 'online', lastError: null, retryAtMs: null } : { connection: 'online', ...(wasOffline ? { retryAtMs: null } : {}) });
+    this.update(
+      tracked
+        ? { connection: 'online', lastError: null, retryAtMs: null }
+        : { connection: 'online', ...(wasOffline ? { retryAtMs: null } : {}) },
+    );
     // Results waiting out a backoff go now that the validator answers.
     if (wasOffline) this.wakeSender?.();
   }
@@ -375,7 +407,9 @@ export class ValidatorSession implements ValidatorPort {
       if (!(error instanceof ValidatorError)) throw error;
       const failure = error.failure;
       if (failure.kind === 'refused' && FINAL_REFUSALS.has(failure.code)) {
-        this.log.warn(`task ${entry.taskId}: the validator will never accept this result (${failure.message}); dropping it from the outbox`);
+        this.log.warn(
+          `task ${entry.taskId}: the validator will never accept this result (${failure.message}); dropping it from the outbox`,
+        );
         await this.settle(entry, { status: 'rejected', reason: failure.message });
       } else if (failure.kind !== 'unreachable') {
         const attempts = (this.retryEntryAt.get(entry.taskId)?.attempts ?? 0) + 1;
@@ -386,7 +420,10 @@ export class ValidatorSession implements ValidatorPort {
   }
 
   /** A final answer: drop the queued copy, then tell the miner. */
-  private async settle(entry: OutboxEntry, answer: { status: SubmissionOutcome['status']; reason?: string; creditedTokens?: number }): Promise<void> {
+  private async settle(
+    entry: OutboxEntry,
+    answer: { status: SubmissionOutcome['status']; reason?: string; creditedTokens?: number },
+  ): Promise<void> {
     await this.outbox.remove(entry.taskId);
     this.retryEntryAt.delete(entry.taskId);
     this.update({ outboxPending: this.outbox.size });

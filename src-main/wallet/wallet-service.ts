@@ -65,7 +65,13 @@ export class WalletService {
       linkPayout: (req) => this.requireValidator().linkPayout(req),
     };
     const miningAddress = () => this.keyInfo()?.address ?? null;
-    this.linker = new PayoutLinker({ validator, validatorFailure: o.validatorFailure, miningAddress, deniedAddresses: o.deniedPayoutAddresses ?? [], now: this.now });
+    this.linker = new PayoutLinker({
+      validator,
+      validatorFailure: o.validatorFailure,
+      miningAddress,
+      deniedAddresses: o.deniedPayoutAddresses ?? [],
+      now: this.now,
+    });
     this.linkServer = new PayoutLinkServer({
       linker: this.linker,
       miningAddress,
@@ -121,7 +127,10 @@ export class WalletService {
     if (!confirmed) {
       // Never used, so nothing is lost; a key nobody can restore must not start earning.
       this.o.keyStore.remove();
-      throw new CodedError('conflict', 'The recovery phrase was not confirmed, so the new key was not kept. Create a key again and write the phrase down.');
+      throw new CodedError(
+        'conflict',
+        'The recovery phrase was not confirmed, so the new key was not kept. Create a key again and write the phrase down.',
+      );
     }
     this.o.log.info(`wallet: created mining key ${address}`);
     this.keyChanged();
@@ -132,12 +141,18 @@ export class WalletService {
    * Imports from a file the user chose. `password` opens an encrypted keystore or comx file;
    * with `passwordFromPresenter`, main asks for it itself when the file needs one.
    */
-  async requestImport(req: { kind: ImportKind; filePath: string; password?: string; passwordFromPresenter?: boolean }): Promise<{ address: string; keySource: MiningKeyInfo['source'] }> {
+  async requestImport(req: {
+    kind: ImportKind;
+    filePath: string;
+    password?: string;
+    passwordFromPresenter?: boolean;
+  }): Promise<{ address: string; keySource: MiningKeyInfo['source'] }> {
     const existing = this.keyInfo();
     if (existing) throw new MiningKeyExists(existing.address);
     const text = this.readFile(req.filePath);
     let password = req.password;
-    if (req.kind === 'polkadot-json' && password === undefined && req.passwordFromPresenter) password = await this.askPassword('the keystore');
+    if (req.kind === 'polkadot-json' && password === undefined && req.passwordFromPresenter)
+      password = await this.askPassword('the keystore');
     for (let attempt = 0; ; attempt++) {
       try {
         const info = await this.importText(req.kind, text, password);
@@ -157,7 +172,9 @@ export class WalletService {
    * presenter (terminal or native dialog); a polkadot-js keystore is written by main to the file
    * the user named, never overwriting one, readable only by the user.
    */
-  async exportKey(req: { kind: 'mnemonic' } | { kind: 'polkadot-json'; filePath: string; password: string }): Promise<{ exported: 'mnemonic' | 'polkadot-json'; filePath: string | null }> {
+  async exportKey(
+    req: { kind: 'mnemonic' } | { kind: 'polkadot-json'; filePath: string; password: string },
+  ): Promise<{ exported: 'mnemonic' | 'polkadot-json'; filePath: string | null }> {
     const info = this.keyInfo();
     if (!info) throw new NoMiningKey(this.o.keyStore.path);
     if (req.kind === 'mnemonic') {
@@ -171,7 +188,12 @@ export class WalletService {
       writeFileSync(req.filePath, json, { mode: 0o600, flag: 'wx' });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new CodedError(code === 'EEXIST' ? 'conflict' : 'bad-request', code === 'EEXIST' ? `${req.filePath} already exists; choose a new file name.` : `Cannot write ${req.filePath}: ${errorMessage(error)}`);
+      throw new CodedError(
+        code === 'EEXIST' ? 'conflict' : 'bad-request',
+        code === 'EEXIST'
+          ? `${req.filePath} already exists; choose a new file name.`
+          : `Cannot write ${req.filePath}: ${errorMessage(error)}`,
+      );
     }
     this.o.log.info(`wallet: exported ${info.address} as a polkadot-js keystore to ${req.filePath}`);
     return { exported: 'polkadot-json', filePath: req.filePath };
@@ -202,7 +224,11 @@ export class WalletService {
   }
 
   /** The paste path: a signature made elsewhere over the challenge's message. */
-  async submitPayoutSignature(req: { payoutAddress: string; challengeId: string; signature: string }): Promise<{ payoutAddress: string; linked: true }> {
+  async submitPayoutSignature(req: {
+    payoutAddress: string;
+    challengeId: string;
+    signature: string;
+  }): Promise<{ payoutAddress: string; linked: true }> {
     const { payoutAddress } = await this.linker.submit(req);
     this.recordLink(payoutAddress);
     return { payoutAddress, linked: true };
@@ -234,7 +260,11 @@ export class WalletService {
 
   private requireValidator(): PayoutValidatorPort {
     const validator = this.o.validator();
-    if (!validator) throw new PayoutLinkError('validator-unreachable', 'There is no validator connection yet; start mining once so the app connects, then link again.');
+    if (!validator)
+      throw new PayoutLinkError(
+        'validator-unreachable',
+        'There is no validator connection yet; start mining once so the app connects, then link again.',
+      );
     return validator;
   }
 
@@ -285,9 +315,13 @@ function readKeyFile(path: string): string {
     size = statSync(path).size;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new CodedError('not-found', code === 'ENOENT' ? `There is no file at ${path}.` : `The file ${path} cannot be read (${code ?? errorMessage(error)}).`);
+    throw new CodedError(
+      'not-found',
+      code === 'ENOENT' ? `There is no file at ${path}.` : `The file ${path} cannot be read (${code ?? errorMessage(error)}).`,
+    );
   }
-  if (size > MAX_KEY_FILE_BYTES) throw new CodedError('bad-request', `${path} is ${size} bytes; a key file is a few kilobytes at most. Is it the right file?`);
+  if (size > MAX_KEY_FILE_BYTES)
+    throw new CodedError('bad-request', `${path} is ${size} bytes; a key file is a few kilobytes at most. Is it the right file?`);
   return readFileSync(path, 'utf8');
 }
 

@@ -8,7 +8,9 @@ const REFRESH_MS: Record<HistoryRange, number> = { '10m': 2_000, '24h': 60_000, 
 function tickTime(range: HistoryRange) {
   return (t: number) => {
     const d = new Date(t);
-    return range === '30d' ? d.toLocaleDateString([], { month: 'short', day: 'numeric' }) : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    return range === '30d'
+      ? d.toLocaleDateString([], { month: 'short', day: 'numeric' })
+      : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   };
 }
 
@@ -78,15 +80,29 @@ export function HistoryChart({
               <CartesianGrid strokeDasharray="3 3" className="grid" />
               <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tickTime(range)} minTickGap={40} />
               <YAxis width={48} />
-              <Tooltip labelFormatter={(t) => new Date(Number(t)).toLocaleString()} formatter={(v) => [`${Number(v).toFixed(1)} ${unit}`, title]} />
-              <Area dataKey="v" type="monotone" isAnimationActive={false} connectNulls={false} fill="#8b6cf6" fillOpacity={0.35} stroke="#6b4ce6" />
+              <Tooltip
+                labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
+                formatter={(v) => [`${Number(v).toFixed(1)} ${unit}`, title]}
+              />
+              <Area
+                dataKey="v"
+                type="monotone"
+                isAnimationActive={false}
+                connectNulls={false}
+                fill="#8b6cf6"
+                fillOpacity={0.35}
+                stroke="#6b4ce6"
+              />
             </AreaChart>
           ) : (
             <BarChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" className="grid" />
               <XAxis dataKey="t" tickFormatter={tickTime(range)} minTickGap={40} />
               <YAxis width={64} />
-              <Tooltip labelFormatter={(t) => new Date(Number(t)).toLocaleString()} formatter={(v) => [`${Number(v).toFixed(6)} ${unit}`, title]} />
+              <Tooltip
+                labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
+                formatter={(v) => [`${Number(v).toFixed(6)} ${unit}`, title]}
+              />
               <Bar dataKey="v" isAnimationActive={false} fill="#8b6cf6" />
             </BarChart>
           )}

@@ -38,7 +38,10 @@ export function ModelPanel() {
       {download.status === 'downloading' && (
         <div className="download">
           <div className="task-line">
-            <span>Downloading {download.variantId}{download.file ? ` · ${download.file}` : ''}</span>
+            <span>
+              Downloading {download.variantId}
+              {download.file ? ` · ${download.file}` : ''}
+            </span>
             <span>
               {gb(download.bytesDone)} of {gb(download.bytesTotal)} · {Math.round(download.overall * 100)} %
             </span>
@@ -61,8 +64,12 @@ export function ModelPanel() {
             <thead>
               <tr>
                 <th scope="col">Model</th>
-                <th scope="col" className="num">Disk</th>
-                <th scope="col" className="num">GPU memory</th>
+                <th scope="col" className="num">
+                  Disk
+                </th>
+                <th scope="col" className="num">
+                  GPU memory
+                </th>
                 <th scope="col" />
               </tr>
             </thead>
@@ -78,7 +85,11 @@ export function ModelPanel() {
                     <td className="num">{gb(v.diskBytes)}</td>
                     <td className="num">{(v.minVramMiB / 1024).toFixed(1)} GB</td>
                     <td>
-                      <button type="button" disabled={!v.downloadable || download.status === 'downloading'} onClick={() => void start(v.id)}>
+                      <button
+                        type="button"
+                        disabled={!v.downloadable || download.status === 'downloading'}
+                        onClick={() => void start(v.id)}
+                      >
                         Download
                       </button>
                     </td>

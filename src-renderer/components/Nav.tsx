@@ -16,7 +16,12 @@ export function Nav() {
   return (
     <nav className="nav" aria-label="Pages">
       <div className="brand">
-        Nya Miner{demo && <span className="badge warn" title="The bundled tiny model: its labels are not real teacher output">demo model</span>}
+        Nya Miner
+        {demo && (
+          <span className="badge warn" title="The bundled tiny model: its labels are not real teacher output">
+            demo model
+          </span>
+        )}
       </div>
       <ul>
         {PAGES.map((p) => (

@@ -49,7 +49,13 @@ export function Onboarding() {
                 ))}
               </ul>
             ) : (
-              <p>{gpu.status === 'none' ? 'No GPU was found: the teacher will run on the CPU, slowly.' : gpu.status === 'error' ? 'Reading the GPU failed; see the Logs page.' : 'Looking for GPUs…'}</p>
+              <p>
+                {gpu.status === 'none'
+                  ? 'No GPU was found: the teacher will run on the CPU, slowly.'
+                  : gpu.status === 'error'
+                    ? 'Reading the GPU failed; see the Logs page.'
+                    : 'Looking for GPUs…'}
+              </p>
             )}
             <p className="muted">
               The teacher runs on {teacher.executionProvider ?? '…'}
@@ -64,8 +70,8 @@ export function Onboarding() {
               Mining address: <span className="mono">{wallet.miningAddress ?? 'none yet'}</span>
             </p>
             <p className="muted">
-              Earnings are credited to your mining key. Create or import it, and link a payout address, on the Wallet
-              page (headless: <code>nya wallet create</code>). The local demo validator pays nothing, so this can wait.
+              Earnings are credited to your mining key. Create or import it, and link a payout address, on the Wallet page (headless:{' '}
+              <code>nya wallet create</code>). The local demo validator pays nothing, so this can wait.
             </p>
           </div>
         )}

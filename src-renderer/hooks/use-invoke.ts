@@ -16,11 +16,7 @@ export interface Invoked<T> {
  * mount and whenever the request changes, optionally repeated. The last good value stays on screen
  * while a refresh fails, with the error beside it.
  */
-export function useInvoke<C extends InvokeChannel>(
-  channel: C,
-  request: IpcRequest<C>,
-  refreshMs?: number,
-): Invoked<IpcResponse<C>> {
+export function useInvoke<C extends InvokeChannel>(channel: C, request: IpcRequest<C>, refreshMs?: number): Invoked<IpcResponse<C>> {
   const bridge = useBridge();
   const key = JSON.stringify(request);
   const [value, setValue] = useState<IpcResponse<C> | null>(null);

@@ -6,7 +6,9 @@ export function startCountdown(expiresAtMs: number, stopped: () => boolean): voi
     if (stopped()) return;
     const leftS = Math.max(0, Math.round((expiresAtMs - Date.now()) / 1000));
     byId('expires').textContent =
-      leftS > 0 ? `This page expires in ${Math.floor(leftS / 60)} min ${leftS % 60} s.` : 'This page has expired. Start the payout link again in Nya Miner.';
+      leftS > 0
+        ? `This page expires in ${Math.floor(leftS / 60)} min ${leftS % 60} s.`
+        : 'This page has expired. Start the payout link again in Nya Miner.';
     if (leftS === 0) disableControls();
     else setTimeout(tick, 1000);
   };

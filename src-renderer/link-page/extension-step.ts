@@ -52,7 +52,10 @@ export class ExtensionStep {
     this.connected = true;
     this.fillAccounts();
     if (this.accounts.length === 0) {
-      setStatus(`${name} shares no sr25519 accounts with this page. Add or allow one in the extension (Ethereum accounts cannot be payout accounts).`, 'error');
+      setStatus(
+        `${name} shares no sr25519 accounts with this page. Add or allow one in the extension (Ethereum accounts cannot be payout accounts).`,
+        'error',
+      );
     } else {
       setStatus('Pick the account earnings should go to, then sign.');
     }
@@ -67,7 +70,8 @@ export class ExtensionStep {
       option.textContent = (account.name ? `${account.name} — ` : '') + account.address;
       select.appendChild(option);
     }
-    if (this.config.suggestedAddress && this.accounts.some((a) => a.address === this.config.suggestedAddress)) select.value = this.config.suggestedAddress;
+    if (this.config.suggestedAddress && this.accounts.some((a) => a.address === this.config.suggestedAddress))
+      select.value = this.config.suggestedAddress;
     byId('account-step').hidden = this.accounts.length === 0;
   }
 

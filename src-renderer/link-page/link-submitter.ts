@@ -23,7 +23,11 @@ export class LinkSubmitter {
     let answer: LinkPageAnswer;
     try {
       const body: LinkPageSubmit = { payoutAddress, signature };
-      const response = await fetch(this.config.submitPath, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await fetch(this.config.submitPath, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       answer = (await response.json()) as LinkPageAnswer;
     } catch (error) {
       return setStatus(`Nya Miner did not answer (${reasonOf(error)}). Is the app still running?`, 'error');

@@ -17,7 +17,9 @@ export function setStatus(text: string, tone: StatusTone = ''): void {
 }
 
 export function disableControls(): void {
-  for (const control of document.querySelectorAll<HTMLButtonElement | HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>('button, input, textarea, select')) {
+  for (const control of document.querySelectorAll<HTMLButtonElement | HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>(
+    'button, input, textarea, select',
+  )) {
     control.disabled = true;
   }
 }

@@ -31,7 +31,14 @@ export function payoutAccounts(accounts: readonly ExtensionAccount[], ss58Prefix
     if (account.type && account.type !== 'sr25519') return [];
     const publicKey = accountKey(account.address);
     if (!publicKey) return [];
-    return [{ address: encodeAddress(publicKey, ss58Prefix), extensionAddress: account.address, name: account.meta.name || null, source: account.meta.source }];
+    return [
+      {
+        address: encodeAddress(publicKey, ss58Prefix),
+        extensionAddress: account.address,
+        name: account.meta.name || null,
+        source: account.meta.source,
+      },
+    ];
   });
 }
 

@@ -36,8 +36,8 @@ export function DashboardPage() {
       <StatusLine status={miner.status} reason={miner.reason} />
       {teacher.isDemo && (
         <p className="notice" role="note">
-          Running the bundled demo model: its labels show the pipeline working, they are not real teacher output and a
-          real validator does not pay for them.
+          Running the bundled demo model: its labels show the pipeline working, they are not real teacher output and a real validator does
+          not pay for them.
         </p>
       )}
 
@@ -62,10 +62,25 @@ export function DashboardPage() {
       <div className="stats">
         <Stat label="Speed now" value={formatRate(snapshot.tokensPerS)} testId="tokens-per-s" />
         <Stat label="Today" value={formatTokens(tokens.today)} testId="tokens-today" />
-        <Stat label="Computed in total" value={formatTokens(tokens.computed)} testId="tokens-computed" hint={`${tokens.tasksCompleted} tasks`} />
+        <Stat
+          label="Computed in total"
+          value={formatTokens(tokens.computed)}
+          testId="tokens-computed"
+          hint={`${tokens.tasksCompleted} tasks`}
+        />
         <Stat label="Pending validation" value={formatTokens(tokens.pending)} testId="tokens-pending" />
-        <Stat label="Validated" value={formatTokens(tokens.validated)} testId="tokens-validated" hint={tokens.rejected ? `${formatTokens(tokens.rejected)} rejected` : undefined} />
-        <Stat label="Earned" value={formatComai(earnings.earnedNano)} testId="earned" hint={`epoch share ${formatPct(earnings.epochShare)}`} />
+        <Stat
+          label="Validated"
+          value={formatTokens(tokens.validated)}
+          testId="tokens-validated"
+          hint={tokens.rejected ? `${formatTokens(tokens.rejected)} rejected` : undefined}
+        />
+        <Stat
+          label="Earned"
+          value={formatComai(earnings.earnedNano)}
+          testId="earned"
+          hint={`epoch share ${formatPct(earnings.epochShare)}`}
+        />
       </div>
 
       <div className="two-col">
@@ -131,8 +146,23 @@ export function DashboardPage() {
       <div className="charts">
         <HistoryChart title="GPU load (%)" range={range} metric="gpuLoadPct" unit="%" />
         <HistoryChart title="Tokens per second" range={range} metric="tokensPerS" unit="tok/s" />
-        <HistoryChart title="Earnings per hour (COMAI)" range="24h" metric="earnedNano" scale={1 / NANO_PER_COMAI} unit="COMAI" kind="increments" />
-        <HistoryChart title="Earnings per day (COMAI)" range="30d" metric="earnedNano" scale={1 / NANO_PER_COMAI} unit="COMAI" kind="increments" periodMs={86_400_000} />
+        <HistoryChart
+          title="Earnings per hour (COMAI)"
+          range="24h"
+          metric="earnedNano"
+          scale={1 / NANO_PER_COMAI}
+          unit="COMAI"
+          kind="increments"
+        />
+        <HistoryChart
+          title="Earnings per day (COMAI)"
+          range="30d"
+          metric="earnedNano"
+          scale={1 / NANO_PER_COMAI}
+          unit="COMAI"
+          kind="increments"
+          periodMs={86_400_000}
+        />
       </div>
     </section>
   );

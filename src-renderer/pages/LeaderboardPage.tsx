@@ -72,8 +72,12 @@ export function LeaderboardPage() {
               <th scope="col">Rank</th>
               <th scope="col">Name</th>
               <th scope="col">Address</th>
-              <th scope="col" className="num">Validated</th>
-              <th scope="col" className="num">Share</th>
+              <th scope="col" className="num">
+                Validated
+              </th>
+              <th scope="col" className="num">
+                Share
+              </th>
               <th scope="col">GPU</th>
             </tr>
           </thead>

@@ -109,11 +109,26 @@ export function SettingsPage() {
       <h1 id="settings-title">Settings</h1>
       <form className="form" onSubmit={(e) => void save(e)} noValidate>
         <label htmlFor="validatorUrl">Validator URL</label>
-        <input id="validatorUrl" value={draft.validatorUrl} placeholder="empty: the local validator" aria-invalid={!!errors.validatorUrl} aria-describedby={describe('validatorUrl')} onChange={(e) => field('validatorUrl', e.target.value)} />
-        {errors.validatorUrl && <p id="validatorUrl-error" className="field-error">{errors.validatorUrl}</p>}
+        <input
+          id="validatorUrl"
+          value={draft.validatorUrl}
+          placeholder="empty: the local validator"
+          aria-invalid={!!errors.validatorUrl}
+          aria-describedby={describe('validatorUrl')}
+          onChange={(e) => field('validatorUrl', e.target.value)}
+        />
+        {errors.validatorUrl && (
+          <p id="validatorUrl-error" className="field-error">
+            {errors.validatorUrl}
+          </p>
+        )}
 
         <label htmlFor="executionProvider">Run the teacher on</label>
-        <select id="executionProvider" value={draft.executionProvider} onChange={(e) => field('executionProvider', e.target.value as ExecutionProviderChoice)}>
+        <select
+          id="executionProvider"
+          value={draft.executionProvider}
+          onChange={(e) => field('executionProvider', e.target.value as ExecutionProviderChoice)}
+        >
           <option value="auto">Best available</option>
           <option value="cuda">NVIDIA CUDA (Linux)</option>
           <option value="dml">DirectML (Windows)</option>
@@ -121,27 +136,89 @@ export function SettingsPage() {
         </select>
 
         <label htmlFor="gpuDeviceId">GPU index</label>
-        <input id="gpuDeviceId" inputMode="numeric" value={draft.gpuDeviceId} aria-invalid={!!errors.gpuDeviceId} aria-describedby={describe('gpuDeviceId')} onChange={(e) => field('gpuDeviceId', e.target.value)} />
-        {errors.gpuDeviceId && <p id="gpuDeviceId-error" className="field-error">{errors.gpuDeviceId}</p>}
+        <input
+          id="gpuDeviceId"
+          inputMode="numeric"
+          value={draft.gpuDeviceId}
+          aria-invalid={!!errors.gpuDeviceId}
+          aria-describedby={describe('gpuDeviceId')}
+          onChange={(e) => field('gpuDeviceId', e.target.value)}
+        />
+        {errors.gpuDeviceId && (
+          <p id="gpuDeviceId-error" className="field-error">
+            {errors.gpuDeviceId}
+          </p>
+        )}
 
         <label htmlFor="maxBatchTokens">Tokens per batch (upper limit)</label>
-        <input id="maxBatchTokens" inputMode="numeric" value={draft.maxBatchTokens} aria-invalid={!!errors.maxBatchTokens} aria-describedby={describe('maxBatchTokens')} onChange={(e) => field('maxBatchTokens', e.target.value)} />
-        {errors.maxBatchTokens && <p id="maxBatchTokens-error" className="field-error">{errors.maxBatchTokens}</p>}
+        <input
+          id="maxBatchTokens"
+          inputMode="numeric"
+          value={draft.maxBatchTokens}
+          aria-invalid={!!errors.maxBatchTokens}
+          aria-describedby={describe('maxBatchTokens')}
+          onChange={(e) => field('maxBatchTokens', e.target.value)}
+        />
+        {errors.maxBatchTokens && (
+          <p id="maxBatchTokens-error" className="field-error">
+            {errors.maxBatchTokens}
+          </p>
+        )}
 
         <label htmlFor="maxGpuTempC">Keep the GPU under (°C)</label>
-        <input id="maxGpuTempC" inputMode="numeric" value={draft.maxGpuTempC} placeholder="no limit" aria-invalid={!!errors.maxGpuTempC} aria-describedby={describe('maxGpuTempC')} onChange={(e) => field('maxGpuTempC', e.target.value)} />
-        {errors.maxGpuTempC && <p id="maxGpuTempC-error" className="field-error">{errors.maxGpuTempC}</p>}
+        <input
+          id="maxGpuTempC"
+          inputMode="numeric"
+          value={draft.maxGpuTempC}
+          placeholder="no limit"
+          aria-invalid={!!errors.maxGpuTempC}
+          aria-describedby={describe('maxGpuTempC')}
+          onChange={(e) => field('maxGpuTempC', e.target.value)}
+        />
+        {errors.maxGpuTempC && (
+          <p id="maxGpuTempC-error" className="field-error">
+            {errors.maxGpuTempC}
+          </p>
+        )}
 
         <label htmlFor="maxGpuPowerW">Keep the GPU under (W)</label>
-        <input id="maxGpuPowerW" inputMode="numeric" value={draft.maxGpuPowerW} placeholder="no limit" aria-invalid={!!errors.maxGpuPowerW} aria-describedby={describe('maxGpuPowerW')} onChange={(e) => field('maxGpuPowerW', e.target.value)} />
-        {errors.maxGpuPowerW && <p id="maxGpuPowerW-error" className="field-error">{errors.maxGpuPowerW}</p>}
+        <input
+          id="maxGpuPowerW"
+          inputMode="numeric"
+          value={draft.maxGpuPowerW}
+          placeholder="no limit"
+          aria-invalid={!!errors.maxGpuPowerW}
+          aria-describedby={describe('maxGpuPowerW')}
+          onChange={(e) => field('maxGpuPowerW', e.target.value)}
+        />
+        {errors.maxGpuPowerW && (
+          <p id="maxGpuPowerW-error" className="field-error">
+            {errors.maxGpuPowerW}
+          </p>
+        )}
 
         <label htmlFor="modelDir">Model folder</label>
-        <input id="modelDir" value={draft.modelDir} placeholder="empty: the bundled demo model" onChange={(e) => field('modelDir', e.target.value)} />
+        <input
+          id="modelDir"
+          value={draft.modelDir}
+          placeholder="empty: the bundled demo model"
+          onChange={(e) => field('modelDir', e.target.value)}
+        />
 
         <label htmlFor="modelManifestUrl">Model manifest URL</label>
-        <input id="modelManifestUrl" value={draft.modelManifestUrl} placeholder="where model downloads come from" aria-invalid={!!errors.modelManifestUrl} aria-describedby={describe('modelManifestUrl')} onChange={(e) => field('modelManifestUrl', e.target.value)} />
-        {errors.modelManifestUrl && <p id="modelManifestUrl-error" className="field-error">{errors.modelManifestUrl}</p>}
+        <input
+          id="modelManifestUrl"
+          value={draft.modelManifestUrl}
+          placeholder="where model downloads come from"
+          aria-invalid={!!errors.modelManifestUrl}
+          aria-describedby={describe('modelManifestUrl')}
+          onChange={(e) => field('modelManifestUrl', e.target.value)}
+        />
+        {errors.modelManifestUrl && (
+          <p id="modelManifestUrl-error" className="field-error">
+            {errors.modelManifestUrl}
+          </p>
+        )}
 
         <label htmlFor="wandbEnabled">Weights &amp; Biases</label>
         <span>
@@ -150,7 +227,13 @@ export function SettingsPage() {
         </span>
 
         <label htmlFor="wandbProject">W&amp;B project</label>
-        <input id="wandbProject" value={draft.wandbProject} placeholder="nya-miner" disabled={!draft.wandbEnabled} onChange={(e) => field('wandbProject', e.target.value)} />
+        <input
+          id="wandbProject"
+          value={draft.wandbProject}
+          placeholder="nya-miner"
+          disabled={!draft.wandbEnabled}
+          onChange={(e) => field('wandbProject', e.target.value)}
+        />
 
         <span className="form-label">Data folder</span>
         <span className="mono" data-testid="data-dir" title="Chosen when the miner starts (nya mine --data-dir, or the app's own folder)">

@@ -36,7 +36,10 @@ export function WalletPage() {
       {status.value && <BalancePanel balance={status.value.balance} invoke={invoke} />}
       {validator.mode === 'embedded' && validator.signingAddress && (
         <p className="muted">
-          Signing for the local validator as <span className="mono" data-testid="mining-address">{validator.signingAddress}</span>{' '}
+          Signing for the local validator as{' '}
+          <span className="mono" data-testid="mining-address">
+            {validator.signingAddress}
+          </span>{' '}
           (a local identity: the local validator pays no one).
         </p>
       )}
@@ -58,9 +61,13 @@ export function WalletPage() {
             <tr>
               <th scope="col">Submitted</th>
               <th scope="col">Task</th>
-              <th scope="col" className="num">Tokens</th>
+              <th scope="col" className="num">
+                Tokens
+              </th>
               <th scope="col">Status</th>
-              <th scope="col" className="num">Credited</th>
+              <th scope="col" className="num">
+                Credited
+              </th>
             </tr>
           </thead>
           <tbody>

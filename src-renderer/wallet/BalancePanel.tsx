@@ -9,8 +9,12 @@ function BalanceTable({ balances, labels }: { balances: AccountBalance[]; labels
       <thead>
         <tr>
           <th scope="col">Account</th>
-          <th scope="col" className="num">Free</th>
-          <th scope="col" className="num">Staked</th>
+          <th scope="col" className="num">
+            Free
+          </th>
+          <th scope="col" className="num">
+            Staked
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -32,7 +36,15 @@ function BalanceTable({ balances, labels }: { balances: AccountBalance[]; labels
 }
 
 /** On-chain balances of the mining and payout accounts; offline is a line of text, not a dialog. */
-export function BalancePanel({ balance, invoke, labels = {} }: { balance: BalanceState; invoke: WalletInvoke; labels?: Record<string, string> }) {
+export function BalancePanel({
+  balance,
+  invoke,
+  labels = {},
+}: {
+  balance: BalanceState;
+  invoke: WalletInvoke;
+  labels?: Record<string, string>;
+}) {
   const refresh = useWalletCall(invoke, 'wallet:refresh-balance');
   const shown = refresh.value ?? balance;
   return (
@@ -43,7 +55,9 @@ export function BalancePanel({ balance, invoke, labels = {} }: { balance: Balanc
       {shown.state === 'online' && (
         <>
           <BalanceTable balances={shown.balances} labels={labels} />
-          <p className="muted">As of {formatTime(shown.atMs)} from {shown.endpoint}</p>
+          <p className="muted">
+            As of {formatTime(shown.atMs)} from {shown.endpoint}
+          </p>
         </>
       )}
       {shown.state === 'offline' && (

@@ -25,7 +25,15 @@ export type KeySummary = Pick<WalletStatus, 'miningAddress' | 'keySource' | 'has
  * never passes through this page) and remove (typing the address). `chooseFile` is the native
  * open dialog where there is one; otherwise the path is typed.
  */
-export function KeyPanel({ wallet, invoke, chooseFile }: { wallet: KeySummary; invoke: WalletInvoke; chooseFile?: (kind: ImportKind) => Promise<string | null> }) {
+export function KeyPanel({
+  wallet,
+  invoke,
+  chooseFile,
+}: {
+  wallet: KeySummary;
+  invoke: WalletInvoke;
+  chooseFile?: (kind: ImportKind) => Promise<string | null>;
+}) {
   const create = useWalletCall(invoke, 'wallet:create');
   const importKey = useWalletCall(invoke, 'wallet:import');
   const remove = useWalletCall(invoke, 'wallet:remove');
@@ -41,9 +49,15 @@ export function KeyPanel({ wallet, invoke, chooseFile }: { wallet: KeySummary; i
   const onImport = (event: FormEvent) => {
     event.preventDefault();
     if (!filePath.trim()) return;
-    void importKey.call({ kind, filePath: filePath.trim(), ...(encrypted && password ? { password } : encrypted ? { passwordFromPresenter: true } : {}) }).then((done) => {
-      if (done) setPassword('');
-    });
+    void importKey
+      .call({
+        kind,
+        filePath: filePath.trim(),
+        ...(encrypted && password ? { password } : encrypted ? { passwordFromPresenter: true } : {}),
+      })
+      .then((done) => {
+        if (done) setPassword('');
+      });
   };
 
   const onRemove = (event: FormEvent) => {
@@ -59,9 +73,14 @@ export function KeyPanel({ wallet, invoke, chooseFile }: { wallet: KeySummary; i
         <h2 id="key-title">Mining key</h2>
         <dl className="kv">
           <dt>Mining address</dt>
-          <dd className="mono" data-testid="key-address">{wallet.miningAddress}</dd>
+          <dd className="mono" data-testid="key-address">
+            {wallet.miningAddress}
+          </dd>
           <dt>Origin</dt>
-          <dd>{wallet.keySource ? SOURCE_WORDS[wallet.keySource] : 'unknown'}{wallet.hasMnemonic ? '' : ' (no recovery phrase stored)'}</dd>
+          <dd>
+            {wallet.keySource ? SOURCE_WORDS[wallet.keySource] : 'unknown'}
+            {wallet.hasMnemonic ? '' : ' (no recovery phrase stored)'}
+          </dd>
         </dl>
         <h3>Back up</h3>
         {wallet.hasMnemonic && (
@@ -85,7 +104,13 @@ export function KeyPanel({ wallet, invoke, chooseFile }: { wallet: KeySummary; i
           <label htmlFor="export-path">Save a polkadot-js keystore to</label>
           <input id="export-path" className="mono" value={exportPath} onChange={(e) => setExportPath(e.target.value)} spellCheck={false} />
           <label htmlFor="export-password">Keystore password (8+ characters)</label>
-          <input id="export-password" type="password" autoComplete="new-password" value={exportPassword} onChange={(e) => setExportPassword(e.target.value)} />
+          <input
+            id="export-password"
+            type="password"
+            autoComplete="new-password"
+            value={exportPassword}
+            onChange={(e) => setExportPassword(e.target.value)}
+          />
           <button type="submit" disabled={exportKey.busy || !exportPath.trim() || exportPassword.length < 8}>
             Export keystore
           </button>
@@ -99,7 +124,13 @@ export function KeyPanel({ wallet, invoke, chooseFile }: { wallet: KeySummary; i
         <h3>Remove</h3>
         <form className="form" onSubmit={onRemove}>
           <label htmlFor="remove-confirm">To remove this key, type its address</label>
-          <input id="remove-confirm" className="mono" value={confirmAddress} onChange={(e) => setConfirmAddress(e.target.value)} spellCheck={false} />
+          <input
+            id="remove-confirm"
+            className="mono"
+            value={confirmAddress}
+            onChange={(e) => setConfirmAddress(e.target.value)}
+            spellCheck={false}
+          />
           <button type="submit" disabled={remove.busy || confirmAddress.trim() !== wallet.miningAddress}>
             Remove mining key
           </button>
@@ -112,11 +143,18 @@ export function KeyPanel({ wallet, invoke, chooseFile }: { wallet: KeySummary; i
   return (
     <div className="card" aria-labelledby="key-title">
       <h2 id="key-title">Mining key</h2>
-      <p>No mining key yet. Create one (the recovery phrase is shown once, outside this page, with a check that you wrote it down) or import the key you mine with.</p>
+      <p>
+        No mining key yet. Create one (the recovery phrase is shown once, outside this page, with a check that you wrote it down) or import
+        the key you mine with.
+      </p>
       <button type="button" className="primary" onClick={() => void create.call({})} disabled={create.busy}>
         {create.busy ? 'Waiting for the backup check…' : 'Create a mining key'}
       </button>
-      {create.value && <p className="ok-text" role="status">Created {create.value.address}.</p>}
+      {create.value && (
+        <p className="ok-text" role="status">
+          Created {create.value.address}.
+        </p>
+      )}
       {create.error && <Empty tone="error">{create.error}</Empty>}
       <form className="form" onSubmit={onImport} aria-label="Import a key">
         <label htmlFor="import-kind">Import from</label>
@@ -144,7 +182,11 @@ export function KeyPanel({ wallet, invoke, chooseFile }: { wallet: KeySummary; i
           {importKey.busy ? 'Importing…' : 'Import'}
         </button>
       </form>
-      {importKey.value && <p className="ok-text" role="status">Imported {importKey.value.address}.</p>}
+      {importKey.value && (
+        <p className="ok-text" role="status">
+          Imported {importKey.value.address}.
+        </p>
+      )}
       {importKey.error && <Empty tone="error">{importKey.error}</Empty>}
     </div>
   );

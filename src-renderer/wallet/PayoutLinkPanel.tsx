@@ -21,7 +21,15 @@ function fieldError(schema: typeof Ss58Text | typeof SignatureHex, value: string
  * one-time browser page where a wallet extension signs), or paste a signature made elsewhere
  * over the message shown here.
  */
-export function PayoutLinkPanel({ wallet, invoke, openLink }: { wallet: PayoutSummary; invoke: WalletInvoke; openLink?: (url: string) => void }) {
+export function PayoutLinkPanel({
+  wallet,
+  invoke,
+  openLink,
+}: {
+  wallet: PayoutSummary;
+  invoke: WalletInvoke;
+  openLink?: (url: string) => void;
+}) {
   const start = useWalletCall(invoke, 'wallet:start-payout-link');
   const submit = useWalletCall(invoke, 'wallet:submit-payout-signature');
   const [address, setAddress] = useState('');
@@ -59,7 +67,14 @@ export function PayoutLinkPanel({ wallet, invoke, openLink }: { wallet: PayoutSu
         <>
           <div className="form">
             <label htmlFor="payout-address">Payout address (any SS58 account you hold)</label>
-            <input id="payout-address" className="mono" value={address} onChange={(e) => setAddress(e.target.value)} aria-invalid={addressError ? true : undefined} spellCheck={false} />
+            <input
+              id="payout-address"
+              className="mono"
+              value={address}
+              onChange={(e) => setAddress(e.target.value)}
+              aria-invalid={addressError ? true : undefined}
+              spellCheck={false}
+            />
             {addressError && <p className="field-error">{addressError}</p>}
           </div>
           <button type="button" className="primary" onClick={() => void begin()} disabled={start.busy}>
@@ -69,17 +84,28 @@ export function PayoutLinkPanel({ wallet, invoke, openLink }: { wallet: PayoutSu
           {challenge && !linked && (
             <div data-testid="payout-challenge">
               <p>
-                Your browser opens a one-time page where a Polkadot wallet extension (polkadot.js, Talisman, SubWallet) signs. If it did not open:{' '}
+                Your browser opens a one-time page where a Polkadot wallet extension (polkadot.js, Talisman, SubWallet) signs. If it did not
+                open:{' '}
                 <a href={challenge.linkUrl} target="_blank" rel="noreferrer">
                   open the link page
                 </a>
                 . It works until {formatTime(challenge.expiresAtMs)}.
               </p>
               <p>Or sign exactly this message with the payout account elsewhere and paste the signature:</p>
-              <pre className="mono" data-testid="payout-message">{challenge.message}</pre>
+              <pre className="mono" data-testid="payout-message">
+                {challenge.message}
+              </pre>
               <form className="form" onSubmit={onPaste}>
                 <label htmlFor="payout-signature">Signature (0x…)</label>
-                <textarea id="payout-signature" className="mono" rows={3} value={signature} onChange={(e) => setSignature(e.target.value)} aria-invalid={signatureError ? true : undefined} spellCheck={false} />
+                <textarea
+                  id="payout-signature"
+                  className="mono"
+                  rows={3}
+                  value={signature}
+                  onChange={(e) => setSignature(e.target.value)}
+                  aria-invalid={signatureError ? true : undefined}
+                  spellCheck={false}
+                />
                 {signatureError && <p className="field-error">{signatureError}</p>}
                 <button type="submit" disabled={submit.busy || !address.trim() || !signature.trim() || !!addressError || !!signatureError}>
                   {submit.busy ? 'Linking…' : 'Link with this signature'}

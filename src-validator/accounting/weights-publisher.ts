@@ -21,10 +21,16 @@ export class WeightsPublisher {
   private lastEpoch: number | null = null;
   private latest: WeightsResponse = { epoch: null, weights: [] };
 
-  constructor(private readonly ctx: ValidatorContext, private readonly dataDir: string) {}
+  constructor(
+    private readonly ctx: ValidatorContext,
+    private readonly dataDir: string,
+  ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.tick().catch((e: unknown) => this.ctx.log.error(`publishing weights failed: ${errorMessage(e)}`)), Math.min(CHECK_EVERY_MS, this.ctx.settings.epochMs));
+    this.timer = setInterval(
+      () => void this.tick().catch((e: unknown) => this.ctx.log.error(`publishing weights failed: ${errorMessage(e)}`)),
+      Math.min(CHECK_EVERY_MS, this.ctx.settings.epochMs),
+    );
     this.timer.unref();
   }
 

@@ -63,7 +63,10 @@ export async function run(argv: string[]): Promise<number> {
   const first = new BundleFactory(tokenizer, MODEL_HASH, 1).bundle(task).body;
   const second = new BundleFactory(tokenizer, MODEL_HASH, 2).bundle(task).body;
   const expected: ExpectedTask = {
-    taskId: task.taskId, k: task.k, modelHash: MODEL_HASH, vocabSize: tokenizer.vocabSize,
+    taskId: task.taskId,
+    k: task.k,
+    modelHash: MODEL_HASH,
+    vocabSize: tokenizer.vocabSize,
     documents: documents.map((d) => {
       const ids = tokenizer.encode(d.text, task.seqLen);
       return { docId: d.docId, tokens: ids.length, tokenIdsChecksum: tokenIdsChecksum(ids) };
@@ -75,15 +78,27 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const kept = join(dir, 'first.nysb');
     const firstJob = () => {
-      const answer = runCheckJob({ kind: 'structure', body: first, task: expected, rows: sampleRows(positions, random), stageTo: kept, peers: [] });
+      const answer = runCheckJob({
+        kind: 'structure',
+        body: first,
+        task: expected,
+        rows: sampleRows(positions, random),
+        stageTo: kept,
+        peers: [],
+      });
       if (answer.verdict !== 'ok' || !answer.staged) throw new Error(`the first result did not pass: ${JSON.stringify(answer)}`);
     };
     const secondJob = () => {
       const answer = runCheckJob({
-        kind: 'structure', body: second, task: expected, rows: sampleRows(positions, random), stageTo: null,
+        kind: 'structure',
+        body: second,
+        task: expected,
+        rows: sampleRows(positions, random),
+        stageTo: null,
         peers: [{ key: 'first', source: { path: kept }, rows: sampleRows(positions, random) }],
       });
-      if (answer.verdict !== 'ok' || !answer.agreement.first?.agree) throw new Error(`the second result did not pass: ${JSON.stringify(answer)}`);
+      if (answer.verdict !== 'ok' || !answer.agreement.first?.agree)
+        throw new Error(`the second result did not pass: ${JSON.stringify(answer)}`);
     };
     const a = parseBundle(first);
     const b = parseBundle(second);

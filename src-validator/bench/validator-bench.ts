@@ -44,11 +44,18 @@ function parseArgs(argv: string[]): Args {
   if (store !== 'sqlite' && store !== 'postgres') throw new Error(`--store is sqlite or postgres, not '${store}'.`);
   const databaseUrl = value('--database-url') ?? process.env.NYA_TEST_DATABASE_URL ?? null;
   if (store === 'postgres' && !databaseUrl) {
-    throw new Error('--store postgres needs --database-url or NYA_TEST_DATABASE_URL (scripts/ci-postgres.sh -- nya bench validator --store postgres).');
+    throw new Error(
+      '--store postgres needs --database-url or NYA_TEST_DATABASE_URL (scripts/ci-postgres.sh -- nya bench validator --store postgres).',
+    );
   }
   return {
-    json: argv.includes('--json'), miners: Math.max(1, int('--miners', 64)), store, seconds: int('--seconds', 15),
-    docsPerTask: Math.max(1, int('--docs-per-task', 16)), computeMs: int('--compute-ms', 0), redundancy: Math.max(1, int('--redundancy', 2)),
+    json: argv.includes('--json'),
+    miners: Math.max(1, int('--miners', 64)),
+    store,
+    seconds: int('--seconds', 15),
+    docsPerTask: Math.max(1, int('--docs-per-task', 16)),
+    computeMs: int('--compute-ms', 0),
+    redundancy: Math.max(1, int('--redundancy', 2)),
     checkThreads: Math.floor(int('--check-threads', defaultCheckThreads())),
     databaseUrl: store === 'postgres' ? databaseUrl : null,
   };
@@ -81,7 +88,11 @@ function percentile(values: number[], q: number): number {
 
 async function runClientProcess(): Promise<number> {
   const cfg = await new Promise<BenchClientConfig>((resolve) => process.once('message', (m) => resolve(m as BenchClientConfig)));
-  const report = await runBenchClient(cfg, () => process.send!({ type: 'measuring' }), () => process.send!({ type: 'measured' }));
+  const report = await runBenchClient(
+    cfg,
+    () => process.send!({ type: 'measuring' }),
+    () => process.send!({ type: 'measured' }),
+  );
   await new Promise<void>((resolve) => process.send!({ type: 'report', report }, () => resolve()));
   return 0;
 }
@@ -111,8 +122,13 @@ export async function run(argv: string[]): Promise<number> {
   const serverSubmitMs: number[] = [];
   let measuring = false;
   const validator = await startValidator({
-    port: 0, dataDir, databaseUrl: args.databaseUrl, modelHash: MODEL_HASH, redundancy: args.redundancy,
-    tokenizer: async () => fakeTokenizer(), checkThreads: args.checkThreads,
+    port: 0,
+    dataDir,
+    databaseUrl: args.databaseUrl,
+    modelHash: MODEL_HASH,
+    redundancy: args.redundancy,
+    tokenizer: async () => fakeTokenizer(),
+    checkThreads: args.checkThreads,
     observeRequest: (route, ms) => {
       if (measuring && route === 'result') serverSubmitMs.push(ms);
     },
@@ -123,11 +139,19 @@ export async function run(argv: string[]): Promise<number> {
     say(`bench validator: ingesting ${docs} documents (${args.store})...`);
     for (let offset = 0; offset < docs; offset += 2000) await validator.addDocuments(benchDocuments(Math.min(2000, docs - offset), offset));
     const cfg: BenchClientConfig = {
-      url: validator.url, miners: args.miners, modelHash: MODEL_HASH, tokensPerTask: args.docsPerTask * DEFAULT_SEQ_LEN,
-      computeMs: args.computeMs, warmupMs: 2000, seconds: args.seconds,
-      bundlerScript: process.argv[1]!, bundlerArgv: ['bench', 'validator', BUNDLER_FLAG],
+      url: validator.url,
+      miners: args.miners,
+      modelHash: MODEL_HASH,
+      tokensPerTask: args.docsPerTask * DEFAULT_SEQ_LEN,
+      computeMs: args.computeMs,
+      warmupMs: 2000,
+      seconds: args.seconds,
+      bundlerScript: process.argv[1]!,
+      bundlerArgv: ['bench', 'validator', BUNDLER_FLAG],
     };
-    say(`bench validator: ${args.miners} miners, ${args.docsPerTask} × ${DEFAULT_SEQ_LEN}-token documents per task, k 16, redundancy ${args.redundancy}, ${args.seconds} s`);
+    say(
+      `bench validator: ${args.miners} miners, ${args.docsPerTask} × ${DEFAULT_SEQ_LEN}-token documents per task, k 16, redundancy ${args.redundancy}, ${args.seconds} s`,
+    );
     const sum = () => validator.store.totalValidatedTokens();
     const client = fork(process.argv[1]!, ['bench', 'validator', CLIENT_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     child = client;

@@ -28,7 +28,8 @@ export const DATASET_COLUMNS: readonly DatasetColumn[] = [
   {
     name: 'topk_ids',
     type: 'list<int32>',
-    description: 'positions × k token ids, row-major: entries [t·k, (t+1)·k) are the k most likely next tokens after token_ids[0..t], most likely first.',
+    description:
+      'positions × k token ids, row-major: entries [t·k, (t+1)·k) are the k most likely next tokens after token_ids[0..t], most likely first.',
   },
   {
     name: 'topk_logprobs',

@@ -48,14 +48,46 @@ export class DatasetShardWriter {
     await writeRowGroup(
       this.parquet,
       [
-        flatLeaf(schema, 'doc_id', rows.map((r) => r.docId)),
-        flatLeaf(schema, 'url', rows.map((r) => r.url)),
-        flatLeaf(schema, 'task_id', rows.map((r) => r.taskId)),
-        flatLeaf(schema, 'model_hash', rows.map((r) => r.modelHash)),
-        flatLeaf(schema, 'k', Int32Array.from(rows, (r) => r.k)),
-        numberListLeaf(schema, 'token_ids', rows.map((r) => r.tokenIds)),
-        numberListLeaf(schema, 'topk_ids', rows.map((r) => r.topkIds)),
-        numberListLeaf(schema, 'topk_logprobs', rows.map((r) => r.topkLogprobs)),
+        flatLeaf(
+          schema,
+          'doc_id',
+          rows.map((r) => r.docId),
+        ),
+        flatLeaf(
+          schema,
+          'url',
+          rows.map((r) => r.url),
+        ),
+        flatLeaf(
+          schema,
+          'task_id',
+          rows.map((r) => r.taskId),
+        ),
+        flatLeaf(
+          schema,
+          'model_hash',
+          rows.map((r) => r.modelHash),
+        ),
+        flatLeaf(
+          schema,
+          'k',
+          Int32Array.from(rows, (r) => r.k),
+        ),
+        numberListLeaf(
+          schema,
+          'token_ids',
+          rows.map((r) => r.tokenIds),
+        ),
+        numberListLeaf(
+          schema,
+          'topk_ids',
+          rows.map((r) => r.topkIds),
+        ),
+        numberListLeaf(
+          schema,
+          'topk_logprobs',
+          rows.map((r) => r.topkLogprobs),
+        ),
       ],
       rows.length,
     );

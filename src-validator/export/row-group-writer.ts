@@ -68,7 +68,10 @@ export async function writeRowGroup(parquet: ParquetWriter, leaves: LeafColumnDa
     const result = writeColumn({
       writer,
       column: {
-        columnName: schemaPath.slice(1).map((e) => e.name).join('.'),
+        columnName: schemaPath
+          .slice(1)
+          .map((e) => e.name)
+          .join('.'),
         element: schemaPath[schemaPath.length - 1]!,
         schemaPath,
         codec: parquet.codec,

@@ -14,17 +14,7 @@ export interface FineWebDoc {
 }
 
 /** FineWeb's columns (datatrove's ParquetWriter output), in the order the dataset has them. */
-export const FINEWEB_COLUMNS = [
-  'text',
-  'id',
-  'dump',
-  'url',
-  'date',
-  'file_path',
-  'language',
-  'language_score',
-  'token_count',
-] as const;
+export const FINEWEB_COLUMNS = ['text', 'id', 'dump', 'url', 'date', 'file_path', 'language', 'language_score', 'token_count'] as const;
 export const REQUIRED_FINEWEB_COLUMNS = ['text', 'id'] as const;
 
 /** Turns one decoded Parquet row into a FineWebDoc; `rowIndex` is the row's index in the file. */

@@ -22,10 +22,7 @@ const PARQUET_MAGIC = 'PAR1';
  * stays flat however large the shard. Every failure is a FineWebShardError that names the file
  * and what is wrong with it; the file and its header are checked before the first batch.
  */
-export async function* readFineWebShard(
-  path: string,
-  opts: ReadFineWebShardOptions = {},
-): AsyncGenerator<FineWebDoc[], void, undefined> {
+export async function* readFineWebShard(path: string, opts: ReadFineWebShardOptions = {}): AsyncGenerator<FineWebDoc[], void, undefined> {
   const batchRows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
   if (!Number.isInteger(batchRows) || batchRows < 1) {
     throw new RangeError(`batchRows is ${batchRows}; it must be a positive integer.`);
@@ -64,17 +61,19 @@ async function openShard(path: string): Promise<FileAsyncBuffer> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
-      code === 'ENOENT' ? 'there is no such file'
-      : code === 'EISDIR' ? 'it is a directory'
-      : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-      : errorMessage(err);
+      code === 'ENOENT'
+        ? 'there is no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'permission denied'
+            : errorMessage(err);
     throw new FineWebShardError('unreadable', path, `Cannot read FineWeb shard ${path}: ${why}.`);
   }
 }
 
 async function readMetadata(file: FileAsyncBuffer, path: string): Promise<FileMetaData> {
-  const notParquet = (why: string) =>
-    new FineWebShardError('not-parquet', path, `${path} is not a Parquet file: ${why}.`);
+  const notParquet = (why: string) => new FineWebShardError('not-parquet', path, `${path} is not a Parquet file: ${why}.`);
   if (file.byteLength < 12) throw notParquet(`it is only ${file.byteLength} bytes long`);
   const head = Buffer.from(await file.slice(0, 4)).toString('latin1');
   const tail = Buffer.from(await file.slice(file.byteLength - 4)).toString('latin1');

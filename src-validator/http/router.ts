@@ -1,7 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import {
-  API, LeaseRequest, MAX_JSON_BODY_BYTES, MAX_RESULT_BODY_BYTES, PayoutLinkRequest, PROTOCOL_VERSION, SOFT_LABELS_CONTENT_TYPE,
+  API,
+  LeaseRequest,
+  MAX_JSON_BODY_BYTES,
+  MAX_RESULT_BODY_BYTES,
+  PayoutLinkRequest,
+  PROTOCOL_VERSION,
+  SOFT_LABELS_CONTENT_TYPE,
   type HealthResponse,
 } from '../../src-shared/protocol';
 import { errorMessage } from '../../src-node/log';
@@ -35,7 +41,10 @@ function parseJson<T extends z.ZodType>(schema: T, body: Buffer): z.infer<T> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ProtocolError('bad-request', `The body does not match the endpoint: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}.`);
+    throw new ProtocolError(
+      'bad-request',
+      `The body does not match the endpoint: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}.`,
+    );
   }
   return parsed.data;
 }
@@ -50,7 +59,11 @@ function requireContentType(req: IncomingMessage, expected: string, required: bo
 /** Called with each answered request's route and its time inside the validator, headers to last byte. */
 export type RequestObserver = (route: string, ms: number) => void;
 
-export function createRouter(ctx: ValidatorContext, weights: WeightsPublisher, observe?: RequestObserver): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRouter(
+  ctx: ValidatorContext,
+  weights: WeightsPublisher,
+  observe?: RequestObserver,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const signed = async (req: IncomingMessage, limitBytes: number): Promise<SignedRequest> =>
     authenticate(req, await readBody(req, limitBytes), ctx.store, ctx.clock());
 
@@ -58,7 +71,11 @@ export function createRouter(ctx: ValidatorContext, weights: WeightsPublisher, o
     [API.health]: {
       method: 'GET',
       handle: async (): Promise<HealthResponse> => ({
-        ok: true, protocol: PROTOCOL_VERSION, modelHash: ctx.settings.modelHash, demo: ctx.settings.allowDemoModel, nowMs: Math.floor(ctx.clock()),
+        ok: true,
+        protocol: PROTOCOL_VERSION,
+        modelHash: ctx.settings.modelHash,
+        demo: ctx.settings.allowDemoModel,
+        nowMs: Math.floor(ctx.clock()),
       }),
     },
     [API.leaderboard]: { method: 'GET', handle: async (_req, url) => leaderboard(ctx, url.searchParams) },
@@ -72,9 +89,15 @@ export function createRouter(ctx: ValidatorContext, weights: WeightsPublisher, o
       },
     },
     [API.me]: { method: 'GET', handle: async (req) => me(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner) },
-    [API.ledger]: { method: 'GET', handle: async (req, url) => ledger(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner, url.searchParams) },
+    [API.ledger]: {
+      method: 'GET',
+      handle: async (req, url) => ledger(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner, url.searchParams),
+    },
     [API.history]: { method: 'GET', handle: async (req) => history(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner) },
-    [API.payoutChallenge]: { method: 'GET|POST', handle: async (req) => payoutChallenge(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner) },
+    [API.payoutChallenge]: {
+      method: 'GET|POST',
+      handle: async (req) => payoutChallenge(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner),
+    },
     [API.payoutLink]: {
       method: 'POST',
       handle: async (req) => {
@@ -120,8 +143,12 @@ export function createRouter(ctx: ValidatorContext, weights: WeightsPublisher, o
       (error: unknown) => {
         const refused = refusalAnswer(error);
         if (refused) return send(res, refused.status, refused.body);
-        ctx.log.error(`${req.method} ${url.pathname} failed: ${error instanceof Error ? error.stack ?? error.message : errorMessage(error)}`);
-        send(res, 500, { error: { code: 'internal', message: 'The validator failed on this request; it changed nothing. Try again later.' } });
+        ctx.log.error(
+          `${req.method} ${url.pathname} failed: ${error instanceof Error ? (error.stack ?? error.message) : errorMessage(error)}`,
+        );
+        send(res, 500, {
+          error: { code: 'internal', message: 'The validator failed on this request; it changed nothing. Try again later.' },
+        });
       },
     );
   };

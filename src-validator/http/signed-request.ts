@@ -17,10 +17,16 @@ export interface SignedRequest {
  * holds across validator processes sharing PostgreSQL. The body is hashed natively: a result
  * upload is megabytes (`readBody` hashes it while it streams in).
  */
-export async function authenticate(req: IncomingMessage, { body, sha256Hex: bodySha256 }: ReceivedBody, store: Store, nowMs: number): Promise<SignedRequest> {
+export async function authenticate(
+  req: IncomingMessage,
+  { body, sha256Hex: bodySha256 }: ReceivedBody,
+  store: Store,
+  nowMs: number,
+): Promise<SignedRequest> {
   const check = checkRequestSignature(req.headers, req.method ?? 'GET', req.url ?? '/', { sha256Hex: bodySha256 }, nowMs);
   if (!check.ok) throw new ProtocolError(check.code, check.message);
   const fresh = await store.claimNonce(check.address, check.nonce, check.timestampMs + SIGNATURE_WINDOW_MS, nowMs);
-  if (!fresh) throw new ProtocolError('replayed', `Nonce ${check.nonce} was already used by ${check.address}; every request needs a new one.`);
+  if (!fresh)
+    throw new ProtocolError('replayed', `Nonce ${check.nonce} was already used by ${check.address}; every request needs a new one.`);
   return { miner: check.address, body, bodySha256 };
 }

@@ -1,5 +1,15 @@
 import { checkAddress } from '@polkadot/util-crypto';
-import { SS58_PREFIX, Ss58Address, type HistoryResponse, type LeaderboardResponse, type LeaderboardRow, type LedgerEntry, type LedgerResponse, type MeResponse, type WeightsResponse } from '../../src-shared/protocol';
+import {
+  SS58_PREFIX,
+  Ss58Address,
+  type HistoryResponse,
+  type LeaderboardResponse,
+  type LeaderboardRow,
+  type LedgerEntry,
+  type LedgerResponse,
+  type MeResponse,
+  type WeightsResponse,
+} from '../../src-shared/protocol';
 import { earnedNano, epochOf, HOUR_MS, share, u16Weights } from '../accounting/earnings';
 import type { LeaderboardEntry } from '../store/store';
 import type { ValidatorContext } from './context';
@@ -43,18 +53,26 @@ export async function ledger(ctx: ValidatorContext, miner: string, query: URLSea
   const limit = clampInt(query.get('limit'), 50, 1, 200);
   const before = query.get('before');
   const [ms, ...rest] = before ? before.split(':') : [];
-  const rows = await ctx.store.ledger(miner, { beforeMs: ms && /^\d+$/.test(ms) ? Number(ms) : null, beforeTaskId: rest.join(':') || null, limit: limit + 1 });
+  const rows = await ctx.store.ledger(miner, {
+    beforeMs: ms && /^\d+$/.test(ms) ? Number(ms) : null,
+    beforeTaskId: rest.join(':') || null,
+    limit: limit + 1,
+  });
   const page = rows.slice(0, limit);
   const openEpoch = epochOf(ctx.clock(), ctx.settings.epochMs);
   const epochs = [...new Set(page.map((r) => r.epoch).filter((e): e is number => e !== null))];
   const totals = await ctx.store.epochTotals(epochs);
   const entries: LedgerEntry[] = page.map((r) => {
     const closed = r.epoch !== null && r.epoch < openEpoch;
-    const credited = r.status === 'validated' && r.epoch !== null ? earnedNano(ctx.settings.epochEmissionNano, r.tokens, totals.get(r.epoch) ?? 0) : 0n;
+    const credited =
+      r.status === 'validated' && r.epoch !== null ? earnedNano(ctx.settings.epochEmissionNano, r.tokens, totals.get(r.epoch) ?? 0) : 0n;
     return {
-      taskId: r.taskId, submittedAtMs: r.submittedAtMs, tokens: r.tokens,
+      taskId: r.taskId,
+      submittedAtMs: r.submittedAtMs,
+      tokens: r.tokens,
       status: r.status === 'pending' ? 'submitted' : r.status === 'validated' && closed ? 'credited' : r.status,
-      reason: r.reason, creditedNano: credited.toString(),
+      reason: r.reason,
+      creditedNano: credited.toString(),
     };
   });
   const last = page[page.length - 1];
@@ -89,9 +107,19 @@ export async function leaderboard(ctx: ValidatorContext, query: URLSearchParams)
   const total = (await ctx.store.epochTotals([epoch])).get(epoch) ?? 0;
   const board = await ctx.store.leaderboard(epoch, { offset: (page - 1) * pageSize, limit: pageSize, gpuClass });
   const row = (rank: number, r: LeaderboardEntry): LeaderboardRow => ({
-    rank, name: r.name, address: r.address, validatedTokens: r.tokens, share: share(r.tokens, total), gpuClass: r.gpuClass,
+    rank,
+    name: r.name,
+    address: r.address,
+    validatedTokens: r.tokens,
+    share: share(r.tokens, total),
+    gpuClass: r.gpuClass,
   });
-  const response: LeaderboardResponse = { page, pageSize, total: board.total, rows: board.rows.map((r, i) => row((page - 1) * pageSize + i + 1, r)) };
+  const response: LeaderboardResponse = {
+    page,
+    pageSize,
+    total: board.total,
+    rows: board.rows.map((r, i) => row((page - 1) * pageSize + i + 1, r)),
+  };
   if (address !== null) {
     const mine = await ctx.store.leaderboardRank(epoch, address, gpuClass);
     response.me = mine && row(mine.rank, mine.entry);

@@ -8,7 +8,12 @@ import type { Tokenizer } from '../tasks/tokenizer';
  * Returns one encoded soft-label record (`encodeSoftLabels`) per document, in order.
  */
 export interface Recomputer {
-  label(task: { taskId: string; k: number; seqLen: number; documents: { docId: string; text: string }[] }): Promise<{ docId: string; encoded: Uint8Array }[]>;
+  label(task: {
+    taskId: string;
+    k: number;
+    seqLen: number;
+    documents: { docId: string; text: string }[];
+  }): Promise<{ docId: string; encoded: Uint8Array }[]>;
 }
 
 export interface ValidatorSettings {

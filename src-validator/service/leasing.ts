@@ -21,7 +21,12 @@ export function newTaskId(): string {
  * Tokenizes a batch of queued documents for a sequence length (the token count and checksum every
  * result is checked against); returns how many it did, 0 when none are left.
  */
-export async function prepareDocuments(store: Store, tokenizer: () => Promise<Tokenizer>, seqLen: number, limit = TOKENIZE_BATCH): Promise<number> {
+export async function prepareDocuments(
+  store: Store,
+  tokenizer: () => Promise<Tokenizer>,
+  seqLen: number,
+  limit = TOKENIZE_BATCH,
+): Promise<number> {
   const docs = await store.untokenizedDocuments(seqLen, limit);
   if (docs.length === 0) return 0;
   const tok = await tokenizer();
@@ -38,8 +43,7 @@ export async function prepareDocuments(store: Store, tokenizer: () => Promise<To
  * (`taskDocumentsJson`); `leaseAnswerBody` writes it out as a LeaseResponse.
  */
 export type LeaseAnswer =
-  | Extract<LeaseResponse, { kind: 'no-work' }>
-  | { kind: 'task'; task: Omit<Task, 'documents'>; documentsJson: Buffer[] };
+  Extract<LeaseResponse, { kind: 'no-work' }> | { kind: 'task'; task: Omit<Task, 'documents'>; documentsJson: Buffer[] };
 
 /**
  * Hands a miner one task: first an open task that still needs a replica and that this miner never
@@ -68,8 +72,14 @@ export async function leaseTask(ctx: ValidatorContext, miner: string, req: Lease
         if (picked.length === 0) return null;
         const quorum = settings.localMode || !shouldCheck(row.streak, ctx.random) ? 1 : settings.redundancy;
         task = {
-          taskId: newTaskId(), createdAtMs: now, k: settings.k, seqLen: settings.seqLen, modelHash,
-          tokens: picked.reduce((s, d) => s + d.tokens, 0), quorum, state: 'open',
+          taskId: newTaskId(),
+          createdAtMs: now,
+          k: settings.k,
+          seqLen: settings.seqLen,
+          modelHash,
+          tokens: picked.reduce((s, d) => s + d.tokens, 0),
+          quorum,
+          state: 'open',
         } satisfies TaskRow;
         await tx.markDocumentsAssigned(picked.map((d) => d.docId));
         await tx.insertTask(task, picked);

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { u8aWrapBytes } from '@polkadot/util';
 import { checkAddress, decodeAddress, sr25519Verify } from '@polkadot/util-crypto';
-import { payoutChallengeMessage, SS58_PREFIX, type PayoutChallengeResponse, type PayoutLinkRequest, type PayoutLinkResponse } from '../../src-shared/protocol';
+import {
+  payoutChallengeMessage,
+  SS58_PREFIX,
+  type PayoutChallengeResponse,
+  type PayoutLinkRequest,
+  type PayoutLinkResponse,
+} from '../../src-shared/protocol';
 import { PAYOUT_CHALLENGE_TTL_MS } from '../config';
 import type { ValidatorContext } from './context';
 import { Refusal } from './errors';
@@ -23,9 +29,13 @@ export async function payoutChallenge(ctx: ValidatorContext, miner: string): Pro
  */
 export async function linkPayout(ctx: ValidatorContext, miner: string, req: PayoutLinkRequest): Promise<PayoutLinkResponse> {
   const [valid, problem] = checkAddress(req.payoutAddress, SS58_PREFIX);
-  if (!valid) throw new Refusal('bad-request', `'${req.payoutAddress}' is not an SS58 address with prefix ${SS58_PREFIX}: ${problem ?? 'invalid'}.`);
+  if (!valid)
+    throw new Refusal('bad-request', `'${req.payoutAddress}' is not an SS58 address with prefix ${SS58_PREFIX}: ${problem ?? 'invalid'}.`);
   if (ctx.settings.refusedPayoutAddresses.has(req.payoutAddress)) {
-    throw new Refusal('refused-address', `This validator does not pay to ${req.payoutAddress} (it is on the refused list, e.g. an exchange deposit address).`);
+    throw new Refusal(
+      'refused-address',
+      `This validator does not pay to ${req.payoutAddress} (it is on the refused list, e.g. an exchange deposit address).`,
+    );
   }
   const expiresAtMs = await ctx.store.transaction(async (tx) => {
     const challenge = await tx.challengeForUpdate(req.challengeId);
@@ -46,8 +56,8 @@ export async function linkPayout(ctx: ValidatorContext, miner: string, req: Payo
   };
   // Wallet extensions (polkadot.js, Talisman, SubWallet) sign raw payloads as <Bytes>…</Bytes>.
   const verified = verifies(message) || verifies(u8aWrapBytes(message));
-  if (!verified) throw new Refusal('bad-payout-proof', `The signature is not ${req.payoutAddress}'s sr25519 signature over the challenge message.`);
+  if (!verified)
+    throw new Refusal('bad-payout-proof', `The signature is not ${req.payoutAddress}'s sr25519 signature over the challenge message.`);
   await ctx.store.setPayoutAddress(miner, req.payoutAddress);
   return { linked: true };
 }
-

@@ -1,4 +1,3 @@
-
 import { errorMessage } from '../../src-node/log';
 import { MAX_QUORUM, RECOMPUTE_DOCUMENTS, SAMPLED_ROWS_PER_DOCUMENT } from '../config';
 import { compareRecordRows } from '../verify/agreement';
@@ -33,7 +32,10 @@ export async function recheckTask(ctx: ValidatorContext, taskId: string): Promis
   let reference: ParsedRecord[];
   try {
     const labelled = await recomputer.label({
-      taskId, k: task.k, seqLen: task.seqLen, documents: picked.map((i) => ({ docId: docs[i]!.docId, text: docs[i]!.text })),
+      taskId,
+      k: task.k,
+      seqLen: task.seqLen,
+      documents: picked.map((i) => ({ docId: docs[i]!.docId, text: docs[i]!.text })),
     });
     reference = labelled.map((l) => parseRecord(l.encoded));
     picked.forEach((docIndex, j) => {
@@ -87,7 +89,10 @@ export class RecheckQueue {
   private tail: Promise<void> = Promise.resolve();
   private pending = 0;
 
-  constructor(private readonly run: (taskId: string) => Promise<void>, private readonly onError: (error: unknown) => void) {}
+  constructor(
+    private readonly run: (taskId: string) => Promise<void>,
+    private readonly onError: (error: unknown) => void,
+  ) {}
 
   schedule(taskId: string): void {
     this.pending++;

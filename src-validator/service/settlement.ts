@@ -33,7 +33,12 @@ async function revokeUnverified(ctx: ValidatorContext, tx: StoreTx, miner: strin
   const now = ctx.clock();
   const epoch = epochOf(now, ctx.settings.epochMs);
   for (const r of await tx.unverifiedResults(miner, epoch)) {
-    await tx.setResultOutcome(r.taskId, miner, { status: 'rejected', reason: 'revoked: the miner failed a later check', epoch: null, unverified: false });
+    await tx.setResultOutcome(r.taskId, miner, {
+      status: 'rejected',
+      reason: 'revoked: the miner failed a later check',
+      epoch: null,
+      unverified: false,
+    });
     await tx.setLeaseState(r.taskId, miner, 'rejected');
     await tx.dropResultBody(r.taskId, miner);
     await tx.updateMinerCounters(miner, { streak: 0, validatedTokens: -r.tokens, rejectedTokens: r.tokens });

@@ -92,7 +92,10 @@ export async function submitResult(ctx: ValidatorContext, sub: Submission): Prom
   if (!lease) throw new Refusal('unknown-task', `No lease on task ${sub.taskId} is held by ${sub.miner}.`);
   const now = ctx.clock();
   if (lease.state === 'expired' || (lease.state === 'active' && lease.deadlineAtMs < now)) {
-    throw new Refusal('expired', `The lease on task ${sub.taskId} ended at ${new Date(lease.deadlineAtMs).toISOString()}; the task went to another miner.`);
+    throw new Refusal(
+      'expired',
+      `The lease on task ${sub.taskId} ended at ${new Date(lease.deadlineAtMs).toISOString()}; the task went to another miner.`,
+    );
   }
   const task = await store.taskForUpdate(sub.taskId);
   if (!task) throw new Refusal('unknown-task', `Task ${sub.taskId} does not exist.`);
@@ -112,7 +115,10 @@ export async function submitResult(ctx: ValidatorContext, sub: Submission): Prom
       body: sub.body,
       pieces: sub.bodyPieces ?? [],
       task: {
-        taskId: task.taskId, k: task.k, modelHash: task.modelHash, vocabSize: tokenizer.vocabSize,
+        taskId: task.taskId,
+        k: task.k,
+        modelHash: task.modelHash,
+        vocabSize: tokenizer.vocabSize,
         documents: docs.map((d) => ({ docId: d.docId, tokens: d.tokens, tokenIdsChecksum: d.tokenIdsChecksum })),
       },
       rows: sampleRows(positions, ctx.random),
@@ -121,7 +127,8 @@ export async function submitResult(ctx: ValidatorContext, sub: Submission): Prom
     });
     if (structure.verdict === 'bad-shape') throw new Refusal('bad-shape', structure.message);
     const verdicts = new Verdicts(ctx, sub, positions);
-    if (structure.verdict === 'ok') for (const [miner, verdict] of Object.entries(structure.agreement)) verdicts.know(miner, sub.miner, verdict);
+    if (structure.verdict === 'ok')
+      for (const [miner, verdict] of Object.entries(structure.agreement)) verdicts.know(miner, sub.miner, verdict);
 
     const outcome = await store.transaction(async (tx): Promise<Decision | SubmitResponse> => {
       const again = await tx.result(sub.taskId, sub.miner);
@@ -130,8 +137,17 @@ export async function submitResult(ctx: ValidatorContext, sub: Submission): Prom
       if (current?.state !== 'active') throw new Refusal('expired', `The lease on task ${sub.taskId} is no longer active.`);
       const locked = (await tx.taskForUpdate(sub.taskId))!;
       const row: ResultRow = {
-        taskId: sub.taskId, miner: sub.miner, submittedAtMs: now, bodySha256: sub.bodySha256, tokens: task.tokens,
-        status: 'pending', reason: null, epoch: null, unverified: false, responseJson: JSON.stringify(ACCEPTED.response), bodyKept: true,
+        taskId: sub.taskId,
+        miner: sub.miner,
+        submittedAtMs: now,
+        bodySha256: sub.bodySha256,
+        tokens: task.tokens,
+        status: 'pending',
+        reason: null,
+        epoch: null,
+        unverified: false,
+        responseJson: JSON.stringify(ACCEPTED.response),
+        bodyKept: true,
       };
       await tx.insertResult(row, sub.body, structure.verdict === 'ok' && structure.staged ? stageTo : null);
       handedOver = true;
@@ -200,14 +216,26 @@ async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fre
     if (live[i]!.miner === fresh.miner) mine = decision;
   }
   for (const i of consensus.losers) {
-    const decision = await settleOne(ctx, tx, live[i]!, `disagrees with the majority of ${consensus.winners.length} miners: ${reasons.get(i) ?? 'outside tolerance'}`, false);
+    const decision = await settleOne(
+      ctx,
+      tx,
+      live[i]!,
+      `disagrees with the majority of ${consensus.winners.length} miners: ${reasons.get(i) ?? 'outside tolerance'}`,
+      false,
+    );
     if (live[i]!.miner === fresh.miner) mine = decision;
   }
   await tx.setTaskState(task.taskId, 'validated');
   return mine;
 }
 
-async function settleOne(ctx: ValidatorContext, tx: StoreTx, result: ResultRow, rejection: string | null, unverified: boolean): Promise<Decision> {
+async function settleOne(
+  ctx: ValidatorContext,
+  tx: StoreTx,
+  result: ResultRow,
+  rejection: string | null,
+  unverified: boolean,
+): Promise<Decision> {
   if (rejection === null) {
     await validateResult(ctx, tx, result, unverified);
     return { response: { status: 'validated', creditedTokens: result.tokens }, recheck: false };

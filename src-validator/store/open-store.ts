@@ -26,6 +26,9 @@ export async function openStore(opts: {
     return openSqlStore(new PostgresDriver(opts.databaseUrl));
   }
   mkdirSync(opts.dataDir, { recursive: true });
-  const driver = new SqliteDriver(join(opts.dataDir, SQLITE_FILE), { backgroundCheckpoints: opts.backgroundCheckpoints, onWarning: opts.onWarning });
+  const driver = new SqliteDriver(join(opts.dataDir, SQLITE_FILE), {
+    backgroundCheckpoints: opts.backgroundCheckpoints,
+    onWarning: opts.onWarning,
+  });
   return openSqlStore(driver, new BlobFiles(join(opts.dataDir, RESULTS_DIR)));
 }

@@ -1,6 +1,12 @@
 import pg from 'pg';
 import {
-  spellTokens, type DialectTokens, type IncompressibleColumn, type SqlDriver, type SqlExecutor, type SqlRow, type SqlValue,
+  spellTokens,
+  type DialectTokens,
+  type IncompressibleColumn,
+  type SqlDriver,
+  type SqlExecutor,
+  type SqlRow,
+  type SqlValue,
 } from './sql-driver';
 
 const INT8_OID = 20;
@@ -106,7 +112,11 @@ export class PostgresDriver implements SqlDriver {
   /** Several validator processes may start at once against one database; one creates the schema. */
   createSchema(script: string, incompressible: IncompressibleColumn[]): Promise<void> {
     return this.exclusiveTransaction(async (ex) => {
-      for (const statement of script.split(';').map((s) => s.trim()).filter(Boolean)) await ex.run(statement);
+      for (const statement of script
+        .split(';')
+        .map((s) => s.trim())
+        .filter(Boolean))
+        await ex.run(statement);
       // Skips TOAST's pglz attempt on every write of a megabyte-sized value that would not shrink.
       for (const { table, column } of incompressible) await ex.run(`ALTER TABLE ${table} ALTER COLUMN ${column} SET STORAGE EXTERNAL`);
     });
@@ -122,7 +132,13 @@ export class PostgresDriver implements SqlDriver {
 }
 
 function bind(params: SqlValue[]): unknown[] {
-  return params.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : typeof p === 'bigint' ? p.toString() : p));
+  return params.map((p) =>
+    p instanceof Uint8Array && !Buffer.isBuffer(p)
+      ? Buffer.from(p.buffer, p.byteOffset, p.byteLength)
+      : typeof p === 'bigint'
+        ? p.toString()
+        : p,
+  );
 }
 
 /** `$1..$n` replaced by literals: COPY takes no parameters. Text and numbers only. */

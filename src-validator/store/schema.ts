@@ -113,8 +113,5 @@ CREATE TABLE IF NOT EXISTS epoch_publications (
  * hundreds of WAL pages per lease and commits of 10-30 ms on the validator's only thread.
  */
 export const MIGRATIONS: Record<number, string[]> = {
-  2: [
-    'INSERT INTO document_texts (doc_id, text) SELECT doc_id, text FROM documents',
-    'ALTER TABLE documents DROP COLUMN text',
-  ],
+  2: ['INSERT INTO document_texts (doc_id, text) SELECT doc_id, text FROM documents', 'ALTER TABLE documents DROP COLUMN text'],
 };

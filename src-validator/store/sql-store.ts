@@ -15,8 +15,13 @@ import type { Store, StoreTx } from './store';
 /** The aggregates a transaction works on, over its executor. */
 function transactionParts(ex: SqlExecutor, blobs: BlobFiles | null, bodies: TransactionBodies) {
   return [
-    new DocumentQueueRows(ex), new TaskRows(ex), new LeaseRows(ex), new ResultRows(ex, blobs, bodies),
-    new MinerRows(ex), new MinerTokenRows(ex), new CreditRows(ex),
+    new DocumentQueueRows(ex),
+    new TaskRows(ex),
+    new LeaseRows(ex),
+    new ResultRows(ex, blobs, bodies),
+    new MinerRows(ex),
+    new MinerTokenRows(ex),
+    new CreditRows(ex),
   ] as const;
 }
 

@@ -171,7 +171,11 @@ export interface StoreTx {
   resultBodySource(taskId: string, miner: string): Promise<BodySource | null>;
   /** Frees a body no one needs any more (files are removed after the transaction commits). */
   dropResultBody(taskId: string, miner: string): Promise<void>;
-  setResultOutcome(taskId: string, miner: string, outcome: { status: ResultStatus; reason: string | null; epoch: number | null; unverified: boolean }): Promise<void>;
+  setResultOutcome(
+    taskId: string,
+    miner: string,
+    outcome: { status: ResultStatus; reason: string | null; epoch: number | null; unverified: boolean },
+  ): Promise<void>;
   /** Validated, unverified results of a miner in epochs >= fromEpoch (what a failed check revokes). */
   unverifiedResults(miner: string, fromEpoch: number): Promise<ResultRow[]>;
   // miners and credit
@@ -221,12 +225,18 @@ export interface Store extends StoreTx {
   /** Epochs in which the miner has credit. */
   minerEpochs(miner: string): Promise<number[]>;
   hourlyCredits(miner: string, sinceMs: number): Promise<CreditRow[]>;
-  leaderboard(epoch: number, opts: { offset: number; limit: number; gpuClass: string | null }): Promise<{ total: number; rows: LeaderboardEntry[] }>;
+  leaderboard(
+    epoch: number,
+    opts: { offset: number; limit: number; gpuClass: string | null },
+  ): Promise<{ total: number; rows: LeaderboardEntry[] }>;
   /** One miner's row and rank on the board `leaderboard` pages through (null when it is not on it). */
   leaderboardRank(epoch: number, address: string, gpuClass: string | null): Promise<{ rank: number; entry: LeaderboardEntry } | null>;
   ledger(miner: string, opts: { beforeMs: number | null; beforeTaskId: string | null; limit: number }): Promise<LedgerRow[]>;
   /** Validated results with their bodies, oldest first (one per task: the first validated). */
-  validatedResults(afterTaskId: string | null, limit: number): Promise<{ taskId: string; modelHash: string; k: number; body: Uint8Array }[]>;
+  validatedResults(
+    afterTaskId: string | null,
+    limit: number,
+  ): Promise<{ taskId: string; modelHash: string; k: number; body: Uint8Array }[]>;
   taskDocumentUrls(taskId: string): Promise<Map<string, string | null>>;
   close(): Promise<void>;
 }

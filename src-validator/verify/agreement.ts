@@ -1,6 +1,11 @@
 import { LOGPROB_STEP, type SoftLabels } from '../../src-shared/soft-labels';
 import {
-  AGREEMENT_TOP, BAD_ROW_OVERLAP, MAX_BAD_ROW_FRACTION, MAX_MEAN_ABS_LOGPROB_DIFF, MAX_P99_ABS_LOGPROB_DIFF, MIN_MEAN_OVERLAP,
+  AGREEMENT_TOP,
+  BAD_ROW_OVERLAP,
+  MAX_BAD_ROW_FRACTION,
+  MAX_MEAN_ABS_LOGPROB_DIFF,
+  MAX_P99_ABS_LOGPROB_DIFF,
+  MIN_MEAN_OVERLAP,
 } from '../config';
 import { readRowCodes, type ParsedRecord } from './record-rows';
 
@@ -60,7 +65,16 @@ interface Tally {
  * matches the last rank holding it). Codes are -log-prob / LOGPROB_STEP, so a difference is a
  * whole number of steps.
  */
-function tallyRow(aIds: Int32Array, aCodes: Int32Array, bIds: Int32Array, bCodes: Int32Array, base: number, k: number, top: number, tally: Tally): number {
+function tallyRow(
+  aIds: Int32Array,
+  aCodes: Int32Array,
+  bIds: Int32Array,
+  bCodes: Int32Array,
+  base: number,
+  k: number,
+  top: number,
+  tally: Tally,
+): number {
   let shared = 0;
   for (let r = 0; r < top; r++) {
     const id = aIds[base + r]!;
@@ -90,9 +104,16 @@ function tallyRow(aIds: Int32Array, aCodes: Int32Array, bIds: Int32Array, bCodes
  * histogram, no sort. Integer tallies make the verdict exactly symmetric.
  */
 function compareCodes(
-  aIds: Int32Array, aCodes: Int32Array, bIds: Int32Array, bCodes: Int32Array, positions: number, k: number, tol: Tolerances,
+  aIds: Int32Array,
+  aCodes: Int32Array,
+  bIds: Int32Array,
+  bCodes: Int32Array,
+  positions: number,
+  k: number,
+  tol: Tolerances,
 ): Agreement {
-  if (positions === 0) return { positions, meanOverlap: 1, meanAbsLogprobDiff: 0, p99AbsLogprobDiff: 0, badRowFraction: 0, agree: true, reason: null };
+  if (positions === 0)
+    return { positions, meanOverlap: 1, meanAbsLogprobDiff: 0, p99AbsLogprobDiff: 0, badRowFraction: 0, agree: true, reason: null };
   const top = Math.min(AGREEMENT_TOP, k);
   const tally: Tally = { shared: 0, diffSum: 0, diffCount: 0, maxCode: 0 };
   let badRows = 0;
@@ -117,16 +138,28 @@ function compareCodes(
   histogram.fill(0, 0, tally.maxCode + 1);
   const badRowFraction = badRows / positions;
   const reason =
-    badRowFraction > tol.maxBadRowFraction ? `${(badRowFraction * 100).toFixed(1)} % of positions share under half their top ${AGREEMENT_TOP}`
-    : meanOverlap < tol.minMeanOverlap ? `top-${AGREEMENT_TOP} overlap ${meanOverlap.toFixed(3)} < ${tol.minMeanOverlap}`
-    : meanAbs > tol.maxMeanAbsLogprobDiff ? `mean |Δ log-prob| ${meanAbs.toFixed(3)} > ${tol.maxMeanAbsLogprobDiff} nats`
-    : p99 > tol.maxP99AbsLogprobDiff ? `p99 |Δ log-prob| ${p99.toFixed(3)} > ${tol.maxP99AbsLogprobDiff} nats`
-    : null;
+    badRowFraction > tol.maxBadRowFraction
+      ? `${(badRowFraction * 100).toFixed(1)} % of positions share under half their top ${AGREEMENT_TOP}`
+      : meanOverlap < tol.minMeanOverlap
+        ? `top-${AGREEMENT_TOP} overlap ${meanOverlap.toFixed(3)} < ${tol.minMeanOverlap}`
+        : meanAbs > tol.maxMeanAbsLogprobDiff
+          ? `mean |Δ log-prob| ${meanAbs.toFixed(3)} > ${tol.maxMeanAbsLogprobDiff} nats`
+          : p99 > tol.maxP99AbsLogprobDiff
+            ? `p99 |Δ log-prob| ${p99.toFixed(3)} > ${tol.maxP99AbsLogprobDiff} nats`
+            : null;
   return { positions, meanOverlap, meanAbsLogprobDiff: meanAbs, p99AbsLogprobDiff: p99, badRowFraction, agree: reason === null, reason };
 }
 
 function differentShapes(positions: number): Agreement {
-  return { positions, meanOverlap: 0, meanAbsLogprobDiff: Infinity, p99AbsLogprobDiff: Infinity, badRowFraction: 1, agree: false, reason: 'different shapes' };
+  return {
+    positions,
+    meanOverlap: 0,
+    meanAbsLogprobDiff: Infinity,
+    p99AbsLogprobDiff: Infinity,
+    badRowFraction: 1,
+    agree: false,
+    reason: 'different shapes',
+  };
 }
 
 /** How closely two decoded labelings of the same document agree (both out of the codec). */
@@ -149,7 +182,12 @@ export function compareLabels(a: SoftLabels, b: SoftLabels, tol: Tolerances = DE
  * The same comparison on sampled rows of two encoded records, read straight from their bytes
  * into reused arrays. Throws SoftLabelsError('unsorted') for a row the decoder would refuse.
  */
-export function compareRecordRows(a: ParsedRecord, b: ParsedRecord, rows: ArrayLike<number>, tol: Tolerances = DEFAULT_TOLERANCES): Agreement {
+export function compareRecordRows(
+  a: ParsedRecord,
+  b: ParsedRecord,
+  rows: ArrayLike<number>,
+  tol: Tolerances = DEFAULT_TOLERANCES,
+): Agreement {
   const { k } = a.header;
   if (a.header.positions !== b.header.positions || k !== b.header.k) {
     return differentShapes(rows.length);

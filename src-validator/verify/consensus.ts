@@ -3,9 +3,7 @@
  * only as part of a strict majority of agreeing results (at least two). Without one, the caller
  * asks the Recomputer or one more miner (`undecided`).
  */
-export type Consensus =
-  | { kind: 'majority'; winners: number[]; losers: number[] }
-  | { kind: 'undecided' };
+export type Consensus = { kind: 'majority'; winners: number[]; losers: number[] } | { kind: 'undecided' };
 
 export function findConsensus(count: number, agree: (i: number, j: number) => boolean): Consensus {
   let best: number[] = [];

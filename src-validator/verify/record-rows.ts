@@ -35,7 +35,10 @@ export function parseRecord(bytes: Uint8Array): ParsedRecord {
   const bodyStart = FIXED_HEADER_BYTES + 4 + taskIdBytes + view.getUint16(FIXED_HEADER_BYTES + 2 + taskIdBytes, true);
   const total = bodyStart + bodyBytes(header.k * header.positions) + CRC_BYTES;
   if (bytes.length !== total) {
-    throw new SoftLabelsError(bytes.length < total ? 'truncated' : 'trailing-bytes', `the record is ${bytes.length} bytes; its header says ${total}.`);
+    throw new SoftLabelsError(
+      bytes.length < total ? 'truncated' : 'trailing-bytes',
+      `the record is ${bytes.length} bytes; its header says ${total}.`,
+    );
   }
   if (crc32(bytes.subarray(0, total - CRC_BYTES)) !== view.getUint32(total - CRC_BYTES, true)) {
     throw new SoftLabelsError('crc-mismatch', 'CRC-32 mismatch: the record is corrupted.');

@@ -57,7 +57,8 @@ export function checkStructure(records: ParsedRecord[], task: ExpectedTask, samp
     const where = `document ${i} (${doc.docId})`;
     if (header.taskId !== task.taskId) return { ok: false, reason: `${where} is labelled for task '${header.taskId}'` };
     if (header.docId !== doc.docId) return { ok: false, reason: `${where} carries document id '${header.docId}'` };
-    if (header.modelHash !== task.modelHash) return { ok: false, reason: `${where} was labelled by model ${header.modelHash.slice(0, 12)}…, not the task's` };
+    if (header.modelHash !== task.modelHash)
+      return { ok: false, reason: `${where} was labelled by model ${header.modelHash.slice(0, 12)}…, not the task's` };
     if (header.k !== task.k) return { ok: false, reason: `${where} has k ${header.k}; the task asks for ${task.k}` };
     if (header.positions !== doc.tokens) {
       return { ok: false, reason: `${where} has ${header.positions} positions; the document has ${doc.tokens} tokens` };
@@ -67,7 +68,8 @@ export function checkStructure(records: ParsedRecord[], task: ExpectedTask, samp
     }
     const k = header.k;
     const rows = sampled[i]!;
-    if (rows.length > 0 && rows[rows.length - 1]! >= header.positions) throw new RangeError(`sampled row ${rows[rows.length - 1]} is outside document ${i}`);
+    if (rows.length > 0 && rows[rows.length - 1]! >= header.positions)
+      throw new RangeError(`sampled row ${rows[rows.length - 1]} is outside document ${i}`);
     const cells = rows.length * k;
     if (sampleIds.length < cells) {
       sampleIds = new Int32Array(cells);
@@ -81,7 +83,8 @@ export function checkStructure(records: ParsedRecord[], task: ExpectedTask, samp
       throw error;
     }
     for (let c = 0; c < cells; c++) {
-      if (topkIds[c]! >= task.vocabSize) return { ok: false, reason: `${where} has token id ${topkIds[c]} outside the vocabulary of ${task.vocabSize}` };
+      if (topkIds[c]! >= task.vocabSize)
+        return { ok: false, reason: `${where} has token id ${topkIds[c]} outside the vocabulary of ${task.vocabSize}` };
     }
     for (let p = 0, base = 0; p < rows.length; p++, base += k) {
       let mass = 0;

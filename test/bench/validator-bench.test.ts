@@ -15,11 +15,24 @@ describe('nya bench validator', () => {
   // A smoke run: the figures are the benchmark's business (docs/PERFORMANCE.md), not a test's.
   it('runs miners, the bundler thread and the check threads end to end and reports one JSON line', async () => {
     expect(existsSync(NYA), 'dist/main/nya.cjs is built by npm test').toBe(true);
-    const { stdout } = await promisify(execFile)(process.execPath, [NYA, 'bench', 'validator', '--json', '--seconds', '2', '--miners', '4', '--docs-per-task', '2'], {
-      cwd: ROOT, timeout: 120_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [NYA, 'bench', 'validator', '--json', '--seconds', '2', '--miners', '4', '--docs-per-task', '2'],
+      {
+        cwd: ROOT,
+        timeout: 120_000,
+      },
+    );
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
-    expect(result).toMatchObject({ suite: 'validator', store: 'sqlite', miners: 4, docs_per_task: 2, rejected: 0, errors: 0, check_threads: expect.any(Number) });
+    expect(result).toMatchObject({
+      suite: 'validator',
+      store: 'sqlite',
+      miners: 4,
+      docs_per_task: 2,
+      rejected: 0,
+      errors: 0,
+      check_threads: expect.any(Number),
+    });
     for (const key of ['submissions_per_s', 'validated_tokens_per_s', 'p99_ms', 'server_p99_ms']) expect(result[key]).toBeGreaterThan(0);
     for (const key of ['server_loop_delay_p99_ms', 'client_loop_delay_p99_ms']) expect(result[key]).toBeGreaterThanOrEqual(0);
   }, 150_000);
@@ -49,7 +62,9 @@ describe('nya bench validator, interrupted', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'nya-bench-interrupt-'));
     try {
       const run = spawn(process.execPath, [NYA, 'bench', 'validator', '--seconds', '10', '--miners', '2', '--docs-per-task', '1'], {
-        cwd: ROOT, env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'inherit'],
+        cwd: ROOT,
+        env: { ...process.env, TMPDIR: tmp },
+        stdio: ['ignore', 'pipe', 'inherit'],
       });
       let out = '';
       // Stopped once the simulated miners are running: the folder then holds the database and result files.
@@ -72,8 +87,16 @@ describe("the simulators' bundler thread", () => {
       await bundler.ready;
       const answer = (value: unknown) => Buffer.from(JSON.stringify(value));
       const task = {
-        taskId: 't-0123456789abcdef01234567', k: 16, seqLen: 1024, modelHash: 'b'.repeat(64), deadlineAtMs: 1, tokens: 2046,
-        documents: [{ docId: '<urn:uuid:a>', text: 'w1 w2 w3' }, { docId: '<urn:uuid:b>', text: 'w4 w5' }],
+        taskId: 't-0123456789abcdef01234567',
+        k: 16,
+        seqLen: 1024,
+        modelHash: 'b'.repeat(64),
+        deadlineAtMs: 1,
+        tokens: 2046,
+        documents: [
+          { docId: '<urn:uuid:a>', text: 'w1 w2 w3' },
+          { docId: '<urn:uuid:b>', text: 'w4 w5' },
+        ],
       };
       const built = await bundler.build(0, answer({ kind: 'task', task }), null);
       expect(built).toMatchObject({ taskId: task.taskId, tokens: 2046, sha256Hex: expect.stringMatching(/^[0-9a-f]{64}$/) });
@@ -89,14 +112,20 @@ describe("the simulators' bundler thread", () => {
 
 describe('nya bench checks', () => {
   it('runs the check jobs on bundles that pass and reports their CPU time as one JSON line', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [NYA, 'bench', 'checks', '--json', '--docs-per-task', '2', '--rounds', '2'], { cwd: ROOT, timeout: 60_000 });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [NYA, 'bench', 'checks', '--json', '--docs-per-task', '2', '--rounds', '2'],
+      { cwd: ROOT, timeout: 60_000 },
+    );
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
     expect(result).toMatchObject({ suite: 'checks', docs_per_task: 2, rounds: 2 });
     for (const key of ['body_bytes', 'first_ms', 'second_ms', 'compare_ms']) expect(result[key]).toBeGreaterThan(0);
   }, 90_000);
 
   it('refuses a bad option with a usage error', async () => {
-    const failed = await promisify(execFile)(process.execPath, [NYA, 'bench', 'checks', '--rounds', 'many'], { cwd: ROOT }).catch((e: { code: number; stderr: string }) => e);
+    const failed = await promisify(execFile)(process.execPath, [NYA, 'bench', 'checks', '--rounds', 'many'], { cwd: ROOT }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(failed).toMatchObject({ code: 2, stderr: expect.stringMatching(/--rounds takes a non-negative number/) });
   });
 });

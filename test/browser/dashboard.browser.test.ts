@@ -61,7 +61,10 @@ describe('dashboard in Chromium against nya mine', () => {
   it('walks a first-time user through the guide, and remembers it is done', async () => {
     const guide = page.getByTestId('onboarding');
     await guide.waitFor();
-    await guide.getByText(/No GPU was found|Looking for GPUs|driver/).first().waitFor();
+    await guide
+      .getByText(/No GPU was found|Looking for GPUs|driver/)
+      .first()
+      .waitFor();
     for (const step of ['Teacher model', 'Wallet', 'Start mining']) {
       await guide.getByRole('button', { name: 'Next' }).click();
       await expect.poll(() => guide.locator('li[aria-current="step"]').textContent(), { timeout: 15_000 }).toBe(step);
@@ -76,13 +79,19 @@ describe('dashboard in Chromium against nya mine', () => {
   }, 60_000);
 
   it('shows a state change in main on the page: tokens computed and validated climb', async () => {
-    const state = await eventually(async () => {
-      const s = await apiState();
-      return s.tokens.computed > 0 && s.tokens.validated > 0 ? s : null;
-    }, 150_000, 'validated tokens in /api/state');
-    const shown = async () => Number((await page.getByTestId('tokens-computed').locator('.stat-value').textContent())!.replace(/[^\d]/g, ''));
+    const state = await eventually(
+      async () => {
+        const s = await apiState();
+        return s.tokens.computed > 0 && s.tokens.validated > 0 ? s : null;
+      },
+      150_000,
+      'validated tokens in /api/state',
+    );
+    const shown = async () =>
+      Number((await page.getByTestId('tokens-computed').locator('.stat-value').textContent())!.replace(/[^\d]/g, ''));
     await expect.poll(shown, { timeout: 30_000 }).toBeGreaterThanOrEqual(state.tokens.computed);
-    const validated = async () => Number((await page.getByTestId('tokens-validated').locator('.stat-value').textContent())!.replace(/[^\d]/g, ''));
+    const validated = async () =>
+      Number((await page.getByTestId('tokens-validated').locator('.stat-value').textContent())!.replace(/[^\d]/g, ''));
     await expect.poll(validated, { timeout: 30_000 }).toBeGreaterThan(0);
   }, 210_000);
 
@@ -96,30 +105,33 @@ describe('dashboard in Chromium against nya mine', () => {
   }, 60_000);
 
   it('refuses an unauthenticated WebSocket and answers a malformed message with an error', async () => {
-    const outcome = await page.evaluate(async ({ host, token }) => {
-      const unauth = await new Promise<string>((done) => {
-        const ws = new WebSocket(`ws://${host}/ws`);
-        ws.onopen = () => done('opened');
-        ws.onclose = () => done('refused');
-      });
-      const replies = await new Promise<string[]>((done) => {
-        const got: string[] = [];
-        const ws = new WebSocket(`ws://${host}/ws?token=${token}`);
-        ws.onopen = () => {
-          ws.send('{not json');
-          ws.send(JSON.stringify({ type: 'invoke', id: 9, channel: 'settings:update', payload: { patch: { maxBatchTokens: 'lots' } } }));
-        };
-        ws.onmessage = (e) => {
-          const m = JSON.parse(String(e.data)) as { type: string };
-          if (m.type !== 'state') got.push(String(e.data));
-          if (got.length === 2) {
-            ws.close();
-            done(got);
-          }
-        };
-      });
-      return { unauth, replies };
-    }, { host: new URL(origin).host, token });
+    const outcome = await page.evaluate(
+      async ({ host, token }) => {
+        const unauth = await new Promise<string>((done) => {
+          const ws = new WebSocket(`ws://${host}/ws`);
+          ws.onopen = () => done('opened');
+          ws.onclose = () => done('refused');
+        });
+        const replies = await new Promise<string[]>((done) => {
+          const got: string[] = [];
+          const ws = new WebSocket(`ws://${host}/ws?token=${token}`);
+          ws.onopen = () => {
+            ws.send('{not json');
+            ws.send(JSON.stringify({ type: 'invoke', id: 9, channel: 'settings:update', payload: { patch: { maxBatchTokens: 'lots' } } }));
+          };
+          ws.onmessage = (e) => {
+            const m = JSON.parse(String(e.data)) as { type: string };
+            if (m.type !== 'state') got.push(String(e.data));
+            if (got.length === 2) {
+              ws.close();
+              done(got);
+            }
+          };
+        });
+        return { unauth, replies };
+      },
+      { host: new URL(origin).host, token },
+    );
     expect(outcome.unauth).toBe('refused');
     expect(JSON.parse(outcome.replies[0]!)).toMatchObject({ type: 'error', error: { code: 'bad-request' } });
     expect(JSON.parse(outcome.replies[1]!)).toMatchObject({ type: 'result', id: 9, result: { ok: false, error: { code: 'bad-request' } } });

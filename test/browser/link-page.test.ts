@@ -60,14 +60,19 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function stack(validator: TestValidator): Promise<{ server: PayoutLinkServer; linker: PayoutLinker; session: ValidatorSession; linked: string[]; close(): Promise<void> }> {
+async function stack(
+  validator: TestValidator,
+): Promise<{ server: PayoutLinkServer; linker: PayoutLinker; session: ValidatorSession; linked: string[]; close(): Promise<void> }> {
   const session = minerSession(validator.url, miner, mkdtempSync(join(tmpdir(), 'nya-link-page-')));
   const linker = new PayoutLinker({ validator: session, validatorFailure: validatorFailureOf, miningAddress: () => miner.address });
   const linked: string[] = [];
   const server = new PayoutLinkServer({ linker, miningAddress: () => miner.address, log: silentLogger, onLinked: (a) => linked.push(a) });
   await server.start();
   return {
-    server, linker, session, linked,
+    server,
+    linker,
+    session,
+    linked,
     close: async () => {
       await server.dispose();
       await session.dispose();
@@ -98,7 +103,10 @@ async function connectedAccounts(page: Page, url: string): Promise<string[]> {
   return page.locator('#account option').allTextContents();
 }
 
-async function extensionPage(pairs: Pair[], { ss58Prefix = 42, extra = [] }: { ss58Prefix?: number; extra?: FakeAccount[] } = {}): Promise<Page> {
+async function extensionPage(
+  pairs: Pair[],
+  { ss58Prefix = 42, extra = [] }: { ss58Prefix?: number; extra?: FakeAccount[] } = {},
+): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
   await page.exposeFunction('nyaTestSign', (address: string, hex: string) => {
     // Extensions look the key up by its public key, whatever the prefix of the address.
@@ -108,7 +116,11 @@ async function extensionPage(pairs: Pair[], { ss58Prefix = 42, extra = [] }: { s
     const wrapped = new Uint8Array([...new TextEncoder().encode('<Bytes>'), ...hexToU8a(hex), ...new TextEncoder().encode('</Bytes>')]);
     return u8aToHex(sr25519Sign(wrapped, pair));
   });
-  const accounts: FakeAccount[] = pairs.map((p, i) => ({ address: encodeAddress(p.publicKey, ss58Prefix), name: `account ${i + 1}`, type: 'sr25519' }));
+  const accounts: FakeAccount[] = pairs.map((p, i) => ({
+    address: encodeAddress(p.publicKey, ss58Prefix),
+    name: `account ${i + 1}`,
+    type: 'sr25519',
+  }));
   await page.addInitScript(FAKE_EXTENSION, [...extra, ...accounts]);
   return page;
 }
@@ -180,7 +192,9 @@ describe('payout link page in Chromium', () => {
       await page.fill('#paste-address', payout.address);
       await page.fill('#paste-signature', rawSign(miner, challenge.message));
       await page.getByRole('button', { name: 'Link with this signature' }).click();
-      await expect.poll(() => page.locator('#status').textContent(), { timeout: 15_000 }).toContain(`not ${payout.address}'s sr25519 signature`);
+      await expect
+        .poll(() => page.locator('#status').textContent(), { timeout: 15_000 })
+        .toContain(`not ${payout.address}'s sr25519 signature`);
       await page.fill('#paste-signature', rawSign(payout, challenge.message));
       await page.getByRole('button', { name: 'Link with this signature' }).click();
       await page.waitForSelector(`body[data-linked="${payout.address}"]`);
@@ -198,14 +212,22 @@ describe('payout link page in Chromium', () => {
       const page = await browser.newPage();
       await page.exposeFunction('nyaTestSign', () => '0x');
       // Injected 600 ms after the page starts, as slow extensions do.
-      await page.addInitScript(`setTimeout(() => (${FAKE_EXTENSION.toString()})(${JSON.stringify([{ address: payout.address, name: 'late', type: 'sr25519' }])}), 600)`);
+      await page.addInitScript(
+        `setTimeout(() => (${FAKE_EXTENSION.toString()})(${JSON.stringify([{ address: payout.address, name: 'late', type: 'sr25519' }])}), 600)`,
+      );
       await page.goto(s.server.open(await s.linker.begin()));
       const button = page.getByRole('button', { name: 'Connect polkadot-js' });
       await button.waitFor({ timeout: 15_000 });
-      await page.evaluate(() => ((window as unknown as { firstButton: Element | null }).firstButton = document.querySelector('[data-extension]')));
+      await page.evaluate(
+        () => ((window as unknown as { firstButton: Element | null }).firstButton = document.querySelector('[data-extension]')),
+      );
       // The page looks again until 2.5 s: a button redrawn under the pointer would lose a click.
       await page.waitForTimeout(2800);
-      expect(await page.evaluate(() => document.querySelector('[data-extension]') === (window as unknown as { firstButton: Element | null }).firstButton)).toBe(true);
+      expect(
+        await page.evaluate(
+          () => document.querySelector('[data-extension]') === (window as unknown as { firstButton: Element | null }).firstButton,
+        ),
+      ).toBe(true);
       await button.click();
       await expect.poll(() => page.locator('#account option').count(), { timeout: 15_000 }).toBe(1);
       await page.close();
@@ -221,7 +243,11 @@ describe('payout link page in Chromium', () => {
       const url = s.server.open(await s.linker.begin());
       const submit = `${url}/submit`;
       const body = JSON.stringify({ payoutAddress: payout.address, signature: `0x${'00'.repeat(64)}` });
-      const foreign = await fetch(submit, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body });
+      const foreign = await fetch(submit, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+        body,
+      });
       expect(foreign.status).toBe(403);
       const { host, port } = new URL(url);
       const rebinding = await fetch(url.replace(host, `localhost:${port}`));

@@ -29,8 +29,10 @@ export class NyaProcess {
     for (;;) {
       const m = this.stdout.match(pattern);
       if (m) return m;
-      if (this.exitCode !== null || this.child.exitCode !== null) throw new Error(`nya exited (${this.child.exitCode}) before ${pattern}:\n${this.stdout}\n${this.stderr}`);
-      if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${pattern}:\n${this.stdout}\n${this.stderr.slice(-4000)}`);
+      if (this.exitCode !== null || this.child.exitCode !== null)
+        throw new Error(`nya exited (${this.child.exitCode}) before ${pattern}:\n${this.stdout}\n${this.stderr}`);
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`timed out waiting for ${pattern}:\n${this.stdout}\n${this.stderr.slice(-4000)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -49,7 +51,15 @@ export class NyaProcess {
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 }
 

@@ -41,9 +41,7 @@ describe('desktop entry', () => {
   });
 
   it('uses $APPIMAGE when set, not the mounted executable', () => {
-    expect(linuxLaunchPath({ APPIMAGE: '/home/u/Apps/Nya.AppImage' }, '/tmp/.mount_NyaXYZ/nya-miner')).toBe(
-      '/home/u/Apps/Nya.AppImage',
-    );
+    expect(linuxLaunchPath({ APPIMAGE: '/home/u/Apps/Nya.AppImage' }, '/tmp/.mount_NyaXYZ/nya-miner')).toBe('/home/u/Apps/Nya.AppImage');
     expect(linuxLaunchPath({ APPIMAGE: '' }, '/usr/lib/nya-miner/nya-miner')).toBe('/usr/lib/nya-miner/nya-miner');
     expect(linuxLaunchPath({}, '/usr/lib/nya-miner/nya-miner')).toBe('/usr/lib/nya-miner/nya-miner');
   });

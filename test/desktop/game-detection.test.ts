@@ -141,10 +141,9 @@ describe('GameDetector', () => {
       unavailable: ['X11 full-screen window', 'Steam (registry.vdf)'],
     });
     // The probes run concurrently, so the two lines may come in either order.
-    expect(lines.sort()).toEqual([
-      'Game detection: X11 full-screen window not available here',
-      'Game detection: Steam (registry.vdf) not available here',
-    ].sort());
+    expect(lines.sort()).toEqual(
+      ['Game detection: X11 full-screen window not available here', 'Game detection: Steam (registry.vdf) not available here'].sort(),
+    );
   });
 
   it('on Windows: exclusive Direct3D and a Steam game whose name is unknown', async () => {
@@ -178,7 +177,14 @@ describe('GameDetector', () => {
     const hub = new LogHub();
     hub.attach((record) => lines.push(record.message));
     const { run } = machine({ 'powershell.exe': ok(detect('quns-garbage.txt')) });
-    const detector = new GameDetector({ platform: 'win32', run, homeDir: 'C:\\', ownPids: () => [], readText: files({}), logger: hub.logger('d') });
+    const detector = new GameDetector({
+      platform: 'win32',
+      run,
+      homeDir: 'C:\\',
+      ownPids: () => [],
+      readText: files({}),
+      logger: hub.logger('d'),
+    });
     const detection = await detector.detect();
     expect(detection.unavailable).toContain('Windows full-screen state');
     expect(lines[0]).toMatch(/^Game detection: Windows full-screen state SHQueryUserNotificationState gave "Add-Type/);

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MINER_STATUSES, StateSnapshot } from '../../src-shared/state';
-import {
-  PAUSE_FOR_MS,
-  TOOLTIP_MAX_CHARS,
-  TRAY_ICONS,
-  trayView,
-  type TrayMenuItem,
-} from '../../src-main/desktop/tray-model';
+import { PAUSE_FOR_MS, TOOLTIP_MAX_CHARS, TRAY_ICONS, trayView, type TrayMenuItem } from '../../src-main/desktop/tray-model';
 import { snapshotFixture } from '../electron/snapshot-fixture';
 
 const prefs = { openAtLogin: false, updateChecks: true };
@@ -30,9 +24,9 @@ describe('trayView', () => {
   it('shows tokens per second while mining, and the reason otherwise', () => {
     expect(trayView(snapshotFixture({ status: 'mining' }, 1234.56), prefs).tooltip).toBe('Nya Miner: Mining · 1,235 tok/s');
     expect(trayView(snapshotFixture({ status: 'mining' }, 12.34), prefs).tooltip).toBe('Nya Miner: Mining · 12.3 tok/s');
-    expect(
-      trayView(snapshotFixture({ status: 'waiting-for-idle', reason: 'A game is running' }), prefs).tooltip,
-    ).toBe('Nya Miner: Waiting · A game is running');
+    expect(trayView(snapshotFixture({ status: 'waiting-for-idle', reason: 'A game is running' }), prefs).tooltip).toBe(
+      'Nya Miner: Waiting · A game is running',
+    );
   });
 
   it('keeps the tooltip within what Windows shows', () => {

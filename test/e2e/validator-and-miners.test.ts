@@ -51,13 +51,18 @@ describe('nya validator + two nya mine', () => {
     return { p, state, url: `${m[1]}/?token=${m[2]}` };
   };
   const outboxTokens = (dir: string) =>
-    outboxFiles(dir).reduce((sum, f) => sum + (JSON.parse(readFileSync(f.replace(/\.bin$/, '.json'), 'utf8')) as { tokens: number }).tokens, 0);
+    outboxFiles(dir).reduce(
+      (sum, f) => sum + (JSON.parse(readFileSync(f.replace(/\.bin$/, '.json'), 'utf8')) as { tokens: number }).tokens,
+      0,
+    );
   const outboxFiles = (dir: string) => {
     const validators = join(dir, 'validators');
     return readdirSync(validators).flatMap((v) => {
       try {
         const outbox = join(validators, v, 'outbox');
-        return readdirSync(outbox).filter((f) => f.endsWith('.bin')).map((f) => join(outbox, f));
+        return readdirSync(outbox)
+          .filter((f) => f.endsWith('.bin'))
+          .map((f) => join(outbox, f));
       } catch {
         return [];
       }
@@ -71,7 +76,14 @@ describe('nya validator + two nya mine', () => {
 
   it('runs the loop, shows it on the dashboard, survives SIGKILL on either side, and loses no result', async () => {
     mkdirSync(SHOTS, { recursive: true });
-    const ingested = await run(['validator', 'ingest', resolve(ROOT, 'dist/fineweb/sample-000.parquet'), '--data-dir', validatorDir, '--allow-demo']);
+    const ingested = await run([
+      'validator',
+      'ingest',
+      resolve(ROOT, 'dist/fineweb/sample-000.parquet'),
+      '--data-dir',
+      validatorDir,
+      '--allow-demo',
+    ]);
     expect(ingested).toMatch(/\d+ new documents queued/);
     for (const dir of minerDirs) expect(await run(['wallet', 'create', '--data-dir', dir])).toMatch(/5[1-9A-HJ-NP-Za-km-z]{47}/);
 
@@ -80,10 +92,14 @@ describe('nya validator + two nya mine', () => {
     const b = await startMiner(minerDirs[1]!);
 
     // Redundant results agree: both miners get validated tokens and earnings.
-    await eventually(async () => {
-      const [sa, sb] = [await a.state(), await b.state()];
-      return sa.tokens.validated > 0 && sb.tokens.validated > 0 && sa.earnings.earnedNano !== '0';
-    }, 240_000, 'validated tokens on both miners');
+    await eventually(
+      async () => {
+        const [sa, sb] = [await a.state(), await b.state()];
+        return sa.tokens.validated > 0 && sb.tokens.validated > 0 && sa.earnings.earnedNano !== '0';
+      },
+      240_000,
+      'validated tokens on both miners',
+    );
 
     // The dashboard of miner a, in Chromium, with the pair's real figures: both miners rank.
     const browser = await launchChromium();
@@ -93,7 +109,10 @@ describe('nya validator + two nya mine', () => {
       const guide = page.getByTestId('onboarding');
       await guide.getByRole('button', { name: 'Skip the guide' }).click();
       await guide.waitFor({ state: 'detached' });
-      for (const size of [{ width: 1024, height: 640 }, { width: 1920, height: 1080 }]) {
+      for (const size of [
+        { width: 1024, height: 640 },
+        { width: 1920, height: 1080 },
+      ]) {
         await page.setViewportSize(size);
         for (const name of ['Dashboard', 'Leaderboard', 'Wallet', 'Settings', 'Logs']) {
           await page.getByRole('navigation', { name: 'Pages' }).getByRole('button', { name, exact: true }).click();
@@ -121,25 +140,49 @@ describe('nya validator + two nya mine', () => {
     await validator.stop('SIGKILL');
     await eventually(async () => (await b.state()).validator.connection === 'offline', 60_000, 'miner b noticing the validator is gone');
     const computedWhileDown = (await b.state()).tokens.computed;
-    await eventually(async () => (await b.state()).tokens.computed > computedWhileDown || outboxFiles(minerDirs[1]!).length > 0, 120_000, 'work queued while the validator is down');
+    await eventually(
+      async () => (await b.state()).tokens.computed > computedWhileDown || outboxFiles(minerDirs[1]!).length > 0,
+      120_000,
+      'work queued while the validator is down',
+    );
 
     // Same data folder and port: the outboxes drain and nothing is missing.
     validator = await startValidator(port);
-    await eventually(async () => {
-      const [sa, sb] = [await a2.state(), await b.state()];
-      return sa.validator.outboxPending === 0 && sb.validator.outboxPending === 0 && sa.validator.connection === 'online' && sb.validator.connection === 'online';
-    }, 180_000, 'both outboxes drained');
+    await eventually(
+      async () => {
+        const [sa, sb] = [await a2.state(), await b.state()];
+        return (
+          sa.validator.outboxPending === 0 &&
+          sb.validator.outboxPending === 0 &&
+          sa.validator.connection === 'online' &&
+          sb.validator.connection === 'online'
+        );
+      },
+      180_000,
+      'both outboxes drained',
+    );
 
-    const why = (p: NyaProcess) => p.stderr.split('\n').filter((l) => /reject|refus|expired|unknown|duplicate|outbox/i.test(l)).join('\n');
-    for (const [dir, miner] of [[minerDirs[0]!, a2], [minerDirs[1]!, b]] as const) {
+    const why = (p: NyaProcess) =>
+      p.stderr
+        .split('\n')
+        .filter((l) => /reject|refus|expired|unknown|duplicate|outbox/i.test(l))
+        .join('\n');
+    for (const [dir, miner] of [
+      [minerDirs[0]!, a2],
+      [minerDirs[1]!, b],
+    ] as const) {
       await miner.p.stop('SIGTERM');
-      const s = JSON.parse(await (await import('node:fs/promises')).readFile(join(dir, 'token-totals.json'), 'utf8')) as { computed: number };
+      const s = JSON.parse(await (await import('node:fs/promises')).readFile(join(dir, 'token-totals.json'), 'utf8')) as {
+        computed: number;
+      };
       // Every token the miner counted as computed reached the validator. (A result is on disk
       // before it is counted, so a kill between the two can only make the validator's side larger.)
       // A task finished after the drain check is still in the outbox, on disk, for the next start.
       const ledgerTokens = await validatorLedgerTokens(dir);
       expect(s.computed).toBeGreaterThan(0);
-      expect(ledgerTokens + outboxTokens(dir), `${dir}:\n${why(miner.p)}\n--- validator:\n${why(validator)}`).toBeGreaterThanOrEqual(s.computed);
+      expect(ledgerTokens + outboxTokens(dir), `${dir}:\n${why(miner.p)}\n--- validator:\n${why(validator)}`).toBeGreaterThanOrEqual(
+        s.computed,
+      );
     }
   }, 900_000);
 
@@ -149,7 +192,13 @@ describe('nya validator + two nya mine', () => {
     const { loadMiningSigner, passphraseBox } = await import('../../src-main/wallet');
     const { silentLogger } = await import('../../src-node/log');
     const signer = await loadMiningSigner(dir, passphraseBox(PASS));
-    const session = new ValidatorSession({ baseUrl: validatorUrl, signer, dataDir: mkdtempSync(join(tmpdir(), 'nya-ledger-')), log: silentLogger, clientName: 'e2e' });
+    const session = new ValidatorSession({
+      baseUrl: validatorUrl,
+      signer,
+      dataDir: mkdtempSync(join(tmpdir(), 'nya-ledger-')),
+      log: silentLogger,
+      clientName: 'e2e',
+    });
     let total = 0;
     let before: string | undefined;
     for (;;) {

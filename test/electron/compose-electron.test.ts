@@ -71,9 +71,7 @@ describe.skipIf(!built)('the desktop composition root, on a fake Electron', () =
     const pushed = await until('a state push', () => win.sent.find(([channel]) => channel === STATE_CHANNEL));
     expect((pushed[1] as StateSnapshot).schemaVersion).toBe(1);
     // The policy saw an active user and said so.
-    await until('the idle hold', () =>
-      win.sent.some(([, s]) => (s as StateSnapshot).miner.status === 'waiting-for-idle'),
-    );
+    await until('the idle hold', () => win.sent.some(([, s]) => (s as StateSnapshot).miner.status === 'waiting-for-idle'));
 
     const tray = fake.trays[0]!;
     await until('the tray menu', () => tray.menu);

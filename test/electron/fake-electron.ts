@@ -15,7 +15,10 @@ export function fakeElectron(o: { userData: string; home: string; idleSeconds: (
   const notifications: { title: string; body: string }[] = [];
   const errors: string[] = [];
   const schemes: unknown[] = [];
-  const paths = new Map<string, string>([['userData', o.userData], ['home', o.home]]);
+  const paths = new Map<string, string>([
+    ['userData', o.userData],
+    ['home', o.home],
+  ]);
   const app = Object.assign(new EventEmitter(), {
     isPackaged: false,
     quitCalls: 0,

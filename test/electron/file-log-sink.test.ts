@@ -28,7 +28,10 @@ describe('RotatingFileLog', () => {
     expect(readdirSync(dir).sort()).toEqual(['main.1.log', 'main.2.log', 'main.log']);
     for (const f of files.files()) expect(statSync(f).size).toBeLessThanOrEqual(100);
     // Newest last in main.log, and the three files together are the most recent lines, in order.
-    const kept = [...files.files()].reverse().map((f) => readFileSync(f, 'utf8')).join('');
+    const kept = [...files.files()]
+      .reverse()
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('');
     expect(lines.join('').endsWith(kept)).toBe(true);
     expect(kept.endsWith(lines.at(-1)!)).toBe(true);
   });

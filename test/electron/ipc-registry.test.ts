@@ -101,7 +101,10 @@ describe('StatePusher', () => {
     const s = setup();
     s.push(snap(1));
     s.push(snap(2));
-    expect(s.w.sent).toEqual([[STATE_CHANNEL, snap(1)], [STATE_CHANNEL, snap(2)]]);
+    expect(s.w.sent).toEqual([
+      [STATE_CHANNEL, snap(1)],
+      [STATE_CHANNEL, snap(2)],
+    ]);
   });
 
   it('sends nothing while hidden, then only the latest on show', () => {

@@ -30,7 +30,9 @@ describe.skipIf(!built)('dist/main/electron-main.cjs', () => {
     expect(run.status, run.stderr.slice(-2000)).toBe(0);
     const report = JSON.parse(line);
     expect(report.errors).toEqual([]);
-    expect(report.schemes).toEqual([expect.objectContaining({ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) })]);
+    expect(report.schemes).toEqual([
+      expect.objectContaining({ scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true }) }),
+    ]);
     expect(report.userData).toBe(userData);
     expect(report.loadedUrl).toBe('app://nya/index.html');
     expect(report.preload).toBe(join(root, 'dist/main/preload.cjs'));

@@ -12,7 +12,17 @@ const bundle = join(root, 'dist/main/preload.cjs');
 const MAX_PRELOAD_BYTES = 8 * 1024;
 
 /** The modules a sandboxed preload's `require` offers (Electron's sandboxed_renderer/init). */
-const SANDBOX_MODULES = new Set(['electron', 'electron/common', 'electron/renderer', 'events', 'node:events', 'timers', 'node:timers', 'url', 'node:url']);
+const SANDBOX_MODULES = new Set([
+  'electron',
+  'electron/common',
+  'electron/renderer',
+  'events',
+  'node:events',
+  'timers',
+  'node:timers',
+  'url',
+  'node:url',
+]);
 
 beforeAll(() => {
   if (existsSync(bundle)) return;
@@ -46,7 +56,14 @@ function runSandboxed(source: string) {
   };
   const module = { exports: {} };
   const wrapper = new Function(
-    'require', 'process', 'exports', 'module', 'Buffer', 'global', 'setImmediate', 'clearImmediate',
+    'require',
+    'process',
+    'exports',
+    'module',
+    'Buffer',
+    'global',
+    'setImmediate',
+    'clearImmediate',
     `"use strict";\n${source}`,
   );
   wrapper(sandboxRequire, { platform: 'linux', env: {} }, module.exports, module, Buffer, {}, setImmediate, clearImmediate);

@@ -49,33 +49,40 @@ describe.skipIf(!ready)('renderer under the desktop CSP', () => {
     page.on('console', (m) => {
       if (/Content Security Policy/i.test(m.text())) consoleCsp.push(m.text());
     });
-    await page.addInitScript((snapshot) => {
-      const w = window as unknown as Record<string, unknown>;
-      const violations: string[] = [];
-      w.__cspViolations = violations;
-      document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`));
-      const listeners = new Set<(s: unknown) => void>();
-      let current = snapshot as { seq: number; miner: Record<string, unknown> };
-      w.nya = {
-        invoke: async (channel: string, request: Record<string, unknown>) => {
-          if (channel === 'state:get') return { ok: true, value: current };
-          if (channel === 'logs:get') return { ok: true, value: [] };
-          if (channel === 'miner:set-paused') {
-            current = { ...current, seq: current.seq + 1, miner: { ...current.miner, userPaused: request.paused, status: request.paused ? 'paused' : 'mining' } };
-            setTimeout(() => listeners.forEach((l) => l(current)), 10);
-            return { ok: true, value: current.miner };
-          }
-          if (channel === 'settings:update') {
-            const settings = { ...(current as unknown as { settings: object }).settings, ...(request.patch as object) };
-            current = { ...current, seq: current.seq + 1, settings } as typeof current;
-            setTimeout(() => listeners.forEach((l) => l(current)), 10);
-            return { ok: true, value: settings };
-          }
-          return { ok: false, error: { code: 'unavailable', message: `${channel} is not part of this test` } };
-        },
-        onState: (l: (s: unknown) => void) => (listeners.add(l), () => listeners.delete(l)),
-      };
-    }, snapshotFixture({ status: 'mining', reason: 'Mining' }, 321));
+    await page.addInitScript(
+      (snapshot) => {
+        const w = window as unknown as Record<string, unknown>;
+        const violations: string[] = [];
+        w.__cspViolations = violations;
+        document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+        const listeners = new Set<(s: unknown) => void>();
+        let current = snapshot as { seq: number; miner: Record<string, unknown> };
+        w.nya = {
+          invoke: async (channel: string, request: Record<string, unknown>) => {
+            if (channel === 'state:get') return { ok: true, value: current };
+            if (channel === 'logs:get') return { ok: true, value: [] };
+            if (channel === 'miner:set-paused') {
+              current = {
+                ...current,
+                seq: current.seq + 1,
+                miner: { ...current.miner, userPaused: request.paused, status: request.paused ? 'paused' : 'mining' },
+              };
+              setTimeout(() => listeners.forEach((l) => l(current)), 10);
+              return { ok: true, value: current.miner };
+            }
+            if (channel === 'settings:update') {
+              const settings = { ...(current as unknown as { settings: object }).settings, ...(request.patch as object) };
+              current = { ...current, seq: current.seq + 1, settings } as typeof current;
+              setTimeout(() => listeners.forEach((l) => l(current)), 10);
+              return { ok: true, value: settings };
+            }
+            return { ok: false, error: { code: 'unavailable', message: `${channel} is not part of this test` } };
+          },
+          onState: (l: (s: unknown) => void) => (listeners.add(l), () => listeners.delete(l)),
+        };
+      },
+      snapshotFixture({ status: 'mining', reason: 'Mining' }, 321),
+    );
 
     await page.goto(`${served.origin}/index.html`);
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor({ timeout: 30_000 });

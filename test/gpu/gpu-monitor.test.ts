@@ -12,8 +12,7 @@ import {
 } from '../../src-main/gpu';
 import { LogHub } from '../../src-node/log';
 
-const fixture = (name: string) =>
-  readFileSync(join(__dirname, '../fixtures/nvidia-smi', name), 'utf8');
+const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures/nvidia-smi', name), 'utf8');
 
 const exited = (stdout: string, exitCode = 0): CommandOutcome => ({
   kind: 'exited',
@@ -60,10 +59,7 @@ describe('GpuMonitor', () => {
     const state = await monitor.poll();
     expect(state.status).toBe('ok');
     expect(state.source).toBe('nvidia-smi');
-    expect(state.gpus.map((gpu) => gpu.name)).toEqual([
-      'NVIDIA GeForce RTX 3090',
-      'NVIDIA GeForce RTX 3090',
-    ]);
+    expect(state.gpus.map((gpu) => gpu.name)).toEqual(['NVIDIA GeForce RTX 3090', 'NVIDIA GeForce RTX 3090']);
     expect(calls[0]?.args[0]).toMatch(/^--query-gpu=index,name,driver_version,/);
     expect(monitor.error).toBeNull();
   });
@@ -171,11 +167,7 @@ describe('queryOtherGpuProcesses', () => {
 
 describe('execFileRunner', () => {
   it('returns output and exit code of a real process', async () => {
-    const outcome = await execFileRunner(
-      process.execPath,
-      ['-e', 'process.stdout.write("a, b"); process.exit(3)'],
-      { timeoutMs: 10_000 },
-    );
+    const outcome = await execFileRunner(process.execPath, ['-e', 'process.stdout.write("a, b"); process.exit(3)'], { timeoutMs: 10_000 });
     expect(outcome).toEqual({ kind: 'exited', exitCode: 3, stdout: 'a, b', stderr: '' });
   });
 

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseComputeApps, parseGpuQuery } from '../../src-main/gpu';
 
-const fixture = (name: string) =>
-  readFileSync(join(__dirname, '../fixtures/nvidia-smi', name), 'utf8');
+const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures/nvidia-smi', name), 'utf8');
 
 describe('parseGpuQuery', () => {
   it('reads every field of an RTX 4090 on driver 550', () => {
@@ -45,8 +44,7 @@ describe('parseGpuQuery', () => {
   });
 
   it('maps columns by header even when the order differs from our query', () => {
-    const text =
-      'name, index, temperature.gpu, power.draw [W]\r\nNVIDIA GeForce RTX 4070, 0, 55, 120.5 W\r\n';
+    const text = 'name, index, temperature.gpu, power.draw [W]\r\nNVIDIA GeForce RTX 4070, 0, 55, 120.5 W\r\n';
     const { gpus } = parseGpuQuery(text);
     expect(gpus[0]).toMatchObject({ index: 0, name: 'NVIDIA GeForce RTX 4070', tempC: 55, powerW: 120.5 });
     expect(gpus[0]?.utilizationPct).toBeNull();
@@ -93,9 +91,7 @@ describe('parseGpuQuery', () => {
   it('keeps the good rows and reports a lost GPU line as a problem', () => {
     const { gpus, problems } = parseGpuQuery(fixture('gpu-lost-driver550.csv'));
     expect(gpus.map((gpu) => gpu.index)).toEqual([0]);
-    expect(problems).toEqual([
-      'Unable to determine the device handle for GPU0000:02:00.0: Unknown Error',
-    ]);
+    expect(problems).toEqual(['Unable to determine the device handle for GPU0000:02:00.0: Unknown Error']);
   });
 
   it('folds a comma inside the name back into the name', () => {

@@ -38,11 +38,19 @@ describe('headless dashboard server', () => {
           return state.get().miner;
         },
         updateSettings: () => DEFAULT_SETTINGS,
-        history: () => { throw new Error('unused'); },
+        history: () => {
+          throw new Error('unused');
+        },
         validator: () => null,
-        modelCatalog: () => { throw new Error('unused'); },
-        downloadModel: () => { throw new Error('unused'); },
-        cancelModelDownload: () => { throw new Error('unused'); },
+        modelCatalog: () => {
+          throw new Error('unused');
+        },
+        downloadModel: () => {
+          throw new Error('unused');
+        },
+        cancelModelDownload: () => {
+          throw new Error('unused');
+        },
         wallet: {} as never,
       }),
       silentLogger,
@@ -63,7 +71,10 @@ describe('headless dashboard server', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  function get(
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
     return new Promise((resolve, reject) => {
       const req = request(`${base()}${path}`, { headers }, (res) => {
         let body = '';
@@ -169,7 +180,10 @@ describe('headless dashboard server', () => {
     await nextMessage(ws, (m) => m.type === 'state');
     const cases: [string, (m: WsServerMessage) => boolean][] = [
       ['not json', (m) => m.type === 'error'],
-      [JSON.stringify({ type: 'invoke', id: 1, channel: 'miner:set-paused', payload: { paused: 'no' } }), (m) => m.type === 'result' && m.id === 1],
+      [
+        JSON.stringify({ type: 'invoke', id: 1, channel: 'miner:set-paused', payload: { paused: 'no' } }),
+        (m) => m.type === 'result' && m.id === 1,
+      ],
       [JSON.stringify({ type: 'invoke', id: 2, channel: 'nope', payload: {} }), (m) => m.type === 'result' && m.id === 2],
       [JSON.stringify({ type: 'call', id: 3 }), (m) => m.type === 'result' && m.id === 3],
     ];

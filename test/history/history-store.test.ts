@@ -195,11 +195,24 @@ describe('HistorySampler', () => {
       memClockMHz: null,
     });
     let current = snapshotFixture();
-    current = { ...current, gpu: { ...current.gpu, gpus: [gpu(0, 100, 70, 200), gpu(1, 50, 60, 100)] }, tokensPerS: 900, earnings: { ...current.earnings, earnedNano: '2500000000' }, tokens: { ...current.tokens, validated: 42 } };
+    current = {
+      ...current,
+      gpu: { ...current.gpu, gpus: [gpu(0, 100, 70, 200), gpu(1, 50, 60, 100)] },
+      tokensPerS: 900,
+      earnings: { ...current.earnings, earnedNano: '2500000000' },
+      tokens: { ...current.tokens, validated: 42 },
+    };
     const sampler = new HistorySampler({ store, snapshot: () => current });
     sampler.sample();
     const series = sampler.series('10m');
     expect(HistorySeries.parse(series)).toEqual(series);
-    expect(series.series).toMatchObject({ gpuLoadPct: [75], tempC: [65], powerW: [300], tokensPerS: [900], earnedNano: [2_500_000_000], validatedTokens: [42] });
+    expect(series.series).toMatchObject({
+      gpuLoadPct: [75],
+      tempC: [65],
+      powerW: [300],
+      tokensPerS: [900],
+      earnedNano: [2_500_000_000],
+      validatedTokens: [42],
+    });
   });
 });

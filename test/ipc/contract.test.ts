@@ -57,15 +57,32 @@ const BAD: { [C in InvokeChannel]: unknown[] } = {
   ],
   'logs:get': [{ minLevel: 'loud' }, { limit: 0 }, { limit: 1e9 }, { search: 'x'.repeat(201) }, { extra: true }],
   'history:get': [{}, { range: '1y' }, { range: 10 }],
-  'validator:leaderboard': [{}, { page: 0, pageSize: 25 }, { page: 1, pageSize: 1000 }, { page: 1, pageSize: 25, gpuClass: '' }, { page: '1', pageSize: 25 }],
+  'validator:leaderboard': [
+    {},
+    { page: 0, pageSize: 25 },
+    { page: 1, pageSize: 1000 },
+    { page: 1, pageSize: 25, gpuClass: '' },
+    { page: '1', pageSize: 25 },
+  ],
   'validator:ledger': [{ before: 5 }, { before: 'x'.repeat(129) }, { after: 'x' }],
   'model:catalog': [{ refresh: true }, []],
   'model:download': [{}, { variantId: '' }, { variantId: 7 }, { variantId: 'x'.repeat(65) }],
   'model:cancel': [{ now: true }],
   'wallet:status': [{ secret: true }],
   'wallet:create': [{ mnemonic: 'bottom drive obey lake curtain smoke basket hold race lonely fit walk' }],
-  'wallet:import': [{ kind: 'raw-seed', filePath: '/x' }, { kind: 'comx', filePath: '' }, { kind: 'comx' }, { kind: 'comx', filePath: '/x', seed: '0x00' }],
-  'wallet:export': [{}, { kind: 'seed' }, { kind: 'mnemonic', filePath: '/x' }, { kind: 'polkadot-json', filePath: '/x', password: 'short' }, { kind: 'polkadot-json', password: 'long enough' }],
+  'wallet:import': [
+    { kind: 'raw-seed', filePath: '/x' },
+    { kind: 'comx', filePath: '' },
+    { kind: 'comx' },
+    { kind: 'comx', filePath: '/x', seed: '0x00' },
+  ],
+  'wallet:export': [
+    {},
+    { kind: 'seed' },
+    { kind: 'mnemonic', filePath: '/x' },
+    { kind: 'polkadot-json', filePath: '/x', password: 'short' },
+    { kind: 'polkadot-json', password: 'long enough' },
+  ],
   'wallet:remove': [{}, { confirmAddress: 'not an address' }],
   'wallet:start-payout-link': [{ payoutAddress: '0OIl'.repeat(12) }, { payoutAddress: 42 }],
   'wallet:submit-payout-signature': [
@@ -114,12 +131,26 @@ describe('IPC contract', () => {
         downloadModel: (variantId) => ({ ...state.get().modelDownload, status: 'downloading', variantId }),
         cancelModelDownload: () => state.get().modelDownload,
         wallet: {
-          status: () => ({ miningAddress: ALICE, keySource: 'created', hasMnemonic: true, payoutAddress: null, payoutLinked: false, balance: IDLE_BALANCE }),
+          status: () => ({
+            miningAddress: ALICE,
+            keySource: 'created',
+            hasMnemonic: true,
+            payoutAddress: null,
+            payoutLinked: false,
+            balance: IDLE_BALANCE,
+          }),
           create: async () => ({ address: ALICE }),
           requestImport: async () => ({ address: ALICE, keySource: 'mnemonic' }),
           remove: () => ({ removed: true }),
           exportKey: async () => ({ exported: 'polkadot-json' as const, filePath: '/home/me/key.json' }),
-          startPayoutLink: async () => ({ challengeId: 'c1', message: 'sign me', expiresAtMs: Date.now() + 60_000, linkUrl: 'http://127.0.0.1:1/x', miningAddress: ALICE, payoutAddress: ALICE }),
+          startPayoutLink: async () => ({
+            challengeId: 'c1',
+            message: 'sign me',
+            expiresAtMs: Date.now() + 60_000,
+            linkUrl: 'http://127.0.0.1:1/x',
+            miningAddress: ALICE,
+            payoutAddress: ALICE,
+          }),
           submitPayoutSignature: async () => ({ payoutAddress: ALICE, linked: true as const }),
           refreshBalance: async () => IDLE_BALANCE,
         } as never,
@@ -181,7 +212,12 @@ describe('IPC contract', () => {
     // Strict: the error is a plain object, as it must be to cross IPC and the WebSocket.
     expect(resume).toStrictEqual({ ok: false, error: { code: 'bad-request', message: '`forMs` only applies to a pause' } });
     const crashing = createIpcRouter(
-      { ...createHandlers({} as never), 'state:get': () => { throw new Error('boom'); } },
+      {
+        ...createHandlers({} as never),
+        'state:get': () => {
+          throw new Error('boom');
+        },
+      },
       silentLogger,
     );
     expect(await crashing.invoke('state:get', {})).toMatchObject({ ok: false, error: { code: 'internal' } });

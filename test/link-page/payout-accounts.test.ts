@@ -4,7 +4,11 @@ import { payoutAccounts, type ExtensionAccount } from '../../src-renderer/link-p
 
 const KEY = new Uint8Array(32).fill(7);
 const PREFIX_42 = encodeAddress(KEY, 42);
-const account = (address: string, type?: string | null, name?: string): ExtensionAccount => ({ address, type, meta: { name, source: 'talisman' } });
+const account = (address: string, type?: string | null, name?: string): ExtensionAccount => ({
+  address,
+  type,
+  meta: { name, source: 'talisman' },
+});
 
 describe('payoutAccounts', () => {
   it('keeps sr25519 accounts, in prefix 42 whatever prefix the extension used, with where they came from', () => {
@@ -15,7 +19,11 @@ describe('payoutAccounts', () => {
   });
 
   it('drops Ethereum and ed25519 accounts, which the validator cannot verify', () => {
-    const listed = [account(`0x${'ab'.repeat(20)}`, 'ethereum'), account(encodeAddress(KEY, 42), 'ed25519'), account(encodeAddress(KEY, 2), 'ecdsa')];
+    const listed = [
+      account(`0x${'ab'.repeat(20)}`, 'ethereum'),
+      account(encodeAddress(KEY, 42), 'ed25519'),
+      account(encodeAddress(KEY, 2), 'ecdsa'),
+    ];
     expect(payoutAccounts(listed, 42)).toEqual([]);
   });
 

@@ -13,15 +13,57 @@ const snapshot: StateSnapshot = StateSnapshot.parse({
   task: { taskId: 't1', documents: 4, tokensDone: 300, tokensTotal: 1200, startedAtMs: 1_699_999_990_000, etaAtMs: null },
   tokensPerS: 812.5,
   tokens: { computed: 50_000, pending: 2_000, validated: 45_000, rejected: 1_000, today: 9_000, tasksCompleted: 37 },
-  teacher: { state: 'ready', modelName: 'tiny', modelHash: 'abc', isDemo: true, executionProvider: 'cpu', providerReason: null, error: null },
+  teacher: {
+    state: 'ready',
+    modelName: 'tiny',
+    modelHash: 'abc',
+    isDemo: true,
+    executionProvider: 'cpu',
+    providerReason: null,
+    error: null,
+  },
   modelDownload: initialState(DEFAULT_SETTINGS).modelDownload,
-  validator: { mode: 'embedded', url: null, connection: 'online', lastError: null, retryAtMs: null, outboxPending: 3, signingAddress: null },
+  validator: {
+    mode: 'embedded',
+    url: null,
+    connection: 'online',
+    lastError: null,
+    retryAtMs: null,
+    outboxPending: 3,
+    signingAddress: null,
+  },
   gpu: {
     status: 'ok',
     source: 'nvidia-smi',
     gpus: [
-      { index: 0, name: 'NVIDIA GeForce RTX 3090', driver: '550.107.02', utilizationPct: 99, memoryUsedMiB: 22011, memoryTotalMiB: 24576, tempC: 74, powerW: 348.91, powerLimitW: 350, fanPct: 75, smClockMHz: 1695, memClockMHz: 9751 },
-      { index: 1, name: 'NVIDIA GeForce RTX 3060 Laptop GPU', driver: '550.107.02', utilizationPct: 0, memoryUsedMiB: 5, memoryTotalMiB: 6144, tempC: 33, powerW: null, powerLimitW: null, fanPct: null, smClockMHz: 210, memClockMHz: 405 },
+      {
+        index: 0,
+        name: 'NVIDIA GeForce RTX 3090',
+        driver: '550.107.02',
+        utilizationPct: 99,
+        memoryUsedMiB: 22011,
+        memoryTotalMiB: 24576,
+        tempC: 74,
+        powerW: 348.91,
+        powerLimitW: 350,
+        fanPct: 75,
+        smClockMHz: 1695,
+        memClockMHz: 9751,
+      },
+      {
+        index: 1,
+        name: 'NVIDIA GeForce RTX 3060 Laptop GPU',
+        driver: '550.107.02',
+        utilizationPct: 0,
+        memoryUsedMiB: 5,
+        memoryTotalMiB: 6144,
+        tempC: 33,
+        powerW: null,
+        powerLimitW: null,
+        fanPct: null,
+        smClockMHz: 210,
+        memClockMHz: 405,
+      },
     ],
   },
   earnings: { unit: 'COMAI', earnedNano: '1234500000', epochShare: 0.125 },
@@ -67,9 +109,7 @@ function parsePrometheus(text: string): { samples: Sample[]; types: Map<string, 
 }
 
 function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
-  return samples.find(
-    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
-  )?.value;
+  return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 }
 
 describe('renderMetrics', () => {
@@ -105,7 +145,11 @@ describe('renderMetrics', () => {
   });
 
   it('follows the snapshot: two renders do not share state', async () => {
-    const paused = { ...snapshot, miner: { ...snapshot.miner, status: 'paused' as const }, gpu: { status: 'none' as const, source: null, gpus: [] } };
+    const paused = {
+      ...snapshot,
+      miner: { ...snapshot.miner, status: 'paused' as const },
+      gpu: { status: 'none' as const, source: null, gpus: [] },
+    };
     await renderMetrics(snapshot);
     const { samples } = parsePrometheus(await renderMetrics(paused));
     expect(valueOf(samples, 'nya_miner_status', { status: 'paused' })).toBe(1);
@@ -130,7 +174,14 @@ describe('WandbReporter', () => {
 
   it('does nothing while off', async () => {
     let loaded = false;
-    const reporter = new WandbReporter({ enabled: false, getApiKey: async () => 'k', loadSdk: async () => { loaded = true; throw new Error('x'); } });
+    const reporter = new WandbReporter({
+      enabled: false,
+      getApiKey: async () => 'k',
+      loadSdk: async () => {
+        loaded = true;
+        throw new Error('x');
+      },
+    });
     await reporter.start();
     await reporter.report(snapshot);
     expect(loaded).toBe(false);

@@ -126,7 +126,12 @@ describe('Miner: pause, hold and resume', () => {
     h.miner.setHold({ status: 'waiting-for-idle', reason: 'Waiting: a game is running' });
     expect(first.signal?.aborted).toBe(true);
     await vi.waitFor(() => expect(h.teacher.stops).toBe(1));
-    expect(h.state.get().miner).toEqual({ status: 'waiting-for-idle', reason: 'Waiting: a game is running', userPaused: false, pausedUntilMs: null });
+    expect(h.state.get().miner).toEqual({
+      status: 'waiting-for-idle',
+      reason: 'Waiting: a game is running',
+      userPaused: false,
+      pausedUntilMs: null,
+    });
 
     h.miner.setHold(null);
     const again = await h.teacher.nthLabel(2);
@@ -198,9 +203,7 @@ describe('Miner: outcomes, totals and errors', () => {
     // Once the validator answers, its figures win, and the earnings follow.
     h.validator.statsAnswer = { validatedTokens: 120, pendingTokens: 7, rejectedTokens: 3, earnedNano: '5000', epochShare: 0.25 };
     h.validator.emitOutcome({ taskId: 't0', tokens: 20, status: 'validated' });
-    await vi.waitFor(() =>
-      expect(h.state.get().earnings).toEqual({ unit: 'COMAI', earnedNano: '5000', epochShare: 0.25 }),
-    );
+    await vi.waitFor(() => expect(h.state.get().earnings).toEqual({ unit: 'COMAI', earnedNano: '5000', epochShare: 0.25 }));
     expect(h.state.get().tokens).toMatchObject({ validated: 120, pending: 7, rejected: 3 });
   });
 

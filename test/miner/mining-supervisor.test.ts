@@ -53,7 +53,12 @@ function setup(initial: Partial<Settings> = {}, opts: { failOpens?: number } = {
         throw new Error('The model in /m cannot be used: no model.onnx');
       }
       const changed = new Emitter<void>();
-      const connection = { connection: 'connecting' as 'connecting' | 'online' | 'offline', lastError: null, retryAtMs: null, outboxPending: 2 };
+      const connection = {
+        connection: 'connecting' as 'connecting' | 'online' | 'offline',
+        lastError: null,
+        retryAtMs: null,
+        outboxPending: 2,
+      };
       const pipeline: FakePipeline = {
         id,
         closed: false,

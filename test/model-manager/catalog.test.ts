@@ -44,7 +44,10 @@ describe('model manifest', () => {
   it('fills in the files, resolving URLs against the manifest and lower-casing hashes', () => {
     const variants = applyManifest(manifest, 'https://models.example/nya/manifest.json');
     const int4 = variants.find((v) => v.id === 'mistral-7b-instruct-v0.3-int4')!;
-    expect(int4.files.map((f) => f.url)).toEqual(['https://models.example/nya/int4/model.onnx', 'https://mirror.example/int4/model.onnx_data']);
+    expect(int4.files.map((f) => f.url)).toEqual([
+      'https://models.example/nya/int4/model.onnx',
+      'https://mirror.example/int4/model.onnx_data',
+    ]);
     expect(int4.files[0]!.sha256).toBe(sha);
     expect(int4.diskBytes).toBe(4_000_001_000);
     expect(variants.find((v) => v.id === 'mistral-7b-instruct-v0.3-fp16')!.files).toEqual([]);

@@ -81,7 +81,13 @@ describe('ModelDownloader', () => {
     expect(overall).toEqual([...overall].sort((a, b) => a - b));
     expect(overall.at(-1)).toBe(1);
     expect(events.some((e) => e.file === 'model.onnx_data' && e.bytesDone > 0 && e.bytesDone < e.bytesTotal)).toBe(true);
-    expect(events.at(-1)).toEqual({ variantId: 'mistral-7b-instruct-v0.3-int4', file: 'model.onnx_data', bytesDone: weights.length, bytesTotal: weights.length, overall: 1 });
+    expect(events.at(-1)).toEqual({
+      variantId: 'mistral-7b-instruct-v0.3-int4',
+      file: 'model.onnx_data',
+      bytesDone: weights.length,
+      bytesTotal: weights.length,
+      overall: 1,
+    });
 
     // A second run finds both files stamped as verified and fetches nothing.
     const before = server.requests.length;
@@ -136,7 +142,9 @@ describe('ModelDownloader', () => {
 
   it('starts over when the file changed on the server since the part was fetched (If-Range)', async () => {
     server.cuts.set('/m/model.onnx_data', [400 * 1024]);
-    await downloader({ maxAttempts: 1 }).download(twoFiles()).catch(() => undefined);
+    await downloader({ maxAttempts: 1 })
+      .download(twoFiles())
+      .catch(() => undefined);
     const changed = Buffer.from(weights);
     changed[0] = changed[0]! ^ 0xff;
     changed[weights.length - 1] = changed[weights.length - 1]! ^ 0xff;
@@ -154,7 +162,9 @@ describe('ModelDownloader', () => {
   it('deletes a file whose sha256 does not match and says so', async () => {
     const wrong = sha256(Buffer.from('something else'));
     const v = variant([{ name: 'model.onnx_data', path: '/m/model.onnx_data', body: weights, sha256: wrong }]);
-    const error = await downloader().download(v).catch((e: unknown) => e);
+    const error = await downloader()
+      .download(v)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChecksumMismatchError);
     expect((error as ChecksumMismatchError).expectedSha256).toBe(wrong);
     expect((error as ChecksumMismatchError).actualSha256).toBe(sha256(weights));
@@ -164,7 +174,9 @@ describe('ModelDownloader', () => {
   });
 
   it('refuses to start when the disk is too full, before any request', async () => {
-    const error = await downloader({ freeBytes: async () => 1024 * 1024 }).download(twoFiles()).catch((e: unknown) => e);
+    const error = await downloader({ freeBytes: async () => 1024 * 1024 })
+      .download(twoFiles())
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DiskFullError);
     expect((error as DiskFullError).freeBytes).toBe(1024 * 1024);
     expect((error as DiskFullError).neededBytes).toBeGreaterThan(graph.length + weights.length);
@@ -174,7 +186,9 @@ describe('ModelDownloader', () => {
 
   it('counts bytes already downloaded when checking free space', async () => {
     server.cuts.set('/m/model.onnx_data', [1024 * 1024]);
-    await downloader({ maxAttempts: 1 }).download(twoFiles()).catch(() => undefined);
+    await downloader({ maxAttempts: 1 })
+      .download(twoFiles())
+      .catch(() => undefined);
     // What reached the disk before the cut (under load, a little less than was sent).
     const kept = statSync(join(modelsDir, 'mistral-7b-instruct-v0.3-int4', 'model.onnx_data.part')).size;
     expect(kept).toBeGreaterThan(0);
@@ -189,7 +203,9 @@ describe('ModelDownloader', () => {
 
   it('reports an HTTP error status with the URL', async () => {
     const v = variant([{ name: 'model.onnx', path: '/missing.onnx', body: graph }]);
-    const error = await downloader().download(v).catch((e: unknown) => e);
+    const error = await downloader()
+      .download(v)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpStatusError);
     expect((error as HttpStatusError).status).toBe(404);
     expect((error as Error).message).toContain(server.url('/missing.onnx'));

@@ -15,7 +15,19 @@ let dataDir: string;
 function io(isTty = false) {
   const out: string[] = [];
   let err = '';
-  return { out, get err() { return err; }, io: { out: (l: string) => out.push(l), err: (t: string) => { err += t; }, isTty } };
+  return {
+    out,
+    get err() {
+      return err;
+    },
+    io: {
+      out: (l: string) => out.push(l),
+      err: (t: string) => {
+        err += t;
+      },
+      isTty,
+    },
+  };
 }
 
 beforeAll(async () => {
@@ -25,13 +37,15 @@ beforeAll(async () => {
   server.serve('/int4/model.onnx_data', weights);
   const manifest = {
     version: 1,
-    variants: [{
-      id: 'mistral-7b-instruct-v0.3-int4',
-      files: [
-        { name: 'model.onnx', url: 'int4/model.onnx', sha256: sha(graph), bytes: graph.length },
-        { name: 'model.onnx_data', url: 'int4/model.onnx_data', sha256: sha(weights), bytes: weights.length },
-      ],
-    }],
+    variants: [
+      {
+        id: 'mistral-7b-instruct-v0.3-int4',
+        files: [
+          { name: 'model.onnx', url: 'int4/model.onnx', sha256: sha(graph), bytes: graph.length },
+          { name: 'model.onnx_data', url: 'int4/model.onnx_data', sha256: sha(weights), bytes: weights.length },
+        ],
+      },
+    ],
   };
   server.serve('/manifest.json', Buffer.from(JSON.stringify(manifest)));
   await server.start();
@@ -65,14 +79,18 @@ describe('nya model', () => {
 
     const listed = io();
     await run(['list', '--vram', '24576', '--manifest', manifest, '--data-dir', dataDir], listed.io);
-    expect(listed.out.join('\n')).toMatch(new RegExp(`mistral-7b-instruct-v0\\.3-int4 .* here: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(listed.out.join('\n')).toMatch(
+      new RegExp(`mistral-7b-instruct-v0\\.3-int4 .* here: ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    );
   });
 
   it('draws a progress bar on a terminal', async () => {
     const t = io(true);
     const other = mkdtempSync(join(tmpdir(), 'nya-model-cli-tty-'));
     try {
-      expect(await run(['download', 'mistral-7b-instruct-v0.3-int4', '--manifest', server.url('/manifest.json'), '--data-dir', other], t.io)).toBe(0);
+      expect(
+        await run(['download', 'mistral-7b-instruct-v0.3-int4', '--manifest', server.url('/manifest.json'), '--data-dir', other], t.io),
+      ).toBe(0);
       expect(t.err).toMatch(/\r\[#{30}\] 100% {2}model\.onnx_data/);
     } finally {
       rmSync(other, { recursive: true, force: true });

@@ -38,7 +38,10 @@ function writeExternalDataModel(target: string): void {
 }
 
 async function failure(promise: Promise<unknown>): Promise<ModelError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ModelError);
   return error as ModelError;
 }
@@ -80,7 +83,7 @@ describe('verifyModelDir', () => {
     expect((await failure(verifyModelDir(dir))).code).toBe('corrupt');
   });
 
-  it('loads the folder\'s tokenizer.json when there is one', async () => {
+  it("loads the folder's tokenizer.json when there is one", async () => {
     writeFileSync(join(dir, 'tokenizer.json'), readFileSync(bundledTokenizerPath()));
     expect((await verifyModelDir(dir)).tokenizerPath).toBe(join(dir, 'tokenizer.json'));
     writeFileSync(join(dir, 'tokenizer.json'), '{ not json');
@@ -91,7 +94,12 @@ describe('verifyModelDir', () => {
 
   it('checks the size and hash of files a download promised', async () => {
     const data = readFileSync(join(dir, 'model.onnx_data'));
-    const file: ModelFile = { name: 'model.onnx_data', url: 'http://127.0.0.1/x', bytes: 48, sha256: createHash('sha256').update(data).digest('hex') };
+    const file: ModelFile = {
+      name: 'model.onnx_data',
+      url: 'http://127.0.0.1/x',
+      bytes: 48,
+      sha256: createHash('sha256').update(data).digest('hex'),
+    };
     await verifyModelDir(dir, { expectedFiles: [file] });
     const wrongHash = { ...file, sha256: 'ab'.repeat(32) };
     const bad = await failure(verifyModelDir(dir, { expectedFiles: [wrongHash] }));

@@ -51,9 +51,7 @@ describe('electron-builder.yml', () => {
   });
 
   it('sets every fuse explicitly', () => {
-    const fuseNames = Object.keys(schema.definitions.FuseOptionsV1.properties).filter(
-      (name) => name !== 'resetAdHocDarwinSignature',
-    );
+    const fuseNames = Object.keys(schema.definitions.FuseOptionsV1.properties).filter((name) => name !== 'resetAdHocDarwinSignature');
     for (const name of fuseNames) expect(typeof config.electronFuses[name], name).toBe('boolean');
     expect(config.electronFuses).toMatchObject({
       runAsNode: false,
@@ -87,8 +85,15 @@ describe('electron-builder.yml', () => {
       }
       return inside;
     };
-    for (const path of [pkg.main, 'dist/main/preload.cjs', 'dist/main/teacher-worker.cjs', 'dist/renderer/index.html',
-      'assets/icons/tray-mining.png', 'assets/icons/tray-mining@2x.png', 'package.json']) {
+    for (const path of [
+      pkg.main,
+      'dist/main/preload.cjs',
+      'dist/main/teacher-worker.cjs',
+      'dist/renderer/index.html',
+      'assets/icons/tray-mining.png',
+      'assets/icons/tray-mining@2x.png',
+      'package.json',
+    ]) {
       expect(included(path), path).toBe(true);
     }
     expect(included('dist/tools/gen-icons.cjs')).toBe(false);

@@ -187,10 +187,7 @@ describe('decide: each signal on its own', () => {
 });
 
 /** Steps the policy through a timeline: each step is (seconds since start, inputs). */
-function run(
-  steps: [number, Partial<PolicyInputs>][],
-  cfg: MiningPolicyConfig = config,
-): { atS: number; decision: PolicyDecision }[] {
+function run(steps: [number, Partial<PolicyInputs>][], cfg: MiningPolicyConfig = config): { atS: number; decision: PolicyDecision }[] {
   let prev: PolicyDecision | null = null;
   return steps.map(([atS, inputs]) => {
     prev = decide({ ...calm, ...inputs }, prev, cfg, T0 + atS * 1000);
@@ -229,9 +226,7 @@ describe('decide: transitions', () => {
   it('pauses once, not per flicker, for a game signal toggling every 5 s', () => {
     const timeline = run([
       ...everySecond(0, 120, (t) =>
-        t >= 10 && Math.floor(t / 5) % 2 === 0
-          ? { games: [{ kind: 'fullscreen', source: 'x11-fullscreen', name: null }] }
-          : {},
+        t >= 10 && Math.floor(t / 5) % 2 === 0 ? { games: [{ kind: 'fullscreen', source: 'x11-fullscreen', name: null }] } : {},
       ),
       ...everySecond(121, 300, () => ({})),
     ]);
@@ -328,12 +323,15 @@ describe('decide: transitions', () => {
   it('follows the schedule boundary both ways', () => {
     const schedule = [[], [{ start: '09:00', end: '17:00' }], [], [], [], [], []];
     const at = (minuteOfDay: number) => ({ localTime: { weekday: 1, minuteOfDay } });
-    const timeline = run([
-      [0, at(8 * 60 + 59)],
-      [60, at(9 * 60)],
-      [120, at(16 * 60 + 59)],
-      [180, at(17 * 60)],
-    ], { ...config, schedule });
+    const timeline = run(
+      [
+        [0, at(8 * 60 + 59)],
+        [60, at(9 * 60)],
+        [120, at(16 * 60 + 59)],
+        [180, at(17 * 60)],
+      ],
+      { ...config, schedule },
+    );
     expect(timeline.map((s) => s.decision.decision)).toEqual(['pause', 'mine', 'mine', 'pause']);
     expect(timeline[3]!.decision.reason).toBe('Paused: outside your mining schedule (next window Monday 09:00)');
   });

@@ -45,8 +45,18 @@ function setup(config = { ...DEFAULT_MINING_POLICY, resumeAfterIdleMin: 5, resum
 }
 
 const gpu = {
-  index: 0, name: 'GPU', driver: null, utilizationPct: null, memoryUsedMiB: null, memoryTotalMiB: null,
-  tempC: null, powerW: null, powerLimitW: null, fanPct: null, smClockMHz: null, memClockMHz: null,
+  index: 0,
+  name: 'GPU',
+  driver: null,
+  utilizationPct: null,
+  memoryUsedMiB: null,
+  memoryTotalMiB: null,
+  tempC: null,
+  powerW: null,
+  powerLimitW: null,
+  fanPct: null,
+  smClockMHz: null,
+  memClockMHz: null,
 };
 
 describe('PolicyLoop', () => {

@@ -13,7 +13,11 @@ import type { NyaBridge } from '../../src-shared/ipc';
 
 beforeAll(() => {
   // recharts measures its container; jsdom has no layout.
-  globalThis.ResizeObserver ??= class { observe() {} unobserve() {} disconnect() {} } as never;
+  globalThis.ResizeObserver ??= class {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  } as never;
 });
 beforeEach(() => useStore.setState({ snapshot: null, page: 'dashboard' }));
 afterEach(cleanup);
@@ -23,19 +27,52 @@ function renderWith(bridge: NyaBridge, ui: React.ReactElement) {
 }
 
 const row = (rank: number, address: string, tokens: number): LeaderboardRow => ({
-  rank, name: `miner ${rank}`, address, validatedTokens: tokens, share: tokens / 1e6, gpuClass: 'RTX 4090',
+  rank,
+  name: `miner ${rank}`,
+  address,
+  validatedTokens: tokens,
+  share: tokens / 1e6,
+  gpuClass: 'RTX 4090',
 });
 
 describe('renderer pages', () => {
   it('Dashboard shows the status in words, task progress with ETA, totals and one card per GPU', async () => {
-    const bridge = fakeBridge((ch, req) => (ch === 'history:get' ? { ok: true, value: emptyHistory((req as { range: '10m' }).range) } : { ok: true, value: null }));
-    applySnapshot(snapshot({
-      task: { taskId: 'task-42', documents: 4, tokensDone: 300, tokensTotal: 1200, startedAtMs: 0, etaAtMs: Date.parse('2026-11-25T12:01:30Z') },
-      tokensPerS: 1234.5,
-      tokens: { computed: 98765, pending: 1000, validated: 97000, rejected: 765, today: 5000, tasksCompleted: 12 },
-      earnings: { unit: 'COMAI', earnedNano: '1500000000', epochShare: 0.25 },
-      gpu: { status: 'ok', source: 'nvidia-smi', gpus: [0, 1].map((index) => ({ index, name: 'NVIDIA GeForce RTX 3090', driver: '550.54', utilizationPct: 97, memoryUsedMiB: 20000, memoryTotalMiB: 24576, tempC: 71, powerW: 320, powerLimitW: 350, fanPct: 60, smClockMHz: 1900, memClockMHz: 9750 })) },
-    }));
+    const bridge = fakeBridge((ch, req) =>
+      ch === 'history:get' ? { ok: true, value: emptyHistory((req as { range: '10m' }).range) } : { ok: true, value: null },
+    );
+    applySnapshot(
+      snapshot({
+        task: {
+          taskId: 'task-42',
+          documents: 4,
+          tokensDone: 300,
+          tokensTotal: 1200,
+          startedAtMs: 0,
+          etaAtMs: Date.parse('2026-11-25T12:01:30Z'),
+        },
+        tokensPerS: 1234.5,
+        tokens: { computed: 98765, pending: 1000, validated: 97000, rejected: 765, today: 5000, tasksCompleted: 12 },
+        earnings: { unit: 'COMAI', earnedNano: '1500000000', epochShare: 0.25 },
+        gpu: {
+          status: 'ok',
+          source: 'nvidia-smi',
+          gpus: [0, 1].map((index) => ({
+            index,
+            name: 'NVIDIA GeForce RTX 3090',
+            driver: '550.54',
+            utilizationPct: 97,
+            memoryUsedMiB: 20000,
+            memoryTotalMiB: 24576,
+            tempC: 71,
+            powerW: 320,
+            powerLimitW: 350,
+            fanPct: 60,
+            smClockMHz: 1900,
+            memClockMHz: 9750,
+          })),
+        },
+      }),
+    );
     renderWith(bridge, <DashboardPage />);
     expect(screen.getByTestId('miner-status').textContent).toContain('Mining');
     const progress = screen.getByRole('progressbar', { name: 'Task progress' });
@@ -50,7 +87,11 @@ describe('renderer pages', () => {
   });
 
   it('Dashboard pause button sends the intent and shows a refusal', async () => {
-    const bridge = fakeBridge((ch) => (ch === 'miner:set-paused' ? { ok: false, error: { code: 'unavailable', message: 'main is busy' } } : { ok: true, value: emptyHistory('10m') }));
+    const bridge = fakeBridge((ch) =>
+      ch === 'miner:set-paused'
+        ? { ok: false, error: { code: 'unavailable', message: 'main is busy' } }
+        : { ok: true, value: emptyHistory('10m') },
+    );
     applySnapshot(snapshot());
     renderWith(bridge, <DashboardPage />);
     fireEvent.click(screen.getByTestId('pause-button'));
@@ -60,7 +101,10 @@ describe('renderer pages', () => {
 
   it('Dashboard says "no GPU found" as a real state, never a fake card', () => {
     applySnapshot(snapshot({ gpu: { status: 'none', source: null, gpus: [] } }));
-    renderWith(fakeBridge(() => ({ ok: true, value: emptyHistory('10m') })), <DashboardPage />);
+    renderWith(
+      fakeBridge(() => ({ ok: true, value: emptyHistory('10m') })),
+      <DashboardPage />,
+    );
     expect(screen.getByText('No GPU found: the teacher runs on the CPU.')).toBeTruthy();
     expect(screen.queryByTestId('gpu-card')).toBeNull();
   });
@@ -69,12 +113,20 @@ describe('renderer pages', () => {
     const me = 'me'.padEnd(48, 'x');
     const bridge = fakeBridge((_ch, req) => {
       const { page } = req as { page: number };
-      return { ok: true, value: { board: { page, pageSize: 25, total: 60, rows: [row(page * 25 - 24, `a${page}`.padEnd(48, 'y'), 5000)] }, me: row(57, me, 10) } };
+      return {
+        ok: true,
+        value: {
+          board: { page, pageSize: 25, total: 60, rows: [row(page * 25 - 24, `a${page}`.padEnd(48, 'y'), 5000)] },
+          me: row(57, me, 10),
+        },
+      };
     });
     applySnapshot(snapshot({ validator: { ...snapshot().validator, signingAddress: me } }));
     renderWith(bridge, <LeaderboardPage />);
     const table = await screen.findByTestId('leaderboard');
-    const mine = within(table).getAllByRole('row').find((r) => r.getAttribute('aria-current') === 'true');
+    const mine = within(table)
+      .getAllByRole('row')
+      .find((r) => r.getAttribute('aria-current') === 'true');
     expect(mine?.textContent).toContain('57');
     expect(screen.getByText('Page 1 of 3 · 60 miners')).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Next' }));
@@ -84,14 +136,24 @@ describe('renderer pages', () => {
 
   it('Leaderboard shows the offline state as words', async () => {
     applySnapshot(snapshot());
-    renderWith(fakeBridge(() => ({ ok: false, error: { code: 'unavailable', message: 'connection refused' } })), <LeaderboardPage />);
+    renderWith(
+      fakeBridge(() => ({ ok: false, error: { code: 'unavailable', message: 'connection refused' } })),
+      <LeaderboardPage />,
+    );
     await screen.findByText('The validator could not be reached: connection refused');
   });
 
   it('Settings validates before sending and shows what main answered', async () => {
     const bridge = fakeBridge((ch, req) =>
       ch === 'model:catalog'
-        ? { ok: true, value: { variants: [], recommended: { variantId: 'int4', fitsGpu: false, reason: 'No GPU memory size is known.' }, manifestError: null } }
+        ? {
+            ok: true,
+            value: {
+              variants: [],
+              recommended: { variantId: 'int4', fitsGpu: false, reason: 'No GPU memory size is known.' },
+              manifestError: null,
+            },
+          }
         : { ok: true, value: { ...snapshot().settings, ...(req as { patch: object }).patch } },
     );
     const saves = () => bridge.calls.filter(([ch]) => ch === 'settings:update');
@@ -110,13 +172,23 @@ describe('renderer pages', () => {
   });
 
   it('Logs filters by level and searches', () => {
-    applySnapshot(snapshot({ logs: [
-      { seq: 1, atMs: 0, level: 'debug', source: 'teacher', message: 'batch 1' },
-      { seq: 2, atMs: 0, level: 'info', source: 'miner', message: 'task done' },
-      { seq: 3, atMs: 0, level: 'error', source: 'validator-client', message: 'connection refused' },
-    ] }));
-    renderWith(fakeBridge(() => ({ ok: true, value: null })), <LogsPage />);
-    const lines = () => within(screen.getByTestId('logs')).getAllByRole('listitem').map((li) => li.textContent);
+    applySnapshot(
+      snapshot({
+        logs: [
+          { seq: 1, atMs: 0, level: 'debug', source: 'teacher', message: 'batch 1' },
+          { seq: 2, atMs: 0, level: 'info', source: 'miner', message: 'task done' },
+          { seq: 3, atMs: 0, level: 'error', source: 'validator-client', message: 'connection refused' },
+        ],
+      }),
+    );
+    renderWith(
+      fakeBridge(() => ({ ok: true, value: null })),
+      <LogsPage />,
+    );
+    const lines = () =>
+      within(screen.getByTestId('logs'))
+        .getAllByRole('listitem')
+        .map((li) => li.textContent);
     expect(lines()).toHaveLength(2);
     fireEvent.change(screen.getByRole('combobox'), { target: { value: 'error' } });
     expect(lines()).toHaveLength(1);

@@ -99,7 +99,15 @@ describe('tokenIdsChecksum', () => {
 
 describe('soft-label record', () => {
   it('round-trips header and ids exactly, log-probs within the stated error', () => {
-    for (const [positions, k] of [[0, 16], [1, 1], [3, 3], [7, 1], [1024, 16], [33, 64], [5, 63]] as const) {
+    for (const [positions, k] of [
+      [0, 16],
+      [1, 1],
+      [3, 3],
+      [7, 1],
+      [1024, 16],
+      [33, 64],
+      [5, 63],
+    ] as const) {
       const labels = randomLabels(positions * 100 + k, positions, k);
       const bytes = encodeSoftLabels(labels);
       const back = decodeSoftLabels(bytes);

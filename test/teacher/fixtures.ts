@@ -41,7 +41,24 @@ export function tempDemoModel(prefix: string): { root: string; modelDir: string 
 
 /** Plain-English documents of varied length (a few dozen to a few hundred tokens). */
 export function sampleDocuments(count: number): { docId: string; text: string }[] {
-  const words = ['the', 'miner', 'labels', 'text', 'with', 'soft', 'targets', 'from', 'a', 'teacher', 'model', 'over', 'FineWeb', 'pages', 'and', 'code'];
+  const words = [
+    'the',
+    'miner',
+    'labels',
+    'text',
+    'with',
+    'soft',
+    'targets',
+    'from',
+    'a',
+    'teacher',
+    'model',
+    'over',
+    'FineWeb',
+    'pages',
+    'and',
+    'code',
+  ];
   return Array.from({ length: count }, (_, i) => {
     const n = 8 + ((i * 37) % 40);
     const text = Array.from({ length: n }, (_, j) => words[(i * 7 + j * 3) % words.length]).join(' ');
@@ -67,7 +84,13 @@ export function variantExport(demoDir: string, outDir: string): void {
   }
   const lmHead = graph.node!.find((n) => n.output?.[0] === 'logits')!;
   lmHead.output = ['logits_f32'];
-  graph.node!.push({ opType: 'Cast', input: ['logits_f32'], output: ['logits'], name: 'to_fp16', attribute: [{ name: 'to', type: 2, i: DataType.FLOAT16 }] });
+  graph.node!.push({
+    opType: 'Cast',
+    input: ['logits_f32'],
+    output: ['logits'],
+    name: 'to_fp16',
+    attribute: [{ name: 'to', type: 2, i: DataType.FLOAT16 }],
+  });
   graph.output!.find((o) => o.name === 'logits')!.type!.tensorType!.elemType = DataType.FLOAT16;
   mkdirSync(join(outDir, 'onnx'), { recursive: true });
   writeFileSync(join(outDir, 'onnx', 'decoder_model.onnx'), encodeModel(model));

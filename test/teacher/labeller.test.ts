@@ -15,7 +15,12 @@ let tokenizer: MistralTokenizer;
 beforeAll(async () => {
   const made = tempDemoModel('nya-labeller-');
   root = made.root;
-  session = await TeacherSession.load({ modelDir: made.modelDir, cacheDir: join(root, 'cache'), executionProvider: 'cpu', intraOpThreads: 1 });
+  session = await TeacherSession.load({
+    modelDir: made.modelDir,
+    cacheDir: join(root, 'cache'),
+    executionProvider: 'cpu',
+    intraOpThreads: 1,
+  });
   tokenizer = await loadTokenizer(made.modelDir);
 });
 
@@ -82,7 +87,9 @@ describe('labelTask', () => {
   });
 
   it('fails with a clear error when one document alone does not fit', async () => {
-    await expect(labelTask(smallDevice(4), tokenizer, task, { maxBatchTokens: 4096 })).rejects.toThrow(/does not fit on this device even alone/);
+    await expect(labelTask(smallDevice(4), tokenizer, task, { maxBatchTokens: 4096 })).rejects.toThrow(
+      /does not fit on this device even alone/,
+    );
   });
 
   it('stops between forward passes when cancelled', async () => {
@@ -121,7 +128,10 @@ describe('packBatches', () => {
   it('does not pad short documents to a long one just because the budget has room', () => {
     const docs = [doc(0, 1000), doc(1, 990), doc(2, 100), doc(3, 90), doc(4, 80)];
     const batches = packBatches(docs, 4096);
-    expect(batches.map((b) => b.docs.map((d) => d.index))).toEqual([[0, 1], [2, 3, 4]]);
+    expect(batches.map((b) => b.docs.map((d) => d.index))).toEqual([
+      [0, 1],
+      [2, 3, 4],
+    ]);
     const padded = batches.reduce((n, b) => n + b.docs.length * b.width, 0);
     expect(padded).toBe(2 * 1000 + 3 * 100);
   });

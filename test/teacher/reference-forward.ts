@@ -132,7 +132,7 @@ export function referenceLogits(m: ReferenceModel, ids: ArrayLike<number>): Floa
           max = Math.max(max, scores[s]!);
         }
         let sum = 0;
-        for (let s = 0; s <= t; s++) sum += (scores[s] = Math.exp(scores[s]! - max));
+        for (let s = 0; s <= t; s++) sum += scores[s] = Math.exp(scores[s]! - max);
         for (let s = 0; s <= t; s++) {
           const p2 = scores[s]! / sum;
           for (let d = 0; d < hd; d++) ctx[t]![hh * hd + d] = ctx[t]![hh * hd + d]! + p2 * v[s]![kv * hd + d]!;

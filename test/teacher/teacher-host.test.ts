@@ -80,7 +80,13 @@ describe('TeacherHost with a real worker process', () => {
       expect(progress.length).toBeGreaterThan(1);
       for (const doc of docs) {
         const labels = decodeSoftLabels(doc.encoded);
-        expect(labels.header).toMatchObject({ taskId: 't-clean', docId: doc.docId, modelHash: info.modelHash, k: 16, positions: doc.tokenCount });
+        expect(labels.header).toMatchObject({
+          taskId: 't-clean',
+          docId: doc.docId,
+          modelHash: info.modelHash,
+          k: 16,
+          positions: doc.tokenCount,
+        });
       }
       clean = docs.map((d) => d.encoded);
       cleanHash = info.modelHash;
@@ -176,7 +182,15 @@ function hungLauncher() {
       const id = launches++;
       let listener: (m: unknown) => void = () => {};
       let exit: (e: { code: number | null; signal: string | null }) => void = () => {};
-      const model = { modelName: 'hung', modelHash: 'a'.repeat(64), isDemo: true, executionProvider: 'CPU', providerReason: 'test', tokenizerSource: 'test', fullLogitsBytesPerPosition: 131072 };
+      const model = {
+        modelName: 'hung',
+        modelHash: 'a'.repeat(64),
+        isDemo: true,
+        executionProvider: 'CPU',
+        providerReason: 'test',
+        tokenizerSource: 'test',
+        fullLogitsBytesPerPosition: 131072,
+      };
       return {
         send(message) {
           if (message.type === 'load') setImmediate(() => listener({ type: 'loaded', seq: message.seq, model }));

@@ -5,7 +5,10 @@ import { WorkerToHost } from '../../src-main/teacher/worker-protocol';
 function worker() {
   const posted: WorkerToHost[] = [];
   let exited = false;
-  const w = new TeacherWorker((m) => posted.push(WorkerToHost.parse(m)), () => (exited = true));
+  const w = new TeacherWorker(
+    (m) => posted.push(WorkerToHost.parse(m)),
+    () => (exited = true),
+  );
   return { w, posted, exited: () => exited };
 }
 
@@ -21,14 +24,24 @@ describe('TeacherWorker protocol handling', () => {
 
   it('refuses to label before a model is loaded', async () => {
     const { w, posted } = worker();
-    await w.handle({ type: 'label', seq: 1, task: { taskId: 't', k: 16, seqLen: 10, documents: [{ docId: 'a', text: 'x' }] }, maxBatchTokens: 64 });
+    await w.handle({
+      type: 'label',
+      seq: 1,
+      task: { taskId: 't', k: 16, seqLen: 10, documents: [{ docId: 'a', text: 'x' }] },
+      maxBatchTokens: 64,
+    });
     expect(posted).toEqual([{ type: 'failed', seq: 1, code: 'bad-request', message: 'no model is loaded' }]);
   });
 
   it('reports a missing model folder as a model error and exits on shutdown', async () => {
     const { w, posted, exited } = worker();
     await w.handle({ type: 'load', seq: 2, modelDir: '/nonexistent/model', cacheDir: '/tmp', provider: 'cpu', gpuDeviceId: 0 });
-    expect(posted.at(-1)).toMatchObject({ type: 'failed', seq: 2, code: 'model', message: 'model folder /nonexistent/model does not exist.' });
+    expect(posted.at(-1)).toMatchObject({
+      type: 'failed',
+      seq: 2,
+      code: 'model',
+      message: 'model folder /nonexistent/model does not exist.',
+    });
     await w.handle({ type: 'shutdown' });
     expect(exited()).toBe(true);
   });

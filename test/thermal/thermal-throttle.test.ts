@@ -5,7 +5,17 @@ import { ThermalThrottle } from '../../src-main/thermal/thermal-throttle';
 
 /** Card 0 reads `tempC`; card 1 reads `otherTempC`. */
 function gpusAt(tempC: number, otherTempC: number): GpuState {
-  const base = { driver: null, utilizationPct: 100, memoryUsedMiB: null, memoryTotalMiB: null, powerW: 200, powerLimitW: null, fanPct: null, smClockMHz: null, memClockMHz: null };
+  const base = {
+    driver: null,
+    utilizationPct: 100,
+    memoryUsedMiB: null,
+    memoryTotalMiB: null,
+    powerW: 200,
+    powerLimitW: null,
+    fanPct: null,
+    smClockMHz: null,
+    memClockMHz: null,
+  };
   return {
     status: 'ok',
     source: 'test',
@@ -21,7 +31,11 @@ function setup(initial: Partial<Settings>) {
   const settingsChanged = new Emitter<{ before: Settings; after: Settings }>();
   const gpu = new Emitter<GpuState>();
   let nowMs = 0;
-  const throttle = new ThermalThrottle({ settings: { get: () => current, onChange: settingsChanged.event }, gpu: gpu.event, now: () => nowMs });
+  const throttle = new ThermalThrottle({
+    settings: { get: () => current, onChange: settingsChanged.event },
+    gpu: gpu.event,
+    now: () => nowMs,
+  });
   const set = (patch: Partial<Settings>) => {
     const before = current;
     current = { ...current, ...patch };

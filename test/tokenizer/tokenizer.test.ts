@@ -50,8 +50,48 @@ function corpusTexts(): Array<{ label: string; text: string }> {
 /** Deterministic mixed-alphabet strings: spaces and runs of them, "▁", newlines, tabs, CJK, emoji, bytes. */
 function randomTexts(count: number, seed: number): string[] {
   const alphabet = [
-    ' ', ' ', ' ', '  ', '    ', '\n', '\t', '▁', 'a', 'e', 't', 'th', 'in', 'the', 'ing', 'Th', 'X', '0', '7', '.', ',', '(', ')',
-    '{', '}', ';', '"', "'", '中', '文', 'の', '한', 'é', 'ß', 'ж', '😀', '👍🏽', '🇯🇵', '\u0001', '\u00a0', '\ufffd', '𝕳',
+    ' ',
+    ' ',
+    ' ',
+    '  ',
+    '    ',
+    '\n',
+    '\t',
+    '▁',
+    'a',
+    'e',
+    't',
+    'th',
+    'in',
+    'the',
+    'ing',
+    'Th',
+    'X',
+    '0',
+    '7',
+    '.',
+    ',',
+    '(',
+    ')',
+    '{',
+    '}',
+    ';',
+    '"',
+    "'",
+    '中',
+    '文',
+    'の',
+    '한',
+    'é',
+    'ß',
+    'ж',
+    '😀',
+    '👍🏽',
+    '🇯🇵',
+    '\u0001',
+    '\u00a0',
+    '\ufffd',
+    '𝕳',
   ];
   let state = seed >>> 0;
   const next = () => {
@@ -123,10 +163,14 @@ describe('bundled Mistral v0.3 tokenizer', () => {
     expect(ids[0]).toBe(1);
     // Below 771 only BOS (and the byte pieces from 771 on) may appear; [INST] is 3, [/INST] is 4.
     expect(ids.slice(1).every((id) => id >= 771)).toBe(true);
-    expect(Array.from(tokenizer.encode('<s></s>')).slice(1).every((id) => id >= 771)).toBe(true);
+    expect(
+      Array.from(tokenizer.encode('<s></s>'))
+        .slice(1)
+        .every((id) => id >= 771),
+    ).toBe(true);
   });
 
-  it('keeps SentencePiece\'s dummy prefix even when the text starts with a space', () => {
+  it("keeps SentencePiece's dummy prefix even when the text starts with a space", () => {
     // " two" is "▁▁two": the dummy prefix "▁" (29473) stays beside "▁two" (1757). A Metaspace
     // pre-tokenizer skips the prefix when the text already starts with a space and gives [1, 1757].
     expect(Array.from(tokenizer.encode('two'))).toEqual([1, 1757]);
@@ -179,7 +223,7 @@ describe('bundled Mistral v0.3 tokenizer', () => {
 });
 
 describe('loadTokenizer with a model folder', () => {
-  it('uses the folder\'s own tokenizer.json over the bundled one', async () => {
+  it("uses the folder's own tokenizer.json over the bundled one", async () => {
     const dir = tempDir();
     const json = JSON.parse(readFileSync(bundledTokenizerPath(), 'utf8'));
     // Swap two pieces' ids so the folder's file is observably the one in use.

@@ -114,7 +114,8 @@ describe('ValidatorSession against the reference validator', () => {
     const requests: unknown[] = [];
     const state = new StateStore(initialState(DEFAULT_SETTINGS));
     state.update((s) => ({ validator: { ...s.validator, signingAddress: last.address } }));
-    const handlers = (validator: HandlerDeps['validator']) => createHandlers({ state, logs: new LogRing(), validator } as unknown as HandlerDeps);
+    const handlers = (validator: HandlerDeps['validator']) =>
+      createHandlers({ state, logs: new LogRing(), validator } as unknown as HandlerDeps);
     const live = handlers(() => ({
       leaderboard: (q) => (requests.push(q), a.session.leaderboard(q)),
       ledger: (before) => a.session.ledger(before),
@@ -129,7 +130,9 @@ describe('ValidatorSession against the reference validator', () => {
     const { me: _, ...oldAnswer } = await a.session.leaderboard({ page: 1, pageSize: 10 });
     const old = handlers(() => ({ leaderboard: async () => oldAnswer, ledger: (before) => a.session.ledger(before) }));
     expect((await old['validator:leaderboard']({ page: 1, pageSize: 10 })).me).toEqual(last);
-    state.update((s) => ({ validator: { ...s.validator, signingAddress: addressOf(sr25519PairFromSeed(new Uint8Array(32).fill(9)).publicKey) } }));
+    state.update((s) => ({
+      validator: { ...s.validator, signingAddress: addressOf(sr25519PairFromSeed(new Uint8Array(32).fill(9)).publicKey) },
+    }));
     expect((await old['validator:leaderboard']({ page: 1, pageSize: 10 })).me).toBeNull();
     state.dispose();
   });
@@ -158,7 +161,9 @@ describe('ValidatorSession against the reference validator', () => {
     const payout = sr25519PairFromSeed(new Uint8Array(32).fill(99));
     const challenge = await session.payoutChallenge();
     const signature = u8aToHex(sr25519Sign(new TextEncoder().encode(challenge.message), payout));
-    expect(await session.linkPayout({ payoutAddress: addressOf(payout.publicKey), challengeId: challenge.challengeId, signature })).toEqual({ linked: true });
+    expect(await session.linkPayout({ payoutAddress: addressOf(payout.publicKey), challengeId: challenge.challengeId, signature })).toEqual(
+      { linked: true },
+    );
     expect((await session.me()).payoutAddress).toBe(addressOf(payout.publicKey));
     const again = await session.payoutChallenge();
     await expect(

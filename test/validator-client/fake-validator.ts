@@ -76,7 +76,13 @@ export class FakeValidator {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
     const check = verifyRequestSignature(req.headers, method, path, body, this.now());
-    const record: ReceivedRequest = { method, path, address: check.ok ? check.address : null, contentType: req.headers['content-type'], body };
+    const record: ReceivedRequest = {
+      method,
+      path,
+      address: check.ok ? check.address : null,
+      contentType: req.headers['content-type'],
+      body,
+    };
     const publicPath = path === API.health || path.startsWith(API.leaderboard);
     if (!publicPath) {
       if (!check.ok) {

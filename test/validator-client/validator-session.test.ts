@@ -83,7 +83,15 @@ function bundleFor(taskId: string, seed = 1): Uint8Array {
 }
 
 function sampleTask(taskId: string): Task {
-  return { taskId, k: 16, seqLen: 1024, modelHash: MODEL_HASH, deadlineAtMs: Date.now() + 60_000, documents: [{ docId: 'd1', text: 'hello' }], tokens: 2 };
+  return {
+    taskId,
+    k: 16,
+    seqLen: 1024,
+    modelHash: MODEL_HASH,
+    deadlineAtMs: Date.now() + 60_000,
+    documents: [{ docId: 'd1', text: 'hello' }],
+    tokens: 2,
+  };
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
@@ -94,7 +102,10 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
   }
 }
 
-const outboxFiles = (dataDir: string) => readdirSync(join(dataDir, 'outbox')).filter((n) => n !== 'corrupt').sort();
+const outboxFiles = (dataDir: string) =>
+  readdirSync(join(dataDir, 'outbox'))
+    .filter((n) => n !== 'corrupt')
+    .sort();
 const leaseReq = { maxTokens: 4096, tokensPerS: 1500.5, gpuClass: 'RTX 4090' };
 
 describe('ValidatorSession against a signature-checking validator', () => {
@@ -163,7 +174,9 @@ describe('ValidatorSession against a signature-checking validator', () => {
     const dataDir = tempDir();
     writeFileSync(join(dataDir, 'outbox'), 'a file where the outbox folder should be');
     const { s } = session(v, dataDir);
-    await expect(s.submit({ taskId: 't-3', bundle: bundleFor('t-3'), tokens: 1 })).rejects.toThrow(/could not be saved in .*outbox .*check free space and permissions/);
+    await expect(s.submit({ taskId: 't-3', bundle: bundleFor('t-3'), tokens: 1 })).rejects.toThrow(
+      /could not be saved in .*outbox .*check free space and permissions/,
+    );
     expect(v.results()).toEqual([]);
   });
 });
@@ -175,7 +188,12 @@ describe('while the validator is unreachable', () => {
     const url = v.baseUrl;
     await v.stop();
     const draws = [0.999, 0.999, 0.999, 0.999, 0.999, 0, 0.5, 0.25];
-    const { s } = session(v, tempDir(), { now: () => t, random: () => draws.shift() ?? 0.5, baseUrl: url, backoff: { baseMs: 1000, capMs: 8000, floorMs: 100 } });
+    const { s } = session(v, tempDir(), {
+      now: () => t,
+      random: () => draws.shift() ?? 0.5,
+      baseUrl: url,
+      backoff: { baseMs: 1000, capMs: 8000, floorMs: 100 },
+    });
     const states: string[] = [];
     s.onChange(() => states.push(s.state.connection));
     const delays: number[] = [];
@@ -218,7 +236,11 @@ describe('while the validator is unreachable', () => {
     v.leaseAnswers = [{ status: 503, json: { error: { code: 'unavailable', message: 'draining' } }, headers: { 'retry-after': '42' } }];
     const { s } = session(v, tempDir(), { now: () => t });
     const outcome = await s.lease(leaseReq);
-    expect(outcome).toMatchObject({ kind: 'offline', retryAtMs: t + 42_000, error: expect.stringMatching(/HTTP 503, unavailable: draining/) });
+    expect(outcome).toMatchObject({
+      kind: 'offline',
+      retryAtMs: t + 42_000,
+      error: expect.stringMatching(/HTTP 503, unavailable: draining/),
+    });
   });
 
   it('retries on its timer even when the injected clock stands still', async () => {
@@ -311,7 +333,11 @@ describe('across a restart', () => {
     await until(() => outcomes.length === 1, 'first ack');
     await s.submit({ taskId: 'dup', bundle: bundleFor('dup', 2), tokens: 3 });
     await until(() => outcomes.length === 2, 'second answer');
-    expect(outcomes[1]).toMatchObject({ taskId: 'dup', status: 'rejected', reason: expect.stringMatching(/duplicate: a different result/) });
+    expect(outcomes[1]).toMatchObject({
+      taskId: 'dup',
+      status: 'rejected',
+      reason: expect.stringMatching(/duplicate: a different result/),
+    });
     expect(outboxFiles(dataDir)).toEqual([]);
     expect(log.lines.some((l) => l.startsWith('warn') && /never accept this result/.test(l))).toBe(true);
   });
@@ -358,14 +384,20 @@ describe('refusals of a result', () => {
     await s.start();
     await s.submit({ taskId: 'r-1', bundle: bundleFor('r-1'), tokens: 3 });
     await until(() => outcomes.length === 1, 'the refusal');
-    expect(outcomes[0]).toMatchObject({ taskId: 'r-1', tokens: 3, status: 'rejected', reason: expect.stringContaining(`${code}: refused as ${code}`) });
+    expect(outcomes[0]).toMatchObject({
+      taskId: 'r-1',
+      tokens: 3,
+      status: 'rejected',
+      reason: expect.stringContaining(`${code}: refused as ${code}`),
+    });
     expect(outboxFiles(dataDir)).toEqual([]);
   });
 
   it('keeps a result refused for a reason that is not the result (a bad signature) and sends it again', async () => {
     const v = await validator();
     let refusals = 2;
-    v.resultAnswer = () => (refusals-- > 0 ? { status: 401, json: { error: { code: 'bad-signature', message: 'clock or key trouble' } } } : null);
+    v.resultAnswer = () =>
+      refusals-- > 0 ? { status: 401, json: { error: { code: 'bad-signature', message: 'clock or key trouble' } } } : null;
     const { s, outcomes } = session(v, tempDir());
     await s.start();
     await s.submit({ taskId: 'r-2', bundle: bundleFor('r-2'), tokens: 3 });
@@ -387,7 +419,10 @@ describe('refusals of a result', () => {
 describe('answers it cannot use', () => {
   it('turns a malformed lease answer into a clear error, not a crash', async () => {
     const v = await validator();
-    v.leaseAnswers = [{ status: 200, json: { kind: 'task', task: { taskId: 't' } } }, { status: 200, raw: '<html>proxy error</html>' }];
+    v.leaseAnswers = [
+      { status: 200, json: { kind: 'task', task: { taskId: 't' } } },
+      { status: 200, raw: '<html>proxy error</html>' },
+    ];
     const { s } = session(v, tempDir());
     const first = await s.lease(leaseReq);
     expect(first).toMatchObject({ kind: 'offline', error: expect.stringMatching(/does not follow protocol v1 \(task\.k/) });
@@ -398,10 +433,15 @@ describe('answers it cannot use', () => {
 
   it('says clearly when the validator wants another model', async () => {
     const v = await validator();
-    v.leaseAnswers = [{ status: 409, json: { error: { code: 'wrong-model', message: `this validator accepts model ${'cd'.repeat(32)}` } } }];
+    v.leaseAnswers = [
+      { status: 409, json: { error: { code: 'wrong-model', message: `this validator accepts model ${'cd'.repeat(32)}` } } },
+    ];
     const { s } = session(v, tempDir());
     const outcome = await s.lease(leaseReq);
-    expect(outcome).toMatchObject({ kind: 'offline', error: expect.stringMatching(/refused POST \/v1\/lease \(wrong-model: this validator accepts model cdcd/) });
+    expect(outcome).toMatchObject({
+      kind: 'offline',
+      error: expect.stringMatching(/refused POST \/v1\/lease \(wrong-model: this validator accepts model cdcd/),
+    });
     expect(s.state).toMatchObject({ connection: 'online', lastError: expect.stringMatching(/wrong-model/) });
   });
 

@@ -2,9 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import {
-  API, HistoryResponse, LeaderboardResponse, LedgerResponse, MeResponse, WeightsResponse,
-} from '../../src-shared/protocol';
+import { API, HistoryResponse, LeaderboardResponse, LedgerResponse, MeResponse, WeightsResponse } from '../../src-shared/protocol';
 import { fakeRecomputer } from '../../src-validator/bench/sim/fake-teacher';
 import { bundleOf, documents, honestLabels, leaseTask, MODEL_HASH, startHarness, STORE_KINDS, tokenizer, type Harness } from './harness';
 import { randomOutputs } from './cheaters';
@@ -78,7 +76,6 @@ describe.each(STORE_KINDS)('accounting on %s', (kind) => {
       expect(refused.body).toMatchObject({ error: { code: 'bad-request' } });
     }
 
-
     const history = HistoryResponse.parse((await a.get(API.history)).body);
     expect(history.reduce((s, p) => s + p.validatedTokens, 0)).toBe(ma.validatedTokens);
     expect(history.every((p) => p.hourStartMs % 3_600_000 === 0)).toBe(true);
@@ -111,13 +108,17 @@ describe.each(STORE_KINDS)('accounting on %s', (kind) => {
     await h.validator.addDocuments(documents(40));
     // Two pairs of miners, each pair sharing one task: both of a pair get the same tokens.
     const [a, b, c, d] = [h.miner(1), h.miner(2), h.miner(3), h.miner(4)];
-    for (const [x, y] of [[a, b], [c, d]] as const) {
+    for (const [x, y] of [
+      [a, b],
+      [c, d],
+    ] as const) {
       const t = await leaseTask(x, { maxTokens: 300 });
       expect((await leaseTask(y, { maxTokens: 300 })).taskId).toBe(t.taskId);
       await x.submit(t.taskId, bundleOf(honestLabels(t, 1)));
       await y.submit(t.taskId, bundleOf(honestLabels(t, 2)));
     }
-    const ranked = async (query: string) => LeaderboardResponse.parse(await (await fetch(`${h.validator.url}${API.leaderboard}?${query}`)).json());
+    const ranked = async (query: string) =>
+      LeaderboardResponse.parse(await (await fetch(`${h.validator.url}${API.leaderboard}?${query}`)).json());
     const all = await ranked('pageSize=200');
     expect(all.rows.map((r) => r.rank)).toEqual([1, 2, 3, 4]);
     expect(all.rows[0]!.validatedTokens).toBe(all.rows[1]!.validatedTokens);

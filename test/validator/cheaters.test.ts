@@ -93,7 +93,9 @@ describe.each(SETUPS)('cheating miners on $name', ({ kind, opts: setup }) => {
     expect(cheats[0]!.reason).toBeTruthy();
     const me = await meOf(cheater.miner);
     expect(me.streak).toBe(0);
-    const honestCredit = entries.filter((e) => !cheater.cheated.get(e.taskId) && e.status === 'validated').reduce((s, e) => s + e.tokens, 0);
+    const honestCredit = entries
+      .filter((e) => !cheater.cheated.get(e.taskId) && e.status === 'validated')
+      .reduce((s, e) => s + e.tokens, 0);
     expect(me.validatedTokens).toBe(honestCredit);
     for (const a of [honestA, honestB]) {
       const ledger = await ledgerOf(a.miner);

@@ -13,10 +13,15 @@ import { seededRandom } from './harness';
 
 const tokenizer = fakeTokenizer();
 const MODEL = 'ab'.repeat(32);
-const texts = ['one two three four five six seven', 'a quiet river under grey skies and distant hills'].map((t) => Array(40).fill(t).join(' '));
+const texts = ['one two three four five six seven', 'a quiet river under grey skies and distant hills'].map((t) =>
+  Array(40).fill(t).join(' '),
+);
 const ids = texts.map((t) => tokenizer.encode(t, 256));
 const task: ExpectedTask = {
-  taskId: 'task-1', k: 16, modelHash: MODEL, vocabSize: tokenizer.vocabSize,
+  taskId: 'task-1',
+  k: 16,
+  modelHash: MODEL,
+  vocabSize: tokenizer.vocabSize,
   documents: ids.map((d, i) => ({ docId: `doc-${i}`, tokens: d.length, tokenIdsChecksum: tokenIdsChecksum(d) })),
 };
 const positions = task.documents.map((d) => d.tokens);
@@ -26,7 +31,14 @@ function bundle(noiseSeed: number, shift = 0): Uint8Array {
     ids.map((d, i) => {
       const l = fakeLabels(d, { k: 16, noise: 0.01, noiseSeed, vocabSize: tokenizer.vocabSize });
       const labels: SoftLabels = {
-        header: { taskId: task.taskId, docId: `doc-${i}`, modelHash: MODEL, k: 16, positions: d.length, tokenIdsChecksum: tokenIdsChecksum(d) },
+        header: {
+          taskId: task.taskId,
+          docId: `doc-${i}`,
+          modelHash: MODEL,
+          k: 16,
+          positions: d.length,
+          tokenIdsChecksum: tokenIdsChecksum(d),
+        },
         // A shifted answer: every row is the next position's.
         topkIds: shift ? l.topkIds.copyWithin(0, 16 * shift) : l.topkIds,
         topkLogprobs: shift ? l.topkLogprobs.copyWithin(0, 16 * shift) : l.topkLogprobs,
@@ -65,15 +77,44 @@ describe('check pool (worker threads) against inline checks', () => {
     const storedB = join(dir, 'b.nysb');
     writeFileSync(storedB, honestB);
     const answers = async (checker: ResultChecker) => ({
-      honest: await checker.structure({ body: shared(honestA), task, rows: sampleRows(positions, seededRandom(1)), stageTo: null, peers: [] }),
-      corrupt: await checker.structure({ body: shared(corrupt), task, rows: sampleRows(positions, seededRandom(1)), stageTo: null, peers: [] }),
-      otherTask: await checker.structure({ body: shared(honestA), task: { ...task, taskId: 'task-2' }, rows: sampleRows(positions, seededRandom(1)), stageTo: null, peers: [] }),
+      honest: await checker.structure({
+        body: shared(honestA),
+        task,
+        rows: sampleRows(positions, seededRandom(1)),
+        stageTo: null,
+        peers: [],
+      }),
+      corrupt: await checker.structure({
+        body: shared(corrupt),
+        task,
+        rows: sampleRows(positions, seededRandom(1)),
+        stageTo: null,
+        peers: [],
+      }),
+      otherTask: await checker.structure({
+        body: shared(honestA),
+        task: { ...task, taskId: 'task-2' },
+        rows: sampleRows(positions, seededRandom(1)),
+        stageTo: null,
+        peers: [],
+      }),
       agree: await checker.compare({ a: { path: storedB }, b: { bytes: shared(honestA) }, rows: sampleRows(positions, seededRandom(2)) }),
-      shifted: await checker.compare({ a: { bytes: honestB }, b: { bytes: shared(bundle(1, 1)) }, rows: sampleRows(positions, seededRandom(2)) }),
-      missing: await checker.compare({ a: { path: join(dir, 'gone.nysb') }, b: { bytes: honestA }, rows: sampleRows(positions, seededRandom(2)) }),
+      shifted: await checker.compare({
+        a: { bytes: honestB },
+        b: { bytes: shared(bundle(1, 1)) },
+        rows: sampleRows(positions, seededRandom(2)),
+      }),
+      missing: await checker.compare({
+        a: { path: join(dir, 'gone.nysb') },
+        b: { bytes: honestA },
+        rows: sampleRows(positions, seededRandom(2)),
+      }),
       // The structure job compares with the task's other results in the same trip.
       withPeers: await checker.structure({
-        body: shared(honestA), task, rows: sampleRows(positions, seededRandom(1)), stageTo: null,
+        body: shared(honestA),
+        task,
+        rows: sampleRows(positions, seededRandom(1)),
+        stageTo: null,
         peers: [
           { key: 'b', source: { path: storedB }, rows: sampleRows(positions, seededRandom(2)) },
           { key: 'shifted', source: { bytes: bundle(1, 1) }, rows: sampleRows(positions, seededRandom(2)) },
@@ -83,7 +124,11 @@ describe('check pool (worker threads) against inline checks', () => {
     const fromPool = await answers(pool);
     expect(fromPool).toEqual(await answers(inline));
     expect(fromPool.honest).toEqual({ verdict: 'ok', staged: false, agreement: {} });
-    expect(fromPool.withPeers).toEqual({ verdict: 'ok', staged: false, agreement: { b: fromPool.agree, shifted: { agree: false, reason: expect.any(String) } } });
+    expect(fromPool.withPeers).toEqual({
+      verdict: 'ok',
+      staged: false,
+      agreement: { b: fromPool.agree, shifted: { agree: false, reason: expect.any(String) } },
+    });
     expect(fromPool.corrupt).toMatchObject({ verdict: 'bad-shape', message: expect.stringMatching(/CRC/) });
     expect(fromPool.otherTask).toMatchObject({ verdict: 'rejected', reason: expect.stringMatching(/task 'task-1'/) });
     expect(fromPool.agree).toEqual({ agree: true, reason: null });
@@ -99,8 +144,10 @@ describe('check pool (worker threads) against inline checks', () => {
     corrupt[300] = corrupt[300]! ^ 0x01;
     bodies.push(corrupt);
     const jobs = Array.from({ length: 12 }, (_, i) => ({
-      body: shared(bodies[i % bodies.length]!), task: i % 3 === 2 ? { ...task, k: 8 } : task,
-      rows: sampleRows(positions, seededRandom(i)), stageTo: null,
+      body: shared(bodies[i % bodies.length]!),
+      task: i % 3 === 2 ? { ...task, k: 8 } : task,
+      rows: sampleRows(positions, seededRandom(i)),
+      stageTo: null,
       peers: [{ key: 'a', source: { bytes: bodies[0]! }, rows: sampleRows(positions, seededRandom(100 + i)) }],
     }));
     const fromPool = await Promise.all(jobs.map((j) => pool!.structure(j)));
@@ -127,10 +174,20 @@ describe('check pool (worker threads) against inline checks', () => {
     pool = new CheckPool(workerPath, 1);
     const good = bundle(3);
     const stageTo = join(dir, 'staged', 'good.nysb');
-    expect(await pool.structure({ body: shared(good), task, rows: sampleRows(positions, seededRandom(1)), stageTo, peers: [] })).toEqual({ verdict: 'ok', staged: true, agreement: {} });
+    expect(await pool.structure({ body: shared(good), task, rows: sampleRows(positions, seededRandom(1)), stageTo, peers: [] })).toEqual({
+      verdict: 'ok',
+      staged: true,
+      agreement: {},
+    });
     expect(new Uint8Array(readFileSync(stageTo))).toEqual(good);
     const refusedAt = join(dir, 'staged', 'refused.nysb');
-    const refused = await pool.structure({ body: shared(good), task: { ...task, k: 8 }, rows: sampleRows(positions, seededRandom(1)), stageTo: refusedAt, peers: [] });
+    const refused = await pool.structure({
+      body: shared(good),
+      task: { ...task, k: 8 },
+      rows: sampleRows(positions, seededRandom(1)),
+      stageTo: refusedAt,
+      peers: [],
+    });
     expect(refused.verdict).toBe('rejected');
     expect(existsSync(refusedAt)).toBe(false);
   });
@@ -152,9 +209,13 @@ describe('check pool when a worker dies', () => {
     const warnings: string[] = [];
     const pool = new CheckPool(fakeWorker, 1, (m) => warnings.push(m));
     try {
-      const job = (taskId: string) => pool.structure({ body: new Uint8Array(4), task: { ...task, taskId }, rows: [], stageTo: null, peers: [] });
+      const job = (taskId: string) =>
+        pool.structure({ body: new Uint8Array(4), task: { ...task, taskId }, rows: [], stageTo: null, peers: [] });
       const [crashed, queued] = await Promise.allSettled([job('crash'), job('after')]);
-      expect(crashed).toMatchObject({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringMatching(/check worker stopped \(exit code 3\)/) }) });
+      expect(crashed).toMatchObject({
+        status: 'rejected',
+        reason: expect.objectContaining({ message: expect.stringMatching(/check worker stopped \(exit code 3\)/) }),
+      });
       expect(queued).toEqual({ status: 'fulfilled', value: { verdict: 'ok', staged: false } });
       expect(await job('again')).toEqual({ verdict: 'ok', staged: false });
       expect(warnings).toEqual([expect.stringMatching(/starting another/)]);
@@ -167,11 +228,21 @@ describe('check pool when a worker dies', () => {
     const pool = new CheckPool(fakeWorker, 1);
     try {
       const job = (taskId: string, moved = false) =>
-        pool.structure({ body: new Uint8Array(4), pieces: moved ? [{ at: 0, bytes: new ArrayBuffer(4) }] : [], task: { ...task, taskId }, rows: [], stageTo: null, peers: [] });
+        pool.structure({
+          body: new Uint8Array(4),
+          pieces: moved ? [{ at: 0, bytes: new ArrayBuffer(4) }] : [],
+          task: { ...task, taskId },
+          rows: [],
+          stageTo: null,
+          peers: [],
+        });
       // One worker holds two jobs: 'crash' and the moved upload; the third waits in the pool.
       const [crashed, moved, waiting] = await Promise.allSettled([job('crash'), job('moved', true), job('waiting')]);
       expect(crashed.status).toBe('rejected');
-      expect(moved).toMatchObject({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringMatching(/check worker stopped/) }) });
+      expect(moved).toMatchObject({
+        status: 'rejected',
+        reason: expect.objectContaining({ message: expect.stringMatching(/check worker stopped/) }),
+      });
       expect(waiting).toEqual({ status: 'fulfilled', value: { verdict: 'ok', staged: false } });
     } finally {
       await pool.close();
@@ -180,7 +251,8 @@ describe('check pool when a worker dies', () => {
 
   it('fails the jobs it still holds when closed, and refuses work after', async () => {
     const pool = new CheckPool(fakeWorker, 1);
-    const job = (taskId: string) => pool.structure({ body: new Uint8Array(4), task: { ...task, taskId }, rows: [], stageTo: null, peers: [] });
+    const job = (taskId: string) =>
+      pool.structure({ body: new Uint8Array(4), task: { ...task, taskId }, rows: [], stageTo: null, peers: [] });
     const held = [job('a'), job('b'), job('c')];
     await pool.close();
     const [, ...queued] = await Promise.allSettled(held);

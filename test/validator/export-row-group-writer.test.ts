@@ -36,14 +36,46 @@ async function viaRowGroupWriter(): Promise<Uint8Array> {
   await writeRowGroup(
     parquet,
     [
-      flatLeaf(s, 'doc_id', rows.map((r) => r.docId)),
-      flatLeaf(s, 'url', rows.map((r) => r.url)),
-      flatLeaf(s, 'task_id', rows.map(() => 't')),
-      flatLeaf(s, 'model_hash', rows.map(() => 'm')),
-      flatLeaf(s, 'k', Int32Array.from(rows, (r) => r.k)),
-      numberListLeaf(s, 'token_ids', rows.map((r) => Int32Array.from(r.tokenIds))),
-      numberListLeaf(s, 'topk_ids', rows.map((r) => Int32Array.from(r.topkIds))),
-      numberListLeaf(s, 'topk_logprobs', rows.map((r) => Float32Array.from(r.topkLogprobs))),
+      flatLeaf(
+        s,
+        'doc_id',
+        rows.map((r) => r.docId),
+      ),
+      flatLeaf(
+        s,
+        'url',
+        rows.map((r) => r.url),
+      ),
+      flatLeaf(
+        s,
+        'task_id',
+        rows.map(() => 't'),
+      ),
+      flatLeaf(
+        s,
+        'model_hash',
+        rows.map(() => 'm'),
+      ),
+      flatLeaf(
+        s,
+        'k',
+        Int32Array.from(rows, (r) => r.k),
+      ),
+      numberListLeaf(
+        s,
+        'token_ids',
+        rows.map((r) => Int32Array.from(r.tokenIds)),
+      ),
+      numberListLeaf(
+        s,
+        'topk_ids',
+        rows.map((r) => Int32Array.from(r.topkIds)),
+      ),
+      numberListLeaf(
+        s,
+        'topk_logprobs',
+        rows.map((r) => Float32Array.from(r.topkLogprobs)),
+      ),
     ],
     rows.length,
   );

@@ -22,7 +22,7 @@ afterAll(async () => {
 /** Deterministic pseudo-random record; log-probs are arbitrary float32s, not quantised ones. */
 function record(i: number, positions = 3 + (i % 5), k = 1 + (i % 4)): ExportRecord {
   let seed = i * 2654435761 + 1;
-  const next = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const tokenIds = Int32Array.from({ length: positions }, (_, t) => (t === 0 ? 1 : Math.floor(next() * 32768)));
   const topkIds = Int32Array.from({ length: positions * k }, () => Math.floor(next() * 32768));
   const topkLogprobs = Float32Array.from({ length: positions * k }, () => -next() * 20);

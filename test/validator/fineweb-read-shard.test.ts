@@ -115,7 +115,11 @@ describe('readFineWebShard', () => {
 
   it.runIf(process.platform === 'linux')('closes the file when the reader stops early or fails', async () => {
     const path = join(dir, 'early.parquet');
-    await writeFineWebShard(path, Array.from({ length: 30 }, (_, i) => row(i)), { rowGroupRows: 10 });
+    await writeFineWebShard(
+      path,
+      Array.from({ length: 30 }, (_, i) => row(i)),
+      { rowGroupRows: 10 },
+    );
     const openFds = async () => (await readdir('/proc/self/fd')).length;
     const before = await openFds();
     for await (const batch of readFineWebShard(path, { batchRows: 5 })) {
@@ -222,7 +226,10 @@ describe('readFineWebShard', () => {
 
   it('reports a damaged row group as corrupt, naming the group', async () => {
     const path = join(dir, 'damaged.parquet');
-    const info = await writeFineWebShard(path, Array.from({ length: 50 }, (_, i) => row(i)));
+    const info = await writeFineWebShard(
+      path,
+      Array.from({ length: 50 }, (_, i) => row(i)),
+    );
     const bytes = await readFile(path);
     // Overwrite the first column chunk (just after the leading PAR1) with garbage.
     bytes.fill(0xff, 4, Math.min(400, info.bytes / 2));

@@ -37,7 +37,8 @@ export function documents(count: number, prefix = 'doc', words = 40): { docId: s
   return Array.from({ length: count }, (_, i) => ({
     docId: `<urn:uuid:${prefix}-${i}>`,
     url: `https://example.org/${prefix}/${i}`,
-    text: Array.from({ length: words + Math.floor(rand() * 20) }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ') + ` ${prefix}${i}`,
+    text:
+      Array.from({ length: words + Math.floor(rand() * 20) }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ') + ` ${prefix}${i}`,
   }));
 }
 
@@ -74,12 +75,22 @@ export async function startHarness(kind: 'sqlite' | 'postgres', opts: Partial<Va
   const clock = { now: 1_760_000_000_000 };
   const db = kind === 'postgres' ? await freshPostgresDatabase() : null;
   const validator = await startValidator({
-    port: 0, dataDir, databaseUrl: db?.url ?? null, modelHash: MODEL_HASH, seqLen: 64, k: 16,
+    port: 0,
+    dataDir,
+    databaseUrl: db?.url ?? null,
+    modelHash: MODEL_HASH,
+    seqLen: 64,
+    k: 16,
     log: { ...silentLogger, error: (m: string) => console.error(`validator: ${m}`) },
-    tokenizer: async () => tokenizer, clock: () => clock.now, random: seededRandom(7), ...opts,
+    tokenizer: async () => tokenizer,
+    clock: () => clock.now,
+    random: seededRandom(7),
+    ...opts,
   });
   return {
-    validator, dataDir, clock,
+    validator,
+    dataDir,
+    clock,
     miner: (seed) => SimMiner.fromSeed(validator.url, seed, () => clock.now),
     async close() {
       await validator.close();

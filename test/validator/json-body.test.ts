@@ -22,7 +22,12 @@ describe('lease answers encoded in pieces', () => {
     const answer: LeaseResponse = {
       kind: 'task',
       task: {
-        taskId: 't-0123456789abcdef01234567', k: 16, seqLen: 1024, modelHash: 'ab'.repeat(32), deadlineAtMs: 1_800_000_000_000, tokens: 42,
+        taskId: 't-0123456789abcdef01234567',
+        k: 16,
+        seqLen: 1024,
+        modelHash: 'ab'.repeat(32),
+        deadlineAtMs: 1_800_000_000_000,
+        tokens: 42,
         documents: [
           { docId: '<urn:uuid:1>', text: 'He said "hi"\\n\nand left.\ttab \u0000 nul' },
           { docId: '<urn:uuid:2>', text: 'Zürich, 東京, emoji 🙂, lone \ud800 surrogate' },
@@ -35,7 +40,10 @@ describe('lease answers encoded in pieces', () => {
   });
 
   it('encode a one-document task and a no-work answer', () => {
-    const one: LeaseResponse = { kind: 'task', task: { taskId: 't-1', k: 4, seqLen: 8, modelHash: 'cd'.repeat(32), deadlineAtMs: 1, documents: [{ docId: 'd', text: 't' }] } };
+    const one: LeaseResponse = {
+      kind: 'task',
+      task: { taskId: 't-1', k: 4, seqLen: 8, modelHash: 'cd'.repeat(32), deadlineAtMs: 1, documents: [{ docId: 'd', text: 't' }] },
+    };
     expect(decode(one)).toEqual(one);
     const none: LeaseResponse = { kind: 'no-work', retryAfterMs: 5000 };
     expect(decode(none)).toEqual(none);

@@ -17,13 +17,17 @@ async function receive(body: Buffer, limit = 1 << 24): Promise<PooledBody> {
   const buffers = new BodyBuffers();
   const received = new Promise<PooledBody>((resolve, reject) => {
     server = createServer((req, res) => {
-      readBody(req, limit, buffers).then(resolve, reject).finally(() => res.end());
+      readBody(req, limit, buffers)
+        .then(resolve, reject)
+        .finally(() => res.end());
     });
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   const { port } = server!.address() as AddressInfo;
   await new Promise<void>((resolve, reject) => {
-    const req = request({ port, host: '127.0.0.1', method: 'POST', headers: { 'content-length': String(body.length) } }, (res) => res.resume().on('end', resolve));
+    const req = request({ port, host: '127.0.0.1', method: 'POST', headers: { 'content-length': String(body.length) } }, (res) =>
+      res.resume().on('end', resolve),
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -47,7 +51,12 @@ describe('readBody into pooled buffers', () => {
   it('refuses to assemble around a piece whose bytes are gone', () => {
     const moved = new ArrayBuffer(8);
     structuredClone(moved, { transfer: [moved] });
-    expect(() => assemble(new Uint8Array(16), [{ at: 0, bytes: new ArrayBuffer(8) }, { at: 8, bytes: moved }])).toThrow(/missing/);
+    expect(() =>
+      assemble(new Uint8Array(16), [
+        { at: 0, bytes: new ArrayBuffer(8) },
+        { at: 8, bytes: moved },
+      ]),
+    ).toThrow(/missing/);
     expect(() => assemble(new Uint8Array(16), [{ at: 12, bytes: new ArrayBuffer(8) }])).toThrow(/out of place/);
   });
 });

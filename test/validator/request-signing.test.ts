@@ -38,22 +38,40 @@ describe('request signing', () => {
 
   it('rejects a signature by another key', () => {
     const headers = signRequest(pair, 'POST', '/v1/lease', body, now);
-    const forged = { ...headers, [HEADER_SIGNATURE]: signRequest(other, 'POST', '/v1/lease', body, now, headers[HEADER_NONCE])[HEADER_SIGNATURE] };
+    const forged = {
+      ...headers,
+      [HEADER_SIGNATURE]: signRequest(other, 'POST', '/v1/lease', body, now, headers[HEADER_NONCE])[HEADER_SIGNATURE],
+    };
     expect(verifyRequestSignature(forged, 'POST', '/v1/lease', body, now)).toMatchObject({ ok: false, code: 'bad-signature' });
   });
 
   it('rejects timestamps outside the window, both ways', () => {
     const headers = signRequest(pair, 'POST', '/v1/lease', body, now);
-    expect(verifyRequestSignature(headers, 'POST', '/v1/lease', body, now + SIGNATURE_WINDOW_MS + 1)).toMatchObject({ ok: false, code: 'stale-timestamp' });
-    expect(verifyRequestSignature(headers, 'POST', '/v1/lease', body, now - SIGNATURE_WINDOW_MS - 1)).toMatchObject({ ok: false, code: 'stale-timestamp' });
+    expect(verifyRequestSignature(headers, 'POST', '/v1/lease', body, now + SIGNATURE_WINDOW_MS + 1)).toMatchObject({
+      ok: false,
+      code: 'stale-timestamp',
+    });
+    expect(verifyRequestSignature(headers, 'POST', '/v1/lease', body, now - SIGNATURE_WINDOW_MS - 1)).toMatchObject({
+      ok: false,
+      code: 'stale-timestamp',
+    });
     expect(verifyRequestSignature(headers, 'POST', '/v1/lease', body, now + SIGNATURE_WINDOW_MS).ok).toBe(true);
   });
 
   it('rejects missing or malformed headers as unsigned', () => {
     const headers = signRequest(pair, 'POST', '/v1/lease', body, now);
     expect(verifyRequestSignature({}, 'POST', '/v1/lease', body, now)).toMatchObject({ ok: false, code: 'unsigned' });
-    expect(verifyRequestSignature({ ...headers, [HEADER_NONCE]: 'XYZ' }, 'POST', '/v1/lease', body, now)).toMatchObject({ ok: false, code: 'unsigned' });
-    expect(verifyRequestSignature({ ...headers, [HEADER_TIMESTAMP]: '12e5' }, 'POST', '/v1/lease', body, now)).toMatchObject({ ok: false, code: 'unsigned' });
-    expect(verifyRequestSignature({ ...headers, 'x-nya-key': 'not-an-address' }, 'POST', '/v1/lease', body, now)).toMatchObject({ ok: false, code: 'unsigned' });
+    expect(verifyRequestSignature({ ...headers, [HEADER_NONCE]: 'XYZ' }, 'POST', '/v1/lease', body, now)).toMatchObject({
+      ok: false,
+      code: 'unsigned',
+    });
+    expect(verifyRequestSignature({ ...headers, [HEADER_TIMESTAMP]: '12e5' }, 'POST', '/v1/lease', body, now)).toMatchObject({
+      ok: false,
+      code: 'unsigned',
+    });
+    expect(verifyRequestSignature({ ...headers, 'x-nya-key': 'not-an-address' }, 'POST', '/v1/lease', body, now)).toMatchObject({
+      ok: false,
+      code: 'unsigned',
+    });
   });
 });

@@ -34,11 +34,21 @@ const SETUPS = [
 ];
 
 /** Bytes as text, so a mismatch is one cheap comparison (and Buffer and Uint8Array compare equal). */
-const hex = (bytes: Uint8Array | null) => (bytes === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex'));
+const hex = (bytes: Uint8Array | null) =>
+  bytes === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 
 const result = (taskId: string, miner: string): ResultRow => ({
-  taskId, miner, submittedAtMs: 1, bodySha256: '00', tokens: 10, status: 'pending', reason: null, epoch: null, unverified: false,
-  responseJson: '{}', bodyKept: true,
+  taskId,
+  miner,
+  submittedAtMs: 1,
+  bodySha256: '00',
+  tokens: 10,
+  status: 'pending',
+  reason: null,
+  epoch: null,
+  unverified: false,
+  responseJson: '{}',
+  bodyKept: true,
 });
 
 describe.each(SETUPS)('result bodies on $name', ({ kind, files }) => {
@@ -60,7 +70,9 @@ describe.each(SETUPS)('result bodies on $name', ({ kind, files }) => {
     const blobDir = join(dir, 'results');
     const store = await openSqlStore(recording(driver, bound), files ? new BlobFiles(blobDir) : null);
     cleanup.push(() => store.close());
-    await store.transaction((tx) => tx.insertTask({ taskId: 't1', createdAtMs: 1, k: 16, seqLen: 64, modelHash: MODEL_HASH, tokens: 10, quorum: 2, state: 'open' }, []));
+    await store.transaction((tx) =>
+      tx.insertTask({ taskId: 't1', createdAtMs: 1, k: 16, seqLen: 64, modelHash: MODEL_HASH, tokens: 10, quorum: 2, state: 'open' }, []),
+    );
     return { store, blobDir };
   }
 
@@ -73,7 +85,10 @@ describe.each(SETUPS)('result bodies on $name', ({ kind, files }) => {
       await tx.insertResult(result('t1', 'a'), kept);
       await tx.insertResult(result('t1', 'b'), dropped);
       // Before the commit both count as kept, and each reads back as itself.
-      expect((await tx.resultsOfTask('t1')).map((r) => [r.miner, r.bodyKept])).toEqual([['a', true], ['b', true]]);
+      expect((await tx.resultsOfTask('t1')).map((r) => [r.miner, r.bodyKept])).toEqual([
+        ['a', true],
+        ['b', true],
+      ]);
       expect(hex(await tx.resultBody('t1', 'b'))).toBe(hex(dropped));
       await tx.dropResultBody('t1', 'b');
       expect(await tx.resultBody('t1', 'b')).toBeNull();
@@ -85,17 +100,22 @@ describe.each(SETUPS)('result bodies on $name', ({ kind, files }) => {
     if (files) expect(readdirSync(blobDir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile())).toHaveLength(1);
     expect(hex(await store.transaction((tx) => tx.resultBody('t1', 'a')))).toBe(hex(kept));
     expect(await store.transaction((tx) => tx.resultBody('t1', 'b'))).toBeNull();
-    expect((await store.transaction((tx) => tx.resultsOfTask('t1'))).map((r) => [r.miner, r.bodyKept])).toEqual([['a', true], ['b', false]]);
+    expect((await store.transaction((tx) => tx.resultsOfTask('t1'))).map((r) => [r.miner, r.bodyKept])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
     expect((await store.validatedResults(null, 10)).length).toBe(0);
   });
 
   it('keeps nothing of a transaction that fails after writing a body', async () => {
     const { store } = await open([]);
     const body = new Uint8Array(1000).fill(3);
-    await expect(store.transaction(async (tx) => {
-      await tx.insertResult(result('t1', 'a'), body);
-      throw new Error('refused');
-    })).rejects.toThrow('refused');
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.insertResult(result('t1', 'a'), body);
+        throw new Error('refused');
+      }),
+    ).rejects.toThrow('refused');
     expect(await store.transaction((tx) => tx.resultsOfTask('t1'))).toEqual([]);
     await store.transaction((tx) => tx.insertResult(result('t1', 'a'), body));
     expect(hex(await store.transaction((tx) => tx.resultBody('t1', 'a')))).toBe(hex(body));
@@ -128,7 +148,17 @@ describe.each(STORE_KINDS)('reading bytes on %s', (kind) => {
     await open();
     const big = new Uint8Array(2_000_003).map((_, i) => (i * 7919) % 256);
     const awkward = "it's a \\ 'key' — é";
-    await driver.run('INSERT INTO t (k, n, v) VALUES (?, ?, ?), (?, ?, ?), (?, ?, ?)', [awkward, 1, big, 'empty', 2, new Uint8Array(0), 'null', 3, null]);
+    await driver.run('INSERT INTO t (k, n, v) VALUES (?, ?, ?), (?, ?, ?), (?, ?, ?)', [
+      awkward,
+      1,
+      big,
+      'empty',
+      2,
+      new Uint8Array(0),
+      'null',
+      3,
+      null,
+    ]);
     expect(hex(await driver.bytes('SELECT v FROM t WHERE k = ? AND n = ?', [awkward, 1]))).toBe(hex(big));
     expect(hex(await driver.bytes('SELECT v FROM t WHERE k = ?', ['empty']))).toBe('');
     expect(await driver.bytes('SELECT v FROM t WHERE k = ?', ['null'])).toBeNull();

@@ -49,9 +49,10 @@ async function withDriver<T>(db: Database, fn: (driver: SqlDriver) => Promise<T>
 }
 
 async function documentColumns(driver: SqlDriver): Promise<string[]> {
-  const rows = driver.dialect === 'sqlite'
-    ? await driver.all('PRAGMA table_info(documents)')
-    : await driver.all("SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'documents'");
+  const rows =
+    driver.dialect === 'sqlite'
+      ? await driver.all('PRAGMA table_info(documents)')
+      : await driver.all("SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'documents'");
   return rows.map((r) => String(r.name));
 }
 
@@ -76,7 +77,12 @@ describe.each(STORE_KINDS)('validator schema migrations on %s', (kind) => {
         ['<urn:a>', 'first text'],
         ['<urn:b>', 'second text'],
       ]);
-      expect(await store.addDocuments([{ docId: '<urn:a>', url: null, text: 'again' }, { docId: '<urn:c>', url: null, text: 'third text' }])).toBe(1);
+      expect(
+        await store.addDocuments([
+          { docId: '<urn:a>', url: null, text: 'again' },
+          { docId: '<urn:c>', url: null, text: 'third text' },
+        ]),
+      ).toBe(1);
     } finally {
       await store.close();
     }

@@ -70,9 +70,15 @@ describe('SQLite checkpoints in a background thread', () => {
         contents: `import { SqliteDriver } from './src-validator/store/sqlite-driver';
           const driver = new SqliteDriver(process.argv[2], { backgroundCheckpoints: true });
           driver.exec('CREATE TABLE t (x)').then(() => driver.close()).then(() => console.log('closed'));`,
-        resolveDir: root, loader: 'ts',
+        resolveDir: root,
+        loader: 'ts',
       },
-      bundle: true, platform: 'node', format: 'cjs', outfile: child, external: ['better-sqlite3'], logLevel: 'silent',
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      outfile: child,
+      external: ['better-sqlite3'],
+      logLevel: 'silent',
     });
     const run = spawnSync(process.execPath, [child, join(dir, 'db.sqlite')], { encoding: 'utf8', timeout: 30_000 });
     expect(run.status).toBe(0);

@@ -2,11 +2,31 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoWaitReady, sr25519PairFromSeed, sr25519Sign } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
 import {
-  API, HEADER_KEY, HEADER_NONCE, MAX_JSON_BODY_BYTES, MAX_RESULT_BODY_BYTES, SIGNATURE_WINDOW_MS, SOFT_LABELS_CONTENT_TYPE,
-  HealthResponse, LeaseResponse, MeResponse, PayoutChallengeResponse,
+  API,
+  HEADER_KEY,
+  HEADER_NONCE,
+  MAX_JSON_BODY_BYTES,
+  MAX_RESULT_BODY_BYTES,
+  SIGNATURE_WINDOW_MS,
+  SOFT_LABELS_CONTENT_TYPE,
+  HealthResponse,
+  LeaseResponse,
+  MeResponse,
+  PayoutChallengeResponse,
 } from '../../src-shared/protocol';
 import { addressOf, sha256Hex, signRequest } from '../../src-shared/request-signing';
-import { bundleOf, documents, honestLabels, leaseTask, MODEL_HASH, OTHER_MODEL_HASH, startHarness, SETUPS, type Harness, type LeaseBody } from './harness';
+import {
+  bundleOf,
+  documents,
+  honestLabels,
+  leaseTask,
+  MODEL_HASH,
+  OTHER_MODEL_HASH,
+  startHarness,
+  SETUPS,
+  type Harness,
+  type LeaseBody,
+} from './harness';
 
 beforeAll(async () => {
   await cryptoWaitReady();
@@ -102,9 +122,11 @@ describe.each(SETUPS)('validator API on $name', ({ kind, opts: setup }) => {
     await start();
     const miner = h.miner(1);
     const url = h.validator.url;
-    const post = (path: string, body: Uint8Array, headers: Record<string, string>) => fetch(url + path, { method: 'POST', headers, body: body as Uint8Array<ArrayBuffer> });
+    const post = (path: string, body: Uint8Array, headers: Record<string, string>) =>
+      fetch(url + path, { method: 'POST', headers, body: body as Uint8Array<ArrayBuffer> });
     const json = new TextEncoder().encode('{"client":"x"');
-    const signed = (path: string, body: Uint8Array, at = h.clock.now) => signRequest(miner.pair, 'POST', path, { sha256Hex: sha256Hex(body) }, at);
+    const signed = (path: string, body: Uint8Array, at = h.clock.now) =>
+      signRequest(miner.pair, 'POST', path, { sha256Hex: sha256Hex(body) }, at);
     const expectError = async (res: Response, status: number, code: string) => {
       expect(res.status).toBe(status);
       expect(((await res.json()) as ErrorReply).error.code).toBe(code);
@@ -127,12 +149,31 @@ describe.each(SETUPS)('validator API on $name', ({ kind, opts: setup }) => {
     // Results: unknown task, wrong content type, undecodable bundle, oversized body.
     const task = await leaseTask(miner);
     const bundle = bundleOf(honestLabels(task, 1));
-    await expectError(await post(API.result('t-nope'), bundle, { ...signed(API.result('t-nope'), bundle), 'content-type': SOFT_LABELS_CONTENT_TYPE }), 404, 'unknown-task');
-    await expectError(await post(API.result(task.taskId), bundle, { ...signed(API.result(task.taskId), bundle), 'content-type': 'application/json' }), 415, 'unsupported-media-type');
+    await expectError(
+      await post(API.result('t-nope'), bundle, { ...signed(API.result('t-nope'), bundle), 'content-type': SOFT_LABELS_CONTENT_TYPE }),
+      404,
+      'unknown-task',
+    );
+    await expectError(
+      await post(API.result(task.taskId), bundle, { ...signed(API.result(task.taskId), bundle), 'content-type': 'application/json' }),
+      415,
+      'unsupported-media-type',
+    );
     const garbage = bundle.slice(0, bundle.length - 3);
-    await expectError(await post(API.result(task.taskId), garbage, { ...signed(API.result(task.taskId), garbage), 'content-type': SOFT_LABELS_CONTENT_TYPE }), 400, 'bad-shape');
+    await expectError(
+      await post(API.result(task.taskId), garbage, {
+        ...signed(API.result(task.taskId), garbage),
+        'content-type': SOFT_LABELS_CONTENT_TYPE,
+      }),
+      400,
+      'bad-shape',
+    );
     const tooBig = new Uint8Array(MAX_RESULT_BODY_BYTES + 1);
-    await expectError(await post(API.result(task.taskId), tooBig, { ...signed(API.result(task.taskId), tooBig), 'content-type': SOFT_LABELS_CONTENT_TYPE }), 413, 'body-too-large');
+    await expectError(
+      await post(API.result(task.taskId), tooBig, { ...signed(API.result(task.taskId), tooBig), 'content-type': SOFT_LABELS_CONTENT_TYPE }),
+      413,
+      'body-too-large',
+    );
     // None of that touched the lease: the real result is still welcome.
     const res = await miner.submit<{ status: string }>(task.taskId, bundle);
     expect(res.status).toBe(200);
@@ -147,8 +188,13 @@ describe.each(SETUPS)('validator API on $name', ({ kind, opts: setup }) => {
     const bundle = bundleOf(honestLabels(task, 1));
     const path = API.result(task.taskId);
     const upload = (body: Uint8Array, headers: Record<string, string>, to = path) =>
-      fetch(h.validator.url + to, { method: 'POST', headers: { ...headers, 'content-type': SOFT_LABELS_CONTENT_TYPE }, body: body as Uint8Array<ArrayBuffer> });
-    const signedBy = (pair: typeof a.pair, body: Uint8Array, to = path, at = h.clock.now) => signRequest(pair, 'POST', to, { sha256Hex: sha256Hex(body) }, at);
+      fetch(h.validator.url + to, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': SOFT_LABELS_CONTENT_TYPE },
+        body: body as Uint8Array<ArrayBuffer>,
+      });
+    const signedBy = (pair: typeof a.pair, body: Uint8Array, to = path, at = h.clock.now) =>
+      signRequest(pair, 'POST', to, { sha256Hex: sha256Hex(body) }, at);
     const expectError = async (res: Response, status: number, code: string) => {
       expect(res.status).toBe(status);
       expect(((await res.json()) as ErrorReply).error.code).toBe(code);
@@ -156,10 +202,18 @@ describe.each(SETUPS)('validator API on $name', ({ kind, opts: setup }) => {
     // Signed over other bytes; in a's name but signed by b; signed too long ago; not signed.
     await expectError(await upload(bundle, signedBy(a.pair, bundle.subarray(1))), 401, 'bad-signature');
     await expectError(await upload(bundle, { ...signedBy(b.pair, bundle), [HEADER_KEY]: a.address }), 401, 'bad-signature');
-    await expectError(await upload(bundle, signedBy(a.pair, bundle, path, h.clock.now - SIGNATURE_WINDOW_MS - 1000)), 401, 'stale-timestamp');
+    await expectError(
+      await upload(bundle, signedBy(a.pair, bundle, path, h.clock.now - SIGNATURE_WINDOW_MS - 1000)),
+      401,
+      'stale-timestamp',
+    );
     await expectError(await upload(bundle, {}), 401, 'unsigned');
     // A bad signature is what an unknown task or a corrupt body hears about, not the task.
-    await expectError(await upload(bundle, signedBy(a.pair, bundle.subarray(1), API.result('t-nope')), API.result('t-nope')), 401, 'bad-signature');
+    await expectError(
+      await upload(bundle, signedBy(a.pair, bundle.subarray(1), API.result('t-nope')), API.result('t-nope')),
+      401,
+      'bad-signature',
+    );
     const corrupt = bundle.slice(0, bundle.length - 3);
     await expectError(await upload(corrupt, signedBy(a.pair, bundle)), 401, 'bad-signature');
     expect((await h.validator.store.resultsOfTask(task.taskId)).length).toBe(0);
@@ -223,8 +277,14 @@ describe.each(SETUPS)('validator API on $name', ({ kind, opts: setup }) => {
 
   it('keeps replay protection across validator processes sharing a database', async () => {
     await start();
-    const second = await (await import('../../src-validator/index')).startValidator({
-      port: 0, dataDir: h.dataDir, modelHash: MODEL_HASH, store: h.validator.store, clock: () => h.clock.now,
+    const second = await (
+      await import('../../src-validator/index')
+    ).startValidator({
+      port: 0,
+      dataDir: h.dataDir,
+      modelHash: MODEL_HASH,
+      store: h.validator.store,
+      clock: () => h.clock.now,
     });
     try {
       const body = new TextEncoder().encode('{"client":"x"}');

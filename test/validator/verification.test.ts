@@ -23,7 +23,10 @@ function readRows(record: ParsedRecord, rows: ArrayLike<number>): SoftLabels {
 }
 
 const tokenizer = fakeTokenizer();
-const text = Array.from({ length: 900 }, (_, i) => ['alpha', 'beta', 'gamma', 'delta', 'eps', 'zeta', 'eta'][(i * 7 + (i >> 3)) % 7] + String(i % 13)).join(' ');
+const text = Array.from(
+  { length: 900 },
+  (_, i) => ['alpha', 'beta', 'gamma', 'delta', 'eps', 'zeta', 'eta'][(i * 7 + (i >> 3)) % 7] + String(i % 13),
+).join(' ');
 const ids = tokenizer.encode(text, 1024);
 const MODEL = 'ab'.repeat(32);
 
@@ -88,7 +91,10 @@ describe('agreement between two labelings of one document', () => {
       let badRows = 0;
       for (let p = 0; p < a.header.positions; p++) {
         let row = 0;
-        for (const [x, y] of [[a, b], [b, a]] as const) {
+        for (const [x, y] of [
+          [a, b],
+          [b, a],
+        ] as const) {
           const other = new Map<number, number>();
           for (let r = 0; r < 16; r++) other.set(y.topkIds[p * 16 + r]!, y.topkLogprobs[p * 16 + r]!);
           for (let r = 0; r < 8; r++) {
@@ -112,7 +118,12 @@ describe('agreement between two labelings of one document', () => {
     const mixed = labels({ noise: 0.01, noiseSeed: 2 });
     // Every other position keeps only its top 4 and its last 4 ids: rows right at half overlap.
     for (let p = 0; p < ids.length; p += 2) for (let r = 4; r < 12; r++) mixed.topkIds[p * 16 + r] = 30000 + r;
-    for (const other of [mixed, labels({ noise: 0.03, noiseSeed: 3 }), labels({ noise: 0.01, noiseSeed: 4, temperature: 1.4, variant: 1 }), labels({ noise: 0.01, noiseSeed: 6, variant: 2 })]) {
+    for (const other of [
+      mixed,
+      labels({ noise: 0.03, noiseSeed: 3 }),
+      labels({ noise: 0.01, noiseSeed: 4, temperature: 1.4, variant: 1 }),
+      labels({ noise: 0.01, noiseSeed: 6, variant: 2 }),
+    ]) {
       const expected = naive(reference, other);
       expect(compareLabels(reference, other)).toMatchObject(expected);
       expect(compareLabels(other, reference)).toMatchObject(expected);
@@ -122,7 +133,11 @@ describe('agreement between two labelings of one document', () => {
   it('gives the same verdict on sampled rows read from the encoded bytes as on decoded rows', () => {
     const encoded = (l: SoftLabels) => parseRecord(encodeSoftLabels(l));
     const rows = sampleRows([ids.length], seededRandom(3))[0]!;
-    for (const other of [labels({ noise: 0.01, noiseSeed: 2 }), labels({ noise: 0.01, noiseSeed: 4, temperature: 1.4, variant: 1 }), labels({ noise: 0.02, noiseSeed: 9, temperature: 1.1 })]) {
+    for (const other of [
+      labels({ noise: 0.01, noiseSeed: 2 }),
+      labels({ noise: 0.01, noiseSeed: 4, temperature: 1.4, variant: 1 }),
+      labels({ noise: 0.02, noiseSeed: 9, temperature: 1.1 }),
+    ]) {
       const fromBytes = compareRecordRows(encoded(reference), encoded(other), rows);
       expect(fromBytes).toEqual(compareLabels(readRows(encoded(reference), rows), readRows(encoded(other), rows)));
       expect(fromBytes.positions).toBe(rows.length);
@@ -141,10 +156,24 @@ describe('agreement between two labelings of one document', () => {
 
 describe('structural checks', () => {
   const good = labels({});
-  const task = { taskId: 't-1', k: 16, modelHash: MODEL, vocabSize: 32768, documents: [{ docId: 'd-1', tokens: ids.length, tokenIdsChecksum: tokenIdsChecksum(ids) }] };
+  const task = {
+    taskId: 't-1',
+    k: 16,
+    modelHash: MODEL,
+    vocabSize: 32768,
+    documents: [{ docId: 'd-1', tokens: ids.length, tokenIdsChecksum: tokenIdsChecksum(ids) }],
+  };
 
   const parsed = (l: SoftLabels) => parseRecord(encodeSoftLabels(l));
-  const check = (l: SoftLabels, expected = task) => checkStructure([parsed(l)], expected, sampleRows(expected.documents.map((d) => d.tokens), seededRandom(1)));
+  const check = (l: SoftLabels, expected = task) =>
+    checkStructure(
+      [parsed(l)],
+      expected,
+      sampleRows(
+        expected.documents.map((d) => d.tokens),
+        seededRandom(1),
+      ),
+    );
 
   it('passes an honest result', () => {
     expect(check(good)).toEqual({ ok: true });
@@ -175,7 +204,9 @@ describe('structural checks', () => {
     const record = parsed(good);
     const rows = [0, 1, 7, ids.length - 1];
     expect(Array.from(readRows(record, rows).topkIds)).toEqual(rows.flatMap((p) => Array.from(good.topkIds.subarray(p * 16, p * 16 + 16))));
-    expect(Array.from(readRows(record, rows).topkLogprobs)).toEqual(rows.flatMap((p) => Array.from(good.topkLogprobs.subarray(p * 16, p * 16 + 16))));
+    expect(Array.from(readRows(record, rows).topkLogprobs)).toEqual(
+      rows.flatMap((p) => Array.from(good.topkLogprobs.subarray(p * 16, p * 16 + 16))),
+    );
     const corrupt = encodeSoftLabels(good);
     corrupt[200] = corrupt[200]! ^ 1;
     expect(() => parseRecord(corrupt)).toThrow(/CRC/);
@@ -192,7 +223,11 @@ describe('consensus', () => {
   });
 
   it('takes the strict majority regardless of order', () => {
-    for (const groups of [[0, 0, 1], [1, 0, 0], [0, 1, 0]]) {
+    for (const groups of [
+      [0, 0, 1],
+      [1, 0, 0],
+      [0, 1, 0],
+    ]) {
       const c = findConsensus(3, clusters(groups));
       expect(c.kind).toBe('majority');
       expect(c.kind === 'majority' && c.losers).toEqual([groups.indexOf(1)]);

@@ -25,7 +25,10 @@ export class FakeChain {
   constructor() {
     const metadata = new Metadata(this.registry, metadataHex);
     this.registry.setMetadata(metadata);
-    const entry = metadata.asLatest.pallets.find((p) => p.name.toString() === 'System')!.storage.unwrap().items.find((i) => i.name.toString() === 'Account')!;
+    const entry = metadata.asLatest.pallets
+      .find((p) => p.name.toString() === 'System')!
+      .storage.unwrap()
+      .items.find((i) => i.name.toString() === 'Account')!;
     this.accountType = this.registry.lookup.getTypeDef(entry.type.asMap.value).lookupName!;
   }
 
@@ -98,7 +101,13 @@ export class FakeChain {
       }
       case 'state_call':
         // A node too old for Metadata_metadata_versions: the API falls back to state_getMetadata.
-        return socket.send(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32000, message: 'Client error: Execution failed: Exported method Metadata_metadata_versions is not found' } }));
+        return socket.send(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            id,
+            error: { code: -32000, message: 'Client error: Execution failed: Exported method Metadata_metadata_versions is not found' },
+          }),
+        );
       case 'state_getStorage':
         return reply(this.storage(params[0] as string));
       case 'state_unsubscribeStorage':
@@ -116,6 +125,8 @@ export class FakeChain {
     if (!key.startsWith(SYSTEM_ACCOUNT_PREFIX)) return null;
     const account = this.accounts.get(key.slice(-64));
     if (!account) return null;
-    return this.registry.createType(this.accountType, { nonce: 0, providers: 1, data: { free: account.free, reserved: account.reserved } }).toHex();
+    return this.registry
+      .createType(this.accountType, { nonce: 0, providers: 1, data: { free: account.free, reserved: account.reserved } })
+      .toHex();
   }
 }

@@ -21,7 +21,13 @@ async function chain(): Promise<FakeChain> {
 }
 
 function service(endpoint: string, extra: Partial<ConstructorParameters<typeof BalanceService>[0]> = {}): BalanceService {
-  const s = new BalanceService({ endpoint, log: silentLogger, timeoutMs: 5000, backoff: { baseMs: 100, capMs: 300, floorMs: 50 }, ...extra });
+  const s = new BalanceService({
+    endpoint,
+    log: silentLogger,
+    timeoutMs: 5000,
+    backoff: { baseMs: 100, capMs: 300, floorMs: 50 },
+    ...extra,
+  });
   cleanups.push(() => s.dispose());
   return s;
 }
@@ -68,7 +74,9 @@ describe('BalanceService', () => {
     const s = service(c.url, { stakedQuery: reserved });
     s.setAddresses([ALICE]);
     s.start();
-    expect(await until(s, (x) => x.state === 'online')).toMatchObject({ balances: [{ address: ALICE, freeNano: '5000000000', stakedNano: '7250000000' }] });
+    expect(await until(s, (x) => x.state === 'online')).toMatchObject({
+      balances: [{ address: ALICE, freeNano: '5000000000', stakedNano: '7250000000' }],
+    });
 
     const broken = service(c.url, { stakedQuery: () => Promise.reject(new Error('no such storage')) });
     broken.setAddresses([ALICE]);

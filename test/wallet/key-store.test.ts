@@ -199,9 +199,13 @@ describe('comx key files', () => {
 
   it('refuses a file whose address is not its seed, and one without seed or mnemonic', async () => {
     const data = { ...comxKeyData(DEV_PHRASE), ss58_address: keyring.addFromUri('//Other').address };
-    await expect(store().importComx(JSON.stringify({ data: JSON.stringify(data), encrypted: false }))).rejects.toThrow(/belongs to another key/);
+    await expect(store().importComx(JSON.stringify({ data: JSON.stringify(data), encrypted: false }))).rejects.toThrow(
+      /belongs to another key/,
+    );
     const bare = { ...comxKeyData(DEV_PHRASE), seed_hex: null, mnemonic: null };
-    await expect(store().importComx(JSON.stringify({ data: JSON.stringify(bare), encrypted: false }))).rejects.toThrow(/neither seed_hex nor mnemonic/);
+    await expect(store().importComx(JSON.stringify({ data: JSON.stringify(bare), encrypted: false }))).rejects.toThrow(
+      /neither seed_hex nor mnemonic/,
+    );
   });
 });
 
@@ -229,12 +233,23 @@ describe('sealing and the signer', () => {
     const now = 1_760_000_000_000;
     const nonce = '0123456789abcdef0123456789abcdef';
     const signature = signer.sign(signingMessage('POST', '/v1/lease', now, nonce, body));
-    const headers = { 'x-nya-key': signer.address, 'x-nya-timestamp': String(now), 'x-nya-nonce': nonce, 'x-nya-signature': u8aToHex(signature) };
+    const headers = {
+      'x-nya-key': signer.address,
+      'x-nya-timestamp': String(now),
+      'x-nya-nonce': nonce,
+      'x-nya-signature': u8aToHex(signature),
+    };
     expect(verifyRequestSignature(headers, 'POST', '/v1/lease', body, now)).toMatchObject({ ok: true, address: DEV_ROOT_ADDRESS });
     // The shared signRequest with the same pair (polkadot-js derived) gives headers that verify the same way.
     const pair = keyring.addFromUri(DEV_PHRASE);
     expect(pair.address).toBe(signer.address);
-    const viaShared = signRequest(sr25519PairFromSeed(mnemonicToMiniSecret(DEV_PHRASE)), 'POST', '/v1/lease', { sha256Hex: sha256Hex(body) }, now);
+    const viaShared = signRequest(
+      sr25519PairFromSeed(mnemonicToMiniSecret(DEV_PHRASE)),
+      'POST',
+      '/v1/lease',
+      { sha256Hex: sha256Hex(body) },
+      now,
+    );
     expect(viaShared['x-nya-key']).toBe(signer.address);
   });
 

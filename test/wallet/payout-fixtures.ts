@@ -4,7 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { u8aToHex, u8aWrapBytes } from '@polkadot/util';
-import { cryptoWaitReady, decodeAddress, mnemonicToMiniSecret, signatureVerify, sr25519PairFromSeed, sr25519Sign } from '@polkadot/util-crypto';
+import {
+  cryptoWaitReady,
+  decodeAddress,
+  mnemonicToMiniSecret,
+  signatureVerify,
+  sr25519PairFromSeed,
+  sr25519Sign,
+} from '@polkadot/util-crypto';
 import { silentLogger } from '../../src-node/log';
 import { ValidatorSession } from '../../src-main/validator-client';
 import { signerFromPair } from '../../src-main/wallet';
@@ -22,7 +29,9 @@ export async function testPair(seedWord: string): Promise<SigningPair & { addres
     other: 'letter advice cage absurd amount doctor acoustic avoid letter advice cage above',
   };
   // 'refused' and any other name: a fixed seed from the name's bytes.
-  const seed = phrases[seedWord] ? mnemonicToMiniSecret(phrases[seedWord]) : new Uint8Array(32).fill(seedWord.length).map((b, i) => b + (seedWord.charCodeAt(i % seedWord.length) ?? 0));
+  const seed = phrases[seedWord]
+    ? mnemonicToMiniSecret(phrases[seedWord])
+    : new Uint8Array(32).fill(seedWord.length).map((b, i) => b + (seedWord.charCodeAt(i % seedWord.length) ?? 0));
   const pair = sr25519PairFromSeed(seed);
   return { ...pair, address: addressOf(pair.publicKey) };
 }
@@ -46,7 +55,12 @@ export interface TestValidator {
 export async function realValidator(refusedPayoutAddresses: string[] = []): Promise<TestValidator & { validator: RunningValidator }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'nya-payout-validator-'));
   const validator = await startValidator({
-    port: 0, dataDir, modelHash: 'ab'.repeat(32), log: silentLogger, tokenizer: async () => fakeTokenizer(), refusedPayoutAddresses,
+    port: 0,
+    dataDir,
+    modelHash: 'ab'.repeat(32),
+    log: silentLogger,
+    tokenizer: async () => fakeTokenizer(),
+    refusedPayoutAddresses,
   });
   return {
     validator,
@@ -91,7 +105,8 @@ export async function payoutOnlyValidator(now: () => number = Date.now): Promise
     if (req.url === API.payoutLink) {
       const r = JSON.parse(body.toString()) as { payoutAddress: string; challengeId: string; signature: string };
       const c = challenges.get(r.challengeId);
-      if (!c || c.used || c.miner !== check.address) return reply(400, { error: { code: 'bad-payout-proof', message: 'Unknown payout challenge; ask for a new one.' } });
+      if (!c || c.used || c.miner !== check.address)
+        return reply(400, { error: { code: 'bad-payout-proof', message: 'Unknown payout challenge; ask for a new one.' } });
       c.used = true;
       const message = payoutChallengeMessage(check.address, r.challengeId, c.expiresAtMs);
       if (!signatureVerify(message, r.signature, decodeAddress(r.payoutAddress)).isValid) {
@@ -107,16 +122,23 @@ export async function payoutOnlyValidator(now: () => number = Date.now): Promise
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     links,
     payoutAddressOf: async (miner) => links.get(miner) ?? null,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
 export function minerSession(url: string, miner: SigningPair, dataDir: string, now?: () => number): ValidatorSession {
   return new ValidatorSession({
-    baseUrl: url, signer: signerFromPair(miner), dataDir, log: silentLogger, clientName: 'nya-test/0', requestTimeoutMs: 5000,
-    backoff: { baseMs: 50, capMs: 100, floorMs: 10 }, ...(now ? { now } : {}),
+    baseUrl: url,
+    signer: signerFromPair(miner),
+    dataDir,
+    log: silentLogger,
+    clientName: 'nya-test/0',
+    requestTimeoutMs: 5000,
+    backoff: { baseMs: 50, capMs: 100, floorMs: 10 },
+    ...(now ? { now } : {}),
   });
 }

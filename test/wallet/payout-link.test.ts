@@ -34,10 +34,19 @@ function counted(port: PayoutValidatorPort) {
 }
 
 const linkerFor = (port: PayoutValidatorPort, extra: Partial<ConstructorParameters<typeof PayoutLinker>[0]> = {}) =>
-  new PayoutLinker({ validator: port, validatorFailure: validatorFailureOf, miningAddress: () => miner.address, deniedAddresses: [EXCHANGE], ...extra });
+  new PayoutLinker({
+    validator: port,
+    validatorFailure: validatorFailureOf,
+    miningAddress: () => miner.address,
+    deniedAddresses: [EXCHANGE],
+    ...extra,
+  });
 
 async function failure(promise: Promise<unknown>): Promise<PayoutLinkError> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   if (!(error instanceof PayoutLinkError)) throw new Error(`expected a PayoutLinkError, got ${String(error)}`);
   return error;
 }
@@ -47,7 +56,11 @@ describe('PayoutLinker against the reference validator', () => {
     const linker = linkerFor(session);
     const challenge = await linker.begin();
     expect(challenge.message).toContain(`mining:${miner.address}`);
-    const linked = await linker.submit({ payoutAddress: payout.address, challengeId: challenge.challengeId, signature: rawSign(payout, challenge.message) });
+    const linked = await linker.submit({
+      payoutAddress: payout.address,
+      challengeId: challenge.challengeId,
+      signature: rawSign(payout, challenge.message),
+    });
     expect(linked).toEqual({ payoutAddress: payout.address, signedForm: 'raw' });
     expect(await validator.payoutAddressOf(miner.address)).toBe(payout.address);
     expect((await session.me()).payoutAddress).toBe(payout.address);
@@ -57,16 +70,30 @@ describe('PayoutLinker against the reference validator', () => {
     const { calls, port } = counted(session);
     const linker = linkerFor(port);
     const challenge = await linker.begin();
-    const wrong = await failure(linker.submit({ payoutAddress: payout.address, challengeId: challenge.challengeId, signature: rawSign(other, challenge.message) }));
+    const wrong = await failure(
+      linker.submit({ payoutAddress: payout.address, challengeId: challenge.challengeId, signature: rawSign(other, challenge.message) }),
+    );
     expect(wrong.code).toBe('bad-signature');
     expect(wrong.challengeStillUsable).toBe(true);
-    const edited = await failure(linker.submit({ payoutAddress: payout.address, challengeId: challenge.challengeId, signature: rawSign(payout, `${challenge.message} `) }));
+    const edited = await failure(
+      linker.submit({
+        payoutAddress: payout.address,
+        challengeId: challenge.challengeId,
+        signature: rawSign(payout, `${challenge.message} `),
+      }),
+    );
     expect(edited.code).toBe('bad-signature');
     expect(calls.link).toBe(0);
     await linker.submit({ payoutAddress: other.address, challengeId: challenge.challengeId, signature: rawSign(other, challenge.message) });
     expect(await validator.payoutAddressOf(miner.address)).toBe(other.address);
     // A challenge is single use.
-    expect((await failure(linker.submit({ payoutAddress: other.address, challengeId: challenge.challengeId, signature: rawSign(other, challenge.message) }))).code).toBe('no-challenge');
+    expect(
+      (
+        await failure(
+          linker.submit({ payoutAddress: other.address, challengeId: challenge.challengeId, signature: rawSign(other, challenge.message) }),
+        )
+      ).code,
+    ).toBe('no-challenge');
   });
 
   it('refuses a deny-listed address in any SS58 prefix without asking the validator, and maps the validator refusal', async () => {
@@ -74,24 +101,42 @@ describe('PayoutLinker against the reference validator', () => {
     const linker = linkerFor(port);
     const challenge = await linker.begin();
     const asKusama = encodeAddress(EXCHANGE, 2);
-    const denied = await failure(linker.submit({ payoutAddress: asKusama, challengeId: challenge.challengeId, signature: `0x${'00'.repeat(64)}` }));
+    const denied = await failure(
+      linker.submit({ payoutAddress: asKusama, challengeId: challenge.challengeId, signature: `0x${'00'.repeat(64)}` }),
+    );
     expect(denied.code).toBe('refused-address');
     expect(denied.message).toContain(EXCHANGE);
     expect(calls.link).toBe(0);
-    expect((await failure(linker.submit({ payoutAddress: 'not-an-address', challengeId: challenge.challengeId, signature: '0x00' }))).code).toBe('bad-address');
+    expect(
+      (await failure(linker.submit({ payoutAddress: 'not-an-address', challengeId: challenge.challengeId, signature: '0x00' }))).code,
+    ).toBe('bad-address');
     // The validator's own refused list: the signature is good, the validator says no.
-    const byValidator = await failure(linker.submit({ payoutAddress: refused.address, challengeId: challenge.challengeId, signature: rawSign(refused, challenge.message) }));
+    const byValidator = await failure(
+      linker.submit({ payoutAddress: refused.address, challengeId: challenge.challengeId, signature: rawSign(refused, challenge.message) }),
+    );
     expect(byValidator.code).toBe('refused-address');
     expect(calls.link).toBe(1);
     expect(await validator.payoutAddressOf(miner.address)).not.toBe(refused.address);
-    expect(() => new PayoutLinker({ validator: port, validatorFailure: validatorFailureOf, miningAddress: () => miner.address, deniedAddresses: ['nope'] })).toThrow(/deny list holds 'nope'/);
+    expect(
+      () =>
+        new PayoutLinker({
+          validator: port,
+          validatorFailure: validatorFailureOf,
+          miningAddress: () => miner.address,
+          deniedAddresses: ['nope'],
+        }),
+    ).toThrow(/deny list holds 'nope'/);
   });
 
   it('accepts any SS58 prefix and links the prefix-42 form', async () => {
     const linker = linkerFor(session);
     const challenge = await linker.begin();
     const polkadotForm = encodeAddress(payout.publicKey, 0);
-    const linked = await linker.submit({ payoutAddress: polkadotForm, challengeId: challenge.challengeId, signature: rawSign(payout, challenge.message) });
+    const linked = await linker.submit({
+      payoutAddress: polkadotForm,
+      challengeId: challenge.challengeId,
+      signature: rawSign(payout, challenge.message),
+    });
     expect(linked.payoutAddress).toBe(payout.address);
     expect(await validator.payoutAddressOf(miner.address)).toBe(payout.address);
   });
@@ -99,7 +144,11 @@ describe('PayoutLinker against the reference validator', () => {
   it('links with a wallet-extension (<Bytes>-wrapped) signature', async () => {
     const linker = linkerFor(session);
     const challenge = await linker.begin();
-    const linked = await linker.submit({ payoutAddress: other.address, challengeId: challenge.challengeId, signature: extensionSign(other, challenge.message) });
+    const linked = await linker.submit({
+      payoutAddress: other.address,
+      challengeId: challenge.challengeId,
+      signature: extensionSign(other, challenge.message),
+    });
     expect(linked).toMatchObject({ payoutAddress: other.address, signedForm: 'wrapped' });
     expect(await validator.payoutAddressOf(miner.address)).toBe(other.address);
   });
@@ -112,7 +161,13 @@ describe('PayoutLinker against the reference validator', () => {
     const challenge = await late.begin();
     nowMs = challenge.expiresAtMs + 1;
     expect(late.challenge(challenge.challengeId)).toBeNull();
-    expect((await failure(late.submit({ payoutAddress: payout.address, challengeId: challenge.challengeId, signature: rawSign(payout, challenge.message) }))).code).toBe('challenge-expired');
+    expect(
+      (
+        await failure(
+          late.submit({ payoutAddress: payout.address, challengeId: challenge.challengeId, signature: rawSign(payout, challenge.message) }),
+        )
+      ).code,
+    ).toBe('challenge-expired');
 
     const liar: PayoutValidatorPort = {
       payoutChallenge: async () => ({ challengeId: 'x1', message: 'Transfer everything to Mallory', expiresAtMs: Date.now() + 60_000 }),

@@ -105,7 +105,10 @@ describe('nya wallet', () => {
     expect(await runWallet(['export', '--json', keystore, '--data-dir', dir], exported.io)).toBe(0);
     expect(statSync(keystore).mode & 0o077).toBe(0);
     // key-store.test.ts opens such files with polkadot-js; here the CLI's part: the file and its password.
-    expect(JSON.parse(readFileSync(keystore, 'utf8'))).toMatchObject({ address: keyring.addFromUri(DEV_PHRASE).address, encoding: { content: ['pkcs8', 'sr25519'] } });
+    expect(JSON.parse(readFileSync(keystore, 'utf8'))).toMatchObject({
+      address: keyring.addFromUri(DEV_PHRASE).address,
+      encoding: { content: ['pkcs8', 'sr25519'] },
+    });
     const wrongPassword = fakeIo({ ...PASS, NYA_KEYSTORE_PASSWORD: 'not it' });
     expect(await runWallet(['import', '--json', keystore, '--data-dir', tempDir()], wrongPassword.io)).toBe(1);
     expect(wrongPassword.text()).toMatch(/keystore password is wrong/);

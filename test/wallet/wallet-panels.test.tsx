@@ -26,7 +26,21 @@ function fakeMain(answers: Partial<Record<WalletChannel, (req: unknown) => Resul
 describe('BalancePanel', () => {
   it('shows free and staked balances, unknown stake as a dash', () => {
     const { invoke } = fakeMain({});
-    render(<BalancePanel invoke={invoke} labels={{ [MINING]: 'Mining' }} balance={{ state: 'online', endpoint: 'wss://x', atMs: 0, balances: [{ address: MINING, freeNano: '12345000000', stakedNano: null }, { address: PAYOUT, freeNano: '1', stakedNano: '2000000000' }] }} />);
+    render(
+      <BalancePanel
+        invoke={invoke}
+        labels={{ [MINING]: 'Mining' }}
+        balance={{
+          state: 'online',
+          endpoint: 'wss://x',
+          atMs: 0,
+          balances: [
+            { address: MINING, freeNano: '12345000000', stakedNano: null },
+            { address: PAYOUT, freeNano: '1', stakedNano: '2000000000' },
+          ],
+        }}
+      />,
+    );
     const rows = screen.getByTestId('balances').querySelectorAll('tbody tr');
     expect(rows[0]!.textContent).toContain('Mining');
     expect(rows[0]!.textContent).toContain('12.3450 COMAI');
@@ -35,8 +49,24 @@ describe('BalancePanel', () => {
   });
 
   it('shows offline as a notice with the last balances and refreshes on request', async () => {
-    const { invoke, calls } = fakeMain({ 'wallet:refresh-balance': () => ({ ok: true, value: { state: 'online', endpoint: 'wss://x', atMs: 0, balances: [{ address: MINING, freeNano: '5000000000', stakedNano: '0' }] } }) });
-    render(<BalancePanel invoke={invoke} balance={{ state: 'offline', endpoint: 'wss://x', error: 'Cannot reach wss://x.', retryAtMs: 0, last: { atMs: 0, balances: [{ address: MINING, freeNano: '7000000000', stakedNano: null }] } }} />);
+    const { invoke, calls } = fakeMain({
+      'wallet:refresh-balance': () => ({
+        ok: true,
+        value: { state: 'online', endpoint: 'wss://x', atMs: 0, balances: [{ address: MINING, freeNano: '5000000000', stakedNano: '0' }] },
+      }),
+    });
+    render(
+      <BalancePanel
+        invoke={invoke}
+        balance={{
+          state: 'offline',
+          endpoint: 'wss://x',
+          error: 'Cannot reach wss://x.',
+          retryAtMs: 0,
+          last: { atMs: 0, balances: [{ address: MINING, freeNano: '7000000000', stakedNano: null }] },
+        }}
+      />,
+    );
     expect(screen.getByTestId('balance-offline').textContent).toContain('Cannot reach wss://x.');
     expect(screen.queryByRole('alert')).toBeNull();
     expect(screen.getByTestId('balances').textContent).toContain('7.0000 COMAI');
@@ -47,15 +77,29 @@ describe('BalancePanel', () => {
 });
 
 describe('PayoutLinkPanel', () => {
-  const challenge = { linkUrl: 'http://127.0.0.1:5000/link/t', message: `nya-payout-link-v1\nmining:${MINING}\nchallenge:c1\nexpires:1`, challengeId: 'c1', expiresAtMs: Date.now() + 60_000 };
+  const challenge = {
+    linkUrl: 'http://127.0.0.1:5000/link/t',
+    message: `nya-payout-link-v1\nmining:${MINING}\nchallenge:c1\nexpires:1`,
+    challengeId: 'c1',
+    expiresAtMs: Date.now() + 60_000,
+  };
 
   it('starts a link, opens the page, shows the exact message and links a pasted signature', async () => {
     const opened: string[] = [];
     const { invoke, calls } = fakeMain({
       'wallet:start-payout-link': () => ({ ok: true, value: challenge }),
-      'wallet:submit-payout-signature': (req) => ({ ok: true, value: { payoutAddress: (req as { payoutAddress: string }).payoutAddress, linked: true } }),
+      'wallet:submit-payout-signature': (req) => ({
+        ok: true,
+        value: { payoutAddress: (req as { payoutAddress: string }).payoutAddress, linked: true },
+      }),
     });
-    render(<PayoutLinkPanel invoke={invoke} openLink={(u) => opened.push(u)} wallet={{ miningAddress: MINING, payoutAddress: null, payoutLinked: false }} />);
+    render(
+      <PayoutLinkPanel
+        invoke={invoke}
+        openLink={(u) => opened.push(u)}
+        wallet={{ miningAddress: MINING, payoutAddress: null, payoutLinked: false }}
+      />,
+    );
     expect(screen.getByTestId('payout-current').textContent).toContain('Not linked');
     fireEvent.change(screen.getByLabelText('Payout address (any SS58 account you hold)'), { target: { value: PAYOUT } });
     fireEvent.click(screen.getByRole('button', { name: 'Link with a browser wallet' }));
@@ -76,7 +120,10 @@ describe('PayoutLinkPanel', () => {
   it('shows the refusal from main as an alert and keeps the form', async () => {
     const { invoke } = fakeMain({
       'wallet:start-payout-link': () => ({ ok: true, value: challenge }),
-      'wallet:submit-payout-signature': () => ({ ok: false, error: { code: 'bad-request', message: `The signature is not ${PAYOUT}'s sr25519 signature over the message shown.` } }),
+      'wallet:submit-payout-signature': () => ({
+        ok: false,
+        error: { code: 'bad-request', message: `The signature is not ${PAYOUT}'s sr25519 signature over the message shown.` },
+      }),
     });
     render(<PayoutLinkPanel invoke={invoke} wallet={{ miningAddress: MINING, payoutAddress: null, payoutLinked: false }} />);
     fireEvent.change(screen.getByLabelText('Payout address (any SS58 account you hold)'), { target: { value: '0OIl'.repeat(12) } });
@@ -104,7 +151,13 @@ describe('KeyPanel', () => {
       'wallet:create': () => ({ ok: true, value: { address: MINING } }),
       'wallet:import': () => ({ ok: false, error: { code: 'bad-request', message: 'The keystore password is wrong.' } }),
     });
-    render(<KeyPanel invoke={invoke} chooseFile={async () => '/home/me/key.json'} wallet={{ miningAddress: null, keySource: null, hasMnemonic: false }} />);
+    render(
+      <KeyPanel
+        invoke={invoke}
+        chooseFile={async () => '/home/me/key.json'}
+        wallet={{ miningAddress: null, keySource: null, hasMnemonic: false }}
+      />,
+    );
     fireEvent.click(screen.getByRole('button', { name: 'Create a mining key' }));
     expect((await screen.findByText(`Created ${MINING}.`)).textContent).toBeTruthy();
     fireEvent.change(screen.getByLabelText('Import from'), { target: { value: 'polkadot-json' } });

@@ -8,7 +8,12 @@ import { KeyStore, passphraseBox } from '../../src-main/wallet';
 import { BalanceService } from '../../src-main/wallet/balance/balance-service';
 import { PayoutLinkError } from '../../src-main/wallet/payout-link/payout-linker';
 import { WalletService, walletResultError } from '../../src-main/wallet/wallet-service';
-import { backupAnswersMatch, backupCheckPositions, terminalMnemonicPresenter, type MnemonicPresenter } from '../../src-main/wallet/wallet-service-presenter';
+import {
+  backupAnswersMatch,
+  backupCheckPositions,
+  terminalMnemonicPresenter,
+  type MnemonicPresenter,
+} from '../../src-main/wallet/wallet-service-presenter';
 import { WALLET_CHANNELS } from '../../src-shared/wallet-contract';
 import { CodedError } from '../../src-shared/result';
 import { FakeChain } from './balance-fake-chain';
@@ -40,13 +45,25 @@ function rig(opts: { presenter?: MnemonicPresenter; passwords?: (string | null)[
   hub.attach((r) => logs.push(r.message));
   const log = hub.logger('wallet');
   const store = new KeyStore({ dataDir, box: passphraseBox('correct horse', FAST_SCRYPT) });
-  const balance = new BalanceService({ endpoint: opts.endpoint ?? 'ws://127.0.0.1:9', log, timeoutMs: 5000, backoff: { baseMs: 60_000, capMs: 60_000, floorMs: 60_000 } });
+  const balance = new BalanceService({
+    endpoint: opts.endpoint ?? 'ws://127.0.0.1:9',
+    log,
+    timeoutMs: 5000,
+    backoff: { baseMs: 60_000, capMs: 60_000, floorMs: 60_000 },
+  });
   const shown: string[][] = [];
   const presenter = opts.presenter ?? { show: async (words: readonly string[]) => (shown.push([...words]), { confirmed: true }) };
   const passwords = [...(opts.passwords ?? [])];
   let validator: ValidatorSession | null = null;
   const service = new WalletService({
-    dataDir, keyStore: store, balance, presenter, log, validator: () => validator, validatorFailure: validatorFailureOf, deniedPayoutAddresses: opts.denied ?? [],
+    dataDir,
+    keyStore: store,
+    balance,
+    presenter,
+    log,
+    validator: () => validator,
+    validatorFailure: validatorFailureOf,
+    deniedPayoutAddresses: opts.denied ?? [],
     passwordPrompt: { ask: async () => (passwords.length ? passwords.shift()! : null) },
   });
   service.start();
@@ -78,7 +95,13 @@ describe('WalletService', () => {
     expect(r.shown).toHaveLength(1);
     expect(r.shown[0]).toHaveLength(12);
     const status = r.service.status();
-    expect(status).toMatchObject({ miningAddress: created.address, keySource: 'created', hasMnemonic: true, payoutAddress: null, payoutLinked: false });
+    expect(status).toMatchObject({
+      miningAddress: created.address,
+      keySource: 'created',
+      hasMnemonic: true,
+      payoutAddress: null,
+      payoutLinked: false,
+    });
     expect(WALLET_CHANNELS['wallet:status'].response.parse(status)).toEqual(status);
     expect(WALLET_CHANNELS['wallet:create'].response.parse(created)).toEqual(created);
     const everything = JSON.stringify([created, status, r.logs]);
@@ -99,29 +122,47 @@ describe('WalletService', () => {
     const r = rig({ passwords: ['wrong one', 'export-pw'] });
     const phraseFile = join(r.dataDir, 'phrase.txt');
     writeFileSync(phraseFile, `  ${DEV_PHRASE.toUpperCase()}\n`);
-    expect(await r.service.requestImport({ kind: 'mnemonic-file', filePath: phraseFile })).toEqual({ address: DEV_ADDRESS, keySource: 'mnemonic' });
+    expect(await r.service.requestImport({ kind: 'mnemonic-file', filePath: phraseFile })).toEqual({
+      address: DEV_ADDRESS,
+      keySource: 'mnemonic',
+    });
     const keystore = await r.store.exportPolkadotJson('export-pw');
     r.service.remove({ confirmAddress: DEV_ADDRESS });
 
     const keystoreFile = join(r.dataDir, 'keystore.json');
     writeFileSync(keystoreFile, keystore);
     // A wrong password carried over IPC: a clear error, nothing stored.
-    const wrong = walletResultError(await rejection(r.service.requestImport({ kind: 'polkadot-json', filePath: keystoreFile, password: 'nope' })));
+    const wrong = walletResultError(
+      await rejection(r.service.requestImport({ kind: 'polkadot-json', filePath: keystoreFile, password: 'nope' })),
+    );
     expect(wrong).toEqual({ code: 'bad-request', message: 'The keystore password is wrong.' });
     expect(r.store.info()).toBeNull();
     // Asked in main: the first answer is wrong, the second right.
-    expect(await r.service.requestImport({ kind: 'polkadot-json', filePath: keystoreFile, passwordFromPresenter: true })).toEqual({ address: DEV_ADDRESS, keySource: 'polkadot-json' });
+    expect(await r.service.requestImport({ kind: 'polkadot-json', filePath: keystoreFile, passwordFromPresenter: true })).toEqual({
+      address: DEV_ADDRESS,
+      keySource: 'polkadot-json',
+    });
     expect(r.service.status().hasMnemonic).toBe(false);
   });
 
   it('gives clear errors for a missing file, a file that is not a key, and cancelled prompts', async () => {
     const r = rig();
-    expect(walletResultError(await rejection(r.service.requestImport({ kind: 'mnemonic-file', filePath: join(r.dataDir, 'nope.txt') })))).toMatchObject({ code: 'not-found', message: expect.stringContaining('There is no file') });
+    expect(
+      walletResultError(await rejection(r.service.requestImport({ kind: 'mnemonic-file', filePath: join(r.dataDir, 'nope.txt') }))),
+    ).toMatchObject({ code: 'not-found', message: expect.stringContaining('There is no file') });
     const junk = join(r.dataDir, 'junk.txt');
     writeFileSync(junk, 'hello world');
-    expect(walletResultError(await rejection(r.service.requestImport({ kind: 'mnemonic-file', filePath: junk })))).toMatchObject({ code: 'bad-request', message: expect.stringContaining('12, 15, 18, 21 or 24 words') });
-    writeFileSync(junk, '{"address":"x","encoded":"0x00","encoding":{"content":["pkcs8","sr25519"],"type":["scrypt","xsalsa20-poly1305"],"version":"3"}}');
-    expect(walletResultError(await rejection(r.service.requestImport({ kind: 'polkadot-json', filePath: junk, passwordFromPresenter: true })))).toMatchObject({ code: 'bad-request', message: expect.stringContaining('cancelled') });
+    expect(walletResultError(await rejection(r.service.requestImport({ kind: 'mnemonic-file', filePath: junk })))).toMatchObject({
+      code: 'bad-request',
+      message: expect.stringContaining('12, 15, 18, 21 or 24 words'),
+    });
+    writeFileSync(
+      junk,
+      '{"address":"x","encoded":"0x00","encoding":{"content":["pkcs8","sr25519"],"type":["scrypt","xsalsa20-poly1305"],"version":"3"}}',
+    );
+    expect(
+      walletResultError(await rejection(r.service.requestImport({ kind: 'polkadot-json', filePath: junk, passwordFromPresenter: true }))),
+    ).toMatchObject({ code: 'bad-request', message: expect.stringContaining('cancelled') });
     expect(r.store.info()).toBeNull();
   });
 
@@ -135,7 +176,10 @@ describe('WalletService', () => {
     expect(JSON.stringify([shown, r.logs])).not.toContain(r.shown[0]!.join(' '));
 
     const file = join(r.dataDir, 'backup.json');
-    expect(await r.service.exportKey({ kind: 'polkadot-json', filePath: file, password: 'backup-pass' })).toEqual({ exported: 'polkadot-json', filePath: file });
+    expect(await r.service.exportKey({ kind: 'polkadot-json', filePath: file, password: 'backup-pass' })).toEqual({
+      exported: 'polkadot-json',
+      filePath: file,
+    });
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const again = await rejection(r.service.exportKey({ kind: 'polkadot-json', filePath: file, password: 'backup-pass' }));
     expect(walletResultError(again)).toMatchObject({ code: 'conflict' });
@@ -166,7 +210,9 @@ describe('WalletService', () => {
   it('removes the key only when the typed address matches', async () => {
     const r = rig();
     const { address } = await r.service.create();
-    expect(walletResultError(await rejection(() => r.service.remove({ confirmAddress: DEV_ADDRESS })))).toMatchObject({ code: 'bad-request' });
+    expect(walletResultError(await rejection(() => r.service.remove({ confirmAddress: DEV_ADDRESS })))).toMatchObject({
+      code: 'bad-request',
+    });
     expect(r.service.status().miningAddress).toBe(address);
     expect(r.service.remove({ confirmAddress: ` ${address} ` })).toEqual({ removed: true });
     expect(r.service.status().miningAddress).toBeNull();
@@ -186,7 +232,21 @@ describe('WalletService', () => {
     await r.service.requestImport({ kind: 'mnemonic-file', filePath: phraseFile });
     expect(walletResultError(await rejection(r.service.startPayoutLink()))).toMatchObject({ code: 'unavailable' });
 
-    const session = new ValidatorSession({ baseUrl: validator.url, signer: await r.store.signer(), dataDir: r.dataDir, log: { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } }, clientName: 'nya-test/0' });
+    const session = new ValidatorSession({
+      baseUrl: validator.url,
+      signer: await r.store.signer(),
+      dataDir: r.dataDir,
+      log: {
+        debug() {},
+        info() {},
+        warn() {},
+        error() {},
+        child() {
+          return this;
+        },
+      },
+      clientName: 'nya-test/0',
+    });
     cleanups.push(() => session.dispose());
     r.setValidator(session);
     const start = await r.service.startPayoutLink({ payoutAddress: payout.address });
@@ -198,7 +258,11 @@ describe('WalletService', () => {
 
     chain.setAccount(DEV_ADDRESS, 3_000_000_000n);
     chain.setAccount(payout.address, 12_500_000_000n);
-    const linked = await r.service.submitPayoutSignature({ payoutAddress: payout.address, challengeId: start.challengeId, signature: rawSign(payout, start.message) });
+    const linked = await r.service.submitPayoutSignature({
+      payoutAddress: payout.address,
+      challengeId: start.challengeId,
+      signature: rawSign(payout, start.message),
+    });
     expect(linked).toEqual({ payoutAddress: payout.address, linked: true });
     expect(await validator.payoutAddressOf(DEV_ADDRESS)).toBe(payout.address);
     expect(r.service.status()).toMatchObject({ payoutAddress: payout.address, payoutLinked: true });

@@ -45,7 +45,8 @@ function isUsageError(error: unknown): boolean {
 function wholeNumber(name: string, raw: string | undefined, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < min || value > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got '${raw}'`);
+  if (!/^\d+$/.test(raw) || value < min || value > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got '${raw}'`);
   return value;
 }
 
@@ -104,7 +105,12 @@ export async function runLabel(argv: string[], io: LabelIo): Promise<number> {
     const docs = await readDocuments(io.stdin);
 
     const modelDir = values.model ?? distPath('models', 'demo');
-    session = await TeacherSession.load({ modelDir, cacheDir: values.cache ?? defaultTeacherCacheDir(), executionProvider: ep.data, gpuDeviceId });
+    session = await TeacherSession.load({
+      modelDir,
+      cacheDir: values.cache ?? defaultTeacherCacheDir(),
+      executionProvider: ep.data,
+      gpuDeviceId,
+    });
     const tokenizer = await loadTokenizer(modelDir);
     io.stderr(
       `nya label: ${session.folder.name}${session.folder.isDemo ? ' (demo model: not real teacher output)' : ''}, ` +
@@ -118,7 +124,8 @@ export async function runLabel(argv: string[], io: LabelIo): Promise<number> {
       labelled.forEach((doc, i) => {
         const tokenIds = Array.from(tokenizer.encode(chunk[i]!.text, seqLen));
         const labels = decodeSoftLabels(doc.encoded);
-        if (labels.header.tokenIdsChecksum !== tokenIdsChecksum(tokenIds)) throw new Error(`token ids of ${doc.docId} changed between runs`);
+        if (labels.header.tokenIdsChecksum !== tokenIdsChecksum(tokenIds))
+          throw new Error(`token ids of ${doc.docId} changed between runs`);
         const topkIds: number[][] = [];
         const topkLogprobs: number[][] = [];
         for (let p = 0; p < labels.header.positions; p++) {

@@ -79,12 +79,17 @@ async function modelOf(v: Values): Promise<{ hash: string; dir: string | null; d
   const demoDir = distPath('models', 'demo');
   const demoHash = v['allow-demo'] ? await modelHash(demoDir).catch(() => null) : null;
   if (v['model-hash']) {
-    if (!/^[0-9a-f]{64}$/.test(v['model-hash'])) throw new UsageError(`--model-hash must be 64 lowercase hex characters, got '${v['model-hash']}'`);
+    if (!/^[0-9a-f]{64}$/.test(v['model-hash']))
+      throw new UsageError(`--model-hash must be 64 lowercase hex characters, got '${v['model-hash']}'`);
     return { hash: v['model-hash'], dir: v.model ? resolve(v.model) : null, demoHash };
   }
   if (v.model) return { hash: await modelHash(resolve(v.model)), dir: resolve(v.model), demoHash };
   if (demoHash) return { hash: demoHash, dir: demoDir, demoHash };
-  throw new UsageError(v['allow-demo'] ? `the demo model is not built (${demoDir}); run npm run build` : 'name the accepted model: --model-hash HEX or --model DIR (or --allow-demo for local tests)');
+  throw new UsageError(
+    v['allow-demo']
+      ? `the demo model is not built (${demoDir}); run npm run build`
+      : 'name the accepted model: --model-hash HEX or --model DIR (or --allow-demo for local tests)',
+  );
 }
 
 async function serve(v: Values): Promise<number> {
@@ -94,11 +99,20 @@ async function serve(v: Values): Promise<number> {
   const hub = new LogHub();
   hub.attach((r) => console.error(`${new Date(r.atMs).toISOString()} ${r.level.padEnd(5)} ${r.source}: ${r.message}`));
   const validator = await startValidator({
-    port, host: v.host, dataDir: dataDirOf(v), databaseUrl: v['database-url'] ?? null, modelHash: model.hash,
-    allowDemoModel: v['allow-demo'], demoModelHash: model.demoHash, modelDir: model.dir,
-    redundancy: positiveInt('redundancy', v.redundancy), epochMs: positiveInt('epoch-minutes', v['epoch-minutes']) * 60_000,
-    epochEmissionNano: BigInt(positiveInt('emission-nano', v['emission-nano'], 0)), refusedPayoutAddresses: v['refuse-payout'],
-    checkThreads: positiveInt('check-threads', v['check-threads'], 0), log: hub.logger('validator'),
+    port,
+    host: v.host,
+    dataDir: dataDirOf(v),
+    databaseUrl: v['database-url'] ?? null,
+    modelHash: model.hash,
+    allowDemoModel: v['allow-demo'],
+    demoModelHash: model.demoHash,
+    modelDir: model.dir,
+    redundancy: positiveInt('redundancy', v.redundancy),
+    epochMs: positiveInt('epoch-minutes', v['epoch-minutes']) * 60_000,
+    epochEmissionNano: BigInt(positiveInt('emission-nano', v['emission-nano'], 0)),
+    refusedPayoutAddresses: v['refuse-payout'],
+    checkThreads: positiveInt('check-threads', v['check-threads'], 0),
+    log: hub.logger('validator'),
   });
   console.log(`nya validator: listening on ${validator.url} (model ${model.hash.slice(0, 12)}…)`);
   await new Promise<void>((done) => {
@@ -129,7 +143,7 @@ async function ingest(v: Values, files: string[]): Promise<number> {
       process.stderr.write('\n');
     }
     let tokenized = 0;
-    for (let n; (n = await prepareDocuments(store, tokenizer, DEFAULT_SEQ_LEN)) > 0; ) {
+    for (let n; (n = await prepareDocuments(store, tokenizer, DEFAULT_SEQ_LEN)) > 0;) {
       tokenized += n;
       process.stderr.write(`\rtokenized ${tokenized} documents`);
     }

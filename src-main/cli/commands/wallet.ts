@@ -131,7 +131,10 @@ async function checkBackup(mnemonic: string, io: WalletCliIo): Promise<void> {
     answers.push({ position, word: await io.ask(`Backup check: word number ${position}? `, false) });
   }
   if (checkBackupAnswers(mnemonic, answers)) io.out('Backup checked.');
-  else io.err("nya wallet: those words do not match the phrase above. The key is kept; 'nya wallet export --mnemonic' shows the phrase again.");
+  else
+    io.err(
+      "nya wallet: those words do not match the phrase above. The key is kept; 'nya wallet export --mnemonic' shows the phrase again.",
+    );
 }
 
 async function changePassphrase(dataDir: string, io: WalletCliIo): Promise<number> {
@@ -152,7 +155,11 @@ async function importKey(dataDir: string, flags: Flags, io: WalletCliIo): Promis
   // Read and check the input before asking for a passphrase: a typo should not cost a prompt.
   const text = source === 'seed' ? flags.seed! : io.readText(flags[source]!);
   const keyFilePassword =
-    source === 'json' ? await keyFilePasswordFor('keystore', io) : source === 'comx' && isEncryptedComx(text) ? await keyFilePasswordFor('comx key file', io) : undefined;
+    source === 'json'
+      ? await keyFilePasswordFor('keystore', io)
+      : source === 'comx' && isEncryptedComx(text)
+        ? await keyFilePasswordFor('comx key file', io)
+        : undefined;
   const store = new KeyStore({ dataDir, box: passphraseBox(await newPassphrase(io)) });
   let info: MiningKeyInfo;
   if (source === 'mnemonic-file') info = await store.importMnemonic(text);
@@ -247,7 +254,8 @@ async function newSecret(io: WalletCliIo, envName: string, question: string): Pr
   const fromEnv = io.env[envName];
   const secret = fromEnv ?? (await askHidden(io, envName, question));
   if (secret.length < MIN_PASSPHRASE_CHARS) throw new Error(`A passphrase needs at least ${MIN_PASSPHRASE_CHARS} characters.`);
-  if (fromEnv === undefined && (await askHidden(io, envName, 'Repeat it: ')) !== secret) throw new Error('The two entries differ; nothing was changed.');
+  if (fromEnv === undefined && (await askHidden(io, envName, 'Repeat it: ')) !== secret)
+    throw new Error('The two entries differ; nothing was changed.');
   return secret;
 }
 

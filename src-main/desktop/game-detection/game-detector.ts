@@ -3,19 +3,8 @@ import { join } from 'node:path';
 import { queryOtherGpuProcesses, type CommandRunner } from '../../gpu';
 import { errorMessage, silentLogger, type Logger } from '../../../src-node/log';
 import type { GameSignal, OtherGpuProcess } from '../../policy/signals';
-import {
-  STEAM_REG_KEY,
-  appNameFromManifest,
-  libraryFolders,
-  parseRegQueryValue,
-  positiveId,
-  runningAppIdFromRegistryVdf,
-} from './steam';
-import {
-  NOTIFICATION_STATE_COMMAND,
-  notificationStateSignal,
-  parseNotificationState,
-} from './windows-notification-state';
+import { STEAM_REG_KEY, appNameFromManifest, libraryFolders, parseRegQueryValue, positiveId, runningAppIdFromRegistryVdf } from './steam';
+import { NOTIFICATION_STATE_COMMAND, notificationStateSignal, parseNotificationState } from './windows-notification-state';
 import { ACTIVE_WINDOW_ARGS, parseActiveWindow, parseWindowState, windowStateArgs } from './x11-fullscreen';
 
 /** Reads a text file; null when it does not exist or cannot be read. */

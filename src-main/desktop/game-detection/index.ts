@@ -1,18 +1,5 @@
-export {
-  GameDetector,
-  readTextFile,
-  type Detection,
-  type GameDetectorOptions,
-  type ReadText,
-  type SignalProbe,
-} from './game-detector';
-export {
-  STEAM_REG_KEY,
-  appNameFromManifest,
-  libraryFolders,
-  parseRegQueryValue,
-  runningAppIdFromRegistryVdf,
-} from './steam';
+export { GameDetector, readTextFile, type Detection, type GameDetectorOptions, type ReadText, type SignalProbe } from './game-detector';
+export { STEAM_REG_KEY, appNameFromManifest, libraryFolders, parseRegQueryValue, runningAppIdFromRegistryVdf } from './steam';
 export { parseVdf, vdfGet, type VdfObject } from './vdf';
 export {
   NOTIFICATION_STATE_COMMAND,

@@ -11,7 +11,7 @@ export const NOTIFICATION_STATE_COMMAND = {
     '-NoProfile',
     '-NonInteractive',
     '-Command',
-    "$t = Add-Type -Name Quns -Namespace Nya -PassThru -MemberDefinition '[DllImport(\"shell32.dll\")] public static extern int SHQueryUserNotificationState(out int state);'; $s = 0; [void]$t::SHQueryUserNotificationState([ref]$s); $s",
+    '$t = Add-Type -Name Quns -Namespace Nya -PassThru -MemberDefinition \'[DllImport("shell32.dll")] public static extern int SHQueryUserNotificationState(out int state);\'; $s = 0; [void]$t::SHQueryUserNotificationState([ref]$s); $s',
   ],
 } as const;
 

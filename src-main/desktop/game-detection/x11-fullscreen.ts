@@ -22,7 +22,10 @@ export function parseWindowState(stdout: string): WindowState {
   const atoms = stdout.match(/^_NET_WM_STATE\(ATOM\) = (.*)$/m)?.[1] ?? '';
   const wmClass = stdout.match(/^WM_CLASS\(STRING\) = "((?:[^"\\]|\\.)*)"/m)?.[1] ?? null;
   return {
-    fullscreen: atoms.split(',').map((atom) => atom.trim()).includes('_NET_WM_STATE_FULLSCREEN'),
+    fullscreen: atoms
+      .split(',')
+      .map((atom) => atom.trim())
+      .includes('_NET_WM_STATE_FULLSCREEN'),
     name: wmClass || null,
   };
 }

@@ -32,7 +32,8 @@ export const subspaceStakeTo: StakedQuery = async (api, address) => {
 function sumAmounts(json: unknown): bigint {
   if (typeof json === 'number' || typeof json === 'string') return BigInt(json);
   // Vec<(AccountId, u64)>: the amount is the tuple's second element.
-  if (Array.isArray(json)) return json.reduce<bigint>((sum, item) => sum + (Array.isArray(item) ? sumAmounts(item[1]) : sumAmounts(item)), 0n);
+  if (Array.isArray(json))
+    return json.reduce<bigint>((sum, item) => sum + (Array.isArray(item) ? sumAmounts(item[1]) : sumAmounts(item)), 0n);
   return 0n;
 }
 
@@ -127,7 +128,11 @@ export class BalanceService {
     if (!api) return this.current;
     const addresses = this.addresses;
     try {
-      const balances = await withTimeout(Promise.all(addresses.map((address) => this.read(api, address))), this.timeoutMs, 'reading balances');
+      const balances = await withTimeout(
+        Promise.all(addresses.map((address) => this.read(api, address))),
+        this.timeoutMs,
+        'reading balances',
+      );
       if (addresses !== this.addresses || api !== this.api) return this.current;
       this.failuresInRow = 0;
       this.lastGood = { balances, atMs: this.now() };

@@ -199,7 +199,9 @@ export class KeyStore {
     const file = this.readFile();
     if (!file) throw new NoMiningKey(this.path);
     if (file.boxKind !== this.o.box.kind) {
-      throw new Error(`The mining key at ${this.path} was sealed with '${file.boxKind}', but this process opens '${this.o.box.kind}' boxes.`);
+      throw new Error(
+        `The mining key at ${this.path} was sealed with '${file.boxKind}', but this process opens '${this.o.box.kind}' boxes.`,
+      );
     }
     const secret = deserializeSecret(await this.o.box.open(Buffer.from(file.sealedBase64, 'base64')));
     if (addressOf(pairOf(secret).publicKey) !== file.address) {
@@ -224,7 +226,9 @@ export class KeyStore {
     }
     const parsed = KeyFile.safeParse(json);
     if (!parsed.success) {
-      throw new Error(`The mining key file ${this.path} is not in the format this build reads (${parsed.error.issues[0]?.message ?? 'invalid'}).`);
+      throw new Error(
+        `The mining key file ${this.path} is not in the format this build reads (${parsed.error.issues[0]?.message ?? 'invalid'}).`,
+      );
     }
     return parsed.data;
   }

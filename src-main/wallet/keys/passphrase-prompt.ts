@@ -2,7 +2,11 @@
  * Reads a line from the terminal without echoing it, for passphrases and key-file passwords.
  * Raw mode gives us each keystroke so nothing is echoed; Ctrl-C and Ctrl-D cancel.
  */
-export function promptHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
+export function promptHidden(
+  question: string,
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WriteStream = process.stderr,
+): Promise<string> {
   if (!input.isTTY) return Promise.reject(new Error('There is no terminal to ask for a passphrase.'));
   output.write(question);
   return new Promise((resolve, reject) => {

@@ -151,7 +151,8 @@ export class PayoutLinkServer {
     let body: z.infer<typeof SubmitBody>;
     try {
       const parsed = SubmitBody.safeParse(JSON.parse(await readBody(req)));
-      if (!parsed.success) return sendJson(res, 400, failure('bad-request', 'The page sent a body without payoutAddress and signature.', true));
+      if (!parsed.success)
+        return sendJson(res, 400, failure('bad-request', 'The page sent a body without payoutAddress and signature.', true));
       body = parsed.data;
     } catch (error) {
       return sendJson(res, 400, failure('bad-request', errorMessage(error), true));

@@ -17,9 +17,7 @@ export interface PayoutValidatorPort {
 
 /** Why a validator call failed, as far as linking tells the cases apart; the validator client's `ValidatorFailure` satisfies it. */
 export type PayoutValidatorFailure =
-  | { kind: 'unreachable'; message: string }
-  | { kind: 'refused'; code: string; message: string }
-  | { kind: 'bad-response'; message: string };
+  { kind: 'unreachable'; message: string } | { kind: 'refused'; code: string; message: string } | { kind: 'bad-response'; message: string };
 
 /**
  * Reads a rejection of the port: the failure it carries, or null for anything else. Injected so
@@ -109,7 +107,10 @@ export class PayoutLinker {
     const expected = payoutChallengeMessage(miningAddress, challenge.challengeId, challenge.expiresAtMs);
     // Never put text in front of the user's payout key that is not the link message for this key.
     if (challenge.message !== expected) {
-      throw new PayoutLinkError('challenge-mismatch', 'The validator sent a challenge message that is not the payout link message for this mining key; nothing was signed.');
+      throw new PayoutLinkError(
+        'challenge-mismatch',
+        'The validator sent a challenge message that is not the payout link message for this mining key; nothing was signed.',
+      );
     }
     this.prune();
     const pending = { challengeId: challenge.challengeId, message: challenge.message, expiresAtMs: challenge.expiresAtMs };
@@ -138,25 +139,39 @@ export class PayoutLinker {
     if (publicKey.length !== 32) throw new PayoutLinkError('bad-address', `'${trimmed}' is not a 32-byte account address.`);
     const address = encodeAddress(publicKey, SS58_PREFIX);
     if (this.denied.has(u8aToHex(publicKey))) {
-      throw new PayoutLinkError('refused-address', `${address} is on the refused list (an exchange deposit address, for example). Pay to an account whose key you hold.`);
+      throw new PayoutLinkError(
+        'refused-address',
+        `${address} is on the refused list (an exchange deposit address, for example). Pay to an account whose key you hold.`,
+      );
     }
     return address;
   }
 
   /** Links the payout address with a signature over the challenge message (raw or `<Bytes>`-wrapped). */
-  async submit(req: { payoutAddress: string; challengeId: string; signature: string }): Promise<{ payoutAddress: string; signedForm: SignedForm }> {
+  async submit(req: {
+    payoutAddress: string;
+    challengeId: string;
+    signature: string;
+  }): Promise<{ payoutAddress: string; signedForm: SignedForm }> {
     await cryptoWaitReady();
     this.requireMiningAddress();
     const payoutAddress = this.checkPayoutAddress(req.payoutAddress);
     const challenge = this.pending.get(req.challengeId);
-    if (!challenge) throw new PayoutLinkError('no-challenge', 'This link request is unknown or was already used; start the payout link again.');
+    if (!challenge)
+      throw new PayoutLinkError('no-challenge', 'This link request is unknown or was already used; start the payout link again.');
     if (challenge.expiresAtMs <= this.now()) {
       this.pending.delete(req.challengeId);
-      throw new PayoutLinkError('challenge-expired', 'The link request expired; start the payout link again and sign within the time shown.');
+      throw new PayoutLinkError(
+        'challenge-expired',
+        'The link request expired; start the payout link again and sign within the time shown.',
+      );
     }
     const signedForm = verifyPayoutSignature(challenge.message, req.signature.trim(), payoutAddress);
     if (!signedForm) {
-      throw new PayoutLinkError('bad-signature', `The signature is not ${payoutAddress}'s sr25519 signature over the message shown. Sign exactly that message with the payout account.`);
+      throw new PayoutLinkError(
+        'bad-signature',
+        `The signature is not ${payoutAddress}'s sr25519 signature over the message shown. Sign exactly that message with the payout account.`,
+      );
     }
     // From here the validator spends the challenge whatever it answers.
     this.pending.delete(req.challengeId);
@@ -177,7 +192,8 @@ export class PayoutLinker {
 
   private requireMiningAddress(): string {
     const address = this.o.miningAddress();
-    if (!address) throw new PayoutLinkError('no-mining-key', 'There is no mining key yet; create or import one before linking a payout address.');
+    if (!address)
+      throw new PayoutLinkError('no-mining-key', 'There is no mining key yet; create or import one before linking a payout address.');
     return address;
   }
 
@@ -185,7 +201,8 @@ export class PayoutLinker {
     if (error instanceof PayoutLinkError) return error;
     const failure = this.o.validatorFailure(error);
     if (!failure) return new PayoutLinkError('validator-refused', `Failed while ${doing}: ${errorMessage(error)}`);
-    if (failure.kind === 'unreachable') return new PayoutLinkError('validator-unreachable', `The validator could not be reached while ${doing}: ${failure.message}`);
+    if (failure.kind === 'unreachable')
+      return new PayoutLinkError('validator-unreachable', `The validator could not be reached while ${doing}: ${failure.message}`);
     if (failure.kind === 'refused' && failure.code === 'refused-address') return new PayoutLinkError('refused-address', failure.message);
     return new PayoutLinkError('validator-refused', `The validator refused ${doing}: ${failure.message}`);
   }

@@ -44,9 +44,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * bundle, each miner a concurrent async loop. Latencies are recorded only inside the measured
  * window (after warm-up), so start-up does not count.
  */
-export async function runBenchClient(cfg: BenchClientConfig, onMeasureStart: () => void, onMeasureEnd: () => void): Promise<BenchClientReport> {
+export async function runBenchClient(
+  cfg: BenchClientConfig,
+  onMeasureStart: () => void,
+  onMeasureEnd: () => void,
+): Promise<BenchClientReport> {
   await cryptoWaitReady();
-  const report: BenchClientReport = { submissions: 0, submittedTokens: 0, rejected: 0, errors: 0, noWork: 0, submitLatenciesMs: [], leaseLatenciesMs: [], loopDelayP99Ms: 0, measuredMs: 0 };
+  const report: BenchClientReport = {
+    submissions: 0,
+    submittedTokens: 0,
+    rejected: 0,
+    errors: 0,
+    noWork: 0,
+    submitLatenciesMs: [],
+    leaseLatenciesMs: [],
+    loopDelayP99Ms: 0,
+    measuredMs: 0,
+  };
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   const bundler = new Bundler(cfg.bundlerScript, cfg.bundlerArgv, cfg.modelHash);
   await bundler.ready;

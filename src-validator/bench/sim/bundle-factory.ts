@@ -33,7 +33,12 @@ export class BundleFactory {
       const ids = this.tokenizer.encode(text, seqLen);
       const { topkIds, topkLogprobs } = fakeLabels(ids, { k, noise: 0.01, noiseSeed: this.noiseSeed, vocabSize: this.tokenizer.vocabSize });
       const header = {
-        taskId: 'x'.repeat(taskIdBytes), docId: 'x'.repeat(docIdBytes), modelHash: this.modelHash, k, positions: ids.length, tokenIdsChecksum: tokenIdsChecksum(ids),
+        taskId: 'x'.repeat(taskIdBytes),
+        docId: 'x'.repeat(docIdBytes),
+        modelHash: this.modelHash,
+        k,
+        positions: ids.length,
+        tokenIdsChecksum: tokenIdsChecksum(ids),
       };
       t = { record: encodeSoftLabels({ header, topkIds, topkLogprobs }), taskIdBytes, docIdBytes };
       this.templates.set(key, t);

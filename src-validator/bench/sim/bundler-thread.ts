@@ -29,7 +29,9 @@ export interface BuiltBundle {
 
 /** The benchmark's distinct document texts: DEFAULT_SEQ_LEN - 1 words, a full sequence each. */
 export function benchTexts(): string[] {
-  return Array.from({ length: 16 }, (_, t) => Array.from({ length: DEFAULT_SEQ_LEN - 1 }, (_, w) => `w${(w * 7919 + t * 104729) % 5003}`).join(' '));
+  return Array.from({ length: 16 }, (_, t) =>
+    Array.from({ length: DEFAULT_SEQ_LEN - 1 }, (_, w) => `w${(w * 7919 + t * 104729) % 5003}`).join(' '),
+  );
 }
 
 /** `count` bench documents from number `offset` on: ids and URLs unique, texts from `benchTexts`. */
@@ -64,7 +66,8 @@ export function runBundlerThread(modelHash: string): void {
   port.on('message', ({ id, model, leaseAnswer, buffer }: BuildRequest) => {
     const text = Buffer.from(leaseAnswer.buffer, leaseAnswer.byteOffset, leaseAnswer.length).toString('utf8');
     const parsed = LeaseResponse.safeParse(safeJson(text));
-    if (!parsed.success) return port.postMessage({ id, error: `the validator's lease answer is not a LeaseResponse: ${text.slice(0, 200)}` });
+    if (!parsed.success)
+      return port.postMessage({ id, error: `the validator's lease answer is not a LeaseResponse: ${text.slice(0, 200)}` });
     const answer = parsed.data;
     if (answer.kind !== 'task') return port.postMessage({ id, built: null });
     const { task } = answer;
@@ -73,7 +76,13 @@ export function runBundlerThread(modelHash: string): void {
       alloc: (n) => Buffer.from(new SharedArrayBuffer(n)),
     };
     const { body, sha256Hex } = made[model]!.bundle(task, reuse);
-    const built: BuiltBundle = { taskId: task.taskId, tokens: task.tokens ?? 0, buffer: reuse.buffer!.buffer as SharedArrayBuffer, length: body.length, sha256Hex };
+    const built: BuiltBundle = {
+      taskId: task.taskId,
+      tokens: task.tokens ?? 0,
+      buffer: reuse.buffer!.buffer as SharedArrayBuffer,
+      length: body.length,
+      sha256Hex,
+    };
     port.postMessage({ id, built });
   });
   port.postMessage({ ready: true });

@@ -111,7 +111,14 @@ export function labelTask(task: FakeTask, modelHash: string, tokenizer: Tokenize
     const ids = tokenizer.encode(doc.text, task.seqLen);
     const { topkIds, topkLogprobs } = fakeLabels(ids, { ...opts, k: task.k, vocabSize: tokenizer.vocabSize });
     return {
-      header: { taskId: task.taskId, docId: doc.docId, modelHash, k: task.k, positions: ids.length, tokenIdsChecksum: tokenIdsChecksum(ids) },
+      header: {
+        taskId: task.taskId,
+        docId: doc.docId,
+        modelHash,
+        k: task.k,
+        positions: ids.length,
+        tokenIdsChecksum: tokenIdsChecksum(ids),
+      },
       topkIds,
       topkLogprobs,
     };
@@ -119,7 +126,11 @@ export function labelTask(task: FakeTask, modelHash: string, tokenizer: Tokenize
 }
 
 /** A Recomputer backed by the fake teacher (its own jitter, like the validator's own GPU). */
-export function fakeRecomputer(modelHash: string, tokenizer: Tokenizer, opts: Omit<FakeTeacherOptions, 'k'> = { noise: 0.01, noiseSeed: 424242 }): Recomputer & { calls: number } {
+export function fakeRecomputer(
+  modelHash: string,
+  tokenizer: Tokenizer,
+  opts: Omit<FakeTeacherOptions, 'k'> = { noise: 0.01, noiseSeed: 424242 },
+): Recomputer & { calls: number } {
   const recomputer = {
     calls: 0,
     async label(task: FakeTask) {

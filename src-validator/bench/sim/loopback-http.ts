@@ -14,7 +14,12 @@ const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
  * the simulators' CPU, which on a shared machine is taken from the validator they measure and
  * shows up in their own latency figures.
  */
-export function loopbackRequest(url: string, method: string, headers: Record<string, string>, body?: Uint8Array): Promise<LoopbackResponse> {
+export function loopbackRequest(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: Uint8Array,
+): Promise<LoopbackResponse> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, agent, headers: body ? { ...headers, 'content-length': String(body.length) } : headers }, (res) => {
       const chunks: Buffer[] = [];

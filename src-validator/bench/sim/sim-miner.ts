@@ -4,7 +4,16 @@ import { u8aToHex } from '@polkadot/util';
 import { isReady, sr25519Sign as wasmSr25519Sign } from '@polkadot/wasm-crypto';
 import { HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP } from '../../../src-shared/protocol';
 import { jsonOf, loopbackRequest, type LoopbackResponse } from './loopback-http';
-import { addressOf, newNonce, sha256Hex, signingMessage, signRequest, type BodyDigest, type SignedHeaders, type SigningPair } from '../../../src-shared/request-signing';
+import {
+  addressOf,
+  newNonce,
+  sha256Hex,
+  signingMessage,
+  signRequest,
+  type BodyDigest,
+  type SignedHeaders,
+  type SigningPair,
+} from '../../../src-shared/request-signing';
 
 /**
  * `signRequest` with the sr25519 signature made in WebAssembly when it is loaded (util-crypto 14
@@ -50,15 +59,30 @@ export class SimMiner {
     return new SimMiner(baseUrl, sr25519PairFromSeed(bytes), clock);
   }
 
-  async request<T = unknown>(method: string, path: string, body?: Uint8Array, contentType = 'application/json', extraHeaders: Record<string, string> = {}): Promise<SimResponse<T>> {
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: Uint8Array,
+    contentType = 'application/json',
+    extraHeaders: Record<string, string> = {},
+  ): Promise<SimResponse<T>> {
     const res = await this.requestBytes(method, path, body, contentType, extraHeaders);
     return { status: res.status, body: jsonOf<T>(res) };
   }
 
   /** `request` with the answer left as bytes. */
-  requestBytes(method: string, path: string, body?: Uint8Array, contentType = 'application/json', extraHeaders: Record<string, string> = {}): Promise<LoopbackResponse> {
+  requestBytes(
+    method: string,
+    path: string,
+    body?: Uint8Array,
+    contentType = 'application/json',
+    extraHeaders: Record<string, string> = {},
+  ): Promise<LoopbackResponse> {
     const bytes = body ?? new Uint8Array(0);
-    const headers: Record<string, string> = { ...signFast(this.pair, method, path, { sha256Hex: sha256Hex(bytes) }, this.clock()), ...extraHeaders };
+    const headers: Record<string, string> = {
+      ...signFast(this.pair, method, path, { sha256Hex: sha256Hex(bytes) }, this.clock()),
+      ...extraHeaders,
+    };
     if (body) headers['content-type'] = contentType;
     return loopbackRequest(this.baseUrl + path, method, headers, body);
   }

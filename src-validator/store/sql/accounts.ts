@@ -4,9 +4,14 @@ import { num, str, strOrNull } from './row-values';
 
 function minerRow(r: SqlRow): MinerRow {
   return {
-    address: str(r.address), name: str(r.name), gpuClass: strOrNull(r.gpu_class), streak: num(r.streak),
-    validatedTokens: num(r.validated_tokens), rejectedTokens: num(r.rejected_tokens),
-    payoutAddress: strOrNull(r.payout_address), createdAtMs: num(r.created_at_ms),
+    address: str(r.address),
+    name: str(r.name),
+    gpuClass: strOrNull(r.gpu_class),
+    streak: num(r.streak),
+    validatedTokens: num(r.validated_tokens),
+    rejectedTokens: num(r.rejected_tokens),
+    payoutAddress: strOrNull(r.payout_address),
+    createdAtMs: num(r.created_at_ms),
   };
 }
 
@@ -34,7 +39,10 @@ export class MinerRows {
     return rows[0] ? minerRow(rows[0]) : null;
   }
 
-  async updateMinerCounters(address: string, d: { streak: number | 'reset'; validatedTokens: number; rejectedTokens: number }): Promise<void> {
+  async updateMinerCounters(
+    address: string,
+    d: { streak: number | 'reset'; validatedTokens: number; rejectedTokens: number },
+  ): Promise<void> {
     const streak = d.streak === 'reset' ? 'streak = 0' : 'streak = streak + ?';
     const params: SqlValue[] = d.streak === 'reset' ? [] : [d.streak];
     await this.ex.run(
@@ -71,7 +79,11 @@ export class MinerTokenRows {
   }
 
   async insertChallenge(row: ChallengeRow): Promise<void> {
-    await this.ex.run('INSERT INTO payout_challenges (challenge_id, miner, expires_at_ms, used) VALUES (?, ?, ?, 0)', [row.challengeId, row.miner, row.expiresAtMs]);
+    await this.ex.run('INSERT INTO payout_challenges (challenge_id, miner, expires_at_ms, used) VALUES (?, ?, ?, 0)', [
+      row.challengeId,
+      row.miner,
+      row.expiresAtMs,
+    ]);
   }
 
   async challengeForUpdate(challengeId: string): Promise<ChallengeRow | null> {

@@ -27,7 +27,10 @@ export class CreditRows {
   async epochTotals(epochs: number[]): Promise<Map<number, number>> {
     const out = new Map<number, number>();
     if (epochs.length === 0) return out;
-    const rows = await this.ex.all(`SELECT epoch, SUM(tokens) AS tokens FROM credits WHERE epoch IN (${placeholders(epochs)}) GROUP BY epoch`, epochs);
+    const rows = await this.ex.all(
+      `SELECT epoch, SUM(tokens) AS tokens FROM credits WHERE epoch IN (${placeholders(epochs)}) GROUP BY epoch`,
+      epochs,
+    );
     for (const r of rows) out.set(num(r.epoch), num(r.tokens));
     return out;
   }
@@ -45,6 +48,11 @@ export class CreditRows {
   }
 
   async claimEpochPublication(epoch: number, nowMs: number): Promise<boolean> {
-    return (await this.ex.run('INSERT INTO epoch_publications (epoch, published_at_ms) VALUES (?, ?) ON CONFLICT (epoch) DO NOTHING', [epoch, nowMs])) > 0;
+    return (
+      (await this.ex.run('INSERT INTO epoch_publications (epoch, published_at_ms) VALUES (?, ?) ON CONFLICT (epoch) DO NOTHING', [
+        epoch,
+        nowMs,
+      ])) > 0
+    );
   }
 }

@@ -55,7 +55,12 @@ export class DocumentIntake {
   async setTokenizations(seqLen: number, rows: DocumentTokenization[]): Promise<void> {
     await this.driver.transaction(async (ex) => {
       for (const r of rows) {
-        await ex.run('UPDATE documents SET tok_seq_len = ?, tokens = ?, checksum = ? WHERE doc_id = ?', [seqLen, r.tokens, r.tokenIdsChecksum, r.docId]);
+        await ex.run('UPDATE documents SET tok_seq_len = ?, tokens = ?, checksum = ? WHERE doc_id = ?', [
+          seqLen,
+          r.tokens,
+          r.tokenIdsChecksum,
+          r.docId,
+        ]);
       }
     });
   }

@@ -19,14 +19,21 @@ function leaderboardEntry(r: SqlRow): LeaderboardEntry {
 export class LeaderboardReads {
   constructor(private readonly ex: SqlExecutor) {}
 
-  async leaderboard(epoch: number, opts: { offset: number; limit: number; gpuClass: string | null }): Promise<{ total: number; rows: LeaderboardEntry[] }> {
+  async leaderboard(
+    epoch: number,
+    opts: { offset: number; limit: number; gpuClass: string | null },
+  ): Promise<{ total: number; rows: LeaderboardEntry[] }> {
     const { sql, params } = boardOf(epoch, opts.gpuClass);
     const total = await this.ex.all(`WITH board AS (${sql}) SELECT COUNT(*) AS n FROM board`, params);
     const rows = await this.ex.all(`${sql} ORDER BY tokens DESC, m.address LIMIT ? OFFSET ?`, [...params, opts.limit, opts.offset]);
     return { total: num(total[0]!.n), rows: rows.map(leaderboardEntry) };
   }
 
-  async leaderboardRank(epoch: number, address: string, gpuClass: string | null): Promise<{ rank: number; entry: LeaderboardEntry } | null> {
+  async leaderboardRank(
+    epoch: number,
+    address: string,
+    gpuClass: string | null,
+  ): Promise<{ rank: number; entry: LeaderboardEntry } | null> {
     const { sql, params } = boardOf(epoch, gpuClass);
     // Ranked by the same order as a page of the board: tokens, then address.
     const rows = await this.ex.all(

@@ -25,12 +25,19 @@ export class ResultHistory {
       [...params, opts.limit],
     );
     return rows.map((r) => ({
-      taskId: str(r.task_id), submittedAtMs: num(r.submitted_at_ms), tokens: num(r.tokens), status: str(r.status) as ResultStatus,
-      reason: strOrNull(r.reason), epoch: numOrNull(r.epoch),
+      taskId: str(r.task_id),
+      submittedAtMs: num(r.submitted_at_ms),
+      tokens: num(r.tokens),
+      status: str(r.status) as ResultStatus,
+      reason: strOrNull(r.reason),
+      epoch: numOrNull(r.epoch),
     }));
   }
 
-  async validatedResults(afterTaskId: string | null, limit: number): Promise<{ taskId: string; modelHash: string; k: number; body: Uint8Array }[]> {
+  async validatedResults(
+    afterTaskId: string | null,
+    limit: number,
+  ): Promise<{ taskId: string; modelHash: string; k: number; body: Uint8Array }[]> {
     const rows = await this.ex.all(
       `SELECT r.task_id, r.miner, r.body_path, t.model_hash, t.k FROM results r JOIN tasks t ON t.task_id = r.task_id
        WHERE r.status = 'validated' AND r.task_id > ?

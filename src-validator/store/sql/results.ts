@@ -12,9 +12,16 @@ const NO_BYTES = new Uint8Array(0);
 
 function resultRow(r: SqlRow): ResultRow {
   return {
-    taskId: str(r.task_id), miner: str(r.miner), submittedAtMs: num(r.submitted_at_ms), bodySha256: str(r.body_sha256),
-    tokens: num(r.tokens), status: str(r.status) as ResultStatus, reason: strOrNull(r.reason),
-    epoch: numOrNull(r.epoch), unverified: num(r.unverified) === 1, responseJson: str(r.response_json),
+    taskId: str(r.task_id),
+    miner: str(r.miner),
+    submittedAtMs: num(r.submitted_at_ms),
+    bodySha256: str(r.body_sha256),
+    tokens: num(r.tokens),
+    status: str(r.status) as ResultStatus,
+    reason: strOrNull(r.reason),
+    epoch: numOrNull(r.epoch),
+    unverified: num(r.unverified) === 1,
+    responseJson: str(r.response_json),
     bodyKept: num(r.body_kept) === 1,
   };
 }
@@ -53,10 +60,20 @@ export class ResultRows {
     }
     // A body bound for the database is an empty placeholder until the transaction writes it, so
     // that the row counts as keeping its body meanwhile.
-    await this.ex.run(
-      `INSERT INTO results (${RESULT_COLUMNS}, body, body_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [row.taskId, row.miner, row.submittedAtMs, row.bodySha256, row.tokens, row.status, row.reason, row.epoch, row.unverified ? 1 : 0, row.responseJson, path ? null : NO_BYTES, path],
-    );
+    await this.ex.run(`INSERT INTO results (${RESULT_COLUMNS}, body, body_path) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
+      row.taskId,
+      row.miner,
+      row.submittedAtMs,
+      row.bodySha256,
+      row.tokens,
+      row.status,
+      row.reason,
+      row.epoch,
+      row.unverified ? 1 : 0,
+      row.responseJson,
+      path ? null : NO_BYTES,
+      path,
+    ]);
   }
 
   async dropResultBody(taskId: string, miner: string): Promise<void> {
@@ -70,7 +87,9 @@ export class ResultRows {
   }
 
   async resultsOfTask(taskId: string): Promise<ResultRow[]> {
-    return (await this.ex.all(`SELECT ${RESULT_SELECT} FROM results WHERE task_id = ? ORDER BY submitted_at_ms, miner`, [taskId])).map(resultRow);
+    return (await this.ex.all(`SELECT ${RESULT_SELECT} FROM results WHERE task_id = ? ORDER BY submitted_at_ms, miner`, [taskId])).map(
+      resultRow,
+    );
   }
 
   async resultBody(taskId: string, miner: string): Promise<Uint8Array | null> {
@@ -90,9 +109,18 @@ export class ResultRows {
     return body ? { bytes: body } : null;
   }
 
-  async setResultOutcome(taskId: string, miner: string, o: { status: ResultStatus; reason: string | null; epoch: number | null; unverified: boolean }): Promise<void> {
+  async setResultOutcome(
+    taskId: string,
+    miner: string,
+    o: { status: ResultStatus; reason: string | null; epoch: number | null; unverified: boolean },
+  ): Promise<void> {
     await this.ex.run('UPDATE results SET status = ?, reason = ?, epoch = ?, unverified = ? WHERE task_id = ? AND miner = ?', [
-      o.status, o.reason, o.epoch, o.unverified ? 1 : 0, taskId, miner,
+      o.status,
+      o.reason,
+      o.epoch,
+      o.unverified ? 1 : 0,
+      taskId,
+      miner,
     ]);
   }
 

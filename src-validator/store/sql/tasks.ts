@@ -4,13 +4,25 @@ import { num, str, strOrNull } from './row-values';
 
 function taskRow(r: SqlRow): TaskRow {
   return {
-    taskId: str(r.task_id), createdAtMs: num(r.created_at_ms), k: num(r.k), seqLen: num(r.seq_len),
-    modelHash: str(r.model_hash), tokens: num(r.tokens), quorum: num(r.quorum), state: str(r.state) as TaskState,
+    taskId: str(r.task_id),
+    createdAtMs: num(r.created_at_ms),
+    k: num(r.k),
+    seqLen: num(r.seq_len),
+    modelHash: str(r.model_hash),
+    tokens: num(r.tokens),
+    quorum: num(r.quorum),
+    state: str(r.state) as TaskState,
   };
 }
 
 function leaseRow(r: SqlRow): LeaseRow {
-  return { taskId: str(r.task_id), miner: str(r.miner), leasedAtMs: num(r.leased_at_ms), deadlineAtMs: num(r.deadline_at_ms), state: str(r.state) as LeaseState };
+  return {
+    taskId: str(r.task_id),
+    miner: str(r.miner),
+    leasedAtMs: num(r.leased_at_ms),
+    deadlineAtMs: num(r.deadline_at_ms),
+    state: str(r.state) as LeaseState,
+  };
 }
 
 /** JSON the database built: SQLite hands its UTF-8 over as bytes, PostgreSQL as text. */
@@ -27,7 +39,13 @@ export class TaskRows {
     );
     for (let i = 0; i < docs.length; i++) {
       const d = docs[i]!;
-      await this.ex.run('INSERT INTO task_docs (task_id, idx, doc_id, tokens, checksum) VALUES (?, ?, ?, ?, ?)', [task.taskId, i, d.docId, d.tokens, d.tokenIdsChecksum]);
+      await this.ex.run('INSERT INTO task_docs (task_id, idx, doc_id, tokens, checksum) VALUES (?, ?, ?, ?, ?)', [
+        task.taskId,
+        i,
+        d.docId,
+        d.tokens,
+        d.tokenIdsChecksum,
+      ]);
     }
   }
 
@@ -75,7 +93,10 @@ export class TaskRows {
 
   /** Where each of a task's documents came from (the data-set export). */
   async taskDocumentUrls(taskId: string): Promise<Map<string, string | null>> {
-    const rows = await this.ex.all('SELECT td.doc_id, d.url FROM task_docs td JOIN documents d ON d.doc_id = td.doc_id WHERE td.task_id = ?', [taskId]);
+    const rows = await this.ex.all(
+      'SELECT td.doc_id, d.url FROM task_docs td JOIN documents d ON d.doc_id = td.doc_id WHERE td.task_id = ?',
+      [taskId],
+    );
     return new Map(rows.map((r) => [str(r.doc_id), strOrNull(r.url)]));
   }
 }
@@ -90,7 +111,11 @@ export class LeaseRows {
 
   async insertLease(lease: LeaseRow): Promise<void> {
     await this.ex.run('INSERT INTO leases (task_id, miner, leased_at_ms, deadline_at_ms, state) VALUES (?, ?, ?, ?, ?)', [
-      lease.taskId, lease.miner, lease.leasedAtMs, lease.deadlineAtMs, lease.state,
+      lease.taskId,
+      lease.miner,
+      lease.leasedAtMs,
+      lease.deadlineAtMs,
+      lease.state,
     ]);
   }
 

@@ -1,4 +1,9 @@
-import { LINK_PAGE_CONFIG_ID, LINK_PAGE_SCRIPT_PATH, LINK_PAGE_STYLE_PATH, type LinkPageConfig } from '../../../../src-shared/payout-link-page';
+import {
+  LINK_PAGE_CONFIG_ID,
+  LINK_PAGE_SCRIPT_PATH,
+  LINK_PAGE_STYLE_PATH,
+  type LinkPageConfig,
+} from '../../../../src-shared/payout-link-page';
 
 /** JSON inside a <script type="application/json"> block: `<` escaped so no text can close the block. */
 function jsonForHtml(value: unknown): string {
