@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
  */
 let cachedRoot: string | undefined;
 
-export function appRoot(): string {
+function appRoot(): string {
   if (cachedRoot) return cachedRoot;
   let dir = __dirname;
   for (;;) {

@@ -55,7 +55,7 @@ export const API = {
 // ---------------------------------------------------------------------------------------------
 // Errors: every 4xx/5xx answer is `{ error: { code, message } }`.
 
-export const PROTOCOL_ERROR_CODES = [
+const PROTOCOL_ERROR_CODES = [
   /** The body is not JSON, or not the JSON the endpoint takes. 400 */
   'bad-request',
   /** The result bundle does not decode, or holds a different number of documents than the task. 400 */
@@ -129,11 +129,11 @@ export const LeaseRequest = z.object({
 });
 export type LeaseRequest = z.infer<typeof LeaseRequest>;
 
-export const TaskDocument = z.object({
+const TaskDocument = z.object({
   docId: z.string().min(1).max(1024),
   text: z.string(),
 });
-export type TaskDocument = z.infer<typeof TaskDocument>;
+type TaskDocument = z.infer<typeof TaskDocument>;
 
 export const Task = z.object({
   taskId: TaskId,
@@ -158,9 +158,9 @@ export type LeaseResponse = z.infer<typeof LeaseResponse>;
 // ---------------------------------------------------------------------------------------------
 // POST /v1/tasks/{taskId}/result (signed, body = encodeResultBundle(...))
 
-export const SUBMIT_STATUSES = ['accepted', 'validated', 'rejected'] as const;
-export const SubmitStatus = z.enum(SUBMIT_STATUSES);
-export type SubmitStatus = z.infer<typeof SubmitStatus>;
+const SUBMIT_STATUSES = ['accepted', 'validated', 'rejected'] as const;
+const SubmitStatus = z.enum(SUBMIT_STATUSES);
+type SubmitStatus = z.infer<typeof SubmitStatus>;
 
 /**
  * `accepted`: stored, verification pending (waiting for a redundant result or a re-computation);
@@ -196,9 +196,9 @@ export const MeResponse = z.object({
 });
 export type MeResponse = z.infer<typeof MeResponse>;
 
-export const LEDGER_STATUSES = ['submitted', 'validated', 'rejected', 'credited'] as const;
-export const LedgerStatus = z.enum(LEDGER_STATUSES);
-export type LedgerStatus = z.infer<typeof LedgerStatus>;
+const LEDGER_STATUSES = ['submitted', 'validated', 'rejected', 'credited'] as const;
+const LedgerStatus = z.enum(LEDGER_STATUSES);
+type LedgerStatus = z.infer<typeof LedgerStatus>;
 
 export const LedgerEntry = z.object({
   taskId: z.string(),
@@ -217,12 +217,12 @@ export const LedgerResponse = z.object({
 });
 export type LedgerResponse = z.infer<typeof LedgerResponse>;
 
-export const HistoryPoint = z.object({
+const HistoryPoint = z.object({
   hourStartMs: z.number().int(),
   validatedTokens: z.number().int().nonnegative(),
   earnedNano: NanoAmount,
 });
-export type HistoryPoint = z.infer<typeof HistoryPoint>;
+type HistoryPoint = z.infer<typeof HistoryPoint>;
 /** Oldest first, one entry per hour that had activity. */
 export const HistoryResponse = z.array(HistoryPoint);
 export type HistoryResponse = z.infer<typeof HistoryResponse>;
@@ -254,7 +254,7 @@ export const LeaderboardResponse = z.object({
 });
 export type LeaderboardResponse = z.infer<typeof LeaderboardResponse>;
 
-export const WeightEntry = z.object({
+const WeightEntry = z.object({
   uid: z.number().int().nonnegative().nullable(),
   address: z.string(),
   /** u16, the shares scaled so the largest is 65535. */

@@ -10,7 +10,7 @@ import { HEADER_KEY, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, SIGNATURE
  * Message (UTF-8):
  *   "nya-request-v1\n" METHOD "\n" PATH_WITH_QUERY "\n" TIMESTAMP_MS "\n" NONCE "\n" SHA256HEX(BODY)
  */
-export const SIGNING_DOMAIN = 'nya-request-v1';
+const SIGNING_DOMAIN = 'nya-request-v1';
 
 export interface SigningPair {
   publicKey: Uint8Array;

@@ -26,9 +26,9 @@ export const LOGPROB_FLOOR = -MAX_LOGPROB_CODE * LOGPROB_STEP;
 export const MAX_TOKEN_ID_EXCLUSIVE = 1 << 15;
 export const MAX_K = 64;
 /** Far above any context length in use (Mistral v0.3: 32768); bounds what a decoder allocates. */
-export const MAX_POSITIONS = 1 << 20;
+const MAX_POSITIONS = 1 << 20;
 /** Task and document ids are short strings (FineWeb ids are ~47 bytes). */
-export const MAX_ID_BYTES = 1024;
+const MAX_ID_BYTES = 1024;
 /** On-wire cost of one (position, rank) cell, header and CRC excluded. */
 export const BYTES_PER_CELL = 3.5;
 

@@ -71,7 +71,7 @@ export const DEFAULT_SETTINGS: Settings = {
   onboardingDone: false,
 };
 
-export const TaskProgress = z.object({
+const TaskProgress = z.object({
   taskId: z.string(),
   documents: z.number().int(),
   tokensDone: z.number().int(),
@@ -80,9 +80,9 @@ export const TaskProgress = z.object({
   /** Estimated finish, from the current rate; null until a rate is known. */
   etaAtMs: z.number().nullable(),
 });
-export type TaskProgress = z.infer<typeof TaskProgress>;
+type TaskProgress = z.infer<typeof TaskProgress>;
 
-export const TeacherState = z.object({
+const TeacherState = z.object({
   state: z.enum(['not-loaded', 'loading', 'ready', 'error']),
   modelName: z.string().nullable(),
   modelHash: z.string().nullable(),
@@ -93,9 +93,9 @@ export const TeacherState = z.object({
   providerReason: z.string().nullable(),
   error: z.string().nullable(),
 });
-export type TeacherState = z.infer<typeof TeacherState>;
+type TeacherState = z.infer<typeof TeacherState>;
 
-export const ValidatorState = z.object({
+const ValidatorState = z.object({
   mode: z.enum(['embedded', 'remote']),
   url: z.string().nullable(),
   connection: z.enum(['connecting', 'online', 'offline']),
@@ -110,7 +110,7 @@ export const ValidatorState = z.object({
    */
   signingAddress: z.string().nullable(),
 });
-export type ValidatorState = z.infer<typeof ValidatorState>;
+type ValidatorState = z.infer<typeof ValidatorState>;
 
 export const TokenTotals = z.object({
   /** Labelled by this miner and handed to the validator (queued durably, then sent). */
@@ -151,21 +151,21 @@ export type GpuState = z.infer<typeof GpuState>;
 /** Amounts travel as nano-COMAI (9 decimals); this converts only for display and Prometheus. */
 export const NANO_PER_COMAI = 1e9;
 
-export const Earnings = z.object({
+const Earnings = z.object({
   unit: z.literal('COMAI'),
   /** Credited by the validator, in nano-COMAI (9 decimals), as a decimal string. */
   earnedNano: z.string(),
   /** This miner's share of the current epoch's validated tokens, 0..1; null when unknown. */
   epochShare: z.number().nullable(),
 });
-export type Earnings = z.infer<typeof Earnings>;
+type Earnings = z.infer<typeof Earnings>;
 
-export const WalletSummary = z.object({
+const WalletSummary = z.object({
   miningAddress: z.string().nullable(),
   payoutAddress: z.string().nullable(),
   payoutLinked: z.boolean(),
 });
-export type WalletSummary = z.infer<typeof WalletSummary>;
+type WalletSummary = z.infer<typeof WalletSummary>;
 
 /** A teacher model download, for the progress bar. */
 export const ModelDownload = z.object({

@@ -22,8 +22,8 @@ export const Ss58Text = z
   .max(60)
   .regex(/^[1-9A-HJ-NP-Za-km-z]+$/, 'An SS58 address uses base-58 characters only.');
 
-export const KEY_SOURCE_NAMES = ['created', 'mnemonic', 'seed', 'polkadot-json', 'comx'] as const;
-export const KeySourceName = z.enum(KEY_SOURCE_NAMES);
+const KEY_SOURCE_NAMES = ['created', 'mnemonic', 'seed', 'polkadot-json', 'comx'] as const;
+const KeySourceName = z.enum(KEY_SOURCE_NAMES);
 
 /** One address's balance on chain, in nano-COMAI. `stakedNano` is null where the chain has no stake storage this build reads. */
 export const AccountBalance = z.object({
@@ -136,6 +136,5 @@ export const WALLET_CHANNELS = {
 } as const satisfies Record<string, { request: z.ZodType; response: z.ZodType }>;
 
 export type WalletChannel = keyof typeof WALLET_CHANNELS;
-export const WALLET_CHANNEL_NAMES = Object.keys(WALLET_CHANNELS) as WalletChannel[];
 export type WalletRequest<C extends WalletChannel> = z.input<(typeof WALLET_CHANNELS)[C]['request']>;
 export type WalletResponse<C extends WalletChannel> = z.output<(typeof WALLET_CHANNELS)[C]['response']>;

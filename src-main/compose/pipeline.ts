@@ -35,8 +35,8 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-export const DEMO_MODEL_DIR = () => unpackedPath(distPath('models', 'demo'));
-export const SAMPLE_SHARD = () => distPath('fineweb', 'sample-000.parquet');
+const DEMO_MODEL_DIR = () => unpackedPath(distPath('models', 'demo'));
+const SAMPLE_SHARD = () => distPath('fineweb', 'sample-000.parquet');
 
 /**
  * Opens what the miner loop needs for the current settings. With no validator URL it starts the

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
  */
 
 export const HIDDEN_ARG = '--hidden';
-export const DESKTOP_FILE_NAME = 'nya-miner.desktop';
+const DESKTOP_FILE_NAME = 'nya-miner.desktop';
 
 /** The slice of Electron's `app` this needs; `app` itself fits it. */
 export interface LoginItemPort {

@@ -59,12 +59,12 @@ const STATUS_WORD: Record<MinerStatus, string> = {
 /** Windows truncates tray tooltips at 127 characters; cut them ourselves, visibly. */
 export const TOOLTIP_MAX_CHARS = 127;
 
-export function formatTokensPerS(tokensPerS: number): string {
+function formatTokensPerS(tokensPerS: number): string {
   const digits = tokensPerS < 100 ? 1 : 0;
   return `${tokensPerS.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 })} tok/s`;
 }
 
-export function trayTooltip(snapshot: StateSnapshot): string {
+function trayTooltip(snapshot: StateSnapshot): string {
   const { status, reason } = snapshot.miner;
   const parts = [`Nya Miner: ${STATUS_WORD[status]}`];
   if (status === 'mining') parts.push(formatTokensPerS(snapshot.tokensPerS));

@@ -13,8 +13,8 @@ import type { Session, WebContents, WebPreferences } from 'electron';
  */
 
 export const APP_SCHEME = 'app';
-export const APP_HOST = 'nya';
-export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+const APP_HOST = 'nya';
+const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 
 /**
@@ -36,7 +36,7 @@ export const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 /** Hosts whose https links the renderer may open, in the user's browser, never in the app. */
-export const EXTERNAL_LINK_HOSTS: readonly string[] = ['github.com', 'huggingface.co', 'communeai.org'];
+const EXTERNAL_LINK_HOSTS: readonly string[] = ['github.com', 'huggingface.co', 'communeai.org'];
 
 /** The BrowserWindow preferences: nothing of Node reaches the page; only the preload's bridge. */
 export function secureWebPreferences(preloadPath: string, o: { devTools: boolean } = { devTools: false }): WebPreferences {
@@ -65,7 +65,7 @@ export const APP_SCHEME_PRIVILEGES = {
 };
 
 /** Is `url` a page of ours (any path under `app://nya/`)? */
-export function isAppUrl(url: string): boolean {
+function isAppUrl(url: string): boolean {
   try {
     const parsed = new URL(url);
     return parsed.protocol === `${APP_SCHEME}:` && parsed.host === APP_HOST && !parsed.username && !parsed.password;
@@ -134,7 +134,7 @@ const MIME: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-export function mimeTypeOf(file: string): string {
+function mimeTypeOf(file: string): string {
   return MIME[extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
 

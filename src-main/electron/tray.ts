@@ -20,11 +20,11 @@ export interface TrayControllerOptions extends TrayFactories {
   onAction: (action: TrayAction) => void;
 }
 
-export function trayIconPath(iconDir: string, icon: TrayIconName): string {
+function trayIconPath(iconDir: string, icon: TrayIconName): string {
   return join(iconDir, `tray-${icon}.png`);
 }
 
-export function menuTemplate(items: TrayMenuItem[], onAction: (action: TrayAction) => void): MenuItemConstructorOptions[] {
+function menuTemplate(items: TrayMenuItem[], onAction: (action: TrayAction) => void): MenuItemConstructorOptions[] {
   return items.map((item): MenuItemConstructorOptions => {
     if (item.type === 'separator') return { type: 'separator' };
     const click = () => onAction(item.action);

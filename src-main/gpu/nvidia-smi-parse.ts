@@ -10,7 +10,7 @@ import type { GpuTelemetry } from '../../src-shared/state';
  */
 
 /** The query the monitor runs; the header-less form is parsed in this order. */
-export const GPU_QUERY_FIELDS = [
+const GPU_QUERY_FIELDS = [
   'index',
   'name',
   'driver_version',

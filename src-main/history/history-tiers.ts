@@ -16,7 +16,7 @@ const COUNTERS: ReadonlySet<HistoryMetric> = new Set(['earnedNano', 'validatedTo
  */
 export type HistorySample = { [M in HistoryMetric]: M extends 'earnedNano' ? number | string | null : number | null };
 
-export const HISTORY_RANGES = {
+const HISTORY_RANGES = {
   '10m': { resolutionMs: 1000, keepMs: 10 * 60_000 },
   '24h': { resolutionMs: 60_000, keepMs: 24 * 3_600_000 },
   '30d': { resolutionMs: 3_600_000, keepMs: 31 * 24 * 3_600_000 },

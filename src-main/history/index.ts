@@ -1,4 +1,4 @@
-export { HistoryStore, type HistoryStoreOptions } from './history-store';
-export { HistorySampler, type HistorySamplerOptions } from './history-sampler';
-export { HISTORY_RANGES, type HistorySample, type HistorySeries } from './history-tiers';
+export { HistoryStore } from './history-store';
+export { HistorySampler } from './history-sampler';
+export { type HistorySample } from './history-tiers';
 export { RingBuffer } from './ring-buffer';

@@ -1,4 +1,3 @@
-export { flatFigures, snapshotFigures, type Figure } from './figures';
 export { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './prometheus';
-export { WandbSchedule, type WandbScheduleOptions } from './wandb-schedule';
-export { WandbReporter, type MetricsReporter, type WandbReporterOptions, type WandbSdk } from './wandb-reporter';
+export { WandbSchedule } from './wandb-schedule';
+export { WandbReporter, type WandbSdk } from './wandb-reporter';

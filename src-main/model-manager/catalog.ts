@@ -71,7 +71,7 @@ const ManifestFile = z.object({
 });
 
 /** `{ "version": 1, "variants": [{ "id": ..., "files": [...] }] }`; relative URLs are relative to the manifest. */
-export const ModelManifest = z.object({
+const ModelManifest = z.object({
   version: z.literal(1),
   variants: z.array(
     z.object({
@@ -80,7 +80,7 @@ export const ModelManifest = z.object({
     }),
   ),
 });
-export type ModelManifest = z.infer<typeof ModelManifest>;
+type ModelManifest = z.infer<typeof ModelManifest>;
 
 export class ManifestError extends Error {
   override readonly name = 'ManifestError';

@@ -44,7 +44,7 @@ interface PartInfo {
   lastModified: string | null;
 }
 
-export async function statfsFreeBytes(dir: string): Promise<number> {
+async function statfsFreeBytes(dir: string): Promise<number> {
   const s = await statfs(dir);
   return s.bavail * s.bsize;
 }

@@ -42,14 +42,6 @@ export const DEFAULT_MINING_POLICY: MiningPolicyConfig = {
   schedule: null,
 };
 
-/** Always mining unless the user pauses or a limit trips: a headless rig has no one to wait for. */
-export const HEADLESS_MINING_POLICY: MiningPolicyConfig = {
-  ...DEFAULT_MINING_POLICY,
-  onlyWhenIdle: false,
-  pauseOnGames: false,
-  pauseOnBattery: false,
-};
-
 export function parseMiningPolicyConfig(input: unknown): MiningPolicyConfig {
   const parsed = MiningPolicyConfig.safeParse(input);
   if (parsed.success) return parsed.data;

@@ -8,8 +8,8 @@ import { z } from 'zod';
 const HOUR_MINUTE = /^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/;
 const ClockTime = z.string().regex(HOUR_MINUTE, 'use HH:MM, 00:00 to 24:00');
 
-export const ScheduleWindow = z.object({ start: ClockTime, end: ClockTime });
-export type ScheduleWindow = z.infer<typeof ScheduleWindow>;
+const ScheduleWindow = z.object({ start: ClockTime, end: ClockTime });
+type ScheduleWindow = z.infer<typeof ScheduleWindow>;
 
 /** Seven lists of windows, Sunday first (as `Date.getDay()` counts). */
 export const WeeklySchedule = z.array(z.array(ScheduleWindow)).length(7, 'one list per weekday, Sunday first');
@@ -22,7 +22,7 @@ export interface LocalTime {
   minuteOfDay: number;
 }
 
-export const WEEKDAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const WEEKDAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MINUTES_PER_DAY = 24 * 60;
 const MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY;
 

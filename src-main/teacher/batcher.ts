@@ -23,7 +23,7 @@ export interface Batch {
  * 64 tokens' worth on a GPU running a 7B model (a few ms against ~0.1 ms a token); small enough
  * that padding, not the pass count, decides.
  */
-export const BATCH_COST_POSITIONS = 64;
+const BATCH_COST_POSITIONS = 64;
 
 export function packBatches(docs: TokenizedDocument[], maxBatchTokens: number): Batch[] {
   const order = [...docs].sort((a, b) => b.tokens.length - a.tokens.length || a.index - b.index);

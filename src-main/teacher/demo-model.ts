@@ -12,7 +12,7 @@ import { mulberry32 } from '../../src-shared/prng';
  * so everything from tokenizer to codec runs without a 15 GB download. Its labels are never real
  * teacher output; the marker file says so to every reader (TeacherInfo.isDemo, the UI, validators).
  */
-export const DEMO_SHAPE: MistralShape = {
+const DEMO_SHAPE: MistralShape = {
   vocabSize: 32768,
   hiddenSize: 64,
   intermediateSize: 224,
@@ -24,7 +24,7 @@ export const DEMO_SHAPE: MistralShape = {
 };
 export const DEMO_MARKER_FILE = 'nya-demo-model.json';
 /** Bump when the graph or the weights change, so builds regenerate the folder. */
-export const DEMO_MODEL_VERSION = 2;
+const DEMO_MODEL_VERSION = 2;
 const DATA_FILE = 'model.onnx_data';
 
 const prng = mulberry32;

@@ -25,12 +25,9 @@ import type { TeacherPort } from '../miner/ports';
 import { TeacherHost, type TeacherHostOptions } from './teacher-host';
 
 export { forkLauncher } from './fork-launcher';
-export { defaultTeacherCacheDir, TeacherError, TeacherHost, TeacherWorkerExitedError, type TeacherHostOptions } from './teacher-host';
-export type { HostToWorker, LoadedModel, WorkerHandle, WorkerLauncher, WorkerToHost } from './worker-protocol';
+export { TeacherHost, TeacherWorkerExitedError, type TeacherHostOptions } from './teacher-host';
+export type { WorkerHandle, WorkerLauncher } from './worker-protocol';
 export { modelHash } from './model-hash';
-export { DEMO_MARKER_FILE } from './demo-model';
-export { planProviders, type ProviderName } from './execution-provider';
-
 export function createTeacherHost(opts: TeacherHostOptions): TeacherHost & TeacherPort {
   return new TeacherHost(opts);
 }

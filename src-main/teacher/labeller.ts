@@ -56,7 +56,7 @@ export class LabelCancelledError extends Error {
   }
 }
 
-export function checkTaskShape(task: Pick<LabelTask, 'k' | 'seqLen'>): void {
+function checkTaskShape(task: Pick<LabelTask, 'k' | 'seqLen'>): void {
   if (!Number.isInteger(task.k) || task.k < 1 || task.k > MAX_K)
     throw new RangeError(`k is ${task.k}; it must be an integer from 1 to ${MAX_K}.`);
   if (!Number.isInteger(task.seqLen) || task.seqLen < 1) throw new RangeError(`seqLen is ${task.seqLen}; it must be a positive integer.`);

@@ -13,7 +13,7 @@ export interface MistralShape {
   rmsNormEps: number; // rms_norm_eps
 }
 
-export function headDim(shape: MistralShape): number {
+function headDim(shape: MistralShape): number {
   return shape.hiddenSize / shape.numHeads;
 }
 

@@ -7,7 +7,7 @@ import onnxProtoPackage from 'onnx-proto';
  */
 // onnx-proto is CommonJS (`module.exports = root`): Node's ESM loader (vitest) sees only a default
 // export, esbuild's bundles see both, so take the namespace from the default import everywhere.
-export const proto = (onnxProtoPackage as unknown as { onnx: typeof onnx }).onnx;
+const proto = (onnxProtoPackage as unknown as { onnx: typeof onnx }).onnx;
 export const DataType = proto.TensorProto.DataType;
 const AttributeType = proto.AttributeProto.AttributeType;
 

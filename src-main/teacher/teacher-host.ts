@@ -39,7 +39,7 @@ export interface TeacherHostOptions {
 }
 
 /** The worker answered with an error: `code` says whether a retry, a smaller task or a new model helps. */
-export class TeacherError extends Error {
+class TeacherError extends Error {
   override readonly name = 'TeacherError';
   constructor(
     readonly code: WorkerErrorCode,

@@ -15,7 +15,7 @@ export const TOPK_LOGPROBS = 'topk_logprobs';
 export const TOPK_IDS = 'topk_ids';
 export const TOPK_K_INPUT = 'nya_topk_k';
 /** Part of the cache key: bump when the appended nodes change. */
-export const TOPK_GRAPH_VERSION = 1;
+const TOPK_GRAPH_VERSION = 1;
 
 export interface LogitsOutput {
   name: string;
@@ -48,7 +48,7 @@ function defaultOpset(model: onnx.IModelProto): number {
 }
 
 /** Appends the top-k head to `model` in place and makes its two outputs the graph's only ones. */
-export function extendWithTopK(model: onnx.IModelProto): LogitsOutput {
+function extendWithTopK(model: onnx.IModelProto): LogitsOutput {
   const graph = model.graph;
   if (!graph) throw new ModelFolderError('the ONNX model has no graph.');
   // TopK's `largest`/`sorted` attributes and negative LogSoftmax axes arrived in opset 11.
@@ -82,7 +82,7 @@ export function extendWithTopK(model: onnx.IModelProto): LogitsOutput {
 }
 
 /** Where the extended graph of a model is cached: one file per source model hash and head version. */
-export function topKCachePath(cacheDir: string, modelHash: string): string {
+function topKCachePath(cacheDir: string, modelHash: string): string {
   return join(cacheDir, `${modelHash}.topk-v${TOPK_GRAPH_VERSION}.onnx`);
 }
 

@@ -10,7 +10,7 @@ import { ExecutionProviderChoice, LogLevel } from '../../src-shared/state';
  */
 const Seq = z.number().int().nonnegative();
 
-export const LabelTaskMessage = z.object({
+const LabelTaskMessage = z.object({
   taskId: z.string(),
   k: z.number().int().min(1).max(64),
   seqLen: z.number().int().min(1),
@@ -45,7 +45,7 @@ export const LoadedModel = z.object({
 });
 export type LoadedModel = z.infer<typeof LoadedModel>;
 
-export const LabelStatsMessage = z.object({
+const LabelStatsMessage = z.object({
   wallMs: z.number(),
   forwardMs: z.number(),
   hostBytes: z.number(),

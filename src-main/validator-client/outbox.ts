@@ -32,7 +32,7 @@ const EntryMeta = z.object({
 });
 
 /** A queued result that no longer reads back as it was written. */
-export class CorruptOutboxEntry extends Error {
+class CorruptOutboxEntry extends Error {
   constructor(
     readonly taskId: string,
     detail: string,
@@ -47,7 +47,7 @@ export class CorruptOutboxEntry extends Error {
 const fileStem = (taskId: string) => taskId.replaceAll(':', '~');
 const taskIdOf = (stem: string) => stem.replaceAll('~', ':');
 
-export function sha256HexOf(bytes: Uint8Array): string {
+function sha256HexOf(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 

@@ -49,7 +49,7 @@ export interface ValidatorHttpOptions {
 }
 
 /** Retry-After is seconds or an HTTP date (RFC 9110 §10.2.3); a long one is capped at 15 minutes. */
-export function parseRetryAfterMs(value: string | null, nowMs: number): number | null {
+function parseRetryAfterMs(value: string | null, nowMs: number): number | null {
   if (!value) return null;
   const capMs = 15 * 60_000;
   if (/^\d+$/.test(value.trim())) return Math.min(capMs, Number(value.trim()) * 1000);

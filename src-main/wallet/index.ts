@@ -1,11 +1,9 @@
-export { KeyStore, keyStoreWithoutSecret, loadMiningSigner, MiningKeyExists, NoMiningKey, KEY_SOURCES } from './keys/key-store';
-export type { KeySource, KeyStoreOptions, MiningKeyInfo } from './keys/key-store';
-export { passphraseBox, PASSPHRASE_BOX_KIND, WrongPassphrase } from './keys/secret-box';
+export { KeyStore, keyStoreWithoutSecret, loadMiningSigner, MiningKeyExists, NoMiningKey } from './keys/key-store';
+export type { MiningKeyInfo } from './keys/key-store';
+export { passphraseBox, WrongPassphrase } from './keys/secret-box';
 export type { SecretBox } from './keys/secret-box';
 export { signerFromPair } from './keys/signer';
 export type { RequestSigner } from '../../src-shared/request-signer';
 export { BadKeyInput } from './keys/key-secret';
 export { WrongKeyFilePassword } from './keys/key-files';
-export { defaultDataDir } from '../../src-node/data-dir';
 export { backupQuestions, checkBackupAnswers } from './keys/backup-check';
-export type { BackupQuestion } from './keys/backup-check';

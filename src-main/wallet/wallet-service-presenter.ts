@@ -14,7 +14,7 @@ export interface PasswordPrompt {
   ask(question: string): Promise<string | null>;
 }
 
-export const BACKUP_CHECK_WORDS = 3;
+const BACKUP_CHECK_WORDS = 3;
 
 /** Three distinct 0-based positions, in ascending order, for the backup check. */
 export function backupCheckPositions(wordCount: number, random: () => number = Math.random, count = BACKUP_CHECK_WORDS): number[] {

@@ -10,10 +10,6 @@ const WORDS: Record<MinerStatus, string> = {
   error: 'Error',
 };
 
-export function statusWords(status: MinerStatus): string {
-  return WORDS[status];
-}
-
 export function StatusLine({ status, reason }: { status: MinerStatus; reason: string }) {
   return (
     <div className={`status status-${status}`} data-testid="miner-status">

@@ -10,7 +10,7 @@ export function injectedExtensionNames(): string[] {
   return Object.keys(injected).filter((name) => typeof injected[name]?.enable === 'function');
 }
 
-export class ExtensionNotConnected extends Error {
+class ExtensionNotConnected extends Error {
   constructor(readonly extension: string) {
     super('it refused this page or failed to start. Approve the request in the extension, or reload this page.');
     this.name = 'ExtensionNotConnected';

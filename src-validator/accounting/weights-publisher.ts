@@ -7,7 +7,7 @@ import { epochOf } from './earnings';
 import { weightsOf } from '../service/accounts';
 import type { ValidatorContext } from '../service/context';
 
-export const WEIGHTS_DIR = 'weights';
+const WEIGHTS_DIR = 'weights';
 const CHECK_EVERY_MS = 10_000;
 
 /**

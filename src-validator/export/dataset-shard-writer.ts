@@ -9,7 +9,7 @@ import { flatLeaf, numberListLeaf, writeRowGroup } from './row-group-writer';
  * at k = 16): a few MB compressed, small enough for the Hugging Face viewer, and the writer's
  * transient arrays (values plus levels, per column) stay in the tens of MB.
  */
-export const ROW_GROUP_CELLS = 1 << 20;
+const ROW_GROUP_CELLS = 1 << 20;
 
 /** One data-NNNNN.parquet being written: rows are buffered up to a row group, then encoded. */
 export class DatasetShardWriter {

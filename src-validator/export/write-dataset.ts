@@ -27,7 +27,7 @@ export interface WrittenDataset {
 const DEFAULT_SHARD_ROWS = 4096;
 const SHARD_FILE = /^data-\d{5,}\.parquet$/;
 
-export function shardFileName(index: number): string {
+function shardFileName(index: number): string {
   return `data-${String(index).padStart(5, '0')}.parquet`;
 }
 

@@ -22,7 +22,7 @@ export interface SampleLine {
 }
 
 /** Parses one JSONL line of assets/fineweb-sample, naming the file and line when it is wrong. */
-export function parseSampleLine(line: string, where: string): SampleLine {
+function parseSampleLine(line: string, where: string): SampleLine {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -59,7 +59,7 @@ function warcPath(dump: string | null, id: string): string {
   return `s3://commoncrawl/crawl-data/${crawl}/segments/1707947473347.${n % 100}/warc/CC-MAIN-20240220211055-20240221001055-${file}.warc.gz`;
 }
 
-export function toFineWebRow(line: SampleLine): FineWebRow {
+function toFineWebRow(line: SampleLine): FineWebRow {
   return {
     id: line.id,
     text: line.text,

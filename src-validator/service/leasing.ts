@@ -13,7 +13,7 @@ const TOKENIZE_BATCH = 256;
 // No task is larger than this: a cap that also fits PostgreSQL's INTEGER.
 const MAX_TASK_TOKENS = 1 << 30;
 
-export function newTaskId(): string {
+function newTaskId(): string {
   return `t-${randomBytes(12).toString('hex')}`;
 }
 

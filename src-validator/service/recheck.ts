@@ -7,7 +7,7 @@ import type { ValidatorContext } from './context';
 import { rejectResult, validateResult } from './settlement';
 
 /** Which document indices to re-compute: random, so a miner cannot predict which are checked. */
-export function sampleIndices(count: number, want: number, random: () => number): number[] {
+function sampleIndices(count: number, want: number, random: () => number): number[] {
   const all = Array.from({ length: count }, (_, i) => i);
   for (let i = all.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));

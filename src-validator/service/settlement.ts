@@ -1,5 +1,5 @@
 import { epochOf, hourStart } from '../accounting/earnings';
-import type { ResultRow, StoreTx, TaskRow } from '../store/store';
+import type { ResultRow, StoreTx } from '../store/store';
 import type { ValidatorContext } from './context';
 
 /**
@@ -48,10 +48,6 @@ async function revokeUnverified(ctx: ValidatorContext, tx: StoreTx, miner: strin
   }
 }
 
-export function redundancyFor(ctx: ValidatorContext): number {
+function redundancyFor(ctx: ValidatorContext): number {
   return ctx.settings.localMode ? 1 : ctx.settings.redundancy;
-}
-
-export function isSettled(task: TaskRow): boolean {
-  return task.state === 'validated' || task.state === 'failed';
 }

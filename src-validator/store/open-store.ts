@@ -7,7 +7,7 @@ import { openSqlStore } from './sql-store';
 import type { Store } from './store';
 
 export const SQLITE_FILE = 'validator.sqlite';
-export const RESULTS_DIR = 'results';
+const RESULTS_DIR = 'results';
 
 /**
  * PostgreSQL when a postgres:// URL is given, else a SQLite file in `dataDir`.

@@ -30,7 +30,7 @@ export interface Tolerances {
   maxBadRowFraction: number;
 }
 
-export const DEFAULT_TOLERANCES: Tolerances = {
+const DEFAULT_TOLERANCES: Tolerances = {
   minMeanOverlap: MIN_MEAN_OVERLAP,
   maxMeanAbsLogprobDiff: MAX_MEAN_ABS_LOGPROB_DIFF,
   maxP99AbsLogprobDiff: MAX_P99_ABS_LOGPROB_DIFF,

@@ -53,7 +53,7 @@ export interface CompareAnswer {
   reason: string | null;
 }
 
-export class BadShapeError extends Error {}
+class BadShapeError extends Error {}
 
 /** Splits a bundle and checks every record's length and CRC. Throws BadShapeError. */
 export function parseBundle(body: Uint8Array, expectedDocuments?: number): ParsedRecord[] {

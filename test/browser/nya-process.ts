@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
 export const ROOT = resolve(__dirname, '../..');
-export const NYA = resolve(ROOT, 'bin/nya.cjs');
+const NYA = resolve(ROOT, 'bin/nya.cjs');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** A real `nya mine` (or any nya command) as a user runs it; output is kept for failure messages. */

@@ -103,7 +103,7 @@ function rope(vec: Float64Array, offset: number, headDim: number, pos: number, t
 }
 
 /** Logits [n][vocab] for one unpadded sequence. */
-export function referenceLogits(m: ReferenceModel, ids: ArrayLike<number>): Float64Array[] {
+function referenceLogits(m: ReferenceModel, ids: ArrayLike<number>): Float64Array[] {
   const n = ids.length;
   const { hidden, headDim: hd, heads, kvHeads } = m;
   const embed = w(m, 'model.embed_tokens.weight');

@@ -5,7 +5,7 @@ import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from '../../../sr
 import { Emitter, type Event } from '../../../src-node/event';
 
 /** Commune mainnet (../shared/SEED.md). */
-export const DEFAULT_COMMUNE_RPC = 'wss://api.communeai.net';
+const DEFAULT_COMMUNE_RPC = 'wss://api.communeai.net';
 
 /**
  * How much an address has staked, in nano, or null where this chain has no stake storage the
@@ -20,7 +20,7 @@ export type StakedQuery = (api: ApiPromise, address: string) => Promise<bigint |
  * `Vec<(AccountId, u64)>` per staker). The total staked by an address is the sum over its
  * entries. Chains without the pallet (a plain Substrate node) answer null: "not known", not 0.
  */
-export const subspaceStakeTo: StakedQuery = async (api, address) => {
+const subspaceStakeTo: StakedQuery = async (api, address) => {
   const stakeTo = api.query.subspaceModule?.stakeTo;
   if (!stakeTo) return null;
   const entries = await stakeTo.entries(address);

@@ -20,7 +20,7 @@ export class BadKeyInput extends Error {
   }
 }
 
-export function normalizeMnemonic(text: string): string {
+function normalizeMnemonic(text: string): string {
   return text.trim().split(/\s+/).join(' ').toLowerCase();
 }
 

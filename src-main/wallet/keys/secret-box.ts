@@ -19,7 +19,7 @@ export class WrongPassphrase extends Error {
   }
 }
 
-export const PASSPHRASE_BOX_KIND = 'passphrase-scrypt-aes256gcm';
+const PASSPHRASE_BOX_KIND = 'passphrase-scrypt-aes256gcm';
 
 // Layout: MAGIC(4) ‖ VERSION(1) ‖ log2(N)(1) ‖ r(1) ‖ p(1) ‖ salt(16) ‖ nonce(12) ‖ ciphertext ‖ tag(16).
 // The scrypt parameters travel in the header so a later version can raise them and still open old files.

@@ -218,7 +218,7 @@ export class PayoutLinker {
  * extensions (polkadot.js, Talisman, SubWallet) wrap raw payloads as `<Bytes>…</Bytes>` before
  * signing so a dapp cannot make them sign a transaction; `subkey` and scripts sign the raw bytes.
  */
-export function verifyPayoutSignature(message: string, signature: string, address: string): SignedForm | null {
+function verifyPayoutSignature(message: string, signature: string, address: string): SignedForm | null {
   const raw = stringToU8a(message);
   const publicKey = decodeAddress(address);
   const verifies = (bytes: Uint8Array) => {

@@ -28,7 +28,7 @@ export interface BuiltBundle {
 }
 
 /** The benchmark's distinct document texts: DEFAULT_SEQ_LEN - 1 words, a full sequence each. */
-export function benchTexts(): string[] {
+function benchTexts(): string[] {
   return Array.from({ length: 16 }, (_, t) =>
     Array.from({ length: DEFAULT_SEQ_LEN - 1 }, (_, w) => `w${(w * 7919 + t * 104729) % 5003}`).join(' '),
   );
