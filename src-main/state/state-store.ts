@@ -23,7 +23,7 @@ export interface StateStoreOptions {
 }
 
 /**
- * Main owns the state: services write into this store, every view reads the same snapshot.
+ * Main owns the state: each service writes its own part through a writer, every view reads the same snapshot.
  * Writes are immediate; pushes to listeners are throttled (leading and trailing edge), so a burst
  * of progress updates costs a view a few renders a second, never a render per token.
  */
@@ -87,11 +87,6 @@ export class StateStore {
   /** Who writes each part of the snapshot (for the docs and the wiring test). */
   ownerOf(key: keyof SnapshotBody): string | null {
     return this.owners.get(key) ?? null;
-  }
-
-  /** Replace part of the state; the update function gets the current body and returns a patch. */
-  update(patch: Partial<SnapshotBody> | ((current: SnapshotBody) => Partial<SnapshotBody>)): void {
-    this.apply(typeof patch === 'function' ? patch(this.body) : patch);
   }
 
   private apply(delta: Partial<SnapshotBody>): void {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServices, type Services } from '../../src-main/compose/services';
 import { LogHub } from '../../src-node/log';
+import { GpuMonitor } from '../../src-main/gpu';
 
 /** The shared object graph, with a model that cannot be used: a clear error, no crash, no mining. */
 describe('services with a broken model', () => {
@@ -36,4 +37,32 @@ describe('services with a broken model', () => {
       expect(answer.ok).toBe(true);
     }, 60_000);
   }
+});
+
+describe('services wiring', () => {
+  it('gives every part of the snapshot exactly one writer, as docs/ARCHITECTURE.md lists them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nya-compose-'));
+    // Built, not started: the wiring is what is checked, no GPU is polled.
+    const services = await createServices({ dataDir: join(dir, 'data'), log: new LogHub(), gpuMonitor: new GpuMonitor() });
+    try {
+      const keys = Object.keys(services.state.get()).filter((k) => !['schemaVersion', 'seq', 'atMs', 'logs', 'dataDir'].includes(k));
+      const owners = Object.fromEntries(keys.map((k) => [k, services.state.ownerOf(k as never)]));
+      expect(owners).toEqual({
+        miner: 'miner',
+        task: 'miner',
+        tokensPerS: 'miner',
+        tokens: 'miner',
+        earnings: 'miner',
+        teacher: 'miner',
+        validator: 'mining supervisor',
+        gpu: 'gpu monitor',
+        modelDownload: 'model downloads',
+        wallet: 'wallet',
+        settings: 'settings store',
+      });
+    } finally {
+      await services.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

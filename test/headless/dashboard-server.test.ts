@@ -29,12 +29,13 @@ describe('headless dashboard server', () => {
     writeFileSync(join(tmpdir(), 'nya-secret.txt'), 'secret');
     state = new StateStore(initialState(DEFAULT_SETTINGS), { pushIntervalMs: 10 });
     const logs = new LogRing();
+    const miner = state.writer('test miner', 'miner');
     const router = createIpcRouter(
       createHandlers({
         state,
         logs,
         setPaused: (paused) => {
-          state.update((s) => ({ miner: { ...s.miner, userPaused: paused, status: paused ? 'paused' : 'mining' } }));
+          miner.update((s) => ({ miner: { ...s.miner, userPaused: paused, status: paused ? 'paused' : 'mining' } }));
           return state.get().miner;
         },
         updateSettings: () => DEFAULT_SETTINGS,

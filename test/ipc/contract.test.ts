@@ -108,18 +108,20 @@ describe('IPC contract', () => {
     settings = new SettingsStore(dir, silentLogger);
     state = new StateStore(initialState(settings.get()), { logTail: () => logs.tail(50) });
     let paused = false;
+    const miner = state.writer('test miner', 'miner');
+    const settingsCopy = state.writer('test settings', 'settings');
     router = createIpcRouter(
       createHandlers({
         state,
         logs,
         setPaused: (p, forMs) => {
           paused = p;
-          state.update((s) => ({ miner: { ...s.miner, userPaused: paused, pausedUntilMs: forMs ? Date.now() + forMs : null } }));
+          miner.update((s) => ({ miner: { ...s.miner, userPaused: paused, pausedUntilMs: forMs ? Date.now() + forMs : null } }));
           return state.get().miner;
         },
         updateSettings: (patch) => {
           const next = settings.update(patch);
-          state.update({ settings: next });
+          settingsCopy.update({ settings: next });
           return next;
         },
         history: (range) => ({ range, tMs: [0], series: Object.fromEntries(HISTORY_METRICS.map((m) => [m, [1]])) as never }),

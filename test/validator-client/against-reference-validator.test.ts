@@ -113,7 +113,8 @@ describe('ValidatorSession against the reference validator', () => {
 
     const requests: unknown[] = [];
     const state = new StateStore(initialState(DEFAULT_SETTINGS));
-    state.update((s) => ({ validator: { ...s.validator, signingAddress: last.address } }));
+    const validatorPart = state.writer('test', 'validator');
+    validatorPart.update((s) => ({ validator: { ...s.validator, signingAddress: last.address } }));
     const handlers = (validator: HandlerDeps['validator']) =>
       createHandlers({ state, logs: new LogRing(), validator } as unknown as HandlerDeps);
     const live = handlers(() => ({
@@ -130,7 +131,7 @@ describe('ValidatorSession against the reference validator', () => {
     const { me: _, ...oldAnswer } = await a.session.leaderboard({ page: 1, pageSize: 10 });
     const old = handlers(() => ({ leaderboard: async () => oldAnswer, ledger: (before) => a.session.ledger(before) }));
     expect((await old['validator:leaderboard']({ page: 1, pageSize: 10 })).me).toEqual(last);
-    state.update((s) => ({
+    validatorPart.update((s) => ({
       validator: { ...s.validator, signingAddress: addressOf(sr25519PairFromSeed(new Uint8Array(32).fill(9)).publicKey) },
     }));
     expect((await old['validator:leaderboard']({ page: 1, pageSize: 10 })).me).toBeNull();
