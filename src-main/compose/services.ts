@@ -273,7 +273,11 @@ function openWallet(o: ServicesOptions, settings: SettingsStore, state: StateSto
     }
   };
   publish();
-  const walletMirror = wallet.onChange(publish);
+  const walletMirror = new DisposableStore();
+  walletMirror.add(wallet.onChange(publish));
+  walletMirror.add(
+    settings.onChange(({ before, after }) => before.communeRpcUrl !== after.communeRpcUrl && balance.setEndpoint(after.communeRpcUrl)),
+  );
   return { wallet, balance, miningKey, walletMirror };
 }
 

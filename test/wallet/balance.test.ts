@@ -130,3 +130,19 @@ describe('BalanceService', () => {
     expect(c.calls).toEqual([]);
   });
 });
+
+describe('BalanceService endpoint', () => {
+  it('moves to another RPC when the user changes it, reading from the new node', async () => {
+    const down = await chain();
+    await down.stop();
+    const up = await chain();
+    up.setAccount(ALICE, 7n);
+    const s = service(down.url);
+    s.setAddresses([ALICE]);
+    s.start();
+    await until(s, (x) => x.state === 'offline');
+    s.setEndpoint(up.url);
+    expect(s.endpoint).toBe(up.url);
+    expect(await until(s, (x) => x.state === 'online')).toMatchObject({ endpoint: up.url, balances: [{ address: ALICE, freeNano: '7' }] });
+  });
+});

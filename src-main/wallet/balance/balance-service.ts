@@ -60,7 +60,7 @@ const DEFAULT_TIMEOUT_MS = 20_000;
  * method rejects because the chain is unreachable.
  */
 export class BalanceService {
-  readonly endpoint: string;
+  private currentEndpoint: string;
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly backoff: BackoffPolicy;
@@ -80,7 +80,7 @@ export class BalanceService {
   readonly onChange: Event<BalanceState> = this.changes.event;
 
   constructor(private readonly o: BalanceServiceOptions) {
-    this.endpoint = o.endpoint ?? DEFAULT_COMMUNE_RPC;
+    this.currentEndpoint = o.endpoint ?? DEFAULT_COMMUNE_RPC;
     this.now = o.now ?? Date.now;
     this.random = o.random ?? Math.random;
     this.backoff = { ...DEFAULT_BACKOFF, capMs: 5 * 60_000, ...o.backoff };
@@ -91,6 +91,26 @@ export class BalanceService {
 
   get state(): BalanceState {
     return this.current;
+  }
+
+  get endpoint(): string {
+    return this.currentEndpoint;
+  }
+
+  /** Another Commune RPC (the user changed it in Settings): drop the old connection, read from the new one. */
+  setEndpoint(endpoint: string | null): void {
+    const next = endpoint ?? DEFAULT_COMMUNE_RPC;
+    if (next === this.currentEndpoint) return;
+    this.currentEndpoint = next;
+    this.failuresInRow = 0;
+    this.lastGood = null;
+    this.clearTimer();
+    // A connection still opening to the old node gives itself up (openApi), then the new one opens.
+    void Promise.resolve(this.connecting)
+      .then(() => this.closeApi())
+      .then(() => {
+        if (this.addresses.length > 0) void this.refresh();
+      });
   }
 
   start(): void {
@@ -166,9 +186,10 @@ export class BalanceService {
   }
 
   private async openApi(): Promise<ApiPromise | null> {
-    if (this.current.state !== 'offline') this.set({ state: 'connecting', endpoint: this.endpoint });
+    const endpoint = this.endpoint;
+    if (this.current.state !== 'offline') this.set({ state: 'connecting', endpoint });
     // autoConnectMs 0: @polkadot/api would otherwise retry every 2.5 s forever on its own.
-    const provider = new WsProvider(this.endpoint, 0, undefined, this.timeoutMs);
+    const provider = new WsProvider(endpoint, 0, undefined, this.timeoutMs);
     let api: ApiPromise | null = null;
     try {
       await withTimeout(provider.connect(), this.timeoutMs, 'connecting');
@@ -176,10 +197,11 @@ export class BalanceService {
       await withTimeout(api.isReadyOrError, this.timeoutMs, 'loading the chain metadata');
     } catch (error) {
       await (api ?? provider).disconnect().catch(() => undefined);
-      this.wentOffline(`Cannot reach the Commune RPC at ${this.endpoint}: ${errorMessage(error)}`);
+      // The user moved to another node meanwhile: this failure is not news about it.
+      if (endpoint === this.endpoint) this.wentOffline(`Cannot reach the Commune RPC at ${endpoint}: ${errorMessage(error)}`);
       return null;
     }
-    if (!this.started) {
+    if (!this.started || endpoint !== this.endpoint) {
       await api.disconnect().catch(() => undefined);
       return null;
     }
