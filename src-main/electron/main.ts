@@ -7,7 +7,7 @@ import { APP_SCHEME_PRIVILEGES } from './security';
 /**
  * The Electron entry (bundled to dist/main/electron-main.cjs). Everything before `ready` lives
  * here: the app:// scheme's privileges, the profile folder, the single-instance lock. The rest
- * is built by compose-electron.ts.
+ * is built by compose/electron.ts.
  */
 const { app, dialog, protocol } = electron;
 

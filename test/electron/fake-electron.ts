@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 
 /**
  * Enough of Electron's main-process API, in plain Node, to run the desktop composition root
- * (compose-electron.ts) for real: windows, IPC, tray and menus are recording fakes; the teacher
+ * (compose/electron.ts) for real: windows, IPC, tray and menus are recording fakes; the teacher
  * worker runs through `child_process.fork`, standing in for `utilityProcess.fork`.
  */
 export function fakeElectron(o: { userData: string; home: string; idleSeconds: () => number }) {
