@@ -3,6 +3,7 @@ import type { MinerStatus, StateSnapshot } from '../../src-shared/state';
 import { DisposableStore } from '../../src-node/event';
 import { errorMessage, type Logger } from '../../src-node/log';
 import type {
+  Hold,
   Ledger,
   LeaseOutcome,
   MinerFigures,
@@ -31,8 +32,6 @@ export interface MinerOptions {
   /** The thermal/power governor: a rest after each task and a scale on the task size. */
   throttle?: Throttle;
 }
-
-type Hold = { reason: string; status: MinerStatus };
 
 /**
  * The miner's loop: lease → label → queue the result, with the next lease fetched while the

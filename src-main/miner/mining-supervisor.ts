@@ -1,20 +1,14 @@
-import type { MinerStatus, Settings, StateSnapshot } from '../../src-shared/state';
+import type { Settings, StateSnapshot } from '../../src-shared/state';
 import { DisposableStore, type Disposable, type Event } from '../../src-node/event';
 import { errorMessage, type Logger } from '../../src-node/log';
-import type { StateWriter } from '../state/state-store';
+import type { Hold, StateWriter, ValidatorPort } from './ports';
+
+export type { Hold };
 
 /** What the supervisor needs of a running teacher + validator connection. */
 export interface MiningPipeline {
   /** The validator connection, for its state in the snapshot. */
-  validator: {
-    readonly state: {
-      connection: 'connecting' | 'online' | 'offline';
-      lastError: string | null;
-      retryAtMs: number | null;
-      outboxPending: number;
-    };
-    onChange: Event<void>;
-  };
+  validator: Pick<ValidatorPort, 'state' | 'onChange'>;
   /** The address the validator knows this miner by (the wallet's key, or the local identity). */
   signingAddress: string;
   close(): Promise<void>;
@@ -27,8 +21,6 @@ export interface MiningLoop {
   setPaused(paused: boolean, forMs?: number): void;
   setHold(hold: Hold | null): void;
 }
-
-export type Hold = { reason: string; status: MinerStatus };
 
 export interface MiningSupervisorOptions<P extends MiningPipeline> {
   settings: { get(): Settings; onChange: Event<{ before: Settings; after: Settings }> };

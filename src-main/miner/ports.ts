@@ -1,4 +1,4 @@
-import type { StateSnapshot, TokenTotals } from '../../src-shared/state';
+import type { MinerStatus, StateSnapshot, TokenTotals } from '../../src-shared/state';
 import type { Event } from '../../src-node/event';
 
 /**
@@ -59,6 +59,9 @@ export interface MinerStats {
   earnedNano: string;
   epochShare: number | null;
 }
+
+/** A pause that is not the user's: the desktop policy (a game, battery, heat) or an unusable model. */
+export type Hold = { reason: string; status: MinerStatus };
 
 export interface ValidatorPort {
   start(): Promise<void>;
