@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ExecutionProviderChoice } from '../../src-shared/state';
 import { errorMessage } from '../../src-node/log';
 import { distPath } from '../../src-node/app-paths';
+import type { TeacherInfo } from '../miner/ports';
 import { TeacherHost } from './teacher-host';
 
 /**
@@ -89,6 +90,77 @@ function parse(argv: string[]): Args {
   };
 }
 
+interface Totals {
+  wallMs: number;
+  workerWallMs: number;
+  forwardMs: number;
+  batches: number;
+  positions: number;
+  paddedPositions: number;
+  hostBytes: number;
+  encodedBytes: number;
+}
+
+/** Labels `args.tasks` tasks after one warm-up task, adding up what the worker reports. */
+async function measure(host: TeacherHost, args: Args, say: (line: string) => void): Promise<Totals> {
+  const task = (seed: number) => ({ taskId: `bench-${seed}`, k: args.k, seqLen: 1024, documents: benchDocuments(args.docs, seed) });
+  await host.label(task(0));
+  const totals: Totals = {
+    wallMs: 0,
+    workerWallMs: 0,
+    forwardMs: 0,
+    batches: 0,
+    positions: 0,
+    paddedPositions: 0,
+    hostBytes: 0,
+    encodedBytes: 0,
+  };
+  for (let t = 1; t <= args.tasks; t++) {
+    const started = performance.now();
+    const docs = await host.label(task(t));
+    const wallMs = performance.now() - started;
+    const stats = host.lastStats!;
+    totals.wallMs += wallMs;
+    totals.forwardMs += stats.forwardMs;
+    totals.workerWallMs += stats.wallMs;
+    totals.batches += stats.batches;
+    totals.positions += stats.positions;
+    totals.paddedPositions += stats.paddedPositions;
+    totals.hostBytes += stats.hostBytes;
+    totals.encodedBytes += docs.reduce((n, d) => n + d.encoded.length, 0);
+    say(
+      `task ${t}: ${stats.positions} tokens in ${stats.batches} batches, wall ${wallMs.toFixed(0)} ms (in the worker ${stats.wallMs.toFixed(0)} ms), forward ${stats.forwardMs.toFixed(0)} ms`,
+    );
+  }
+  return totals;
+}
+
+function report(host: TeacherHost, info: TeacherInfo, args: Args, totals: Totals, loadMs: number) {
+  const fullLogits = host.model!.fullLogitsBytesPerPosition;
+  return {
+    suite: 'teacher',
+    model: info.modelName,
+    demo: info.isDemo,
+    execution_provider: info.executionProvider,
+    tasks: args.tasks,
+    docs_per_task: args.docs,
+    k: args.k,
+    max_batch_tokens: host.maxBatchTokens,
+    tokens: totals.positions,
+    tokens_per_s: round((totals.positions / totals.wallMs) * 1000),
+    ms_per_forward: round(totals.forwardMs / totals.batches),
+    padding_ratio: round(totals.paddedPositions / totals.positions, 4),
+    host_bytes_per_position: round(totals.hostBytes / totals.positions),
+    full_logits_bytes_per_position: fullLogits,
+    host_fraction_of_full_logits: round(totals.hostBytes / totals.positions / fullLogits, 5),
+    softlabel_bytes_per_position: round(totals.encodedBytes / totals.positions),
+    overhead_ratio: round(totals.wallMs / totals.forwardMs, 4),
+    /** The same inside the worker: tokenize, pack, run, encode, without the process hand-offs. */
+    worker_overhead_ratio: round(totals.workerWallMs / totals.forwardMs, 4),
+    load_ms: round(loadMs),
+  };
+}
+
 export async function run(argv: string[]): Promise<number> {
   let args: Args;
   try {
@@ -113,63 +185,12 @@ export async function run(argv: string[]): Promise<number> {
     say(
       `teacher: ${info.modelName}${info.isDemo ? ' (demo)' : ''} on ${info.executionProvider} (${info.providerReason}), loaded in ${loadMs.toFixed(0)} ms`,
     );
-    const task = (seed: number) => ({ taskId: `bench-${seed}`, k: args.k, seqLen: 1024, documents: benchDocuments(args.docs, seed) });
-    await host.label(task(0));
-    const totals = {
-      wallMs: 0,
-      workerWallMs: 0,
-      forwardMs: 0,
-      batches: 0,
-      positions: 0,
-      paddedPositions: 0,
-      hostBytes: 0,
-      encodedBytes: 0,
-    };
-    for (let t = 1; t <= args.tasks; t++) {
-      const started = performance.now();
-      const docs = await host.label(task(t));
-      const wallMs = performance.now() - started;
-      const stats = host.lastStats!;
-      totals.wallMs += wallMs;
-      totals.forwardMs += stats.forwardMs;
-      totals.workerWallMs += stats.wallMs;
-      totals.batches += stats.batches;
-      totals.positions += stats.positions;
-      totals.paddedPositions += stats.paddedPositions;
-      totals.hostBytes += stats.hostBytes;
-      totals.encodedBytes += docs.reduce((n, d) => n + d.encoded.length, 0);
-      say(
-        `task ${t}: ${stats.positions} tokens in ${stats.batches} batches, wall ${wallMs.toFixed(0)} ms (in the worker ${stats.wallMs.toFixed(0)} ms), forward ${stats.forwardMs.toFixed(0)} ms`,
-      );
-    }
-    const fullLogits = host.model!.fullLogitsBytesPerPosition;
-    const report = {
-      suite: 'teacher',
-      model: info.modelName,
-      demo: info.isDemo,
-      execution_provider: info.executionProvider,
-      tasks: args.tasks,
-      docs_per_task: args.docs,
-      k: args.k,
-      max_batch_tokens: host.maxBatchTokens,
-      tokens: totals.positions,
-      tokens_per_s: round((totals.positions / totals.wallMs) * 1000),
-      ms_per_forward: round(totals.forwardMs / totals.batches),
-      padding_ratio: round(totals.paddedPositions / totals.positions, 4),
-      host_bytes_per_position: round(totals.hostBytes / totals.positions),
-      full_logits_bytes_per_position: fullLogits,
-      host_fraction_of_full_logits: round(totals.hostBytes / totals.positions / fullLogits, 5),
-      softlabel_bytes_per_position: round(totals.encodedBytes / totals.positions),
-      overhead_ratio: round(totals.wallMs / totals.forwardMs, 4),
-      /** The same inside the worker: tokenize, pack, run, encode, without the process hand-offs. */
-      worker_overhead_ratio: round(totals.workerWallMs / totals.forwardMs, 4),
-      load_ms: round(loadMs),
-    };
+    const r = report(host, info, args, await measure(host, args, say), loadMs);
     say(
-      `${report.tokens_per_s} tokens/s, ${report.ms_per_forward} ms per forward, overhead ratio ${report.overhead_ratio}, ` +
-        `${report.host_bytes_per_position} B/position to the host (full logits ${fullLogits} B), ${report.softlabel_bytes_per_position} B/position encoded`,
+      `${r.tokens_per_s} tokens/s, ${r.ms_per_forward} ms per forward, overhead ratio ${r.overhead_ratio}, ` +
+        `${r.host_bytes_per_position} B/position to the host (full logits ${r.full_logits_bytes_per_position} B), ${r.softlabel_bytes_per_position} B/position encoded`,
     );
-    if (args.json) console.log(JSON.stringify(report));
+    if (args.json) console.log(JSON.stringify(r));
     return 0;
   } catch (error) {
     console.error(`nya bench teacher: ${errorMessage(error)}`);

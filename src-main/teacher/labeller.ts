@@ -76,6 +76,76 @@ function cutRows(batch: Batch, out: TopKOutput, k: number): RowOutput[] {
   });
 }
 
+/** One document's soft-label record, as the validator receives it. */
+function encodeRow(task: LabelTask, modelHash: string, { doc, logprobs, ids }: RowOutput): LabelledDocument {
+  const docId = task.documents[doc.index]!.docId;
+  const header = {
+    taskId: task.taskId,
+    docId,
+    modelHash,
+    k: task.k,
+    positions: doc.tokens.length,
+    tokenIdsChecksum: tokenIdsChecksum(doc.tokens),
+  };
+  return { docId, tokenCount: doc.tokens.length, encoded: encodeSoftLabels({ header, topkIds: ids, topkLogprobs: logprobs }) };
+}
+
+/**
+ * The task's documents, tokenized on demand: only enough for the first batches up front, the rest
+ * while the first forward pass runs, so the device does not wait for the whole task's tokenization.
+ */
+class LazyTokenized {
+  readonly waiting: TokenizedDocument[] = [];
+  tokensTotal = 0;
+  private upTo = 0;
+
+  constructor(
+    private readonly task: LabelTask,
+    private readonly tokenizer: MistralTokenizer,
+  ) {}
+
+  until(tokens: number): void {
+    const docs = this.task.documents;
+    for (; this.upTo < docs.length && this.tokensTotal < tokens; this.upTo++) {
+      const doc = { index: this.upTo, tokens: this.tokenizer.encode(docs[this.upTo]!.text, this.task.seqLen) };
+      this.tokensTotal += doc.tokens.length;
+      this.waiting.push(doc);
+    }
+  }
+
+  /** The best-packed next batch of what is left, taken out of the queue. */
+  takeBatch(maxBatchTokens: number): Batch {
+    // Repacked every pass: cheap for a task's few hundred documents, and always the best packing
+    // of what is left (after more tokenization or a smaller budget).
+    const batch = packBatches(this.waiting, maxBatchTokens)[0]!;
+    const inBatch = new Set(batch.docs);
+    this.waiting.splice(0, this.waiting.length, ...this.waiting.filter((d) => !inBatch.has(d)));
+    return batch;
+  }
+}
+
+/** Out of device memory: halve the batch budget and put the batch back, or say why one document cannot fit. */
+function shrinkAfterOom(error: OutOfMemoryError, batch: Batch, stats: LabelStats, opts: LabelOptions, queue: TokenizedDocument[]): void {
+  if (batch.docs.length === 1) {
+    throw new OutOfMemoryError(
+      `${error.message}; one document of ${batch.width} tokens does not fit on this device even alone: lower the task's sequence length or use a smaller model variant.`,
+    );
+  }
+  stats.maxBatchTokens = Math.max(1, Math.floor(Math.min(stats.maxBatchTokens, batch.docs.length * batch.width) / 2));
+  opts.onBatchTokens?.(stats.maxBatchTokens, error.message);
+  queue.push(...batch.docs);
+}
+
+function countBatch(stats: LabelStats, batch: Batch, out: TopKOutput): number {
+  stats.forwardMs += out.forwardMs;
+  stats.hostBytes += out.hostBytes;
+  stats.batches += 1;
+  stats.paddedPositions += batch.docs.length * batch.width;
+  const positions = batch.docs.reduce((sum, doc) => sum + doc.tokens.length, 0);
+  stats.positions += positions;
+  return positions;
+}
+
 export async function labelTask(
   runner: TopKRunner,
   tokenizer: MistralTokenizer,
@@ -84,7 +154,6 @@ export async function labelTask(
 ): Promise<{ docs: LabelledDocument[]; stats: LabelStats }> {
   checkTaskShape(task);
   const started = performance.now();
-  const { k } = task;
   const stats: LabelStats = {
     wallMs: 0,
     forwardMs: 0,
@@ -96,79 +165,37 @@ export async function labelTask(
   };
   const results: LabelledDocument[] = new Array(task.documents.length);
   const encode = (rows: RowOutput[]) => {
-    const encoded = rows.map(({ doc, logprobs, ids }) => {
-      const docId = task.documents[doc.index]!.docId;
-      const header = {
-        taskId: task.taskId,
-        docId,
-        modelHash: runner.modelHash,
-        k,
-        positions: doc.tokens.length,
-        tokenIdsChecksum: tokenIdsChecksum(doc.tokens),
-      };
-      const labelled = {
-        docId,
-        tokenCount: doc.tokens.length,
-        encoded: encodeSoftLabels({ header, topkIds: ids, topkLogprobs: logprobs }),
-      };
-      results[doc.index] = labelled;
-      return { index: doc.index, ...labelled };
+    const encoded = rows.map((row) => {
+      const labelled = encodeRow(task, runner.modelHash, row);
+      results[row.doc.index] = labelled;
+      return { index: row.doc.index, ...labelled };
     });
     opts.onEncoded?.(encoded);
   };
 
-  // Tokenize only enough for the first batches up front; the rest is tokenized while the first
-  // forward pass runs, so the device does not wait for the whole task's tokenization.
-  const waiting: TokenizedDocument[] = [];
-  let tokenizedUpTo = 0;
-  let tokensTotal = 0;
-  const tokenizeUntil = (tokens: number) => {
-    for (; tokenizedUpTo < task.documents.length && tokensTotal < tokens; tokenizedUpTo++) {
-      const doc = { index: tokenizedUpTo, tokens: tokenizer.encode(task.documents[tokenizedUpTo]!.text, task.seqLen) };
-      tokensTotal += doc.tokens.length;
-      waiting.push(doc);
-    }
-  };
-  tokenizeUntil(stats.maxBatchTokens);
-
+  const docs = new LazyTokenized(task, tokenizer);
+  docs.until(stats.maxBatchTokens);
   let tokensDone = 0;
   let previous: RowOutput[] | null = null;
-  while (waiting.length > 0) {
+  while (docs.waiting.length > 0) {
     if (opts.isCancelled?.()) throw new LabelCancelledError();
-    // Repacked every pass: cheap for a task's few hundred documents, and always the best packing
-    // of what is left (after more tokenization or a smaller budget).
-    const batch = packBatches(waiting, stats.maxBatchTokens)[0]!;
-    const inBatch = new Set(batch.docs);
-    waiting.splice(0, waiting.length, ...waiting.filter((d) => !inBatch.has(d)));
-    const running = runner.run(batchInputs(batch, tokenizer.eosId), k);
+    const batch = docs.takeBatch(stats.maxBatchTokens);
+    const running = runner.run(batchInputs(batch, tokenizer.eosId), task.k);
+    // The previous batch is encoded while this one runs on the device.
     if (previous) encode(previous);
     previous = null;
-    tokenizeUntil(Number.POSITIVE_INFINITY);
+    docs.until(Number.POSITIVE_INFINITY);
     let out: TopKOutput;
     try {
       out = await running;
     } catch (error) {
       if (!(error instanceof OutOfMemoryError)) throw error;
-      if (batch.docs.length === 1) {
-        throw new OutOfMemoryError(
-          `${error.message}; one document of ${batch.width} tokens does not fit on this device even alone: lower the task's sequence length or use a smaller model variant.`,
-        );
-      }
-      stats.maxBatchTokens = Math.max(1, Math.floor(Math.min(stats.maxBatchTokens, batch.docs.length * batch.width) / 2));
-      opts.onBatchTokens?.(stats.maxBatchTokens, error.message);
-      waiting.push(...batch.docs);
+      shrinkAfterOom(error, batch, stats, opts, docs.waiting);
       continue;
     }
-    stats.forwardMs += out.forwardMs;
-    stats.hostBytes += out.hostBytes;
-    stats.batches += 1;
-    stats.paddedPositions += batch.docs.length * batch.width;
-    for (const doc of batch.docs) {
-      stats.positions += doc.tokens.length;
-      tokensDone += doc.tokens.length;
-    }
-    previous = cutRows(batch, out, k);
-    opts.onProgress?.({ tokensDone, tokensTotal });
+    tokensDone += countBatch(stats, batch, out);
+    previous = cutRows(batch, out, task.k);
+    opts.onProgress?.({ tokensDone, tokensTotal: docs.tokensTotal });
   }
   if (previous) encode(previous);
   stats.wallMs = performance.now() - started;
