@@ -151,7 +151,12 @@ export type Task = z.infer<typeof Task>;
 
 export const LeaseResponse = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('task'), task: Task }),
-  z.object({ kind: z.literal('no-work'), retryAfterMs: z.number().int().nonnegative() }),
+  z.object({
+    kind: z.literal('no-work'),
+    retryAfterMs: z.number().int().nonnegative(),
+    /** Why (additive): `queue-empty`, `open-leases` (this key holds its limit), `cool-down` (its leases expired). */
+    reason: z.string().max(64).optional(),
+  }),
 ]);
 export type LeaseResponse = z.infer<typeof LeaseResponse>;
 

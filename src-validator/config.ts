@@ -19,6 +19,31 @@ export const DEFAULT_EPOCH_MS = 60 * 60_000;
 export const DEFAULT_EPOCH_EMISSION_NANO = 1_000_000_000n;
 export const NO_WORK_RETRY_MS = 15_000;
 
+/**
+ * Open leases any key may hold: the honest client leases its next task while it computes one
+ * (prefetch), and that lease request often arrives before the upload of the task before them has
+ * committed, so three. More only for a key whose delivered tokens of the last lease period cover
+ * what it already holds, and never more than MAX_OPEN_LEASES: a fresh key claiming any speed locks
+ * at most three tasks (3 × MAX_TASK_DOCUMENTS documents).
+ */
+export const BASE_OPEN_LEASES = 3;
+export const MAX_OPEN_LEASES = 8;
+/** A key at its open-lease limit asks again after this (it has work in hand). */
+export const OPEN_LEASES_RETRY_MS = 5_000;
+/** Expired leases a key may collect before it is refused work for a cool-down; each halves its next task. */
+export const LEASE_STRIKES_TO_COOL_DOWN = 3;
+/** Strikes stop growing here, so a key is never more than this many deliveries from full-size tasks. */
+export const MAX_LEASE_STRIKES = 6;
+export const DEFAULT_LEASE_COOL_DOWN_MS = 10 * 60_000;
+
+/**
+ * Signed requests per key and second: an honest miner makes about two per task (lease, result)
+ * plus a few dashboard reads a minute, so 20 never touches it.
+ */
+export const DEFAULT_KEY_REQUESTS_PER_S = 20;
+/** A rate limit's burst, in seconds of its rate (20/s lets 100 requests through at once). */
+export const RATE_BURST_SECONDS = 5;
+
 /** Agreement: ranks compared per position (top-8 carry > 95 % of the mass at most positions). */
 export const AGREEMENT_TOP = 8;
 /** Mean over positions of |top-8(A) ∩ top-k(B)| / 8, both directions. */

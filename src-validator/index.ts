@@ -4,11 +4,24 @@ import { availableParallelism } from 'node:os';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { silentLogger, type Logger } from '../src-node/log';
 import { WeightsPublisher } from './accounting/weights-publisher';
-import { DEFAULT_EPOCH_EMISSION_NANO, DEFAULT_EPOCH_MS, DEFAULT_LEASE_MS, DEFAULT_REDUNDANCY } from './config';
+import {
+  BASE_OPEN_LEASES,
+  DEFAULT_EPOCH_EMISSION_NANO,
+  DEFAULT_EPOCH_MS,
+  DEFAULT_KEY_REQUESTS_PER_S,
+  DEFAULT_LEASE_COOL_DOWN_MS,
+  DEFAULT_LEASE_MS,
+  DEFAULT_REDUNDANCY,
+  LEASE_STRIKES_TO_COOL_DOWN,
+  MAX_LEASE_STRIKES,
+  MAX_OPEN_LEASES,
+} from './config';
 import { DEFAULT_K, DEFAULT_SEQ_LEN } from '../src-shared/protocol';
 import { distPath } from '../src-node/app-paths';
+import { requestRate, type RateLimits } from './http/rate-limit';
 import { createRouter, type RequestObserver } from './http/router';
 import type { Recomputer, ValidatorContext, ValidatorSettings } from './service/context';
+import type { LeaseLimits } from './service/lease-limits';
 import { prepareDocuments } from './service/leasing';
 import { RecheckQueue, recheckTask } from './service/recheck';
 import { openStore } from './store/open-store';
@@ -21,6 +34,7 @@ export type { Store } from './store/store';
 export type { Tokenizer } from './tasks/tokenizer';
 export { openStore } from './store/open-store';
 export { prepareDocuments } from './service/leasing';
+export { requestRate } from './http/rate-limit';
 
 export interface ValidatorOptions {
   /** 0 picks a free port. */
@@ -36,6 +50,13 @@ export interface ValidatorOptions {
   demoModelHash?: string | null;
   redundancy?: number;
   leaseMs?: number;
+  /** Open leases per key, expiry strikes, cool-down (docs/PROTOCOL.md, "Lease limits"); defaults in config.ts. */
+  leaseLimits?: Partial<LeaseLimits>;
+  /**
+   * Requests per key (default DEFAULT_KEY_REQUESTS_PER_S) and per remote address (default off: every client
+   * of a validator behind a proxy, or of a test, is one address); null turns one off.
+   */
+  rateLimits?: Partial<RateLimits>;
   epochMs?: number;
   epochEmissionNano?: bigint;
   k?: number;
@@ -113,6 +134,15 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
     allowDemoModel: allowDemo,
     redundancy: Math.max(1, opts.redundancy ?? DEFAULT_REDUNDANCY),
     leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
+    leaseLimits: {
+      baseOpenLeases: BASE_OPEN_LEASES,
+      maxOpenLeases: MAX_OPEN_LEASES,
+      strikesToCoolDown: LEASE_STRIKES_TO_COOL_DOWN,
+      maxStrikes: MAX_LEASE_STRIKES,
+      coolDownMs: DEFAULT_LEASE_COOL_DOWN_MS,
+      ...opts.leaseLimits,
+    },
+    rateLimits: { perKey: requestRate(DEFAULT_KEY_REQUESTS_PER_S), perAddress: null, ...opts.rateLimits },
     epochMs: opts.epochMs ?? DEFAULT_EPOCH_MS,
     epochEmissionNano: opts.epochEmissionNano ?? DEFAULT_EPOCH_EMISSION_NANO,
     k: opts.k ?? DEFAULT_K,

@@ -30,13 +30,17 @@ export class ProtocolError extends Error {
   constructor(
     readonly code: ProtocolErrorCode,
     message: string,
+    /** When the client may try again (sent as Retry-After, whole seconds). */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
   }
 }
 
 /** The answer to a refusal, from this layer or a service: `{ error: { code, message } }` with its code's status; null for anything else. */
-export function refusalAnswer(error: unknown): { status: number; body: ErrorBody } | null {
+export function refusalAnswer(error: unknown): { status: number; body: ErrorBody; headers: Record<string, string> } | null {
   if (!(error instanceof ProtocolError || error instanceof Refusal)) return null;
-  return { status: STATUS[error.code], body: { error: { code: error.code, message: error.message } } };
+  const retryAfterMs = error instanceof ProtocolError ? error.retryAfterMs : null;
+  const headers: Record<string, string> = retryAfterMs === null ? {} : { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) };
+  return { status: STATUS[error.code], body: { error: { code: error.code, message: error.message } }, headers };
 }

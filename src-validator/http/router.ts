@@ -20,6 +20,7 @@ import { submitResult } from '../service/submissions';
 import { BodyBuffers } from './body-buffers';
 import { JsonBody, leaseAnswerBody } from './json-body';
 import { ProtocolError, refusalAnswer } from './protocol-error';
+import { RequestRateLimiter } from './rate-limit';
 import { readBody } from './read-body';
 import { authenticate, type SignedRequest } from './signed-request';
 
@@ -64,8 +65,9 @@ export function createRouter(
   weights: WeightsPublisher,
   observe?: RequestObserver,
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  const limits = new RequestRateLimiter(ctx.settings.rateLimits, ctx.clock);
   const signed = async (req: IncomingMessage, limitBytes: number): Promise<SignedRequest> =>
-    authenticate(req, await readBody(req, limitBytes), ctx.store, ctx.clock());
+    limits.charged(await authenticate(req, await readBody(req, limitBytes), ctx.store, ctx.clock()));
 
   const routes: Record<string, Route> = {
     [API.health]: {
@@ -85,7 +87,9 @@ export function createRouter(
       handle: async (req) => {
         requireContentType(req, 'application/json', false);
         const s = await signed(req, MAX_JSON_BODY_BYTES);
-        return leaseAnswerBody(await leaseTask(ctx, s.miner, parseJson(LeaseRequest, s.body)));
+        const answer = await leaseTask(ctx, s.miner, parseJson(LeaseRequest, s.body));
+        if (answer.kind === 'task') limits.refund(s.miner);
+        return leaseAnswerBody(answer);
       },
     },
     [API.me]: { method: 'GET', handle: async (req) => me(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner) },
@@ -115,9 +119,17 @@ export function createRouter(
       requireContentType(req, SOFT_LABELS_CONTENT_TYPE, true);
       const received = await readBody(req, MAX_RESULT_BODY_BYTES, uploads);
       try {
-        const s = await authenticate(req, received, ctx.store, ctx.clock());
+        const s = limits.charged(await authenticate(req, received, ctx.store, ctx.clock()));
         const taskId = decodeURIComponent(RESULT_PATH.exec(url.pathname)![1]!);
-        return await submitResult(ctx, { miner: s.miner, taskId, body: s.body, bodyPieces: received.pieces, bodySha256: s.bodySha256 });
+        const answer = await submitResult(ctx, {
+          miner: s.miner,
+          taskId,
+          body: s.body,
+          bodyPieces: received.pieces,
+          bodySha256: s.bodySha256,
+        });
+        limits.refund(s.miner);
+        return answer;
       } finally {
         // submitResult keeps no view of the bytes once it has answered (the store copied or wrote them).
         received.release();
@@ -132,6 +144,7 @@ export function createRouter(
     const route = isSubmit ? submit : routes[url.pathname];
     if (observe) res.once('finish', () => observe(isSubmit ? 'result' : url.pathname, performance.now() - startedAt));
     const run = async (): Promise<unknown> => {
+      limits.admit(req);
       if (!route) throw new ProtocolError('not-found', `No endpoint ${url.pathname}; see docs/PROTOCOL.md.`);
       if (!route.method.split('|').includes(req.method ?? '')) {
         throw new ProtocolError('method-not-allowed', `${url.pathname} takes ${route.method.replace('|', ' or ')}, not ${req.method}.`);
@@ -142,7 +155,7 @@ export function createRouter(
       (value) => send(res, 200, value),
       (error: unknown) => {
         const refused = refusalAnswer(error);
-        if (refused) return send(res, refused.status, refused.body);
+        if (refused) return send(res, refused.status, refused.body, refused.headers);
         ctx.log.error(
           `${req.method} ${url.pathname} failed: ${error instanceof Error ? (error.stack ?? error.message) : errorMessage(error)}`,
         );
@@ -154,11 +167,11 @@ export function createRouter(
   };
 }
 
-function send(res: ServerResponse, status: number, value: unknown): void {
+function send(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent) return;
   // Encoded once, to bytes: the length goes in the header, and the socket then copies bytes only.
   const body = value instanceof JsonBody ? value : new JsonBody([Buffer.from(JSON.stringify(value))]);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.bytes, 'cache-control': 'no-store' });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.bytes, 'cache-control': 'no-store', ...headers });
   res.cork();
   for (const piece of body.pieces) res.write(piece);
   res.uncork();

@@ -2,6 +2,8 @@ import type { Logger } from '../../src-node/log';
 import type { Store } from '../store/store';
 import type { ResultChecker } from '../verify/check-pool';
 import type { Tokenizer } from '../tasks/tokenizer';
+import type { RateLimits } from '../http/rate-limit';
+import type { LeaseLimits } from './lease-limits';
 
 /**
  * Re-computes a task's documents (in production the teacher worker; `TeacherPort.label` fits).
@@ -24,6 +26,10 @@ export interface ValidatorSettings {
   allowDemoModel: boolean;
   redundancy: number;
   leaseMs: number;
+  /** Open leases per key, expiry strikes and cool-down. */
+  leaseLimits: LeaseLimits;
+  /** Request rates per key and per remote address (429 with Retry-After). */
+  rateLimits: RateLimits;
   epochMs: number;
   epochEmissionNano: bigint;
   k: number;

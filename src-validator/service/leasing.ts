@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { LeaseRequest, LeaseResponse, Task } from '../../src-shared/protocol';
 import { tokenIdsChecksum } from '../../src-shared/soft-labels';
-import { MAX_TASK_DOCUMENTS, NO_WORK_RETRY_MS } from '../config';
-import type { Store, TaskRow } from '../store/store';
+import { DEFAULT_TOKENS_PER_S, MAX_TASK_DOCUMENTS, NO_WORK_RETRY_MS, OPEN_LEASES_RETRY_MS, TARGET_TASK_SECONDS } from '../config';
+import type { Store, StoreTx, TaskRow } from '../store/store';
 import type { Tokenizer } from '../tasks/tokenizer';
 import { pickDocuments } from '../tasks/task-sizing';
 import { shouldCheck } from '../verify/check-policy';
 import type { ValidatorContext } from './context';
 import { Refusal } from './errors';
+import { afterExpiry, leaseVerdict, type LeaseVerdict } from './lease-limits';
 
 const TOKENIZE_BATCH = 256;
 // No task is larger than this: a cap that also fits PostgreSQL's INTEGER.
@@ -45,6 +46,40 @@ export async function prepareDocuments(
 export type LeaseAnswer =
   Extract<LeaseResponse, { kind: 'no-work' }> | { kind: 'task'; task: Omit<Task, 'documents'>; documentsJson: Buffer[] };
 
+/** Expires leases past their deadline and counts each against its key (a strike, maybe a cool-down). */
+async function expireAndStrike(ctx: ValidatorContext, tx: StoreTx, nowMs: number): Promise<void> {
+  const expired = await tx.expireLeases(nowMs);
+  const perMiner = new Map<string, number>();
+  for (const miner of expired) perMiner.set(miner, (perMiner.get(miner) ?? 0) + 1);
+  for (const [miner, count] of perMiner) {
+    const standing = afterExpiry(await tx.leaseStandingForUpdate(miner), count, ctx.settings.leaseLimits, nowMs);
+    await tx.setLeaseStanding(miner, standing);
+  }
+}
+
+/**
+ * How a struck key's task is sized: `sizeScale` of what its request would get, replicas included
+ * (the soft budget shrinks; `pickDocuments` still gives at least one document).
+ */
+function shrunk(req: LeaseRequest, maxTokens: number, sizeScale: number) {
+  if (sizeScale >= 1) return { maxTokens: req.maxTokens, tokensPerS: req.tokensPerS, replicaMaxTokens: maxTokens };
+  const budget = Math.min(maxTokens, (req.tokensPerS ?? DEFAULT_TOKENS_PER_S) * TARGET_TASK_SECONDS) * sizeScale;
+  return { maxTokens: req.maxTokens, tokensPerS: budget / TARGET_TASK_SECONDS, replicaMaxTokens: Math.max(1, Math.floor(budget)) };
+}
+
+/** May this miner take one more lease, and how large (its strikes halve the task)? */
+async function verdictFor(ctx: ValidatorContext, tx: StoreTx, miner: string, nowMs: number): Promise<LeaseVerdict> {
+  const { leaseLimits, leaseMs } = ctx.settings;
+  return leaseVerdict(
+    await tx.leaseStandingForUpdate(miner),
+    await tx.openLeases(miner),
+    () => tx.deliveredTokensSince(miner, nowMs - leaseMs),
+    leaseLimits,
+    nowMs,
+    OPEN_LEASES_RETRY_MS,
+  );
+}
+
 /**
  * Hands a miner one task: first an open task that still needs a replica and that this miner never
  * held (so redundancy comes from distinct miners), else a new task from the queue, sized to the
@@ -64,11 +99,14 @@ export async function leaseTask(ctx: ValidatorContext, miner: string, req: Lease
   for (let attempt = 0; attempt < 2; attempt++) {
     const leased = await store.transaction(async (tx) => {
       const row = await tx.upsertMiner(miner, { name: req.name, gpuClass: req.gpuClass, nowMs: now });
-      await tx.expireLeases(now);
-      let task = await tx.taskNeedingReplicaForUpdate(miner, modelHash, maxTokens);
+      await expireAndStrike(ctx, tx, now);
+      const verdict = await verdictFor(ctx, tx, miner, now);
+      if (verdict.kind === 'refuse') return verdict;
+      const sizing = shrunk(req, maxTokens, verdict.sizeScale);
+      let task = await tx.taskNeedingReplicaForUpdate(miner, modelHash, sizing.replicaMaxTokens);
       if (!task) {
         const ready = await tx.readyDocumentsForUpdate(settings.seqLen, MAX_TASK_DOCUMENTS * 4);
-        const picked = pickDocuments(ready, req);
+        const picked = pickDocuments(ready, sizing);
         if (picked.length === 0) return null;
         const quorum = settings.localMode || !shouldCheck(row.streak, ctx.random) ? 1 : settings.redundancy;
         task = {
@@ -87,6 +125,7 @@ export async function leaseTask(ctx: ValidatorContext, miner: string, req: Lease
       await tx.insertLease({ taskId: task.taskId, miner, leasedAtMs: now, deadlineAtMs: now + settings.leaseMs, state: 'active' });
       return { task, documentsJson: await tx.taskDocumentsJson(task.taskId) };
     });
+    if (leased && 'reason' in leased) return { kind: 'no-work', retryAfterMs: leased.retryAfterMs, reason: leased.reason };
     if (leased) {
       const { taskId, k, seqLen, tokens } = leased.task;
       const task = { taskId, k, seqLen, modelHash: leased.task.modelHash, deadlineAtMs: now + settings.leaseMs, tokens };
@@ -95,5 +134,5 @@ export async function leaseTask(ctx: ValidatorContext, miner: string, req: Lease
     // Nothing ready: tokenize a batch of queued documents and try once more.
     if (attempt === 0 && (await prepareDocuments(store, ctx.tokenizer, settings.seqLen)) === 0) break;
   }
-  return { kind: 'no-work', retryAfterMs: NO_WORK_RETRY_MS };
+  return { kind: 'no-work', retryAfterMs: NO_WORK_RETRY_MS, reason: 'queue-empty' };
 }

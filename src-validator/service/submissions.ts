@@ -157,6 +157,8 @@ export async function submitResult(ctx: ValidatorContext, sub: Submission): Prom
         decision = { response: { status: 'rejected', reason: structure.reason }, recheck: false };
       } else {
         await tx.setLeaseState(sub.taskId, sub.miner, 'ok');
+        // A sound result delivered in time earns back one expiry strike.
+        await tx.forgiveLeaseStrike(sub.miner);
         decision = await settleTask(ctx, tx, locked, row, verdicts);
       }
       await tx.setResultResponse(sub.taskId, sub.miner, JSON.stringify(decision.response));

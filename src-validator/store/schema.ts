@@ -3,7 +3,7 @@
  * database written by a newer validator is refused rather than misread, an older one is migrated
  * (`MIGRATIONS`).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -51,6 +51,12 @@ CREATE TABLE IF NOT EXISTS leases (
   PRIMARY KEY (task_id, miner)
 );
 CREATE INDEX IF NOT EXISTS leases_active ON leases (state, deadline_at_ms);
+CREATE INDEX IF NOT EXISTS leases_miner ON leases (miner, state);
+CREATE TABLE IF NOT EXISTS lease_standing (
+  miner TEXT PRIMARY KEY,
+  strikes INTEGER NOT NULL,
+  cool_down_until_ms BIGINT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS results (
   task_id TEXT NOT NULL REFERENCES tasks(task_id),
   miner TEXT NOT NULL,
@@ -114,4 +120,9 @@ CREATE TABLE IF NOT EXISTS epoch_publications (
  */
 export const MIGRATIONS: Record<number, string[]> = {
   2: ['INSERT INTO document_texts (doc_id, text) SELECT doc_id, text FROM documents', 'ALTER TABLE documents DROP COLUMN text'],
+  // Version 3 counts expired leases against their keys: its table (lease_standing) and index
+  // (leases_miner) are new, so SCHEMA's IF NOT EXISTS creates them in an old database too. The
+  // number still moves, so a version-2 validator, which would hand out leases without counting,
+  // refuses a database that validators of this version share.
+  3: [],
 };

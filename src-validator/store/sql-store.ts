@@ -5,6 +5,7 @@ import { CreditRows } from './sql/credits';
 import { DocumentIntake, DocumentQueueRows } from './sql/documents';
 import { joinMethods } from './sql/join-methods';
 import { LeaderboardReads } from './sql/leaderboard';
+import { LeaseStandingRows } from './sql/lease-standing';
 import { ResultHistory } from './sql/result-history';
 import { ResultRows } from './sql/results';
 import { prepareSchema } from './sql/schema-setup';
@@ -18,6 +19,7 @@ function transactionParts(ex: SqlExecutor, blobs: BlobFiles | null, bodies: Tran
     new DocumentQueueRows(ex),
     new TaskRows(ex),
     new LeaseRows(ex),
+    new LeaseStandingRows(ex),
     new ResultRows(ex, blobs, bodies),
     new MinerRows(ex),
     new MinerTokenRows(ex),

@@ -65,6 +65,19 @@ export interface LeaseRow {
   state: LeaseState;
 }
 
+/** A key's record as a leaseholder (expired leases count against it), kept across restarts. */
+export interface LeaseStanding {
+  strikes: number;
+  /** No lease for this key before then (0: none). */
+  coolDownUntilMs: number;
+}
+
+/** The leases a key holds now, and their tasks' tokens. */
+export interface OpenLeases {
+  count: number;
+  tokens: number;
+}
+
 export type ResultStatus = 'pending' | 'validated' | 'rejected';
 
 export interface ResultRow {
@@ -153,10 +166,19 @@ export interface StoreTx {
   taskDocumentChecks(taskId: string): Promise<Omit<TaskDocRow, 'text'>[]>;
   setTaskState(taskId: string, state: TaskState, quorum?: number): Promise<void>;
   // leases
-  expireLeases(nowMs: number): Promise<number>;
+  /** Marks leases past their deadline expired; returns each one's miner (once per lease). */
+  expireLeases(nowMs: number): Promise<string[]>;
   insertLease(lease: LeaseRow): Promise<void>;
   leaseForUpdate(taskId: string, miner: string): Promise<LeaseRow | null>;
   setLeaseState(taskId: string, miner: string, state: LeaseState): Promise<void>;
+  // a key as a leaseholder
+  leaseStandingForUpdate(miner: string): Promise<LeaseStanding>;
+  setLeaseStanding(miner: string, standing: LeaseStanding): Promise<void>;
+  /** One strike fewer (a delivered result), never below zero. */
+  forgiveLeaseStrike(miner: string): Promise<void>;
+  openLeases(miner: string): Promise<OpenLeases>;
+  /** Tokens of the miner's results submitted since then and not rejected: its speed as measured here. */
+  deliveredTokensSince(miner: string, sinceMs: number): Promise<number>;
   // results
   result(taskId: string, miner: string): Promise<ResultRow | null>;
   /**

@@ -156,6 +156,28 @@ describe('ValidatorSession against the reference validator', () => {
     expect((await second.session.ledger()).entries.map((e) => e.taskId)).toEqual([task.taskId]);
   });
 
+  it('waits out a 429 for as long as Retry-After says, results included, then carries on', async () => {
+    const h = (harness = await startHarness('sqlite', { rateLimits: { perKey: { perS: 1, burst: 3 } } }));
+    await h.validator.addDocuments(documents(20));
+    const a = miner(h, 7);
+    await a.session.start();
+    const task = await leased(a.session);
+    for (let i = 0; i < 3; i++) await a.session.me();
+    const limited = await a.session.lease({ maxTokens: 400, tokensPerS: 100, gpuClass: 'cpu' });
+    expect(limited).toMatchObject({
+      kind: 'offline',
+      retryAtMs: h.clock.now + 1000,
+      error: expect.stringMatching(/HTTP 429, rate-limited/),
+    });
+    // No storm: the queued result waits for the same time instead of being refused again at once.
+    await a.session.submit({ taskId: task.taskId, bundle: labelled(task, 7), tokens: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.outcomes).toEqual([]);
+    h.clock.now += 1000;
+    await until(() => a.outcomes.length === 1, 'the result sent after the wait');
+    expect(a.outcomes[0]!.status).toBe('accepted');
+  });
+
   it('links a payout address with a signature of the payout key over the challenge', async () => {
     const h = (harness = await startHarness('sqlite'));
     const { session } = miner(h, 4);

@@ -104,6 +104,25 @@ describe.each(STORE_KINDS)('validator schema migrations on %s', (kind) => {
     }
   });
 
+  it('brings a version-2 database to version 3: expired leases have somewhere to count', async () => {
+    db = await database(kind);
+    await (await db.open()).close();
+    await withDriver(db!, async (driver) => {
+      await driver.exec('DROP TABLE lease_standing; DROP INDEX leases_miner;');
+      await driver.run('UPDATE schema_version SET version = ?', [2]);
+    });
+    const store = await db.open();
+    try {
+      await store.setLeaseStanding('5miner', { strikes: 2, coolDownUntilMs: 7 });
+      expect(await store.leaseStandingForUpdate('5miner')).toEqual({ strikes: 2, coolDownUntilMs: 7 });
+    } finally {
+      await store.close();
+    }
+    await withDriver(db, async (driver) =>
+      expect((await driver.all('SELECT version FROM schema_version')).map((r) => Number(r.version))).toEqual([3]),
+    );
+  });
+
   it('refuses a database written by a newer validator, unchanged', async () => {
     const v1 = await v1Database();
     await withDriver(v1, (driver) => driver.run('UPDATE schema_version SET version = ?', [SCHEMA_VERSION + 1]));

@@ -4,7 +4,14 @@ import { parseArgs } from 'node:util';
 import { readFineWebShard } from '../../../src-validator/fineweb';
 import { writeDataset } from '../../../src-validator/export/write-dataset';
 import { validatedRecords } from '../../../src-validator/export-validated';
-import { defaultCheckThreads, openStore, prepareDocuments, startValidator, teacherTokenizer } from '../../../src-validator/index';
+import {
+  defaultCheckThreads,
+  openStore,
+  prepareDocuments,
+  requestRate,
+  startValidator,
+  teacherTokenizer,
+} from '../../../src-validator/index';
 import { distPath } from '../../../src-node/app-paths';
 import { defaultDataDir } from '../../../src-node/data-dir';
 import { errorMessage, LogHub } from '../../../src-node/log';
@@ -30,6 +37,12 @@ options:
   --refuse-payout ADDR  refuse this payout address (repeatable)
   --check-threads N     worker threads that check result bytes (default: cores - 1, at least 2;
                         0 checks on the main thread)
+  --open-leases N       open leases any key may hold (default 3)
+  --max-open-leases N   ... and a key that delivers fast enough (default 8)
+  --cool-down-minutes N no leases for a key after 3 expired leases (default 10)
+  --key-rate N          signed requests per second per key, burst of 5 s (default 20; 0: off)
+  --address-rate N      requests per second per remote address, burst of 5 s (default 0: off;
+                        behind a reverse proxy every client has the proxy's address)
   --out DIR             (export) output folder
   --shard-rows N        (export) rows per Parquet shard (default 4096)
 
@@ -54,6 +67,11 @@ function parse(argv: string[]) {
       'emission-nano': { type: 'string', default: '1000000000' },
       'refuse-payout': { type: 'string', multiple: true, default: [] },
       'check-threads': { type: 'string', default: String(defaultCheckThreads()) },
+      'open-leases': { type: 'string', default: '3' },
+      'max-open-leases': { type: 'string', default: '8' },
+      'cool-down-minutes': { type: 'string', default: '10' },
+      'key-rate': { type: 'string', default: '20' },
+      'address-rate': { type: 'string', default: '0' },
       out: { type: 'string' },
       'shard-rows': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -112,6 +130,15 @@ async function serve(v: Values): Promise<number> {
     epochEmissionNano: BigInt(positiveInt('emission-nano', v['emission-nano'], 0)),
     refusedPayoutAddresses: v['refuse-payout'],
     checkThreads: positiveInt('check-threads', v['check-threads'], 0),
+    leaseLimits: {
+      baseOpenLeases: positiveInt('open-leases', v['open-leases']),
+      maxOpenLeases: positiveInt('max-open-leases', v['max-open-leases']),
+      coolDownMs: positiveInt('cool-down-minutes', v['cool-down-minutes'], 0) * 60_000,
+    },
+    rateLimits: {
+      perKey: requestRate(positiveInt('key-rate', v['key-rate'], 0)),
+      perAddress: requestRate(positiveInt('address-rate', v['address-rate'], 0)),
+    },
     log: hub.logger('validator'),
   });
   console.log(`nya validator: listening on ${validator.url} (model ${model.hash.slice(0, 12)}…)`);

@@ -105,8 +105,13 @@ export class TaskRows {
 export class LeaseRows {
   constructor(private readonly ex: SqlExecutor) {}
 
-  expireLeases(nowMs: number): Promise<number> {
-    return this.ex.run(`UPDATE leases SET state = 'expired' WHERE state = 'active' AND deadline_at_ms < ?`, [nowMs]);
+  async expireLeases(nowMs: number): Promise<string[]> {
+    // RETURNING, not a SELECT first: on PostgreSQL a concurrent transaction re-checks the row after
+    // the lock, so each expiry is reported (and struck) once.
+    const rows = await this.ex.all(`UPDATE leases SET state = 'expired' WHERE state = 'active' AND deadline_at_ms < ? RETURNING miner`, [
+      nowMs,
+    ]);
+    return rows.map((r) => str(r.miner));
   }
 
   async insertLease(lease: LeaseRow): Promise<void> {
