@@ -20,6 +20,7 @@ const STATUS: Record<ProtocolErrorCode, number> = {
   'not-found': 404,
   'method-not-allowed': 405,
   'rate-limited': 429,
+  'too-slow': 408,
   internal: 500,
   unavailable: 503,
 };
@@ -30,13 +31,25 @@ export class ProtocolError extends Error {
   constructor(
     readonly code: ProtocolErrorCode,
     message: string,
+    /** Sent as `retry-after` (seconds): when a refusal for load, not for the request itself, may pass. */
+    readonly retryAfterS: number | null = null,
   ) {
     super(message);
   }
 }
 
+export interface RefusalAnswer {
+  status: number;
+  body: ErrorBody;
+  retryAfterS: number | null;
+}
+
 /** The answer to a refusal, from this layer or a service: `{ error: { code, message } }` with its code's status; null for anything else. */
-export function refusalAnswer(error: unknown): { status: number; body: ErrorBody } | null {
+export function refusalAnswer(error: unknown): RefusalAnswer | null {
   if (!(error instanceof ProtocolError || error instanceof Refusal)) return null;
-  return { status: STATUS[error.code], body: { error: { code: error.code, message: error.message } } };
+  return {
+    status: STATUS[error.code],
+    body: { error: { code: error.code, message: error.message } },
+    retryAfterS: error instanceof ProtocolError ? error.retryAfterS : null,
+  };
 }

@@ -21,9 +21,11 @@ import { BodyBuffers } from './body-buffers';
 import { JsonBody, leaseAnswerBody } from './json-body';
 import { ProtocolError, refusalAnswer } from './protocol-error';
 import { readBody } from './read-body';
-import { authenticate, type SignedRequest } from './signed-request';
+import { decodeSegment, echo, parseRequestTarget, type RequestTarget } from './request-target';
+import { authenticate, claimedKey, type SignedRequest } from './signed-request';
+import { UploadSlots } from './upload-slots';
 
-type Handler = (req: IncomingMessage, url: URL) => Promise<unknown>;
+type Handler = (req: IncomingMessage, target: RequestTarget) => Promise<unknown>;
 interface Route {
   method: 'GET' | 'POST' | 'GET|POST';
   handle: Handler;
@@ -59,106 +61,152 @@ function requireContentType(req: IncomingMessage, expected: string, required: bo
 /** Called with each answered request's route and its time inside the validator, headers to last byte. */
 export type RequestObserver = (route: string, ms: number) => void;
 
+export interface RouterOptions {
+  /** A request body (a result upload above all) must arrive whole within this; else 408 `too-slow`. */
+  uploadDeadlineMs: number;
+  /** Result uploads one key may have in flight; more get 429 `rate-limited`. */
+  uploadsPerKey: number;
+  observe?: RequestObserver;
+}
+
+/** When a key holding all its upload slots may try again: about one upload's time on a good link. */
+const UPLOAD_RETRY_AFTER_S = 5;
+
 export function createRouter(
   ctx: ValidatorContext,
   weights: WeightsPublisher,
-  observe?: RequestObserver,
+  { uploadDeadlineMs, uploadsPerKey, observe }: RouterOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const signed = async (req: IncomingMessage, limitBytes: number): Promise<SignedRequest> =>
-    authenticate(req, await readBody(req, limitBytes), ctx.store, ctx.clock());
+    authenticate(req, await readBody(req, limitBytes, null, uploadDeadlineMs), ctx.store, ctx.clock());
 
-  const routes: Record<string, Route> = {
-    [API.health]: {
-      method: 'GET',
-      handle: async (): Promise<HealthResponse> => ({
-        ok: true,
-        protocol: PROTOCOL_VERSION,
-        modelHash: ctx.settings.modelHash,
-        demo: ctx.settings.allowDemoModel,
-        nowMs: Math.floor(ctx.clock()),
-      }),
-    },
-    [API.leaderboard]: { method: 'GET', handle: async (_req, url) => leaderboard(ctx, url.searchParams) },
-    [API.weights]: { method: 'GET', handle: async () => weights.current() },
-    [API.lease]: {
-      method: 'POST',
-      handle: async (req) => {
-        requireContentType(req, 'application/json', false);
-        const s = await signed(req, MAX_JSON_BODY_BYTES);
-        return leaseAnswerBody(await leaseTask(ctx, s.miner, parseJson(LeaseRequest, s.body)));
+  const routes = new Map<string, Route>(
+    Object.entries({
+      [API.health]: {
+        method: 'GET',
+        handle: async (): Promise<HealthResponse> => ({
+          ok: true,
+          protocol: PROTOCOL_VERSION,
+          modelHash: ctx.settings.modelHash,
+          demo: ctx.settings.allowDemoModel,
+          nowMs: Math.floor(ctx.clock()),
+        }),
       },
-    },
-    [API.me]: { method: 'GET', handle: async (req) => me(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner) },
-    [API.ledger]: {
-      method: 'GET',
-      handle: async (req, url) => ledger(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner, url.searchParams),
-    },
-    [API.history]: { method: 'GET', handle: async (req) => history(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner) },
-    [API.payoutChallenge]: {
-      method: 'GET|POST',
-      handle: async (req) => payoutChallenge(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner),
-    },
-    [API.payoutLink]: {
-      method: 'POST',
-      handle: async (req) => {
-        requireContentType(req, 'application/json', false);
-        const s = await signed(req, MAX_JSON_BODY_BYTES);
-        return linkPayout(ctx, s.miner, parseJson(PayoutLinkRequest, s.body));
+      [API.leaderboard]: { method: 'GET', handle: async (_req, target) => leaderboard(ctx, target.query) },
+      [API.weights]: { method: 'GET', handle: async () => weights.current() },
+      [API.lease]: {
+        method: 'POST',
+        handle: async (req) => {
+          requireContentType(req, 'application/json', false);
+          const s = await signed(req, MAX_JSON_BODY_BYTES);
+          return leaseAnswerBody(await leaseTask(ctx, s.miner, parseJson(LeaseRequest, s.body)));
+        },
       },
+      [API.me]: { method: 'GET', handle: async (req) => me(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner) },
+      [API.ledger]: {
+        method: 'GET',
+        handle: async (req, target) => ledger(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner, target.query),
+      },
+      [API.history]: { method: 'GET', handle: async (req) => history(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner) },
+      [API.payoutChallenge]: {
+        method: 'GET|POST',
+        handle: async (req) => payoutChallenge(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner),
+      },
+      [API.payoutLink]: {
+        method: 'POST',
+        handle: async (req) => {
+          requireContentType(req, 'application/json', false);
+          const s = await signed(req, MAX_JSON_BODY_BYTES);
+          return linkPayout(ctx, s.miner, parseJson(PayoutLinkRequest, s.body));
+        },
+      },
+    } satisfies Record<string, Route>),
+  );
+
+  const buffers = new BodyBuffers();
+  const slots = new UploadSlots(uploadsPerKey);
+  const submit: Route = {
+    method: 'POST',
+    handle: async (req, target) => {
+      requireContentType(req, SOFT_LABELS_CONTENT_TYPE, true);
+      const taskId = decodeSegment(RESULT_PATH.exec(target.path)![1]!);
+      const key = claimedKey(req);
+      const releaseSlot = slots.take(key);
+      if (!releaseSlot) {
+        throw new ProtocolError(
+          'rate-limited',
+          `${key} already has ${uploadsPerKey} result uploads in flight; send this one when one of them is answered.`,
+          UPLOAD_RETRY_AFTER_S,
+        );
+      }
+      try {
+        const received = await readBody(req, MAX_RESULT_BODY_BYTES, buffers, uploadDeadlineMs);
+        try {
+          const s = await authenticate(req, received, ctx.store, ctx.clock());
+          return await submitResult(ctx, { miner: s.miner, taskId, body: s.body, bodyPieces: received.pieces, bodySha256: s.bodySha256 });
+        } finally {
+          // submitResult keeps no view of the bytes once it has answered (the store copied or wrote them).
+          received.release();
+        }
+      } finally {
+        releaseSlot();
+      }
     },
   };
 
-  const uploads = new BodyBuffers();
-  const submit: Route = {
-    method: 'POST',
-    handle: async (req, url) => {
-      requireContentType(req, SOFT_LABELS_CONTENT_TYPE, true);
-      const received = await readBody(req, MAX_RESULT_BODY_BYTES, uploads);
-      try {
-        const s = await authenticate(req, received, ctx.store, ctx.clock());
-        const taskId = decodeURIComponent(RESULT_PATH.exec(url.pathname)![1]!);
-        return await submitResult(ctx, { miner: s.miner, taskId, body: s.body, bodyPieces: received.pieces, bodySha256: s.bodySha256 });
-      } finally {
-        // submitResult keeps no view of the bytes once it has answered (the store copied or wrote them).
-        received.release();
-      }
-    },
+  const answer = async (req: IncomingMessage): Promise<unknown> => {
+    const target = parseRequestTarget(req);
+    const route = RESULT_PATH.test(target.path) ? submit : routes.get(target.path);
+    if (!route) throw new ProtocolError('not-found', `No endpoint ${echo(target.path)}; see docs/PROTOCOL.md.`);
+    if (!route.method.split('|').includes(req.method ?? '')) {
+      throw new ProtocolError('method-not-allowed', `${target.path} takes ${route.method.replace('|', ' or ')}, not ${req.method}.`);
+    }
+    return route.handle(req, target);
   };
 
   return (req, res) => {
     const startedAt = performance.now();
-    const url = new URL(req.url ?? '/', 'http://validator');
-    const isSubmit = RESULT_PATH.test(url.pathname);
-    const route = isSubmit ? submit : routes[url.pathname];
-    if (observe) res.once('finish', () => observe(isSubmit ? 'result' : url.pathname, performance.now() - startedAt));
-    const run = async (): Promise<unknown> => {
-      if (!route) throw new ProtocolError('not-found', `No endpoint ${url.pathname}; see docs/PROTOCOL.md.`);
-      if (!route.method.split('|').includes(req.method ?? '')) {
-        throw new ProtocolError('method-not-allowed', `${url.pathname} takes ${route.method.replace('|', ' or ')}, not ${req.method}.`);
-      }
-      return route.handle(req, url);
-    };
-    run().then(
-      (value) => send(res, 200, value),
-      (error: unknown) => {
-        const refused = refusalAnswer(error);
-        if (refused) return send(res, refused.status, refused.body);
-        ctx.log.error(
-          `${req.method} ${url.pathname} failed: ${error instanceof Error ? (error.stack ?? error.message) : errorMessage(error)}`,
-        );
-        send(res, 500, {
-          error: { code: 'internal', message: 'The validator failed on this request; it changed nothing. Try again later.' },
-        });
-      },
-    );
+    if (observe) res.once('finish', () => observe(routeName(req.url), performance.now() - startedAt));
+    answer(req)
+      .then(
+        (value) => send(res, 200, value),
+        (error: unknown) => {
+          const refused = refusalAnswer(error);
+          if (refused) return send(res, refused.status, refused.body, refused.retryAfterS);
+          ctx.log.error(
+            `${req.method} ${echo(req.url ?? '')} failed: ${error instanceof Error ? (error.stack ?? error.message) : errorMessage(error)}`,
+          );
+          send(res, 500, {
+            error: { code: 'internal', message: 'The validator failed on this request; it changed nothing. Try again later.' },
+          });
+        },
+      )
+      // The last guard: an answer that cannot even be written ends the connection, never the process.
+      .catch((error: unknown) => {
+        ctx.log.error(`answering ${req.method} ${echo(req.url ?? '')} failed: ${errorMessage(error)}`);
+        res.destroy();
+      });
   };
 }
 
-function send(res: ServerResponse, status: number, value: unknown): void {
-  if (res.headersSent) return;
+/** The route an observed request counts under: results together, everything else by path. */
+function routeName(url: string | undefined): string {
+  const path = (url ?? '').split('?')[0]!;
+  return RESULT_PATH.test(path) ? 'result' : path;
+}
+
+function send(res: ServerResponse, status: number, value: unknown, retryAfterS: number | null = null): void {
+  if (res.headersSent || res.destroyed) return;
   // Encoded once, to bytes: the length goes in the header, and the socket then copies bytes only.
   const body = value instanceof JsonBody ? value : new JsonBody([Buffer.from(JSON.stringify(value))]);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.bytes, 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': body.bytes,
+    'cache-control': 'no-store',
+    ...(retryAfterS === null ? {} : { 'retry-after': String(retryAfterS) }),
+    // Left open, Node would read and discard the rest of a body cut off at its deadline, byte by slow byte.
+    ...(status === 408 ? { connection: 'close' } : {}),
+  });
   res.cork();
   for (const piece of body.pieces) res.write(piece);
   res.uncork();

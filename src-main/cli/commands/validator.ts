@@ -4,7 +4,15 @@ import { parseArgs } from 'node:util';
 import { readFineWebShard } from '../../../src-validator/fineweb';
 import { writeDataset } from '../../../src-validator/export/write-dataset';
 import { validatedRecords } from '../../../src-validator/export-validated';
-import { defaultCheckThreads, openStore, prepareDocuments, startValidator, teacherTokenizer } from '../../../src-validator/index';
+import {
+  DEFAULT_UPLOAD_DEADLINE_MS,
+  DEFAULT_UPLOADS_PER_KEY,
+  defaultCheckThreads,
+  openStore,
+  prepareDocuments,
+  startValidator,
+  teacherTokenizer,
+} from '../../../src-validator/index';
 import { distPath } from '../../../src-node/app-paths';
 import { defaultDataDir } from '../../../src-node/data-dir';
 import { errorMessage, LogHub } from '../../../src-node/log';
@@ -30,6 +38,8 @@ options:
   --refuse-payout ADDR  refuse this payout address (repeatable)
   --check-threads N     worker threads that check result bytes (default: cores - 1, at least 2;
                         0 checks on the main thread)
+  --upload-deadline-s S a request body must arrive within S seconds, else 408 (default ${DEFAULT_UPLOAD_DEADLINE_MS / 1000})
+  --uploads-per-key N   result uploads one key may have in flight; more get 429 (default ${DEFAULT_UPLOADS_PER_KEY})
   --out DIR             (export) output folder
   --shard-rows N        (export) rows per Parquet shard (default 4096)
 
@@ -54,6 +64,8 @@ function parse(argv: string[]) {
       'emission-nano': { type: 'string', default: '1000000000' },
       'refuse-payout': { type: 'string', multiple: true, default: [] },
       'check-threads': { type: 'string', default: String(defaultCheckThreads()) },
+      'upload-deadline-s': { type: 'string', default: String(DEFAULT_UPLOAD_DEADLINE_MS / 1000) },
+      'uploads-per-key': { type: 'string', default: String(DEFAULT_UPLOADS_PER_KEY) },
       out: { type: 'string' },
       'shard-rows': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -68,6 +80,13 @@ function positiveInt(name: string, raw: string, min = 1): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${raw}'`);
   return n;
+}
+
+/** Seconds in (0, 3600]: a longer deadline buys nothing, and timers past 2^31 ms fire at once. */
+function positiveSeconds(name: string, raw: string): number {
+  const s = Number(raw);
+  if (!(s > 0 && s <= 3600)) throw new UsageError(`--${name} must be a number of seconds in (0, 3600], got '${raw}'`);
+  return s;
 }
 
 function dataDirOf(v: Values): string {
@@ -112,6 +131,8 @@ async function serve(v: Values): Promise<number> {
     epochEmissionNano: BigInt(positiveInt('emission-nano', v['emission-nano'], 0)),
     refusedPayoutAddresses: v['refuse-payout'],
     checkThreads: positiveInt('check-threads', v['check-threads'], 0),
+    uploadDeadlineMs: positiveSeconds('upload-deadline-s', v['upload-deadline-s']) * 1000,
+    uploadsPerKey: positiveInt('uploads-per-key', v['uploads-per-key']),
     log: hub.logger('validator'),
   });
   console.log(`nya validator: listening on ${validator.url} (model ${model.hash.slice(0, 12)}…)`);
