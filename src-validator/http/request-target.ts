@@ -30,10 +30,16 @@ export function parseRequestTarget(req: IncomingMessage): RequestTarget {
   const raw = req.url ?? '';
   if (!raw.startsWith('/')) throw badRequest(`The request target must be a path starting with /, not '${echo(raw)}'.`);
   const mark = raw.indexOf('?');
+  if (mark < 0) return { path: raw, query: new URLSearchParams() };
   // URLSearchParams decodes leniently (a bad escape stays as written), so it cannot throw.
-  return mark < 0
-    ? { path: raw, query: new URLSearchParams() }
-    : { path: raw.slice(0, mark), query: new URLSearchParams(raw.slice(mark + 1)) };
+  const query = new URLSearchParams(raw.slice(mark + 1));
+  for (const [name, value] of query) if (hasNul(name) || hasNul(value)) throw badRequest('The query holds a NUL character (%00).');
+  return { path: raw.slice(0, mark), query };
+}
+
+/** PostgreSQL text cannot hold NUL: one reaching a query would fail it (a 500), so it is refused at the edge. */
+export function hasNul(text: string): boolean {
+  return text.includes('\0');
 }
 
 function checkHost(req: IncomingMessage): void {
@@ -59,11 +65,14 @@ function isAuthority(host: string): boolean {
 
 /** A path segment, %-decoded; a malformed escape is the client's mistake (400), not a failure. */
 export function decodeSegment(segment: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(segment);
+    decoded = decodeURIComponent(segment);
   } catch {
     throw badRequest(`'${echo(segment)}' is not a valid %-encoded path segment.`);
   }
+  if (hasNul(decoded)) throw badRequest('The path holds a NUL character (%00).');
+  return decoded;
 }
 
 function badRequest(message: string): ProtocolError {

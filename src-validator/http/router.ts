@@ -21,7 +21,7 @@ import { BodyBuffers } from './body-buffers';
 import { JsonBody, leaseAnswerBody } from './json-body';
 import { ProtocolError, refusalAnswer } from './protocol-error';
 import { readBody } from './read-body';
-import { decodeSegment, echo, parseRequestTarget, type RequestTarget } from './request-target';
+import { decodeSegment, echo, hasNul, parseRequestTarget, type RequestTarget } from './request-target';
 import { authenticate, claimedKey, type SignedRequest } from './signed-request';
 import { UploadSlots } from './upload-slots';
 
@@ -36,8 +36,9 @@ const RESULT_PATH = /^\/v1\/tasks\/([^/]+)\/result$/;
 function parseJson<T extends z.ZodType>(schema: T, body: Buffer): z.infer<T> {
   let value: unknown;
   try {
-    value = JSON.parse(body.length ? body.toString('utf8') : '{}');
-  } catch {
+    value = JSON.parse(body.length ? body.toString('utf8') : '{}', refuseNul);
+  } catch (error) {
+    if (error instanceof ProtocolError) throw error;
     throw new ProtocolError('bad-request', 'The body is not valid JSON.');
   }
   const parsed = schema.safeParse(value);
@@ -49,6 +50,11 @@ function parseJson<T extends z.ZodType>(schema: T, body: Buffer): z.infer<T> {
     );
   }
   return parsed.data;
+}
+
+function refuseNul(_key: string, value: unknown): unknown {
+  if (typeof value === 'string' && hasNul(value)) throw new ProtocolError('bad-request', 'A string in the body holds a NUL character.');
+  return value;
 }
 
 function requireContentType(req: IncomingMessage, expected: string, required: boolean): void {

@@ -122,6 +122,47 @@ describe.each(STORE_KINDS)('hostile requests against a real validator (%s)', (ki
     await expectHealthy(port);
   });
 
+  it('NUL and absurd numbers in queries, paths and JSON are refused or answered, never a failure', async () => {
+    const miner = h.miner(2);
+    const signedExchange = (method: string, target: string, body = Buffer.alloc(0), type = 'application/json') =>
+      rawExchange(
+        port,
+        Buffer.concat([
+          Buffer.from(
+            requestHead(method, target, [
+              ['host', 'x'],
+              ['content-type', type],
+              ['content-length', String(body.length)],
+              ...Object.entries(signatureHeaders(miner, method, target, body, h.clock.now)),
+            ]),
+          ),
+          body,
+        ]),
+      );
+    const answers = [
+      await rawExchange(port, 'GET /v1/leaderboard?gpuClass=%00&address=%00 HTTP/1.1\r\nHost: x\r\n\r\n'),
+      await signedExchange('GET', '/v1/me/ledger?limit=abc&before=99999999999999999999999:x'),
+      await signedExchange('GET', '/v1/me/ledger?limit=1e400&before=%zz'),
+      await signedExchange('GET', '/v1/me/ledger?before=1:%00'),
+      await signedExchange('POST', '/v1/tasks/%00/result', Buffer.from('x'), SOFT_LABELS_CONTENT_TYPE),
+      await signedExchange(
+        'POST',
+        '/v1/lease',
+        Buffer.from(JSON.stringify({ client: 'x\u0000', name: '\u0000', gpuClass: '\u0000', maxTokens: 1e300, tokensPerS: 1e300 })),
+      ),
+      await signedExchange('POST', '/v1/lease', Buffer.from(JSON.stringify({ client: 'x', maxTokens: 1e300, tokensPerS: 1e300 }))),
+      await signedExchange(
+        'POST',
+        '/v1/payout/link',
+        Buffer.from(JSON.stringify({ payoutAddress: miner.address, challengeId: '\u0000', signature: '0x00' })),
+      ),
+    ];
+    for (const answer of answers) {
+      expect(answer.statuses.length, answer.raw).toBe(1);
+      expect(answer.statuses[0], answer.raw).toBeLessThan(500);
+    }
+  });
+
   it('signed queries with absurd numbers are refused or answered, never a failure', async () => {
     const miner = h.miner(2);
     for (const target of ['/v1/me/ledger?limit=abc&before=99999999999999999999999:x', '/v1/me/ledger?limit=1e400&before=%zz']) {
@@ -255,7 +296,8 @@ describe('concurrent uploads per key', () => {
 
   it('an upload without a valid key is refused before its body is read', async () => {
     const head = `POST /v1/tasks/t/result HTTP/1.1\r\nHost: x\r\ncontent-type: ${SOFT_LABELS_CONTENT_TYPE}\r\ncontent-length: 100\r\nx-nya-key: nobody\r\n\r\n`;
-    const answer = await rawExchange(port, head, 1_000);
+    // Never half-closed: an answer that waited for the body would not come at all.
+    const answer = await rawExchange(port, head, { waitMs: 1_000, endAfterMs: 5_000 });
     expect(answer.statuses, answer.raw).toEqual([401]);
   });
 });

@@ -21,25 +21,61 @@ function statusesOf(raw: string): number[] {
   return [...raw.matchAll(/^HTTP\/1\.[01] (\d{3}) /gm)].map((m) => Number(m[1]));
 }
 
+/** Whether `raw` is whole responses only: each head complete and followed by its `content-length` of body. */
+function wholeResponses(raw: Buffer): boolean {
+  let at = 0;
+  while (at < raw.length) {
+    const headEnd = raw.indexOf('\r\n\r\n', at);
+    if (headEnd < 0) return false;
+    const head = raw.subarray(at, headEnd).toString('latin1');
+    const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+    at = headEnd + 4 + length;
+  }
+  return at === raw.length && raw.length > 0;
+}
+
+export interface ExchangeOptions {
+  /** Give up (timedOut) when the server has neither answered nor closed by then. */
+  waitMs?: number;
+  /**
+   * Half-close the connection when no whole answer came by then, so a request whose body is
+   * shorter than it declared ends. Not at once: Node's server abandons the requests of a client
+   * that half-closes, so one still being answered (a database query) would get no answer.
+   */
+  endAfterMs?: number;
+}
+
 /**
- * Writes `request` bytes as they are on a fresh connection, half-closes it, and collects whatever
- * comes back until the server closes (or `waitMs` passes).
+ * Writes `request` bytes as they are on a fresh connection and collects what comes back: until
+ * the server closes, or until whole answers have come and nothing more follows for a moment.
  */
-export function rawExchange(port: number, request: Buffer | string, waitMs = 5_000): Promise<RawAnswer> {
+export function rawExchange(
+  port: number,
+  request: Buffer | string,
+  { waitMs = 5_000, endAfterMs = 1_000 }: ExchangeOptions = {},
+): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let done = false;
-    const socket = connect(port, '127.0.0.1', () => socket.end(request));
+    let settle: NodeJS.Timeout | undefined;
+    const socket = connect(port, '127.0.0.1', () => socket.write(request));
     const finish = (timedOut: boolean) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      clearTimeout(ender);
+      clearTimeout(settle);
       socket.destroy();
       const raw = Buffer.concat(chunks).toString('latin1');
       resolve({ statuses: statusesOf(raw), raw, timedOut });
     };
     const timer = setTimeout(() => finish(true), waitMs);
-    socket.on('data', (c: Buffer) => chunks.push(c));
+    const ender = setTimeout(() => socket.end(), endAfterMs);
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      clearTimeout(settle);
+      if (wholeResponses(Buffer.concat(chunks))) settle = setTimeout(() => finish(false), 30);
+    });
     socket.on('error', () => finish(false));
     socket.on('close', () => finish(false));
   });
