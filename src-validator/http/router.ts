@@ -86,50 +86,48 @@ export function createRouter(
   const signed = async (req: IncomingMessage, limitBytes: number): Promise<SignedRequest> =>
     authenticate(req, await readBody(req, limitBytes, null, uploadDeadlineMs), ctx.store, ctx.clock());
 
-  const routes = new Map<string, Route>(
-    Object.entries({
-      [API.health]: {
-        method: 'GET',
-        handle: async (): Promise<HealthResponse> => ({
-          ok: true,
-          protocol: PROTOCOL_VERSION,
-          modelHash: ctx.settings.modelHash,
-          demo: ctx.settings.allowDemoModel,
-          nowMs: Math.floor(ctx.clock()),
-        }),
+  const routes: Record<string, Route> = {
+    [API.health]: {
+      method: 'GET',
+      handle: async (): Promise<HealthResponse> => ({
+        ok: true,
+        protocol: PROTOCOL_VERSION,
+        modelHash: ctx.settings.modelHash,
+        demo: ctx.settings.allowDemoModel,
+        nowMs: Math.floor(ctx.clock()),
+      }),
+    },
+    [API.leaderboard]: { method: 'GET', handle: async (_req, target) => leaderboard(ctx, target.query) },
+    [API.weights]: { method: 'GET', handle: async () => weights.current() },
+    [API.lease]: {
+      method: 'POST',
+      handle: async (req) => {
+        requireContentType(req, 'application/json', false);
+        const s = await signed(req, MAX_JSON_BODY_BYTES);
+        return leaseAnswerBody(await leaseTask(ctx, s.miner, parseJson(LeaseRequest, s.body)));
       },
-      [API.leaderboard]: { method: 'GET', handle: async (_req, target) => leaderboard(ctx, target.query) },
-      [API.weights]: { method: 'GET', handle: async () => weights.current() },
-      [API.lease]: {
-        method: 'POST',
-        handle: async (req) => {
-          requireContentType(req, 'application/json', false);
-          const s = await signed(req, MAX_JSON_BODY_BYTES);
-          return leaseAnswerBody(await leaseTask(ctx, s.miner, parseJson(LeaseRequest, s.body)));
-        },
+    },
+    [API.me]: { method: 'GET', handle: async (req) => me(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner) },
+    [API.ledger]: {
+      method: 'GET',
+      handle: async (req, target) => ledger(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner, target.query),
+    },
+    [API.history]: { method: 'GET', handle: async (req) => history(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner) },
+    [API.payoutChallenge]: {
+      method: 'GET|POST',
+      handle: async (req) => payoutChallenge(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner),
+    },
+    [API.payoutLink]: {
+      method: 'POST',
+      handle: async (req) => {
+        requireContentType(req, 'application/json', false);
+        const s = await signed(req, MAX_JSON_BODY_BYTES);
+        return linkPayout(ctx, s.miner, parseJson(PayoutLinkRequest, s.body));
       },
-      [API.me]: { method: 'GET', handle: async (req) => me(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner) },
-      [API.ledger]: {
-        method: 'GET',
-        handle: async (req, target) => ledger(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner, target.query),
-      },
-      [API.history]: { method: 'GET', handle: async (req) => history(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner) },
-      [API.payoutChallenge]: {
-        method: 'GET|POST',
-        handle: async (req) => payoutChallenge(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner),
-      },
-      [API.payoutLink]: {
-        method: 'POST',
-        handle: async (req) => {
-          requireContentType(req, 'application/json', false);
-          const s = await signed(req, MAX_JSON_BODY_BYTES);
-          return linkPayout(ctx, s.miner, parseJson(PayoutLinkRequest, s.body));
-        },
-      },
-    } satisfies Record<string, Route>),
-  );
+    },
+  };
 
-  const buffers = new BodyBuffers();
+  const uploads = new BodyBuffers();
   const slots = new UploadSlots(uploadsPerKey);
   const submit: Route = {
     method: 'POST',
@@ -146,7 +144,7 @@ export function createRouter(
         );
       }
       try {
-        const received = await readBody(req, MAX_RESULT_BODY_BYTES, buffers, uploadDeadlineMs);
+        const received = await readBody(req, MAX_RESULT_BODY_BYTES, uploads, uploadDeadlineMs);
         try {
           const s = await authenticate(req, received, ctx.store, ctx.clock());
           return await submitResult(ctx, { miner: s.miner, taskId, body: s.body, bodyPieces: received.pieces, bodySha256: s.bodySha256 });
@@ -162,10 +160,10 @@ export function createRouter(
 
   const answer = async (req: IncomingMessage): Promise<unknown> => {
     const target = parseRequestTarget(req);
-    const route = RESULT_PATH.test(target.path) ? submit : routes.get(target.path);
+    const route = RESULT_PATH.test(target.path) ? submit : Object.hasOwn(routes, target.path) ? routes[target.path] : undefined;
     if (!route) throw new ProtocolError('not-found', `No endpoint ${echo(target.path)}; see docs/PROTOCOL.md.`);
     if (!route.method.split('|').includes(req.method ?? '')) {
-      throw new ProtocolError('method-not-allowed', `${target.path} takes ${route.method.replace('|', ' or ')}, not ${req.method}.`);
+      throw new ProtocolError('method-not-allowed', `${echo(target.path)} takes ${route.method.replace('|', ' or ')}, not ${req.method}.`);
     }
     return route.handle(req, target);
   };
