@@ -265,7 +265,7 @@ describe('concurrent uploads per key', () => {
       await c.ready;
       c.write(uploadHead(miner, 'held', 100, h.clock.now));
     }
-    await sleepMs(100);
+    await sleepMs(300);
     const third = await rawExchange(port, uploadHead(miner, 'held', 100, h.clock.now));
     expect(third.statuses, third.raw).toEqual([429]);
     expect(third.raw).toMatch(/\r\nretry-after: \d+\r\n/i);
@@ -277,7 +277,7 @@ describe('concurrent uploads per key', () => {
 
     // A client that gives up frees its slot.
     open[0]!.destroy();
-    await sleepMs(100);
+    await sleepMs(300);
     const afterAbort = await rawExchange(port, uploadHead(miner, 'held', 3, h.clock.now) + 'abc');
     expect(afterAbort.statuses, afterAbort.raw).toEqual([401]);
 
@@ -285,10 +285,11 @@ describe('concurrent uploads per key', () => {
     const third2 = new OpenConnection(port);
     await third2.ready;
     third2.write(uploadHead(miner, 'held', 100, h.clock.now));
-    await sleepMs(100);
+    await sleepMs(300);
     expect((await rawExchange(port, uploadHead(miner, 'held', 100, h.clock.now))).statuses).toEqual([429]);
-    await sleepMs(1_700);
-    expect(open[1]!.closed && third2.closed).toBe(true);
+    for (const startedAt = Date.now(); !(open[1]!.closed && third2.closed) && Date.now() - startedAt < 5_000;) await sleepMs(50);
+    expect(open[1]!.statuses).toEqual([408]);
+    expect(third2.statuses).toEqual([408]);
     const afterDeadline = await rawExchange(port, uploadHead(miner, 'held', 3, h.clock.now) + 'abc');
     expect(afterDeadline.statuses, afterDeadline.raw).toEqual([401]);
     await expectHealthy(port);
