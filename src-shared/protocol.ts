@@ -86,8 +86,10 @@ const PROTOCOL_ERROR_CODES = [
   'refused-address',
   'not-found',
   'method-not-allowed',
-  /** Too many requests from one key. 429 */
+  /** Too many requests from one key, or too many of its uploads at once. 429, with retry-after */
   'rate-limited',
+  /** The body did not arrive within the validator's upload deadline. 408 */
+  'too-slow',
   'internal',
   'unavailable',
 ] as const;

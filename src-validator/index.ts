@@ -19,6 +19,7 @@ import {
 import { DEFAULT_K, DEFAULT_SEQ_LEN } from '../src-shared/protocol';
 import { distPath } from '../src-node/app-paths';
 import { requestRate, type RateLimits } from './http/rate-limit';
+import { MAX_HEADER_LINES } from './http/request-target';
 import { createRouter, type RequestObserver } from './http/router';
 import type { Recomputer, ValidatorContext, ValidatorSettings } from './service/context';
 import type { LeaseLimits } from './service/lease-limits';
@@ -81,6 +82,10 @@ export interface ValidatorOptions {
   checkThreads?: number;
   /** Sees every answered request's time inside the validator (the bench's server-side latency). */
   observeRequest?: RequestObserver;
+  /** A request body must arrive whole within this after its headers, else 408 (default 120 s: 8 MiB at ~0.6 Mbit/s). */
+  uploadDeadlineMs?: number;
+  /** Result uploads one key may have in flight at once; more get 429 (default 2: one sending, one queued). */
+  uploadsPerKey?: number;
 }
 
 export interface RunningValidator {
@@ -96,6 +101,13 @@ export interface RunningValidator {
 }
 
 const NONCE_PRUNE_MS = 60_000;
+export const DEFAULT_UPLOAD_DEADLINE_MS = 120_000;
+export const DEFAULT_UPLOADS_PER_KEY = 2;
+/**
+ * A miner's request head is a few hundred bytes in one packet; Node's default of 60 s would let a
+ * client that trickles its headers hold a socket (and a parser) for a minute.
+ */
+const HEADERS_TIMEOUT_MS = 20_000;
 
 /**
  * One check thread per core the event loop does not use, and at least two: a thread writing a
@@ -172,8 +184,19 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
     (e) => log.error(`re-check failed: ${e instanceof Error ? e.message : String(e)}`),
   );
   const weights = new WeightsPublisher(ctx, opts.dataDir);
-  const server = createServer(createRouter(ctx, weights, opts.observeRequest));
+  const uploadDeadlineMs = opts.uploadDeadlineMs ?? DEFAULT_UPLOAD_DEADLINE_MS;
+  const router = createRouter(ctx, weights, {
+    uploadDeadlineMs,
+    uploadsPerKey: opts.uploadsPerKey ?? DEFAULT_UPLOADS_PER_KEY,
+    ...(opts.observeRequest ? { observe: opts.observeRequest } : {}),
+  });
+  const server = createServer(router);
   server.keepAliveTimeout = 65_000;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  // The router's deadline covers bodies it reads; this backstop covers what it does not, such as the
+  // rest of a refused body that Node reads and discards, so no request holds a socket for longer.
+  server.requestTimeout = HEADERS_TIMEOUT_MS + uploadDeadlineMs;
+  server.maxHeadersCount = MAX_HEADER_LINES + 1;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());

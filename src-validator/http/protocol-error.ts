@@ -19,6 +19,7 @@ const STATUS: Record<ProtocolErrorCode, number> = {
   'refused-address': 403,
   'not-found': 404,
   'method-not-allowed': 405,
+  'too-slow': 408,
   'rate-limited': 429,
   internal: 500,
   unavailable: 503,

@@ -32,11 +32,13 @@ function ownsItsMemory(chunk: Buffer): boolean {
  * megabyte result upload that spreads milliseconds of hashing over the upload instead of
  * blocking the event loop once the last byte has arrived. With `buffers`, a body of declared
  * length lands in a pooled SharedArrayBuffer (see BodyBuffers) that the caller releases, its
- * chunks kept as `pieces` where they can be moved (see PooledBody).
+ * chunks kept as `pieces` where they can be moved (see PooledBody). A body not whole within
+ * `deadlineMs` of the call is refused (`too-slow`), and one whose client goes away is refused too;
+ * either way the pooled buffer goes back at once.
  */
-export function readBody(req: IncomingMessage, limitBytes: number): Promise<ReceivedBody>;
-export function readBody(req: IncomingMessage, limitBytes: number, buffers: BodyBuffers): Promise<PooledBody>;
-export function readBody(req: IncomingMessage, limitBytes: number, buffers?: BodyBuffers): Promise<PooledBody> {
+export function readBody(req: IncomingMessage, limitBytes: number, buffers: null, deadlineMs: number): Promise<ReceivedBody>;
+export function readBody(req: IncomingMessage, limitBytes: number, buffers: BodyBuffers, deadlineMs: number): Promise<PooledBody>;
+export function readBody(req: IncomingMessage, limitBytes: number, buffers: BodyBuffers | null, deadlineMs: number): Promise<PooledBody> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) {
     req.resume();
@@ -50,15 +52,21 @@ export function readBody(req: IncomingMessage, limitBytes: number, buffers?: Bod
     const pieces: BodyPiece[] = [];
     const hash = createHash('sha256');
     let size = 0;
-    let failed = false;
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      chunks.length = 0;
+      pieces.length = 0;
+      release();
+      reject(error);
+    };
+    const deadline = setTimeout(() => fail(tooSlow(deadlineMs)), deadlineMs);
     req.on('data', (chunk: Buffer) => {
-      if (failed) return;
+      if (settled) return;
       if (size + chunk.length > limitBytes || (shared && size + chunk.length > shared.length)) {
-        failed = true;
-        chunks.length = 0;
-        pieces.length = 0;
-        release();
-        reject(tooLarge(limitBytes));
+        fail(tooLarge(limitBytes));
         return;
       }
       hash.update(chunk);
@@ -68,17 +76,24 @@ export function readBody(req: IncomingMessage, limitBytes: number, buffers?: Bod
       size += chunk.length;
     });
     req.on('end', () => {
-      if (failed) return;
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
       const body = shared ? shared.subarray(0, size) : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       resolve({ body, pieces, sha256Hex: hash.digest('hex'), release });
     });
-    req.on('error', (error) => {
-      if (failed) return;
-      failed = true;
-      release();
-      reject(error);
-    });
+    // A client that goes away mid-body: Node emits 'error' ("aborted") and then 'close'; either is the end of it.
+    req.on('error', () => fail(gone()));
+    req.on('close', () => fail(gone()));
   });
+}
+
+function tooSlow(deadlineMs: number): ProtocolError {
+  return new ProtocolError('too-slow', `The body did not arrive within ${deadlineMs / 1000} s; send it again, faster.`);
+}
+
+function gone(): ProtocolError {
+  return new ProtocolError('bad-request', 'The connection closed before the whole body arrived.');
 }
 
 function tooLarge(limitBytes: number): ProtocolError {

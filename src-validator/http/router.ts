@@ -22,9 +22,11 @@ import { JsonBody, leaseAnswerBody } from './json-body';
 import { ProtocolError, refusalAnswer } from './protocol-error';
 import { RequestRateLimiter } from './rate-limit';
 import { readBody } from './read-body';
-import { authenticate, type SignedRequest } from './signed-request';
+import { decodeSegment, echo, hasNul, parseRequestTarget, type RequestTarget } from './request-target';
+import { authenticate, claimedKey, type SignedRequest } from './signed-request';
+import { UploadSlots } from './upload-slots';
 
-type Handler = (req: IncomingMessage, url: URL) => Promise<unknown>;
+type Handler = (req: IncomingMessage, target: RequestTarget) => Promise<unknown>;
 interface Route {
   method: 'GET' | 'POST' | 'GET|POST';
   handle: Handler;
@@ -35,8 +37,9 @@ const RESULT_PATH = /^\/v1\/tasks\/([^/]+)\/result$/;
 function parseJson<T extends z.ZodType>(schema: T, body: Buffer): z.infer<T> {
   let value: unknown;
   try {
-    value = JSON.parse(body.length ? body.toString('utf8') : '{}');
-  } catch {
+    value = JSON.parse(body.length ? body.toString('utf8') : '{}', refuseNul);
+  } catch (error) {
+    if (error instanceof ProtocolError) throw error;
     throw new ProtocolError('bad-request', 'The body is not valid JSON.');
   }
   const parsed = schema.safeParse(value);
@@ -50,6 +53,11 @@ function parseJson<T extends z.ZodType>(schema: T, body: Buffer): z.infer<T> {
   return parsed.data;
 }
 
+function refuseNul(_key: string, value: unknown): unknown {
+  if (typeof value === 'string' && hasNul(value)) throw new ProtocolError('bad-request', 'A string in the body holds a NUL character.');
+  return value;
+}
+
 function requireContentType(req: IncomingMessage, expected: string, required: boolean): void {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if ((required || type) && type !== expected) {
@@ -60,14 +68,25 @@ function requireContentType(req: IncomingMessage, expected: string, required: bo
 /** Called with each answered request's route and its time inside the validator, headers to last byte. */
 export type RequestObserver = (route: string, ms: number) => void;
 
+export interface RouterOptions {
+  /** A request body (a result upload above all) must arrive whole within this; else 408 `too-slow`. */
+  uploadDeadlineMs: number;
+  /** Result uploads one key may have in flight; more get 429 `rate-limited`. */
+  uploadsPerKey: number;
+  observe?: RequestObserver;
+}
+
+/** When a key holding all its upload slots may try again: about one upload's time on a good link. */
+const UPLOAD_RETRY_AFTER_MS = 5000;
+
 export function createRouter(
   ctx: ValidatorContext,
   weights: WeightsPublisher,
-  observe?: RequestObserver,
+  { uploadDeadlineMs, uploadsPerKey, observe }: RouterOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const limits = new RequestRateLimiter(ctx.settings.rateLimits, ctx.clock);
   const signed = async (req: IncomingMessage, limitBytes: number): Promise<SignedRequest> =>
-    limits.charged(await authenticate(req, await readBody(req, limitBytes), ctx.store, ctx.clock()));
+    limits.charged(await authenticate(req, await readBody(req, limitBytes, null, uploadDeadlineMs), ctx.store, ctx.clock()));
 
   const routes: Record<string, Route> = {
     [API.health]: {
@@ -80,7 +99,7 @@ export function createRouter(
         nowMs: Math.floor(ctx.clock()),
       }),
     },
-    [API.leaderboard]: { method: 'GET', handle: async (_req, url) => leaderboard(ctx, url.searchParams) },
+    [API.leaderboard]: { method: 'GET', handle: async (_req, target) => leaderboard(ctx, target.query) },
     [API.weights]: { method: 'GET', handle: async () => weights.current() },
     [API.lease]: {
       method: 'POST',
@@ -88,6 +107,7 @@ export function createRouter(
         requireContentType(req, 'application/json', false);
         const s = await signed(req, MAX_JSON_BODY_BYTES);
         const answer = await leaseTask(ctx, s.miner, parseJson(LeaseRequest, s.body));
+        // A lease that brings work costs no rate: the lease cap bounds those already.
         if (answer.kind === 'task') limits.refund(s.miner);
         return leaseAnswerBody(answer);
       },
@@ -95,7 +115,7 @@ export function createRouter(
     [API.me]: { method: 'GET', handle: async (req) => me(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner) },
     [API.ledger]: {
       method: 'GET',
-      handle: async (req, url) => ledger(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner, url.searchParams),
+      handle: async (req, target) => ledger(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner, target.query),
     },
     [API.history]: { method: 'GET', handle: async (req) => history(ctx, (await signed(req, MAX_JSON_BODY_BYTES)).miner) },
     [API.payoutChallenge]: {
@@ -113,65 +133,98 @@ export function createRouter(
   };
 
   const uploads = new BodyBuffers();
+  const slots = new UploadSlots(uploadsPerKey);
   const submit: Route = {
     method: 'POST',
-    handle: async (req, url) => {
+    handle: async (req, target) => {
       requireContentType(req, SOFT_LABELS_CONTENT_TYPE, true);
-      const received = await readBody(req, MAX_RESULT_BODY_BYTES, uploads);
+      const taskId = decodeSegment(RESULT_PATH.exec(target.path)![1]!);
+      const key = claimedKey(req);
+      const releaseSlot = slots.take(key);
+      if (!releaseSlot) {
+        throw new ProtocolError(
+          'rate-limited',
+          `${key} already has ${uploadsPerKey} result uploads in flight; send this one when one of them is answered.`,
+          UPLOAD_RETRY_AFTER_MS,
+        );
+      }
       try {
-        const s = limits.charged(await authenticate(req, received, ctx.store, ctx.clock()));
-        const taskId = decodeURIComponent(RESULT_PATH.exec(url.pathname)![1]!);
-        const answer = await submitResult(ctx, {
-          miner: s.miner,
-          taskId,
-          body: s.body,
-          bodyPieces: received.pieces,
-          bodySha256: s.bodySha256,
-        });
-        limits.refund(s.miner);
-        return answer;
+        const received = await readBody(req, MAX_RESULT_BODY_BYTES, uploads, uploadDeadlineMs);
+        try {
+          const s = limits.charged(await authenticate(req, received, ctx.store, ctx.clock()));
+          const answer = await submitResult(ctx, {
+            miner: s.miner,
+            taskId,
+            body: s.body,
+            bodyPieces: received.pieces,
+            bodySha256: s.bodySha256,
+          });
+          limits.refund(s.miner);
+          return answer;
+        } finally {
+          // submitResult keeps no view of the bytes once it has answered (the store copied or wrote them).
+          received.release();
+        }
       } finally {
-        // submitResult keeps no view of the bytes once it has answered (the store copied or wrote them).
-        received.release();
+        releaseSlot();
       }
     },
   };
 
+  const answer = async (req: IncomingMessage): Promise<unknown> => {
+    limits.admit(req);
+    const target = parseRequestTarget(req);
+    const route = RESULT_PATH.test(target.path) ? submit : Object.hasOwn(routes, target.path) ? routes[target.path] : undefined;
+    if (!route) throw new ProtocolError('not-found', `No endpoint ${echo(target.path)}; see docs/PROTOCOL.md.`);
+    if (!route.method.split('|').includes(req.method ?? '')) {
+      throw new ProtocolError('method-not-allowed', `${echo(target.path)} takes ${route.method.replace('|', ' or ')}, not ${req.method}.`);
+    }
+    return route.handle(req, target);
+  };
+
   return (req, res) => {
     const startedAt = performance.now();
-    const url = new URL(req.url ?? '/', 'http://validator');
-    const isSubmit = RESULT_PATH.test(url.pathname);
-    const route = isSubmit ? submit : routes[url.pathname];
-    if (observe) res.once('finish', () => observe(isSubmit ? 'result' : url.pathname, performance.now() - startedAt));
-    const run = async (): Promise<unknown> => {
-      limits.admit(req);
-      if (!route) throw new ProtocolError('not-found', `No endpoint ${url.pathname}; see docs/PROTOCOL.md.`);
-      if (!route.method.split('|').includes(req.method ?? '')) {
-        throw new ProtocolError('method-not-allowed', `${url.pathname} takes ${route.method.replace('|', ' or ')}, not ${req.method}.`);
-      }
-      return route.handle(req, url);
-    };
-    run().then(
-      (value) => send(res, 200, value),
-      (error: unknown) => {
-        const refused = refusalAnswer(error);
-        if (refused) return send(res, refused.status, refused.body, refused.headers);
-        ctx.log.error(
-          `${req.method} ${url.pathname} failed: ${error instanceof Error ? (error.stack ?? error.message) : errorMessage(error)}`,
-        );
-        send(res, 500, {
-          error: { code: 'internal', message: 'The validator failed on this request; it changed nothing. Try again later.' },
-        });
-      },
-    );
+    if (observe) res.once('finish', () => observe(routeName(req.url), performance.now() - startedAt));
+    answer(req)
+      .then(
+        (value) => send(res, 200, value),
+        (error: unknown) => {
+          const refused = refusalAnswer(error);
+          if (refused) return send(res, refused.status, refused.body, refused.headers);
+          ctx.log.error(
+            `${req.method} ${echo(req.url ?? '')} failed: ${error instanceof Error ? (error.stack ?? error.message) : errorMessage(error)}`,
+          );
+          send(res, 500, {
+            error: { code: 'internal', message: 'The validator failed on this request; it changed nothing. Try again later.' },
+          });
+        },
+      )
+      // The last guard: an answer that cannot even be written ends the connection, never the process.
+      .catch((error: unknown) => {
+        ctx.log.error(`answering ${req.method} ${echo(req.url ?? '')} failed: ${errorMessage(error)}`);
+        res.destroy();
+      });
   };
 }
 
+/** The route an observed request counts under: results together, everything else by path. */
+function routeName(url: string | undefined): string {
+  const path = (url ?? '').split('?')[0]!;
+  return RESULT_PATH.test(path) ? 'result' : path;
+}
+
 function send(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent) return;
+  if (res.headersSent || res.destroyed) return;
   // Encoded once, to bytes: the length goes in the header, and the socket then copies bytes only.
   const body = value instanceof JsonBody ? value : new JsonBody([Buffer.from(JSON.stringify(value))]);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.bytes, 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': body.bytes,
+    'cache-control': 'no-store',
+    ...headers,
+    // Left open, Node would read and discard the rest of a body cut off at its deadline, byte by slow byte.
+    ...(status === 408 ? { connection: 'close' } : {}),
+  });
   res.cork();
   for (const piece of body.pieces) res.write(piece);
   res.uncork();

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { SIGNATURE_WINDOW_MS } from '../../src-shared/protocol';
+import { checkAddress } from '@polkadot/util-crypto';
+import { HEADER_KEY, SIGNATURE_WINDOW_MS, SS58_PREFIX } from '../../src-shared/protocol';
+import { verifyRequestSignature } from '../../src-shared/request-signing';
 import { checkRequestSignature } from './signature-check';
 import type { Store } from '../store/store';
 import { ProtocolError } from './protocol-error';
@@ -29,4 +31,17 @@ export async function authenticate(
   if (!fresh)
     throw new ProtocolError('replayed', `Nonce ${check.nonce} was already used by ${check.address}; every request needs a new one.`);
   return { miner: check.address, body, bodySha256 };
+}
+
+/**
+ * The key a request claims to be signed by, checked for form only: the signature covers the body,
+ * which has not been read yet. A missing or malformed key is refused here, before the body is.
+ */
+export function claimedKey(req: IncomingMessage): string {
+  const value = req.headers[HEADER_KEY];
+  const address = Array.isArray(value) ? value[0] : value;
+  if (address && checkAddress(address, SS58_PREFIX)[0]) return address;
+  // The shared verifier refuses a missing or malformed key before any cryptography, in its own words.
+  const check = verifyRequestSignature(req.headers, req.method ?? 'POST', req.url ?? '/', { sha256Hex: '' }, 0);
+  throw new ProtocolError('unsigned', check.ok ? `${HEADER_KEY} is not an SS58 address.` : check.message);
 }

@@ -54,7 +54,8 @@ export async function ledger(ctx: ValidatorContext, miner: string, query: URLSea
   const before = query.get('before');
   const [ms, ...rest] = before ? before.split(':') : [];
   const rows = await ctx.store.ledger(miner, {
-    beforeMs: ms && /^\d+$/.test(ms) ? Number(ms) : null,
+    // At most 15 digits: a cursor is a millisecond time, and a larger number overflows a PostgreSQL bigint (a 500).
+    beforeMs: ms && /^\d{1,15}$/.test(ms) ? Number(ms) : null,
     beforeTaskId: rest.join(':') || null,
     limit: limit + 1,
   });

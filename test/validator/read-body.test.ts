@@ -17,7 +17,7 @@ async function receive(body: Buffer, limit = 1 << 24): Promise<PooledBody> {
   const buffers = new BodyBuffers();
   const received = new Promise<PooledBody>((resolve, reject) => {
     server = createServer((req, res) => {
-      readBody(req, limit, buffers)
+      readBody(req, limit, buffers, 60_000)
         .then(resolve, reject)
         .finally(() => res.end());
     });

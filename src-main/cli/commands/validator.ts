@@ -5,6 +5,8 @@ import { readFineWebShard } from '../../../src-validator/fineweb';
 import { writeDataset } from '../../../src-validator/export/write-dataset';
 import { validatedRecords } from '../../../src-validator/export-validated';
 import {
+  DEFAULT_UPLOAD_DEADLINE_MS,
+  DEFAULT_UPLOADS_PER_KEY,
   defaultCheckThreads,
   openStore,
   prepareDocuments,
@@ -43,6 +45,8 @@ options:
   --key-rate N          signed requests per second per key, burst of 5 s (default 20; 0: off)
   --address-rate N      requests per second per remote address, burst of 5 s (default 0: off;
                         behind a reverse proxy every client has the proxy's address)
+  --upload-deadline-s S a request body must arrive within S seconds, else 408 (default ${DEFAULT_UPLOAD_DEADLINE_MS / 1000})
+  --uploads-per-key N   result uploads one key may have in flight; more get 429 (default ${DEFAULT_UPLOADS_PER_KEY})
   --out DIR             (export) output folder
   --shard-rows N        (export) rows per Parquet shard (default 4096)
 
@@ -72,6 +76,8 @@ function parse(argv: string[]) {
       'cool-down-minutes': { type: 'string', default: '10' },
       'key-rate': { type: 'string', default: '20' },
       'address-rate': { type: 'string', default: '0' },
+      'upload-deadline-s': { type: 'string', default: String(DEFAULT_UPLOAD_DEADLINE_MS / 1000) },
+      'uploads-per-key': { type: 'string', default: String(DEFAULT_UPLOADS_PER_KEY) },
       out: { type: 'string' },
       'shard-rows': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -86,6 +92,13 @@ function positiveInt(name: string, raw: string, min = 1): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${raw}'`);
   return n;
+}
+
+/** Seconds in (0, 3600]: a longer deadline buys nothing, and timers past 2^31 ms fire at once. */
+function positiveSeconds(name: string, raw: string): number {
+  const s = Number(raw);
+  if (!(s > 0 && s <= 3600)) throw new UsageError(`--${name} must be a number of seconds in (0, 3600], got '${raw}'`);
+  return s;
 }
 
 function dataDirOf(v: Values): string {
@@ -139,6 +152,8 @@ async function serve(v: Values): Promise<number> {
       perKey: requestRate(positiveInt('key-rate', v['key-rate'], 0)),
       perAddress: requestRate(positiveInt('address-rate', v['address-rate'], 0)),
     },
+    uploadDeadlineMs: positiveSeconds('upload-deadline-s', v['upload-deadline-s']) * 1000,
+    uploadsPerKey: positiveInt('uploads-per-key', v['uploads-per-key']),
     log: hub.logger('validator'),
   });
   console.log(`nya validator: listening on ${validator.url} (model ${model.hash.slice(0, 12)}…)`);
