@@ -195,6 +195,11 @@ export const MeResponse = z.object({
   rejectedTokens: z.number().int().nonnegative(),
   /** Settled earnings plus the open epoch's projection (share so far × emission). */
   earnedNano: NanoAmount,
+  /**
+   * The part of `earnedNano` in settled epochs: final and in the published weights. The rest
+   * (the open epoch and closed ones still settling) can still be revoked. Absent from older validators.
+   */
+  settledNano: NanoAmount.optional(),
   /** This miner's share of the open epoch's validated tokens, 0..1; null when nothing is validated yet. */
   epochShare: z.number().min(0).max(1).nullable(),
   /** Consecutive validated results; reset to 0 by any rejection. */

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { silentLogger, type Logger } from '../src-node/log';
+import { DEFAULT_SETTLE_EPOCHS } from './accounting/earnings';
 import { WeightsPublisher } from './accounting/weights-publisher';
 import {
   BASE_OPEN_LEASES,
@@ -36,6 +37,7 @@ export type { Tokenizer } from './tasks/tokenizer';
 export { openStore } from './store/open-store';
 export { prepareDocuments } from './service/leasing';
 export { requestRate } from './http/rate-limit';
+export { DEFAULT_SETTLE_EPOCHS } from './accounting/earnings';
 
 export interface ValidatorOptions {
   /** 0 picks a free port. */
@@ -60,6 +62,8 @@ export interface ValidatorOptions {
   rateLimits?: Partial<RateLimits>;
   epochMs?: number;
   epochEmissionNano?: bigint;
+  /** Epochs an epoch settles for after it closes, before its weights are published (default DEFAULT_SETTLE_EPOCHS). */
+  settleEpochs?: number;
   k?: number;
   seqLen?: number;
   recomputer?: Recomputer | null;
@@ -95,7 +99,7 @@ export interface RunningValidator {
   addDocuments(docs: NewDocument[]): Promise<number>;
   /** Resolves when every queued re-computation has run (tests, local mode). */
   idle(): Promise<void>;
-  /** Writes the weights of the last closed epoch now (a timer does it every 10 s otherwise). */
+  /** Writes the weights of the last settled epoch now (a timer does it every 10 s otherwise). */
   publishWeights(): Promise<void>;
   close(): Promise<void>;
 }
@@ -157,6 +161,7 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
     rateLimits: { perKey: requestRate(DEFAULT_KEY_REQUESTS_PER_S), perAddress: null, ...opts.rateLimits },
     epochMs: opts.epochMs ?? DEFAULT_EPOCH_MS,
     epochEmissionNano: opts.epochEmissionNano ?? DEFAULT_EPOCH_EMISSION_NANO,
+    settleEpochs: Math.max(0, Math.floor(opts.settleEpochs ?? DEFAULT_SETTLE_EPOCHS)),
     k: opts.k ?? DEFAULT_K,
     seqLen: opts.seqLen ?? DEFAULT_SEQ_LEN,
     localMode: opts.localMode ?? false,

@@ -5,6 +5,17 @@ export function epochOf(atMs: number, epochMs: number): number {
   return Math.floor(atMs / epochMs);
 }
 
+/**
+ * Epochs an epoch's credit waits after it closes before its weights are published (docs/PROTOCOL.md,
+ * "Settling"): a key caught in the next epoch still loses the unchecked credit of the one before.
+ */
+export const DEFAULT_SETTLE_EPOCHS = 1;
+
+/** The newest epoch whose credit is final (its end plus the settling delay has passed); may be negative. */
+export function lastSettledEpoch(atMs: number, epochMs: number, settleEpochs: number): number {
+  return epochOf(atMs, epochMs) - 1 - settleEpochs;
+}
+
 export function hourStart(atMs: number): number {
   return Math.floor(atMs / HOUR_MS) * HOUR_MS;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { WeightsResponse } from '../../src-shared/protocol';
 import { writeFileAtomicSync } from '../../src-node/atomic-write';
 import { errorMessage } from '../../src-node/log';
-import { epochOf } from './earnings';
+import { lastSettledEpoch } from './earnings';
 import { weightsOf } from '../service/accounts';
 import type { ValidatorContext } from '../service/context';
 
@@ -11,7 +11,8 @@ const WEIGHTS_DIR = 'weights';
 const CHECK_EVERY_MS = 10_000;
 
 /**
- * Closes epochs: once an epoch is over, its weights (uid → u16) go to
+ * Publishes settled epochs: once an epoch is over and its settling delay has passed (so no
+ * revocation can change its credit any more, see `revokeUnverified`), its weights (uid → u16) go to
  * `<dataDir>/weights/epoch-<n>.json` and `latest.json`, and GET /v1/weights serves them. With
  * several validator processes on one database, `claimEpochPublication` lets one of them do it.
  * Setting weights on chain is not implemented: a Commune validator key would read these files.
@@ -39,13 +40,14 @@ export class WeightsPublisher {
     this.timer = null;
   }
 
-  /** The last closed epoch's weights (computed from the store, so every process serves the same). */
+  /** The last settled epoch's weights (computed from the store, so every process serves the same). */
   async current(): Promise<WeightsResponse> {
-    const closed = epochOf(this.ctx.clock(), this.ctx.settings.epochMs) - 1;
-    if (closed < 0) return this.latest;
-    if (this.lastEpoch !== closed) {
-      this.latest = await weightsOf(this.ctx, closed);
-      this.lastEpoch = closed;
+    const { epochMs, settleEpochs } = this.ctx.settings;
+    const settled = lastSettledEpoch(this.ctx.clock(), epochMs, settleEpochs);
+    if (settled < 0) return this.latest;
+    if (this.lastEpoch !== settled) {
+      this.latest = await weightsOf(this.ctx, settled);
+      this.lastEpoch = settled;
     }
     return this.latest;
   }
@@ -59,6 +61,6 @@ export class WeightsPublisher {
     const text = `${JSON.stringify(weights, null, 2)}\n`;
     writeFileAtomicSync(join(dir, `epoch-${weights.epoch}.json`), text);
     writeFileAtomicSync(join(dir, 'latest.json'), text);
-    this.ctx.log.info(`epoch ${weights.epoch} closed: weights for ${weights.weights.length} miners written`);
+    this.ctx.log.info(`epoch ${weights.epoch} settled: weights for ${weights.weights.length} miners written`);
   }
 }

@@ -10,31 +10,38 @@ import {
   type MeResponse,
   type WeightsResponse,
 } from '../../src-shared/protocol';
-import { earnedNano, epochOf, HOUR_MS, share, u16Weights } from '../accounting/earnings';
+import { earnedNano, epochOf, HOUR_MS, lastSettledEpoch, share, u16Weights } from '../accounting/earnings';
 import type { LeaderboardEntry } from '../store/store';
 import type { ValidatorContext } from './context';
 import { Refusal } from './errors';
 
 const HISTORY_WINDOW_MS = 30 * 24 * HOUR_MS;
 
-/** Earnings of one miner: closed epochs at their final share, the open one as projected so far. */
-async function earningsOf(ctx: ValidatorContext, miner: string): Promise<{ earned: bigint; openShare: number | null }> {
+/**
+ * Earnings of one miner: settled epochs at their final share, closed ones still settling at their
+ * share so far (revocable), the open one as projected so far.
+ */
+async function earningsOf(ctx: ValidatorContext, miner: string): Promise<{ earned: bigint; settled: bigint; openShare: number | null }> {
   const epochs = await ctx.store.minerEpochs(miner);
   const openEpoch = epochOf(ctx.clock(), ctx.settings.epochMs);
+  const lastSettled = lastSettledEpoch(ctx.clock(), ctx.settings.epochMs, ctx.settings.settleEpochs);
   const totals = await ctx.store.epochTotals(epochs.includes(openEpoch) ? epochs : [...epochs, openEpoch]);
   let earned = 0n;
+  let settled = 0n;
   let openShare: number | null = null;
   for (const row of await ctx.store.epochTokens(epochs, miner)) {
     const total = totals.get(row.epoch) ?? 0;
-    earned += earnedNano(ctx.settings.epochEmissionNano, row.tokens, total);
+    const nano = earnedNano(ctx.settings.epochEmissionNano, row.tokens, total);
+    earned += nano;
+    if (row.epoch <= lastSettled) settled += nano;
     if (row.epoch === openEpoch) openShare = share(row.tokens, total);
   }
-  return { earned, openShare };
+  return { earned, settled, openShare };
 }
 
 export async function me(ctx: ValidatorContext, miner: string): Promise<MeResponse> {
   const row = await ctx.store.miner(miner);
-  const { earned, openShare } = await earningsOf(ctx, miner);
+  const { earned, settled, openShare } = await earningsOf(ctx, miner);
   return {
     address: miner,
     name: row?.name ?? miner.slice(0, 8),
@@ -42,6 +49,7 @@ export async function me(ctx: ValidatorContext, miner: string): Promise<MeRespon
     pendingTokens: await ctx.store.pendingTokens(miner),
     rejectedTokens: row?.rejectedTokens ?? 0,
     earnedNano: earned.toString(),
+    settledNano: settled.toString(),
     epochShare: openShare,
     streak: row?.streak ?? 0,
     payoutAddress: row?.payoutAddress ?? null,
@@ -60,18 +68,18 @@ export async function ledger(ctx: ValidatorContext, miner: string, query: URLSea
     limit: limit + 1,
   });
   const page = rows.slice(0, limit);
-  const openEpoch = epochOf(ctx.clock(), ctx.settings.epochMs);
+  const lastSettled = lastSettledEpoch(ctx.clock(), ctx.settings.epochMs, ctx.settings.settleEpochs);
   const epochs = [...new Set(page.map((r) => r.epoch).filter((e): e is number => e !== null))];
   const totals = await ctx.store.epochTotals(epochs);
   const entries: LedgerEntry[] = page.map((r) => {
-    const closed = r.epoch !== null && r.epoch < openEpoch;
+    const settled = r.epoch !== null && r.epoch <= lastSettled;
     const credited =
       r.status === 'validated' && r.epoch !== null ? earnedNano(ctx.settings.epochEmissionNano, r.tokens, totals.get(r.epoch) ?? 0) : 0n;
     return {
       taskId: r.taskId,
       submittedAtMs: r.submittedAtMs,
       tokens: r.tokens,
-      status: r.status === 'pending' ? 'submitted' : r.status === 'validated' && closed ? 'credited' : r.status,
+      status: r.status === 'pending' ? 'submitted' : r.status === 'validated' && settled ? 'credited' : r.status,
       reason: r.reason,
       creditedNano: credited.toString(),
     };
@@ -128,7 +136,7 @@ export async function leaderboard(ctx: ValidatorContext, query: URLSearchParams)
   return response;
 }
 
-/** The weights a Commune validator would set for a closed epoch. */
+/** The weights a Commune validator would set for a settled epoch. */
 export async function weightsOf(ctx: ValidatorContext, epoch: number): Promise<WeightsResponse> {
   const rows = (await ctx.store.epochTokens([epoch], null)).filter((r) => r.tokens > 0).sort((a, b) => (a.miner < b.miner ? -1 : 1));
   return {

@@ -32,6 +32,8 @@ export interface ValidatorSettings {
   rateLimits: RateLimits;
   epochMs: number;
   epochEmissionNano: bigint;
+  /** Closed epochs whose credit can still be revoked; their weights are published after. */
+  settleEpochs: number;
   k: number;
   seqLen: number;
   localMode: boolean;

@@ -1,11 +1,11 @@
-import { epochOf, hourStart } from '../accounting/earnings';
+import { epochOf, hourStart, lastSettledEpoch } from '../accounting/earnings';
 import type { ResultRow, StoreTx } from '../store/store';
 import type { ValidatorContext } from './context';
 
 /**
  * The bookkeeping of an outcome, inside the caller's transaction: the result's status, the lease,
  * the miner's streak and counters, and the open epoch's credit. A rejection also revokes the
- * miner's unchecked credit of the open epoch (see `revokeUnverified`).
+ * miner's unchecked credit of every epoch not yet settled (see `revokeUnverified`).
  */
 export async function validateResult(ctx: ValidatorContext, tx: StoreTx, result: ResultRow, unverified: boolean): Promise<void> {
   const now = ctx.clock();
@@ -25,14 +25,17 @@ export async function rejectResult(ctx: ValidatorContext, tx: StoreTx, result: R
 }
 
 /**
- * A miner caught once loses the credit of every result of the open epoch that nobody else
- * vouched for (quorum 1, not spot-checked), and those tasks go back to other miners with full
- * redundancy. Being honest only where a check is likely therefore never pays.
+ * A miner caught once loses the credit of every result that nobody else vouched for (quorum 1,
+ * not spot-checked) in the epochs not yet settled, the closed ones whose weights wait included,
+ * and those tasks go back to other miners with full redundancy. Being honest only where a check
+ * is likely therefore never pays, not even just before an epoch closes. Settled epochs are not
+ * reached: their weights may already be published, and they are computed once.
  */
 async function revokeUnverified(ctx: ValidatorContext, tx: StoreTx, miner: string): Promise<void> {
   const now = ctx.clock();
   const epoch = epochOf(now, ctx.settings.epochMs);
-  for (const r of await tx.unverifiedResults(miner, epoch)) {
+  const firstUnsettled = lastSettledEpoch(now, ctx.settings.epochMs, ctx.settings.settleEpochs) + 1;
+  for (const r of await tx.unverifiedResults(miner, firstUnsettled)) {
     await tx.setResultOutcome(r.taskId, miner, {
       status: 'rejected',
       reason: 'revoked: the miner failed a later check',

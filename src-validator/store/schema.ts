@@ -3,7 +3,7 @@
  * database written by a newer validator is refused rather than misread, an older one is migrated
  * (`MIGRATIONS`).
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -125,4 +125,9 @@ export const MIGRATIONS: Record<number, string[]> = {
   // number still moves, so a version-2 validator, which would hand out leases without counting,
   // refuses a database that validators of this version share.
   3: [],
+  // Version 4 publishes an epoch's weights only after it settled, and lets a revocation reach the
+  // closed epochs still settling. The tables are unchanged (epoch_publications already keeps which
+  // epochs were published), but a version-3 validator sharing the database would publish an epoch
+  // as it closes, with credit a version-4 validator may still revoke, so it must refuse it.
+  4: [],
 };

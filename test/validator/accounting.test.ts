@@ -80,11 +80,11 @@ describe.each(STORE_KINDS)('accounting on %s', (kind) => {
     expect(history.reduce((s, p) => s + p.validatedTokens, 0)).toBe(ma.validatedTokens);
     expect(history.every((p) => p.hourStartMs % 3_600_000 === 0)).toBe(true);
 
-    // The epoch closes: weights for it, the ledger says credited.
-    h.clock.now += EPOCH_MS;
+    // The epoch closes and, one epoch later, settles: weights for it, the ledger says credited.
+    h.clock.now += 2 * EPOCH_MS;
     await h.validator.publishWeights();
     const weights = WeightsResponse.parse(await (await fetch(h.validator.url + API.weights)).json());
-    expect(weights.epoch).toBe(Math.floor((h.clock.now - EPOCH_MS) / EPOCH_MS));
+    expect(weights.epoch).toBe(Math.floor((h.clock.now - 2 * EPOCH_MS) / EPOCH_MS));
     const byAddress = new Map(weights.weights.map((w) => [w.address, w.weight]));
     expect(byAddress.get(a.address)).toBe(65535);
     expect(byAddress.get(c.address)).toBe(Math.round((mc.validatedTokens * 65535) / ma.validatedTokens));
@@ -100,7 +100,9 @@ describe.each(STORE_KINDS)('accounting on %s', (kind) => {
     const credited = [...ledger.entries, ...rest.entries].reduce((s, e) => s + BigInt(e.creditedNano), 0n);
     expect(credited).toBeLessThanOrEqual(BigInt(ma.earnedNano));
     expect(credited).toBeGreaterThan(BigInt(ma.earnedNano) - 3n);
-    expect((await me(a)).epochShare).toBeNull();
+    const settled = await me(a);
+    expect(settled.epochShare).toBeNull();
+    expect(settled.settledNano).toBe(settled.earnedNano);
   });
 
   it("ranks a miner's own leaderboard row as its page would, ties included", async () => {

@@ -104,7 +104,7 @@ describe.each(STORE_KINDS)('validator schema migrations on %s', (kind) => {
     }
   });
 
-  it('brings a version-2 database to version 3: expired leases have somewhere to count', async () => {
+  it('brings a version-2 database to the current version: expired leases have somewhere to count', async () => {
     db = await database(kind);
     await (await db.open()).close();
     await withDriver(db!, async (driver) => {
@@ -119,7 +119,25 @@ describe.each(STORE_KINDS)('validator schema migrations on %s', (kind) => {
       await store.close();
     }
     await withDriver(db, async (driver) =>
-      expect((await driver.all('SELECT version FROM schema_version')).map((r) => Number(r.version))).toEqual([3]),
+      expect((await driver.all('SELECT version FROM schema_version')).map((r) => Number(r.version))).toEqual([SCHEMA_VERSION]),
+    );
+  });
+
+  it('brings a version-3 database to version 4 with the epochs it published kept', async () => {
+    db = await database(kind);
+    const old = await db.open();
+    expect(await old.claimEpochPublication(41, 1)).toBe(true);
+    await old.close();
+    await withDriver(db, (driver) => driver.run('UPDATE schema_version SET version = ?', [3]));
+    const store = await db.open();
+    try {
+      expect(await store.claimEpochPublication(41, 2)).toBe(false);
+      expect(await store.claimEpochPublication(42, 2)).toBe(true);
+    } finally {
+      await store.close();
+    }
+    await withDriver(db, async (driver) =>
+      expect((await driver.all('SELECT version FROM schema_version')).map((r) => Number(r.version))).toEqual([4]),
     );
   });
 

@@ -5,6 +5,7 @@ import { readFineWebShard } from '../../../src-validator/fineweb';
 import { writeDataset } from '../../../src-validator/export/write-dataset';
 import { validatedRecords } from '../../../src-validator/export-validated';
 import {
+  DEFAULT_SETTLE_EPOCHS,
   DEFAULT_UPLOAD_DEADLINE_MS,
   DEFAULT_UPLOADS_PER_KEY,
   defaultCheckThreads,
@@ -36,6 +37,8 @@ options:
   --redundancy N        miners per task (default 2)
   --epoch-minutes N     epoch length (default 60)
   --emission-nano N     emission per epoch in nano-COMAI (default 1000000000)
+  --settle-epochs N     epochs an epoch's credit stays revocable after it closes, before its
+                        weights are written (default ${DEFAULT_SETTLE_EPOCHS}; 0: at once)
   --refuse-payout ADDR  refuse this payout address (repeatable)
   --check-threads N     worker threads that check result bytes (default: cores - 1, at least 2;
                         0 checks on the main thread)
@@ -50,7 +53,7 @@ options:
   --out DIR             (export) output folder
   --shard-rows N        (export) rows per Parquet shard (default 4096)
 
-Weights per closed epoch go to <data-dir>/weights/; setting them on chain is not done here.`;
+Weights per settled epoch go to <data-dir>/weights/; setting them on chain is not done here.`;
 
 type Values = ReturnType<typeof parse>['values'];
 
@@ -69,6 +72,7 @@ function parse(argv: string[]) {
       redundancy: { type: 'string', default: '2' },
       'epoch-minutes': { type: 'string', default: '60' },
       'emission-nano': { type: 'string', default: '1000000000' },
+      'settle-epochs': { type: 'string', default: String(DEFAULT_SETTLE_EPOCHS) },
       'refuse-payout': { type: 'string', multiple: true, default: [] },
       'check-threads': { type: 'string', default: String(defaultCheckThreads()) },
       'open-leases': { type: 'string', default: '3' },
@@ -141,6 +145,7 @@ async function serve(v: Values): Promise<number> {
     redundancy: positiveInt('redundancy', v.redundancy),
     epochMs: positiveInt('epoch-minutes', v['epoch-minutes']) * 60_000,
     epochEmissionNano: BigInt(positiveInt('emission-nano', v['emission-nano'], 0)),
+    settleEpochs: positiveInt('settle-epochs', v['settle-epochs'], 0),
     refusedPayoutAddresses: v['refuse-payout'],
     checkThreads: positiveInt('check-threads', v['check-threads'], 0),
     leaseLimits: {
