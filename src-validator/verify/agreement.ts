@@ -278,7 +278,8 @@ function sampleVerdict(sample: SampleTally, tol: Tolerances): { meanSigned: numb
   // Codes are -log-prob / step: a positive code difference is a lower log-prob on A's side.
   const meanSigned = sample.diffCount ? (-sample.signedSum / sample.diffCount) * LOGPROB_STEP : 0;
   // The bias bound widens to four standard errors of the mean on samples too small for it (a
-  // task of one short document), so honest jitter never trips it; over 100 rows it never does.
+  // task of one short document), so honest jitter never trips it; on 100 honest rows at σ 0.03
+  // four standard errors are ~0.008, under the bound.
   const rowVariance = sample.rows > 1 ? Math.max(0, sample.rowSignedSquares - (sample.signedSum * sample.signedSum) / sample.rows) : 0;
   const standardError = sample.diffCount ? (Math.sqrt(rowVariance) / sample.diffCount) * LOGPROB_STEP : 0;
   const maxSigned = Math.max(tol.maxMeanSignedLogprobDiff, BIAS_STANDARD_ERRORS * standardError);
