@@ -48,7 +48,7 @@ export const RATE_BURST_SECONDS = 5;
 export const AGREEMENT_TOP = 8;
 /** Mean over positions of |top-8(A) ∩ top-k(B)| / 8, both directions. */
 export const MIN_MEAN_OVERLAP = 0.9;
-/** |Δ log-prob| in nats over ids both results rank in their top 8 (A) / top k (B). */
+/** |Δ log-prob| in nats over ids both results rank in their top k (every rank; docs/PROTOCOL.md). */
 export const MAX_MEAN_ABS_LOGPROB_DIFF = 0.05;
 export const MAX_P99_ABS_LOGPROB_DIFF = 0.3;
 /**
@@ -58,8 +58,26 @@ export const MAX_P99_ABS_LOGPROB_DIFF = 0.3;
 export const SAMPLED_ROWS_PER_DOCUMENT = 128;
 /** A row whose top-8 overlap is below one half is "bad"; honest near-ties almost never are. */
 export const BAD_ROW_OVERLAP = 0.5;
-/** At most this fraction of sampled rows may be bad (catches faking a few percent of positions). */
-export const MAX_BAD_ROW_FRACTION = 0.03;
+/**
+ * At most this fraction of sampled rows may be bad, per document and over the task (rounded down:
+ * one in 128 sampled rows). Two made-up strata, 1.6 % of a document, are always caught.
+ */
+export const MAX_BAD_ROW_FRACTION = 0.01;
+/**
+ * Two log-probs this close (nats) are a near tie: their ids may swap ranks, and an id one side
+ * lists may sit just below the other's k-th. Honest fp16 jitter of σ 0.03 nats per logit moves a
+ * gap between two ids by σ 0.06: this is over 3σ (docs/PROTOCOL.md).
+ */
+export const NEAR_TIE_LOGPROB_DIFF = 0.2;
+/** Cells (all k ranks, both directions) whose id the other side lacks or ranks elsewhere beyond a near tie. */
+export const MAX_RANK_MISS_FRACTION = 0.02;
+/** |mean of log-prob(A) − log-prob(B)| over shared ids, in nats: a systematic bias |Δ| alone lets through. */
+export const MAX_MEAN_SIGNED_LOGPROB_DIFF = 0.015;
+/**
+ * Share of one side's log-probs on a grid of 1/n nats (n ≤ 32) beyond what chance puts there: 0
+ * for labels at the codec's 1/128-nat precision, 1 for labels rounded to 0.1 nats.
+ */
+export const MAX_COARSE_GRID_SHARE = 0.5;
 /** Top-k mass may exceed 1 by fp16 rounding plus the codec's half step per cell. */
 export const MASS_TOLERANCE = 0.02;
 

@@ -83,41 +83,63 @@ describe('agreement between two labelings of one document', () => {
   });
 
   it('measures what its definition says (a naive re-implementation agrees on every figure)', () => {
-    // Per position and direction: how many of one side's top 8 ids the other's top 16 holds, and
-    // |Δ log-prob| in whole codec steps for each shared id.
+    // Per position and direction, over all 16 ranks: whether the other side holds each id, and
+    // where; |Δ log-prob| and the signed A − B difference in whole codec steps for each shared pair.
+    const tie = 26; // NEAR_TIE_LOGPROB_DIFF (0.2 nats) in codec steps
+    const code = (l: SoftLabels, c: number) => Math.round(-l.topkLogprobs[c]! / LOGPROB_STEP);
     const naive = (a: SoftLabels, b: SoftLabels) => {
       const diffs: number[] = [];
-      let shared = 0;
+      let signed = 0;
+      let sharedTop = 0;
+      let misses = 0;
       let badRows = 0;
       for (let p = 0; p < a.header.positions; p++) {
-        let row = 0;
-        for (const [x, y] of [
-          [a, b],
-          [b, a],
+        let rowTop = 0;
+        let rowMisses = 0;
+        for (const [x, y, sign] of [
+          [a, b, 1],
+          [b, a, -1],
         ] as const) {
-          const other = new Map<number, number>();
-          for (let r = 0; r < 16; r++) other.set(y.topkIds[p * 16 + r]!, y.topkLogprobs[p * 16 + r]!);
-          for (let r = 0; r < 8; r++) {
-            const lp = other.get(x.topkIds[p * 16 + r]!);
-            if (lp === undefined) continue;
-            row++;
-            diffs.push(Math.round(Math.abs(x.topkLogprobs[p * 16 + r]! - lp) / LOGPROB_STEP));
+          const rankOf = new Map<number, number>();
+          for (let r = 15; r >= 0; r--) rankOf.set(y.topkIds[p * 16 + r]!, r);
+          for (let r = 0; r < 16; r++) {
+            const at = rankOf.get(x.topkIds[p * 16 + r]!);
+            if (at === undefined) {
+              if (code(x, p * 16 + r) < code(y, p * 16 + 15) - tie) rowMisses++;
+              continue;
+            }
+            if (Math.abs(code(y, p * 16 + at) - code(y, p * 16 + r)) > tie) rowMisses++;
+            if (r < 8) rowTop++;
+            // An id at the same rank on both sides is one pair, measured once.
+            if (at === r && sign === -1) continue;
+            const d = code(x, p * 16 + r) - code(y, p * 16 + at);
+            diffs.push(Math.abs(d));
+            signed -= sign * d;
           }
         }
-        shared += row;
-        if (row < 8) badRows++;
+        sharedTop += rowTop;
+        misses += rowMisses;
+        if (rowTop < 8 || rowMisses >= 16) badRows++;
       }
       diffs.sort((m, n) => m - n);
       return {
-        meanOverlap: shared / (2 * 8 * a.header.positions),
+        meanOverlap: sharedTop / (2 * 8 * a.header.positions),
         meanAbsLogprobDiff: (diffs.reduce((m, n) => m + n, 0) / diffs.length) * LOGPROB_STEP,
         p99AbsLogprobDiff: diffs[Math.ceil(0.99 * diffs.length) - 1]! * LOGPROB_STEP,
+        meanSignedLogprobDiff: (signed / diffs.length) * LOGPROB_STEP,
+        rankMissFraction: misses / (2 * 16 * a.header.positions),
         badRowFraction: badRows / a.header.positions,
       };
     };
     const mixed = labels({ noise: 0.01, noiseSeed: 2 });
     // Every other position keeps only its top 4 and its last 4 ids: rows right at half overlap.
     for (let p = 0; p < ids.length; p += 2) for (let r = 4; r < 12; r++) mixed.topkIds[p * 16 + r] = 30000 + r;
+    // Every fifth swaps ranks 2 and 12: a swap far beyond a near tie.
+    for (let p = 1; p < ids.length; p += 5) {
+      const t = mixed.topkIds[p * 16 + 1]!;
+      mixed.topkIds[p * 16 + 1] = mixed.topkIds[p * 16 + 11]!;
+      mixed.topkIds[p * 16 + 11] = t;
+    }
     for (const other of [
       mixed,
       labels({ noise: 0.03, noiseSeed: 3 }),
@@ -125,8 +147,11 @@ describe('agreement between two labelings of one document', () => {
       labels({ noise: 0.01, noiseSeed: 6, variant: 2 }),
     ]) {
       const expected = naive(reference, other);
-      expect(compareLabels(reference, other)).toMatchObject(expected);
-      expect(compareLabels(other, reference)).toMatchObject(expected);
+      const { meanSignedLogprobDiff, ...unsigned } = expected;
+      expect(compareLabels(reference, other)).toMatchObject(unsigned);
+      expect(compareLabels(other, reference)).toMatchObject(unsigned);
+      expect(compareLabels(reference, other).meanSignedLogprobDiff).toBeCloseTo(meanSignedLogprobDiff, 12);
+      expect(compareLabels(other, reference).meanSignedLogprobDiff).toBeCloseTo(-meanSignedLogprobDiff, 12);
     }
   });
 
