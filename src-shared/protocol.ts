@@ -84,6 +84,11 @@ const PROTOCOL_ERROR_CODES = [
   'bad-payout-proof',
   /** The payout address is on the validator's refused list (e.g. an exchange deposit address). 403 */
   'refused-address',
+  /**
+   * The validator leases only to registered miners (`nya validator --miners-from`) and this key is
+   * not one: not on its allow-list, or not registered on its Commune subnet. 403
+   */
+  'not-registered',
   'not-found',
   'method-not-allowed',
   /** Too many requests from one key, or too many of its uploads at once. 429, with retry-after */

@@ -25,6 +25,7 @@ import { createRouter, type RequestObserver } from './http/router';
 import type { Recomputer, ValidatorContext, ValidatorSettings } from './service/context';
 import type { LeaseLimits } from './service/lease-limits';
 import { prepareDocuments } from './service/leasing';
+import type { MinerRegistry } from './service/miner-registry';
 import { RecheckQueue, recheckTask } from './service/recheck';
 import { openStore } from './store/open-store';
 import type { NewDocument, Store } from './store/store';
@@ -38,6 +39,8 @@ export { openStore } from './store/open-store';
 export { prepareDocuments } from './service/leasing';
 export { requestRate } from './http/rate-limit';
 export { DEFAULT_SETTLE_EPOCHS } from './accounting/earnings';
+export { DEFAULT_MINERS_REFRESH_MS, RefreshingMinerRegistry, type MinerRegistry } from './service/miner-registry';
+export { allowListFile } from './service/allow-list-file';
 
 export interface ValidatorOptions {
   /** 0 picks a free port. */
@@ -90,6 +93,11 @@ export interface ValidatorOptions {
   uploadDeadlineMs?: number;
   /** Result uploads one key may have in flight at once; more get 429 (default 2: one sending, one queued). */
   uploadsPerKey?: number;
+  /**
+   * Lease and take results only from these keys (`--miners-from`; docs/PROTOCOL.md, 403
+   * `not-registered`); default: any key. The validator starts it, and disposes of it on close().
+   */
+  miners?: MinerRegistry | null;
 }
 
 export interface RunningValidator {
@@ -169,6 +177,12 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
     uids: new Map(Object.entries(opts.uids ?? {})),
   };
   if (settings.localMode && !opts.recomputer) throw new Error('Local mode re-computes sampled documents itself and needs a recomputer.');
+  const miners = opts.miners ?? null;
+  // Before the store is used: a malformed allow-list stops start-up here, naming its line.
+  await miners?.start().catch(async (error: unknown) => {
+    if (!opts.store) await store.close();
+    throw error;
+  });
   const loadTokenizer = opts.tokenizer ?? teacherTokenizer(opts.modelDir);
   let tokenizer: Promise<Tokenizer> | null = null;
   let rechecks: RecheckQueue | null = null;
@@ -193,6 +207,7 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
   const router = createRouter(ctx, weights, {
     uploadDeadlineMs,
     uploadsPerKey: opts.uploadsPerKey ?? DEFAULT_UPLOADS_PER_KEY,
+    miners,
     ...(opts.observeRequest ? { observe: opts.observeRequest } : {}),
   });
   const server = createServer(router);
@@ -233,6 +248,7 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
       });
       await rechecks!.idle();
       await checks.close();
+      await miners?.dispose();
       if (!opts.store) await store.close();
     },
   };

@@ -17,6 +17,7 @@ const STATUS: Record<ProtocolErrorCode, number> = {
   'wrong-model': 409,
   'bad-payout-proof': 400,
   'refused-address': 403,
+  'not-registered': 403,
   'not-found': 404,
   'method-not-allowed': 405,
   'too-slow': 408,

@@ -14,6 +14,7 @@ import { errorMessage } from '../../src-node/log';
 import type { WeightsPublisher } from '../accounting/weights-publisher';
 import { history, leaderboard, ledger, me } from '../service/accounts';
 import type { ValidatorContext } from '../service/context';
+import type { MinerRegistry } from '../service/miner-registry';
 import { leaseTask } from '../service/leasing';
 import { linkPayout, payoutChallenge } from '../service/payout';
 import { submitResult } from '../service/submissions';
@@ -22,6 +23,7 @@ import { JsonBody, leaseAnswerBody } from './json-body';
 import { ProtocolError, refusalAnswer } from './protocol-error';
 import { RequestRateLimiter } from './rate-limit';
 import { readBody } from './read-body';
+import { requireRegistered } from './registered-miners';
 import { decodeSegment, echo, hasNul, parseRequestTarget, type RequestTarget } from './request-target';
 import { authenticate, claimedKey, type SignedRequest } from './signed-request';
 import { UploadSlots } from './upload-slots';
@@ -73,6 +75,8 @@ export interface RouterOptions {
   uploadDeadlineMs: number;
   /** Result uploads one key may have in flight; more get 429 `rate-limited`. */
   uploadsPerKey: number;
+  /** Only these keys may lease and upload results (`--miners-from`); null: any key. */
+  miners?: MinerRegistry | null;
   observe?: RequestObserver;
 }
 
@@ -82,7 +86,7 @@ const UPLOAD_RETRY_AFTER_MS = 5000;
 export function createRouter(
   ctx: ValidatorContext,
   weights: WeightsPublisher,
-  { uploadDeadlineMs, uploadsPerKey, observe }: RouterOptions,
+  { uploadDeadlineMs, uploadsPerKey, miners = null, observe }: RouterOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const limits = new RequestRateLimiter(ctx.settings.rateLimits, ctx.clock);
   const signed = async (req: IncomingMessage, limitBytes: number): Promise<SignedRequest> =>
@@ -106,6 +110,7 @@ export function createRouter(
       handle: async (req) => {
         requireContentType(req, 'application/json', false);
         const s = await signed(req, MAX_JSON_BODY_BYTES);
+        requireRegistered(miners, s.miner);
         const answer = await leaseTask(ctx, s.miner, parseJson(LeaseRequest, s.body));
         // A lease that brings work costs no rate: the lease cap bounds those already.
         if (answer.kind === 'task') limits.refund(s.miner);
@@ -140,6 +145,9 @@ export function createRouter(
       requireContentType(req, SOFT_LABELS_CONTENT_TYPE, true);
       const taskId = decodeSegment(RESULT_PATH.exec(target.path)![1]!);
       const key = claimedKey(req);
+      // Before the body: an unregistered key's megabytes are not worth reading. The claim is
+      // unproven here, but a forged registered key still has to pass the signature below.
+      requireRegistered(miners, key);
       const releaseSlot = slots.take(key);
       if (!releaseSlot) {
         throw new ProtocolError(
