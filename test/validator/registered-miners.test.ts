@@ -6,8 +6,10 @@ import { cryptoWaitReady, decodeAddress, encodeAddress } from '@polkadot/util-cr
 import { API, type ErrorBody } from '../../src-shared/protocol';
 import { silentLogger } from '../../src-node/log';
 import { SimMiner } from '../../src-validator/bench/sim/sim-miner';
-import { allowListFile, RefreshingMinerRegistry, startValidator, type MinerRegistry } from '../../src-validator/index';
+import { allowListFile, RefreshingMinerRegistry, startValidator, subnetMiners, type MinerRegistry } from '../../src-validator/index';
 import type { MinerSource } from '../../src-validator/service/miner-registry';
+import { FakeChain } from '../wallet/balance-fake-chain';
+import { SubspaceFakeChain } from './subspace-fake-chain';
 import {
   bundleOf,
   documents,
@@ -163,5 +165,80 @@ describe('without --miners-from', () => {
   it('leases to any key, as before', async () => {
     const h = await harness('sqlite', null);
     expect((await h.miner(STRANGER_SEED).lease<LeaseBody>({ maxTokens: 400 })).body.kind).toBe('task');
+  });
+});
+
+describe('registered miners only, from a Commune subnet', () => {
+  const NETUID = 7;
+
+  async function subspace(): Promise<SubspaceFakeChain> {
+    const chain = new SubspaceFakeChain();
+    await chain.start(0);
+    cleanups.push(() => chain.stop());
+    return chain;
+  }
+
+  function subnetRegistry(chain: SubspaceFakeChain, warnings: string[] = []): MinerRegistry {
+    return new RefreshingMinerRegistry(subnetMiners({ endpoint: chain.url, netuid: NETUID, timeoutMs: 5000 }), 3_600_000, {
+      ...silentLogger,
+      warn: (m) => warnings.push(m),
+    });
+  }
+
+  it("leases to the subnet's module keys only, read over @polkadot/api, and drops a key deregistered at the next refresh", async () => {
+    const chain = await subspace();
+    chain.register(NETUID, 0, addressOf(REGISTERED_SEED));
+    chain.register(NETUID + 1, 0, addressOf(STRANGER_SEED));
+    const registry = subnetRegistry(chain);
+    const h = await harness('sqlite', registry);
+    const stranger = h.miner(STRANGER_SEED);
+    const refused = await stranger.lease<ErrorBody>({ maxTokens: 400 });
+    expectRefused(refused, 403, 'not-registered');
+    expect(refused.body.error.message).toContain(`subnet ${NETUID}`);
+    expect(await h.validator.store.openLeases(stranger.address)).toMatchObject({ count: 0 });
+    const miner = h.miner(REGISTERED_SEED);
+    const task = await leaseTask(miner);
+    chain.deregister(NETUID, 0);
+    chain.register(NETUID, 1, stranger.address);
+    expect(await registry.refresh()).toBe(true);
+    expectRefused(await miner.lease(), 403, 'not-registered');
+    expectRefused(await miner.submit(task.taskId, bundleOf(honestLabels(task, 5))), 403, 'not-registered');
+    expect((await stranger.lease<LeaseBody>({ maxTokens: 400 })).body.kind).toBe('task');
+    expect(chain.unknown).toEqual([]);
+  });
+
+  it('answers 503 while the node is down at start, keeps the last good set when it goes down later', async () => {
+    const chain = await subspace();
+    chain.register(NETUID, 0, addressOf(REGISTERED_SEED));
+    const port = chain.port;
+    await chain.stop();
+    const warnings: string[] = [];
+    const registry = subnetRegistry(chain, warnings);
+    const h = await harness('sqlite', registry);
+    const miner = h.miner(REGISTERED_SEED);
+    expectRefused(await miner.lease(), 503, 'unavailable');
+    expect(warnings.join('\n')).toContain('no keys loaded yet');
+    await chain.start(port);
+    expect(await registry.refresh()).toBe(true);
+    expect((await miner.lease<LeaseBody>({ maxTokens: 400 })).body.kind).toBe('task');
+    await chain.stop();
+    expect(await registry.refresh()).toBe(false);
+    expect(warnings.at(-1)).toContain('keeping the last 1 keys');
+    expect((await miner.lease<LeaseBody>({ maxTokens: 400 })).body.kind).toBe('task');
+  });
+
+  it('names a node without the storage item instead of admitting anyone', async () => {
+    const plain = new FakeChain();
+    await plain.start(0);
+    cleanups.push(() => plain.stop());
+    const warnings: string[] = [];
+    const registry = new RefreshingMinerRegistry(subnetMiners({ endpoint: plain.url, netuid: NETUID, timeoutMs: 5000 }), 3_600_000, {
+      ...silentLogger,
+      warn: (m) => warnings.push(m),
+    });
+    await registry.start();
+    cleanups.push(() => registry.dispose());
+    expect(registry.loaded).toBe(false);
+    expect(warnings.join('\n')).toContain('has no storage subspaceModule.keys');
   });
 });

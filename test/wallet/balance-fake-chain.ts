@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { Metadata, TypeRegistry } from '@polkadot/types';
-import metadataHex from '@polkadot/types-support/metadata/static-substrate';
+import substrateMetadataHex from '@polkadot/types-support/metadata/static-substrate';
 import { u8aToHex } from '@polkadot/util';
 import { decodeAddress } from '@polkadot/util-crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -17,12 +17,13 @@ export class FakeChain {
   readonly unknown: string[] = [];
   readonly calls: string[] = [];
   private wss: WebSocketServer | null = null;
-  private readonly registry = new TypeRegistry();
+  protected readonly registry = new TypeRegistry();
   private readonly accountType: string;
   private subscriptionSeq = 0;
   port = 0;
 
-  constructor() {
+  /** `metadataHex`: another runtime's metadata (a sibling fake adding a pallet); default the Substrate dev node's. */
+  constructor(private readonly metadataHex: `0x${string}` = substrateMetadataHex) {
     const metadata = new Metadata(this.registry, metadataHex);
     this.registry.setMetadata(metadata);
     const entry = metadata.asLatest.pallets
@@ -77,7 +78,7 @@ export class FakeChain {
       case 'state_getRuntimeVersion':
         return reply(substrateStatic.version);
       case 'state_getMetadata':
-        return reply(metadataHex);
+        return reply(this.metadataHex);
       case 'system_chain':
         return reply('Nya test chain');
       case 'system_properties':
@@ -108,6 +109,8 @@ export class FakeChain {
             error: { code: -32000, message: 'Client error: Execution failed: Exported method Metadata_metadata_versions is not found' },
           }),
         );
+      case 'state_getKeysPaged':
+        return reply(this.keysPaged(params[0] as string, params[1] as number, (params[2] as string | null | undefined) ?? null));
       case 'state_getStorage':
         return reply(this.storage(params[0] as string));
       case 'state_unsubscribeStorage':
@@ -119,8 +122,13 @@ export class FakeChain {
     }
   }
 
+  /** The stored keys under `prefix` after `startKey`, in order, as `.entries()` pages through them; none here. */
+  protected keysPaged(_prefix: string, _count: number, _startKey: string | null): string[] {
+    return [];
+  }
+
   /** system.account keys end in the 32-byte account id (blake2_128concat); anything else is empty. */
-  private storage(key: string): string | null {
+  protected storage(key: string): string | null {
     const SYSTEM_ACCOUNT_PREFIX = '0x26aa394eea5630e07c48ae0c9558cef7b99d880ec681799c0cf30e8886371da9';
     if (!key.startsWith(SYSTEM_ACCOUNT_PREFIX)) return null;
     const account = this.accounts.get(key.slice(-64));
