@@ -5,7 +5,14 @@ import { readFineWebShard } from '../../../src-validator/fineweb';
 import { writeDataset } from '../../../src-validator/export/write-dataset';
 import { validatedRecords } from '../../../src-validator/export-validated';
 import {
+  allowListFile,
+  DEFAULT_COMMUNE_RPC,
+  DEFAULT_KEYS_STORAGE,
+  DEFAULT_MINERS_REFRESH_MS,
   DEFAULT_SETTLE_EPOCHS,
+  RefreshingMinerRegistry,
+  subnetMiners,
+  type MinerRegistry,
   DEFAULT_UPLOAD_DEADLINE_MS,
   DEFAULT_UPLOADS_PER_KEY,
   defaultCheckThreads,
@@ -17,7 +24,7 @@ import {
 } from '../../../src-validator/index';
 import { distPath } from '../../../src-node/app-paths';
 import { defaultDataDir } from '../../../src-node/data-dir';
-import { errorMessage, LogHub } from '../../../src-node/log';
+import { errorMessage, LogHub, type Logger } from '../../../src-node/log';
 import { modelHash } from '../../teacher';
 
 const DEFAULT_PORT = 7431;
@@ -50,6 +57,13 @@ options:
                         behind a reverse proxy every client has the proxy's address)
   --upload-deadline-s S a request body must arrive within S seconds, else 408 (default ${DEFAULT_UPLOAD_DEADLINE_MS / 1000})
   --uploads-per-key N   result uploads one key may have in flight; more get 429 (default ${DEFAULT_UPLOADS_PER_KEY})
+  --miners-from FILE    lease and take results only from the keys in FILE (one SS58 address a
+                        line, # comments; re-read when it changes); others get 403 not-registered
+  --miners-from chain   ... only from the module keys registered on --subnet N
+  --subnet N            (with --miners-from chain) the Commune subnet's netuid
+  --commune-rpc URL     (with --miners-from chain) the node to read (default ${DEFAULT_COMMUNE_RPC})
+  --miners-storage P.I  (with --miners-from chain) the keys storage (default ${DEFAULT_KEYS_STORAGE})
+  --miners-refresh-s S  read the registered miners again every S seconds (default ${DEFAULT_MINERS_REFRESH_MS / 1000})
   --out DIR             (export) output folder
   --shard-rows N        (export) rows per Parquet shard (default 4096)
 
@@ -82,6 +96,11 @@ function parse(argv: string[]) {
       'address-rate': { type: 'string', default: '0' },
       'upload-deadline-s': { type: 'string', default: String(DEFAULT_UPLOAD_DEADLINE_MS / 1000) },
       'uploads-per-key': { type: 'string', default: String(DEFAULT_UPLOADS_PER_KEY) },
+      'miners-from': { type: 'string' },
+      subnet: { type: 'string' },
+      'commune-rpc': { type: 'string', default: DEFAULT_COMMUNE_RPC },
+      'miners-storage': { type: 'string', default: DEFAULT_KEYS_STORAGE },
+      'miners-refresh-s': { type: 'string', default: String(DEFAULT_MINERS_REFRESH_MS / 1000) },
       out: { type: 'string' },
       'shard-rows': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -103,6 +122,29 @@ function positiveSeconds(name: string, raw: string): number {
   const s = Number(raw);
   if (!(s > 0 && s <= 3600)) throw new UsageError(`--${name} must be a number of seconds in (0, 3600], got '${raw}'`);
   return s;
+}
+
+/** `--miners-from`: null lets any key lease, as without it. */
+function minersOf(v: Values, log: Logger): MinerRegistry | null {
+  const from = v['miners-from'];
+  if (from === undefined) {
+    if (v.subnet !== undefined) throw new UsageError('--subnet takes effect with --miners-from chain');
+    return null;
+  }
+  const refreshS = Number(v['miners-refresh-s']);
+  if (!(refreshS >= 1 && refreshS <= 86_400))
+    throw new UsageError(`--miners-refresh-s must be a number of seconds in [1, 86400], got '${v['miners-refresh-s']}'`);
+  let source;
+  if (from === 'chain') {
+    if (v.subnet === undefined) throw new UsageError('--miners-from chain needs --subnet N (the netuid)');
+    const netuid = positiveInt('subnet', v.subnet, 0);
+    if (netuid > 0xffff) throw new UsageError(`--subnet is a netuid (0-65535), got '${v.subnet}'`);
+    source = subnetMiners({ endpoint: v['commune-rpc'], netuid, storage: v['miners-storage'] });
+  } else {
+    if (v.subnet !== undefined) throw new UsageError(`--subnet takes effect with --miners-from chain, not a file ('${from}')`);
+    source = allowListFile(resolve(from));
+  }
+  return new RefreshingMinerRegistry(source, refreshS * 1000, log);
 }
 
 function dataDirOf(v: Values): string {
@@ -159,6 +201,7 @@ async function serve(v: Values): Promise<number> {
     },
     uploadDeadlineMs: positiveSeconds('upload-deadline-s', v['upload-deadline-s']) * 1000,
     uploadsPerKey: positiveInt('uploads-per-key', v['uploads-per-key']),
+    miners: minersOf(v, hub.logger('miners')),
     log: hub.logger('validator'),
   });
   console.log(`nya validator: listening on ${validator.url} (model ${model.hash.slice(0, 12)}…)`);
