@@ -10,7 +10,7 @@ import type { MinerSource } from './miner-registry';
 const CHANGE_SETTLE_MS = 200;
 
 /** One SS58 address per line; blank lines and `#` comments (whole-line or trailing) are skipped. */
-export function parseAllowList(text: string, path: string): string[] {
+function parseAllowList(text: string, path: string): string[] {
   const addresses: string[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.replace(/#.*/, '').trim();

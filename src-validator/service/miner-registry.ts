@@ -36,7 +36,7 @@ export interface MinerSource {
 export const DEFAULT_MINERS_REFRESH_MS = 5 * 60_000;
 
 /** One spelling per key: the protocol's SS58 prefix, which is how an authenticated request names its key. */
-export function canonicalAddress(address: string): string {
+function canonicalAddress(address: string): string {
   return encodeAddress(decodeAddress(address), SS58_PREFIX);
 }
 
