@@ -1,5 +1,6 @@
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import type { MinerSource } from './miner-registry';
+import { withTimeout } from '../../src-node/timeout';
 
 export const DEFAULT_COMMUNE_RPC = 'wss://api.communeai.net';
 /**
@@ -76,12 +77,4 @@ export function subnetMiners({
       await dropped?.disconnect().catch(() => undefined);
     },
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -3,6 +3,7 @@ import type { AccountBalance, BalanceState } from '../../../src-shared/wallet-co
 import { errorMessage, type Logger } from '../../../src-node/log';
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from '../../../src-node/backoff';
 import { Emitter, type Event } from '../../../src-node/event';
+import { withTimeout } from '../../../src-node/timeout';
 
 /** Commune mainnet (../shared/SEED.md). */
 const DEFAULT_COMMUNE_RPC = 'wss://api.communeai.net';
@@ -253,12 +254,4 @@ export class BalanceService {
     this.current = state;
     this.changes.fire(state);
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
