@@ -245,7 +245,7 @@ async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fre
 async function establishBy(tx: StoreTx, agreeing: string[]): Promise<void> {
   const established = await tx.establishedAmong(agreeing);
   if (established.size === 0) return;
-  for (const miner of agreeing) if (!established.has(miner)) await tx.markEstablished(miner);
+  for (const miner of agreeing) if (!established.has(miner)) await tx.setEstablished(miner, true);
 }
 
 async function settleOne(

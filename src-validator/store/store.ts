@@ -221,7 +221,8 @@ export interface StoreTx {
   minerForUpdate(address: string): Promise<MinerRow | null>;
   /** Records the remote address a key leases from (`establish`: a seed key); returns whether it is established. */
   recordOrigin(miner: string, remoteAddress: string | null, establish: boolean): Promise<boolean>;
-  markEstablished(miner: string): Promise<void>;
+  /** A key becomes established (an agreement with an established key, a re-computation) or stops being one (caught). */
+  setEstablished(miner: string, established: boolean): Promise<void>;
   establishedAmong(miners: string[]): Promise<Set<string>>;
   updateMinerCounters(address: string, delta: { streak: number | 'reset'; validatedTokens: number; rejectedTokens: number }): Promise<void>;
   addCredit(credit: CreditRow): Promise<void>;

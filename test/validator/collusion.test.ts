@@ -135,6 +135,18 @@ describe.each(STORE_KINDS)('colluding fresh keys on %s', (kind) => {
     },
   );
 
+  it('established keys first seen together never check each other; one first seen apart does', async () => {
+    await start({ establishedKeys: [1, 2, 3].map(addressOfSeed) });
+    const [a, b, c] = [1, 2, 3].map((seed) => h.miner(seed));
+    for (const [i, m] of [a, b].entries()) await leaseAndSubmit(h, m!, () => cheat.honest(1 + i));
+    expect(await validatedTokens([a!, b!])).toBe(0);
+    h.clock.now += APART_MS;
+    await leaseAndSubmit(h, c!, () => cheat.honest(3));
+    await h.validator.idle();
+    expect(await validatedTokens([c!])).toBeGreaterThan(0);
+    expect(await validatedTokens([a!, b!])).toBeGreaterThan(0);
+  });
+
   it('keys leasing from one network never compute each other’s replica when the prefix check is on', async () => {
     const seeds = [1, 2, 3];
     await start({

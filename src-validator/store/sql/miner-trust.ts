@@ -17,11 +17,11 @@ export class MinerTrustRows {
     return num(rows[0]!.established) === 1;
   }
 
-  async markEstablished(miner: string): Promise<void> {
+  async setEstablished(miner: string, established: boolean): Promise<void> {
     await this.ex.run(
-      `INSERT INTO miner_trust (miner, remote_address, established) VALUES (?, NULL, 1)
-       ON CONFLICT (miner) DO UPDATE SET established = 1`,
-      [miner],
+      `INSERT INTO miner_trust (miner, remote_address, established) VALUES (?, NULL, ?)
+       ON CONFLICT (miner) DO UPDATE SET established = excluded.established`,
+      [miner, established ? 1 : 0],
     );
   }
 
