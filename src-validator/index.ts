@@ -24,6 +24,7 @@ import { MAX_HEADER_LINES } from './http/request-target';
 import { createRouter, type RequestObserver } from './http/router';
 import type { Recomputer, ValidatorContext, ValidatorSettings } from './service/context';
 import type { LeaseLimits } from './service/lease-limits';
+import { DEFAULT_FIRST_SEEN_APART_MS, type ReplicaRules } from './service/replica-choice';
 import { prepareDocuments } from './service/leasing';
 import type { MinerRegistry } from './service/miner-registry';
 import { RecheckQueue, recheckTask } from './service/recheck';
@@ -64,6 +65,13 @@ export interface ValidatorOptions {
    * of a validator behind a proxy, or of a test, is one address); null turns one off.
    */
   rateLimits?: Partial<RateLimits>;
+  /**
+   * Which keys may compute each other's replicas: first-seen window (default 10 min) and network
+   * prefix (default off) (docs/PROTOCOL.md, "Who checks whom").
+   */
+  replicaRules?: Partial<ReplicaRules>;
+  /** Keys established from their first lease: the operator's own miners, when no recomputer checks new keys. */
+  establishedKeys?: string[];
   epochMs?: number;
   epochEmissionNano?: bigint;
   /** Epochs an epoch settles for after it closes, before its weights are published (default DEFAULT_SETTLE_EPOCHS). */
@@ -168,6 +176,8 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
       ...opts.leaseLimits,
     },
     rateLimits: { perKey: requestRate(DEFAULT_KEY_REQUESTS_PER_S), perAddress: null, ...opts.rateLimits },
+    replicaRules: { firstSeenApartMs: DEFAULT_FIRST_SEEN_APART_MS, networkPrefix: null, ...opts.replicaRules },
+    establishedKeys: new Set(opts.establishedKeys ?? []),
     epochMs: opts.epochMs ?? DEFAULT_EPOCH_MS,
     epochEmissionNano: opts.epochEmissionNano ?? DEFAULT_EPOCH_EMISSION_NANO,
     settleEpochs: Math.max(0, Math.floor(opts.settleEpochs ?? DEFAULT_SETTLE_EPOCHS)),

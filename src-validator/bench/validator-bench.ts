@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { DEFAULT_SEQ_LEN } from '../../src-shared/protocol';
 import { numberOption, optionValue, optionsOrUsage } from './args';
 import { defaultCheckThreads, startValidator } from '../index';
-import { loopDelayP99Ms, runBenchClient, type BenchClientConfig, type BenchClientReport } from './sim/bench-client';
+import { benchMinerSeed, loopDelayP99Ms, runBenchClient, type BenchClientConfig, type BenchClientReport } from './sim/bench-client';
 import { benchDocuments, runBundlerThread } from './sim/bundler-thread';
 import { fakeTokenizer } from './sim/fake-teacher';
+import { SimMiner } from './sim/sim-miner';
 
 /**
  * `nya bench validator [--json] [--miners 64] [--store sqlite|postgres] [--seconds 15]
@@ -127,6 +128,12 @@ export async function run(argv: string[]): Promise<number> {
     databaseUrl: args.databaseUrl,
     modelHash: MODEL_HASH,
     redundancy: args.redundancy,
+    // The simulated miners are fresh keys from one address, started together: under the default
+    // replica rules none may check another and nothing would validate. The bench measures the
+    // validator's throughput, not who checks whom, so its keys are seeded as established and the
+    // first-seen window is off (docs/PERFORMANCE.md).
+    establishedKeys: Array.from({ length: args.miners }, (_, i) => SimMiner.fromSeed('http://127.0.0.1:1', benchMinerSeed(i)).address),
+    replicaRules: { firstSeenApartMs: 0 },
     tokenizer: async () => fakeTokenizer(),
     checkThreads: args.checkThreads,
     observeRequest: (route, ms) => {

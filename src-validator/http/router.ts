@@ -111,7 +111,7 @@ export function createRouter(
         requireContentType(req, 'application/json', false);
         const s = await signed(req, MAX_JSON_BODY_BYTES);
         requireRegistered(miners, s.miner);
-        const answer = await leaseTask(ctx, s.miner, parseJson(LeaseRequest, s.body));
+        const answer = await leaseTask(ctx, s.miner, parseJson(LeaseRequest, s.body), req.socket.remoteAddress ?? null);
         // A lease that brings work costs no rate: the lease cap bounds those already.
         if (answer.kind === 'task') limits.refund(s.miner);
         return leaseAnswerBody(answer);

@@ -4,6 +4,7 @@ import type { ResultChecker } from '../verify/check-pool';
 import type { Tokenizer } from '../tasks/tokenizer';
 import type { RateLimits } from '../http/rate-limit';
 import type { LeaseLimits } from './lease-limits';
+import type { ReplicaRules } from './replica-choice';
 
 /**
  * Re-computes a task's documents (in production the teacher worker; `TeacherPort.label` fits).
@@ -28,6 +29,10 @@ export interface ValidatorSettings {
   leaseMs: number;
   /** Open leases per key, expiry strikes and cool-down. */
   leaseLimits: LeaseLimits;
+  /** Which keys may compute each other's replicas (docs/PROTOCOL.md, "Who checks whom"). */
+  replicaRules: ReplicaRules;
+  /** Keys the operator vouches for: established from their first lease (seeding a validator without a recomputer). */
+  establishedKeys: Set<string>;
   /** Request rates per key and per remote address (429 with Retry-After). */
   rateLimits: RateLimits;
   epochMs: number;

@@ -9,6 +9,10 @@ import { shouldCheck } from '../verify/check-policy';
 import type { ValidatorContext } from './context';
 import { Refusal } from './errors';
 import { afterExpiry, leaseVerdict, type LeaseVerdict } from './lease-limits';
+import { replicaChoices } from './replica-choice';
+
+/** Open replica slots the validator chooses among per lease (the oldest ones). */
+const REPLICA_CANDIDATES = 32;
 
 const TOKENIZE_BATCH = 256;
 // No task is larger than this: a cap that also fits PostgreSQL's INTEGER.
@@ -81,11 +85,36 @@ async function verdictFor(ctx: ValidatorContext, tx: StoreTx, miner: string, now
 }
 
 /**
- * Hands a miner one task: first an open task that still needs a replica and that this miner never
- * held (so redundancy comes from distinct miners), else a new task from the queue, sized to the
- * miner. Expired leases are released on the way, which re-opens their replica slots.
+ * A replica slot this miner may fill, chosen at random among the eligible ones (replica-choice.ts)
+ * and locked; null when there is none.
  */
-export async function leaseTask(ctx: ValidatorContext, miner: string, req: LeaseRequest): Promise<LeaseAnswer> {
+async function chosenReplica(
+  ctx: ValidatorContext,
+  tx: StoreTx,
+  asker: { miner: string; firstSeenMs: number; remoteAddress: string | null; established: boolean },
+  modelHash: string,
+  maxTokens: number,
+): Promise<TaskRow | null> {
+  const candidates = await tx.replicaCandidates(asker.miner, modelHash, maxTokens, REPLICA_CANDIDATES);
+  for (const choice of replicaChoices(asker, candidates, ctx.settings.replicaRules, ctx.random)) {
+    const task = await tx.openReplicaSlotForUpdate(choice.task.taskId);
+    if (task) return task;
+  }
+  return null;
+}
+
+/**
+ * Hands a miner one task: first an open task that still needs a replica, one the validator chose
+ * among those this miner may check (never held, and see "Who checks whom" in docs/PROTOCOL.md),
+ * else a new task from the queue, sized to the miner. Expired leases are released on the way,
+ * which re-opens their replica slots. `remoteAddress`: where the request came from.
+ */
+export async function leaseTask(
+  ctx: ValidatorContext,
+  miner: string,
+  req: LeaseRequest,
+  remoteAddress: string | null = null,
+): Promise<LeaseAnswer> {
   const { settings, store } = ctx;
   const modelHash = req.modelHash ?? settings.modelHash;
   if (!settings.acceptedModelHashes.includes(modelHash)) {
@@ -99,16 +128,19 @@ export async function leaseTask(ctx: ValidatorContext, miner: string, req: Lease
   for (let attempt = 0; attempt < 2; attempt++) {
     const leased = await store.transaction(async (tx) => {
       const row = await tx.upsertMiner(miner, { name: req.name, gpuClass: req.gpuClass, nowMs: now });
+      const established = await tx.recordOrigin(miner, remoteAddress, settings.establishedKeys.has(miner));
       await expireAndStrike(ctx, tx, now);
       const verdict = await verdictFor(ctx, tx, miner, now);
       if (verdict.kind === 'refuse') return verdict;
       const sizing = shrunk(req, maxTokens, verdict.sizeScale);
-      let task = await tx.taskNeedingReplicaForUpdate(miner, modelHash, sizing.replicaMaxTokens);
+      const asker = { miner, firstSeenMs: row.createdAtMs, remoteAddress, established };
+      let task = await chosenReplica(ctx, tx, asker, modelHash, sizing.replicaMaxTokens);
       if (!task) {
         const ready = await tx.readyDocumentsForUpdate(settings.seqLen, MAX_TASK_DOCUMENTS * 4);
         const picked = pickDocuments(ready, sizing);
         if (picked.length === 0) return null;
-        const quorum = settings.localMode || !shouldCheck(row.streak, ctx.random) ? 1 : settings.redundancy;
+        // Only an established key's work may go unchecked: a streak earned before it was established proves nothing.
+        const quorum = settings.localMode || (established && !shouldCheck(row.streak, ctx.random)) ? 1 : settings.redundancy;
         task = {
           taskId: newTaskId(),
           createdAtMs: now,

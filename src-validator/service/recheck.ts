@@ -74,6 +74,8 @@ export async function recheckTask(ctx: ValidatorContext, taskId: string): Promis
       }
       if (rejection === null) {
         await validateResult(ctx, tx, r, false);
+        // Agreeing with the validator's own teacher establishes a key.
+        await tx.setEstablished(r.miner, true);
         if (validated > 0) await tx.dropResultBody(taskId, r.miner);
         validated++;
       } else {

@@ -21,7 +21,10 @@ export async function rejectResult(ctx: ValidatorContext, tx: StoreTx, result: R
   await tx.setLeaseState(result.taskId, result.miner, 'rejected');
   await tx.dropResultBody(result.taskId, result.miner);
   await tx.updateMinerCounters(result.miner, { streak: penalise ? 'reset' : 0, validatedTokens: 0, rejectedTokens: result.tokens });
-  if (penalise) await revokeUnverified(ctx, tx, result.miner);
+  if (!penalise) return;
+  // A key caught with bad work no longer vouches for new keys (a seed key is re-established by its next lease).
+  await tx.setEstablished(result.miner, false);
+  await revokeUnverified(ctx, tx, result.miner);
 }
 
 /**

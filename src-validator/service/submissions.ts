@@ -182,14 +182,17 @@ async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fre
     const reference = results.find((r) => r.status === 'validated' && r.bodyKept);
     if (reference) {
       const verdict = await verdicts.between(tx, reference.miner, fresh.miner);
+      if (verdict.agree) await establishBy(tx, [reference.miner, fresh.miner]);
       return settleOne(ctx, tx, fresh, verdict.agree ? null : `disagrees with the accepted result: ${verdict.reason}`, false);
     }
   }
   const live = results.filter((r) => r.status !== 'rejected');
-  if (live.length < task.quorum) return ACCEPTED;
+  const freshEstablished = (await tx.establishedAmong([fresh.miner])).size > 0;
+  // A new key's work waits for an established key's replica, or is re-computed where the validator can.
+  if (live.length < task.quorum) return ctx.recomputer && !freshEstablished ? escalate(ctx, tx, task) : ACCEPTED;
   if (task.quorum === 1 && live.length === 1) {
     const miner = await tx.minerForUpdate(fresh.miner);
-    if (!shouldCheck(miner?.streak ?? 0, ctx.random)) {
+    if (freshEstablished && !shouldCheck(miner?.streak ?? 0, ctx.random)) {
       await tx.setTaskState(task.taskId, 'validated');
       return settleOne(ctx, tx, fresh, null, true);
     }
@@ -210,6 +213,10 @@ async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fre
   const consensus = findConsensus(live.length, (i, j) => agreeing.has(i < j ? `${i},${j}` : `${j},${i}`));
   if (consensus.kind === 'undecided') return escalate(ctx, tx, task);
   let mine: Decision = ACCEPTED;
+  await establishBy(
+    tx,
+    consensus.winners.map((i) => live[i]!.miner),
+  );
   // One copy of an agreed result is enough for the data set; the others' bytes are freed.
   const keep = consensus.winners.find((i) => live[i]!.bodyKept) ?? consensus.winners[0]!;
   for (const i of consensus.winners) {
@@ -229,6 +236,16 @@ async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fre
   }
   await tx.setTaskState(task.taskId, 'validated');
   return mine;
+}
+
+/**
+ * Keys that agreed on one task become established when one of them already was: a new key earns
+ * its standing only against an established key, never against another new one.
+ */
+async function establishBy(tx: StoreTx, agreeing: string[]): Promise<void> {
+  const established = await tx.establishedAmong(agreeing);
+  if (established.size === 0) return;
+  for (const miner of agreeing) if (!established.has(miner)) await tx.setEstablished(miner, true);
 }
 
 async function settleOne(

@@ -3,7 +3,7 @@
  * database written by a newer validator is refused rather than misread, an older one is migrated
  * (`MIGRATIONS`).
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -85,6 +85,11 @@ CREATE TABLE IF NOT EXISTS miners (
   created_at_ms BIGINT NOT NULL,
   last_seen_ms BIGINT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS miner_trust (
+  miner TEXT PRIMARY KEY,
+  remote_address TEXT,
+  established INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS credits (
   miner TEXT NOT NULL,
   epoch INTEGER NOT NULL,
@@ -130,4 +135,11 @@ export const MIGRATIONS: Record<number, string[]> = {
   // epochs were published), but a version-3 validator sharing the database would publish an epoch
   // as it closes, with credit a version-4 validator may still revoke, so it must refuse it.
   4: [],
+  // Version 5 lets the validator choose who computes a task's replica (docs/PROTOCOL.md, "Who
+  // checks whom"): miner_trust (new, so SCHEMA creates it) keeps each key's remote address and
+  // whether it is established. No key of an older database is established: its credit may have
+  // been vouched for by a colluding fresh key, which is what this version stops. A version-4
+  // validator sharing the database would still hand replicas to the next requester, so it must
+  // refuse it.
+  5: [],
 };

@@ -6,6 +6,7 @@ import { DocumentIntake, DocumentQueueRows } from './sql/documents';
 import { joinMethods } from './sql/join-methods';
 import { LeaderboardReads } from './sql/leaderboard';
 import { LeaseStandingRows } from './sql/lease-standing';
+import { MinerTrustRows } from './sql/miner-trust';
 import { ResultHistory } from './sql/result-history';
 import { ResultRows } from './sql/results';
 import { prepareSchema } from './sql/schema-setup';
@@ -22,6 +23,7 @@ function transactionParts(ex: SqlExecutor, blobs: BlobFiles | null, bodies: Tran
     new LeaseStandingRows(ex),
     new ResultRows(ex, blobs, bodies),
     new MinerRows(ex),
+    new MinerTrustRows(ex),
     new MinerTokenRows(ex),
     new CreditRows(ex),
   ] as const;

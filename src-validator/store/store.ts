@@ -109,6 +109,20 @@ export interface MinerRow {
   createdAtMs: number;
 }
 
+/** A key holding one of a task's replicas, as replica eligibility sees it. */
+export interface ReplicaHolder {
+  miner: string;
+  /** When the validator first saw the key (its miners row was created). */
+  firstSeenMs: number;
+  remoteAddress: string | null;
+  established: boolean;
+}
+
+export interface ReplicaCandidate {
+  task: TaskRow;
+  holders: ReplicaHolder[];
+}
+
 export interface CreditRow {
   miner: string;
   epoch: number;
@@ -152,8 +166,10 @@ export interface StoreTx {
   markDocumentsAssigned(docIds: string[]): Promise<void>;
   requeueDocuments(docIds: string[]): Promise<void>;
   insertTask(task: TaskRow, docs: { docId: string; tokens: number; tokenIdsChecksum: number }[]): Promise<void>;
-  /** An open task this miner never held that still needs a replica, oldest first, locked. */
-  taskNeedingReplicaForUpdate(miner: string, modelHash: string, maxTokens: number): Promise<TaskRow | null>;
+  /** Open tasks this miner never held that still need a replica, oldest first, with their replicas' keys; not locked. */
+  replicaCandidates(miner: string, modelHash: string, maxTokens: number, limit: number): Promise<ReplicaCandidate[]>;
+  /** The task, locked, if it still needs a replica; null when taken or locked by another transaction. */
+  openReplicaSlotForUpdate(taskId: string): Promise<TaskRow | null>;
   taskForUpdate(taskId: string): Promise<TaskRow | null>;
   taskDocuments(taskId: string): Promise<TaskDocRow[]>;
   /**
@@ -203,6 +219,11 @@ export interface StoreTx {
   // miners and credit
   upsertMiner(address: string, seen: { name?: string; gpuClass?: string; nowMs: number }): Promise<MinerRow>;
   minerForUpdate(address: string): Promise<MinerRow | null>;
+  /** Records the remote address a key leases from (`establish`: a seed key); returns whether it is established. */
+  recordOrigin(miner: string, remoteAddress: string | null, establish: boolean): Promise<boolean>;
+  /** A key becomes established (an agreement with an established key, a re-computation) or stops being one (caught). */
+  setEstablished(miner: string, established: boolean): Promise<void>;
+  establishedAmong(miners: string[]): Promise<Set<string>>;
   updateMinerCounters(address: string, delta: { streak: number | 'reset'; validatedTokens: number; rejectedTokens: number }): Promise<void>;
   addCredit(credit: CreditRow): Promise<void>;
   // replay protection

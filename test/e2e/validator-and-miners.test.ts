@@ -19,6 +19,7 @@ describe('nya validator + two nya mine', () => {
   const root = mkdtempSync(join(tmpdir(), 'nya-e2e-'));
   const validatorDir = join(root, 'validator');
   const minerDirs = [join(root, 'miner-a'), join(root, 'miner-b')];
+  const minerKeys: string[] = [];
   const running: NyaProcess[] = [];
   let validatorUrl = '';
   let port = 0;
@@ -35,7 +36,13 @@ describe('nya validator + two nya mine', () => {
     return p.stdout;
   };
   const startValidator = async (fixedPort = 0) => {
-    const v = start(['validator', '--port', String(fixedPort), '--data-dir', validatorDir, '--allow-demo', '--redundancy', '2']);
+    // The two miners are new keys started together on one machine: the operator vouches for them
+    // (docs/PROTOCOL.md, "Who checks whom"), else neither may check the other.
+    const seeds = minerKeys.flatMap((key) => ['--established-key', key]);
+    const v = start([
+      ...['validator', '--port', String(fixedPort), '--data-dir', validatorDir, '--allow-demo', '--redundancy', '2'],
+      ...['--first-seen-apart-minutes', '0', ...seeds],
+    ]);
     const m = await v.waitFor(/listening on (http:\/\/127\.0\.0\.1:(\d+))/);
     validatorUrl = m[1]!;
     port = Number(m[2]);
@@ -85,7 +92,11 @@ describe('nya validator + two nya mine', () => {
       '--allow-demo',
     ]);
     expect(ingested).toMatch(/\d+ new documents queued/);
-    for (const dir of minerDirs) expect(await run(['wallet', 'create', '--data-dir', dir])).toMatch(/5[1-9A-HJ-NP-Za-km-z]{47}/);
+    for (const dir of minerDirs) {
+      const created = (await run(['wallet', 'create', '--data-dir', dir])).match(/5[1-9A-HJ-NP-Za-km-z]{47}/);
+      expect(created).toBeTruthy();
+      minerKeys.push(created![0]);
+    }
 
     let validator = await startValidator();
     const a = await startMiner(minerDirs[0]!);

@@ -51,6 +51,11 @@ function miner(h: Harness, seed: number, dataDir = mkdtempSync(join(tmpdir(), 'n
   return { session, outcomes, dataDir };
 }
 
+/** These keys seeded as established, so they check each other's replicas (docs/PROTOCOL.md, "Who checks whom"). */
+const established = (...seeds: number[]) => ({
+  establishedKeys: seeds.map((seed) => addressOf(sr25519PairFromSeed(new Uint8Array(32).fill(seed)).publicKey)),
+});
+
 async function until(condition: () => boolean, what: string): Promise<void> {
   const start = Date.now();
   while (!condition()) {
@@ -69,7 +74,7 @@ const labelled = (task: MinerTask, seed: number) => bundleOf(honestLabels({ ...t
 
 describe('ValidatorSession against the reference validator', () => {
   it('leases, submits and sees two honest results validated and credited', async () => {
-    const h = (harness = await startHarness('sqlite'));
+    const h = (harness = await startHarness('sqlite', established(1, 2)));
     await h.validator.addDocuments(documents(20));
     const a = miner(h, 1);
     const b = miner(h, 2);
@@ -96,7 +101,7 @@ describe('ValidatorSession against the reference validator', () => {
   });
 
   it("pins the user's leaderboard row from another page with one request to the validator", async () => {
-    const h = (harness = await startHarness('sqlite'));
+    const h = (harness = await startHarness('sqlite', established(1, 2, 3)));
     await h.validator.addDocuments(documents(20));
     const [a, b, c] = [miner(h, 1), miner(h, 2), miner(h, 3)];
     // a and b share one task, a and c another: a ranks first, b and c after it.

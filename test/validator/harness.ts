@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { encodeResultBundle, encodeSoftLabels, type SoftLabels } from '../../src-shared/soft-labels';
 import type { Task } from '../../src-shared/protocol';
 import { silentLogger } from '../../src-node/log';
@@ -70,7 +71,20 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop: () =
   };
 }
 
+let testKeys: string[] | null = null;
+
+/**
+ * The addresses of `h.miner(seed)` for the seeds tests use (below 700), which the harness seeds as
+ * established, with the first-seen window off: most suites test checks between miners, not who
+ * may check whom (collusion.test.ts tests that, with its own rules and no seeds).
+ */
+async function establishedTestKeys(): Promise<string[]> {
+  await cryptoWaitReady();
+  return (testKeys ??= Array.from({ length: 700 }, (_, seed) => SimMiner.fromSeed('http://127.0.0.1:1', seed).address));
+}
+
 export async function startHarness(kind: 'sqlite' | 'postgres', opts: Partial<ValidatorOptions> = {}): Promise<Harness> {
+  const establishedKeys = await establishedTestKeys();
   const dataDir = mkdtempSync(join(tmpdir(), 'nya-validator-'));
   const clock = { now: 1_760_000_000_000 };
   const db = kind === 'postgres' ? await freshPostgresDatabase() : null;
@@ -85,6 +99,8 @@ export async function startHarness(kind: 'sqlite' | 'postgres', opts: Partial<Va
     tokenizer: async () => tokenizer,
     clock: () => clock.now,
     random: seededRandom(7),
+    establishedKeys,
+    replicaRules: { firstSeenApartMs: 0 },
     ...opts,
   });
   return {

@@ -42,6 +42,11 @@ options:
   --model DIR           ... or the model folder (its hash, and its tokenizer)
   --allow-demo          also accept the bundled demo model (local testing)
   --redundancy N        miners per task (default 2)
+  --established-key ADDR  a key established from its first lease: the operator's own miners,
+                        which new keys' work waits for (repeatable; docs/PROTOCOL.md, "Who checks whom")
+  --first-seen-apart-minutes N  keys first seen less than N minutes apart never check each other (default 10)
+  --replica-network V4/V6  keys leasing from one IPv4 /V4 or IPv6 /V6 network never check each other
+                        (e.g. 24/48; default off: behind a reverse proxy every client has one address)
   --epoch-minutes N     epoch length (default 60)
   --emission-nano N     emission per epoch in nano-COMAI (default 1000000000)
   --settle-epochs N     epochs an epoch's credit stays revocable after it closes, before its
@@ -84,6 +89,9 @@ function parse(argv: string[]) {
       model: { type: 'string' },
       'allow-demo': { type: 'boolean', default: false },
       redundancy: { type: 'string', default: '2' },
+      'established-key': { type: 'string', multiple: true, default: [] },
+      'first-seen-apart-minutes': { type: 'string', default: '10' },
+      'replica-network': { type: 'string' },
       'epoch-minutes': { type: 'string', default: '60' },
       'emission-nano': { type: 'string', default: '1000000000' },
       'settle-epochs': { type: 'string', default: String(DEFAULT_SETTLE_EPOCHS) },
@@ -147,6 +155,15 @@ function minersOf(v: Values, log: Logger): MinerRegistry | null {
   return new RefreshingMinerRegistry(source, refreshS * 1000, log);
 }
 
+/** `--replica-network V4/V6`: the prefix lengths two keys' addresses are compared at. */
+function networkPrefixOf(raw: string | undefined): { ipv4Bits: number; ipv6Bits: number } | null {
+  if (raw === undefined) return null;
+  const m = /^(\d+)\/(\d+)$/.exec(raw);
+  if (!m || Number(m[1]) > 32 || Number(m[2]) > 128)
+    throw new UsageError(`--replica-network is IPv4 bits/IPv6 bits (e.g. 24/48), got '${raw}'`);
+  return { ipv4Bits: Number(m[1]), ipv6Bits: Number(m[2]) };
+}
+
 function dataDirOf(v: Values): string {
   return resolve(v['data-dir'] ?? resolve(defaultDataDir(), 'validator'));
 }
@@ -185,6 +202,11 @@ async function serve(v: Values): Promise<number> {
     demoModelHash: model.demoHash,
     modelDir: model.dir,
     redundancy: positiveInt('redundancy', v.redundancy),
+    establishedKeys: v['established-key'],
+    replicaRules: {
+      firstSeenApartMs: positiveInt('first-seen-apart-minutes', v['first-seen-apart-minutes'], 0) * 60_000,
+      networkPrefix: networkPrefixOf(v['replica-network']),
+    },
     epochMs: positiveInt('epoch-minutes', v['epoch-minutes']) * 60_000,
     epochEmissionNano: BigInt(positiveInt('emission-nano', v['emission-nano'], 0)),
     settleEpochs: positiveInt('settle-epochs', v['settle-epochs'], 0),

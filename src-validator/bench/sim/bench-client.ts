@@ -5,6 +5,9 @@ import { Bundler, GPU_MODELS } from './bundler-thread';
 import { jsonOf, loopbackRequest } from './loopback-http';
 import { signFast, SimMiner } from './sim-miner';
 
+/** The key seed of the index-th simulated miner (the validator seeds these keys as established). */
+export const benchMinerSeed = (index: number): number => 10_000 + index;
+
 export interface BenchClientConfig {
   url: string;
   miners: number;
@@ -88,7 +91,7 @@ export async function runBenchClient(
   };
 
   const minerLoop = async (index: number) => {
-    const miner = SimMiner.fromSeed(cfg.url, 10_000 + index);
+    const miner = SimMiner.fromSeed(cfg.url, benchMinerSeed(index));
     let buffer: SharedArrayBuffer | null = null;
     let warm = false;
     while (performance.now() < stopAt) {

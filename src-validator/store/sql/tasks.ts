@@ -1,5 +1,5 @@
 import type { SqlExecutor, SqlRow } from '../sql-driver';
-import type { LeaseRow, LeaseState, TaskDocRow, TaskRow, TaskState } from '../store';
+import type { LeaseRow, LeaseState, ReplicaCandidate, TaskDocRow, TaskRow, TaskState } from '../store';
 import { num, str, strOrNull } from './row-values';
 
 function taskRow(r: SqlRow): TaskRow {
@@ -49,13 +49,47 @@ export class TaskRows {
     }
   }
 
-  async taskNeedingReplicaForUpdate(miner: string, modelHash: string, maxTokens: number): Promise<TaskRow | null> {
+  /**
+   * Open tasks this miner never held that still need a replica, oldest first (at most `limit`),
+   * each with the keys holding its replicas so far: what the validator chooses a replica among.
+   * Not locked; `openReplicaSlotForUpdate` locks the one chosen.
+   */
+  async replicaCandidates(miner: string, modelHash: string, maxTokens: number, limit: number): Promise<ReplicaCandidate[]> {
     const rows = await this.ex.all(
-      `SELECT * FROM tasks t WHERE t.state = 'open' AND t.model_hash = ? AND t.tokens <= ?
-         AND t.quorum > (SELECT COUNT(*) FROM leases l WHERE l.task_id = t.task_id AND l.state IN ('active', 'ok'))
-         AND NOT EXISTS (SELECT 1 FROM leases l2 WHERE l2.task_id = t.task_id AND l2.miner = ?)
-       ORDER BY t.created_at_ms LIMIT 1 {skipLocked}`,
-      [modelHash, maxTokens, miner],
+      `SELECT t.*, l.miner AS holder, m.created_at_ms AS holder_first_seen_ms, tr.remote_address AS holder_remote_address,
+         COALESCE(tr.established, 0) AS holder_established
+       FROM (SELECT * FROM tasks t WHERE t.state = 'open' AND t.model_hash = ? AND t.tokens <= ?
+               AND t.quorum > (SELECT COUNT(*) FROM leases l WHERE l.task_id = t.task_id AND l.state IN ('active', 'ok'))
+               AND NOT EXISTS (SELECT 1 FROM leases l2 WHERE l2.task_id = t.task_id AND l2.miner = ?)
+             ORDER BY t.created_at_ms LIMIT ?) t
+       LEFT JOIN leases l ON l.task_id = t.task_id AND l.state IN ('active', 'ok')
+       LEFT JOIN miners m ON m.address = l.miner
+       LEFT JOIN miner_trust tr ON tr.miner = l.miner
+       ORDER BY t.created_at_ms, t.task_id`,
+      [modelHash, maxTokens, miner, limit],
+    );
+    const byTask = new Map<string, ReplicaCandidate>();
+    for (const r of rows) {
+      const id = str(r.task_id);
+      let candidate = byTask.get(id);
+      if (!candidate) byTask.set(id, (candidate = { task: taskRow(r), holders: [] }));
+      if (r.holder === null || r.holder === undefined) continue;
+      candidate.holders.push({
+        miner: str(r.holder),
+        firstSeenMs: num(r.holder_first_seen_ms ?? 0),
+        remoteAddress: strOrNull(r.holder_remote_address),
+        established: num(r.holder_established) === 1,
+      });
+    }
+    return [...byTask.values()];
+  }
+
+  /** The task, locked, if it still needs a replica (null when another transaction took the slot or holds the lock). */
+  async openReplicaSlotForUpdate(taskId: string): Promise<TaskRow | null> {
+    const rows = await this.ex.all(
+      `SELECT * FROM tasks t WHERE t.task_id = ? AND t.state = 'open'
+         AND t.quorum > (SELECT COUNT(*) FROM leases l WHERE l.task_id = t.task_id AND l.state IN ('active', 'ok')) {skipLocked}`,
+      [taskId],
     );
     return rows[0] ? taskRow(rows[0]) : null;
   }
