@@ -2,6 +2,7 @@ import { HISTORY_METRICS, type HistorySeries } from '../../src-shared/ipc';
 import type { NyaBridge } from '../../src-shared/ipc';
 import type { Result } from '../../src-shared/result';
 import { DEFAULT_SETTINGS, type StateSnapshot } from '../../src-shared/state';
+import { IDLE_DOWNLOAD } from '../../src-main/model-manager/download-service';
 
 export function snapshot(patch: Partial<StateSnapshot> = {}): StateSnapshot {
   return {
@@ -21,17 +22,7 @@ export function snapshot(patch: Partial<StateSnapshot> = {}): StateSnapshot {
       providerReason: 'no GPU',
       error: null,
     },
-    modelDownload: {
-      status: 'idle',
-      variantId: null,
-      file: null,
-      bytesDone: 0,
-      bytesTotal: 0,
-      overall: 0,
-      dir: null,
-      error: null,
-      errorCode: null,
-    },
+    modelDownload: IDLE_DOWNLOAD,
     validator: {
       mode: 'embedded',
       url: null,
