@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { isIPv6 } from 'node:net';
 import { HEADER_KEY } from '../../src-shared/protocol';
 import { RATE_BURST_SECONDS } from '../config';
+import { ipv6Groups, unmapIPv4 } from '../ip-address';
 import { ProtocolError } from './protocol-error';
 
 /** A token bucket's refill rate and size, in requests. */
@@ -87,13 +87,9 @@ class TokenBuckets {
 /** The address a client is limited by: IPv4 as is (also when mapped into IPv6), IPv6 by its /64, which one host is given whole. */
 export function clientAddressOf(remote: string | undefined): string {
   if (!remote) return 'unknown';
-  if (remote.startsWith('::ffff:') && remote.includes('.')) return remote.slice(7);
-  if (!isIPv6(remote)) return remote;
-  const [head = '', tail = ''] = remote.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = remote.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).join(':')}::/64`;
+  const address = unmapIPv4(remote);
+  const groups = ipv6Groups(address);
+  return groups ? `${groups.slice(0, 4).join(':')}::/64` : address;
 }
 
 function refusal(whose: string, waitMs: number): ProtocolError {

@@ -4,7 +4,8 @@
  * to whoever asks next lets two fresh keys leasing back to back vouch for each other's made-up
  * labels; the validator therefore chooses, at random, among the slots this key may fill.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
+import { ipv6Groups, unmapIPv4 } from '../ip-address';
 import type { ReplicaCandidate, ReplicaHolder } from '../store/store';
 
 export interface ReplicaRules {
@@ -24,13 +25,10 @@ export type ReplicaAsker = ReplicaHolder;
 
 /** The address as bits (IPv4 mapped into IPv6 counts as IPv4); null when it is not an IP address. */
 function addressBits(address: string): { family: 4 | 6; bits: bigint } | null {
-  const plain = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  const plain = unmapIPv4(address);
   if (isIPv4(plain)) return { family: 4, bits: plain.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n) };
-  if (!isIPv6(plain)) return null;
-  const [head = '', tail = ''] = plain.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = plain.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
+  const groups = ipv6Groups(plain);
+  if (!groups) return null;
   return { family: 6, bits: groups.reduce((acc, group) => (acc << 16n) | BigInt(parseInt(group || '0', 16)), 0n) };
 }
 
