@@ -42,7 +42,7 @@ export { requestRate } from './http/rate-limit';
 export { DEFAULT_SETTLE_EPOCHS } from './accounting/earnings';
 export { DEFAULT_MINERS_REFRESH_MS, RefreshingMinerRegistry, type MinerRegistry } from './service/miner-registry';
 export { allowListFile } from './service/allow-list-file';
-export { DEFAULT_COMMUNE_RPC, DEFAULT_KEYS_STORAGE, subnetMiners } from './service/subnet-miners';
+export { DEFAULT_KEYS_STORAGE, subnetMiners } from './service/subnet-miners';
 
 export interface ValidatorOptions {
   /** 0 picks a free port. */

@@ -1,8 +1,8 @@
-import { ApiPromise, WsProvider } from '@polkadot/api';
+import type { ApiPromise } from '@polkadot/api';
+import { connectCommune } from '../../src-node/commune-api';
 import type { MinerSource } from './miner-registry';
 import { withTimeout } from '../../src-node/timeout';
 
-export const DEFAULT_COMMUNE_RPC = 'wss://api.communeai.net';
 /**
  * Commune's subspace pallet keeps each subnet's modules as `SubspaceModule::Keys`, a double map
  * netuid → uid → module key (`comx module list` reads the same); `--miners-storage` names
@@ -35,19 +35,11 @@ export function subnetMiners({
   if (!pallet || !item) throw new Error(`The keys storage must be written pallet.item (e.g. ${DEFAULT_KEYS_STORAGE}), got '${storage}'.`);
   let api: ApiPromise | null = null;
 
-  const connect = async (): Promise<ApiPromise> => {
-    const provider = new WsProvider(endpoint, 0, undefined, timeoutMs);
-    let opened: ApiPromise | null = null;
-    try {
-      await withTimeout(provider.connect(), timeoutMs, `connecting to ${endpoint}`);
-      opened = new ApiPromise({ provider, noInitWarn: true, throwOnConnect: true });
-      await withTimeout(opened.isReadyOrError, timeoutMs, `loading the metadata of ${endpoint}`);
-      return opened;
-    } catch (error) {
-      await (opened ?? provider).disconnect().catch(() => undefined);
-      throw error;
-    }
-  };
+  // The node is named here: the registry logs this message alone.
+  const connect = (): Promise<ApiPromise> =>
+    connectCommune(endpoint, timeoutMs).catch((error: unknown) => {
+      throw new Error(`${endpoint}: ${error instanceof Error ? error.message : String(error)}`);
+    });
 
   const read = async (connected: ApiPromise): Promise<string[]> => {
     const query = connected.query[pallet]?.[item];

@@ -6,7 +6,6 @@ import { writeDataset } from '../../../src-validator/export/write-dataset';
 import { validatedRecords } from '../../../src-validator/export-validated';
 import {
   allowListFile,
-  DEFAULT_COMMUNE_RPC,
   DEFAULT_KEYS_STORAGE,
   DEFAULT_MINERS_REFRESH_MS,
   DEFAULT_SETTLE_EPOCHS,
@@ -23,6 +22,7 @@ import {
   teacherTokenizer,
 } from '../../../src-validator/index';
 import { distPath } from '../../../src-node/app-paths';
+import { DEFAULT_COMMUNE_RPC } from '../../../src-node/commune-api';
 import { defaultDataDir } from '../../../src-node/data-dir';
 import { errorMessage, LogHub, type Logger } from '../../../src-node/log';
 import { modelHash } from '../../teacher';

@@ -1,4 +1,5 @@
-import { ApiPromise, WsProvider } from '@polkadot/api';
+import type { ApiPromise } from '@polkadot/api';
+import { connectCommune, DEFAULT_COMMUNE_RPC } from '../../../src-node/commune-api';
 import type { AccountBalance, BalanceState } from '../../../src-shared/wallet-contract';
 import { errorMessage, type Logger } from '../../../src-node/log';
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from '../../../src-node/backoff';
@@ -6,7 +7,6 @@ import { Emitter, type Event } from '../../../src-node/event';
 import { withTimeout } from '../../../src-node/timeout';
 
 /** Commune mainnet (../shared/SEED.md). */
-const DEFAULT_COMMUNE_RPC = 'wss://api.communeai.net';
 
 /**
  * How much an address has staked, in nano, or null where this chain has no stake storage the
@@ -189,15 +189,10 @@ export class BalanceService {
   private async openApi(): Promise<ApiPromise | null> {
     const endpoint = this.endpoint;
     if (this.current.state !== 'offline') this.set({ state: 'connecting', endpoint });
-    // autoConnectMs 0: @polkadot/api would otherwise retry every 2.5 s forever on its own.
-    const provider = new WsProvider(endpoint, 0, undefined, this.timeoutMs);
-    let api: ApiPromise | null = null;
+    let api: ApiPromise;
     try {
-      await withTimeout(provider.connect(), this.timeoutMs, 'connecting');
-      api = new ApiPromise({ provider, noInitWarn: true, throwOnConnect: true });
-      await withTimeout(api.isReadyOrError, this.timeoutMs, 'loading the chain metadata');
+      api = await connectCommune(endpoint, this.timeoutMs);
     } catch (error) {
-      await (api ?? provider).disconnect().catch(() => undefined);
       // The user moved to another node meanwhile: this failure is not news about it.
       if (endpoint === this.endpoint) this.wentOffline(`Cannot reach the Commune RPC at ${endpoint}: ${errorMessage(error)}`);
       return null;
