@@ -223,7 +223,7 @@ function openMining(o: ServicesOptions, d: MiningDeps): MiningSupervisor<Pipelin
   });
 }
 
-/** The snapshot's copy of the settings, and the validator's mode and URL that follow from them. */
+/** The snapshot's copy of the settings (the validator's mode and URL are the mining supervisor's to write). */
 function mirrorSettings(settings: SettingsStore, state: StateStore) {
   const writer = state.writer('settings store', 'settings');
   return settings.onChange(({ after }) => writer.update({ settings: after }));
