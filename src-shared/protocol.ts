@@ -50,6 +50,10 @@ export const API = {
   health: '/v1/health',
   payoutChallenge: '/v1/payout/challenge',
   payoutLink: '/v1/payout/link',
+  model: '/v1/model',
+  /** A file of a teacher variant the validator serves itself (public, `Range` and `ETag`). */
+  modelFile: (variantId: string, path: string) =>
+    `/v1/model/files/${encodeURIComponent(variantId)}/${path.split('/').map(encodeURIComponent).join('/')}`,
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -296,6 +300,39 @@ export const HealthResponse = z.object({
   nowMs: z.number().int().optional(),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;
+
+// ---------------------------------------------------------------------------------------------
+// GET /v1/model (public): the teacher variants this validator accepts, and where to get them.
+
+/** A variant's id, e.g. `mistral-7b-instruct-v0.3-int4`: safe in a path and a folder name. */
+export const VariantId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/);
+/** A file's path inside its variant's folder: forward slashes, no empty, `.` or `..` segment. */
+export const ModelFilePath = z
+  .string()
+  .max(256)
+  .regex(/^(?!.*(?:^|\/)\.{1,2}(?:\/|$))[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/);
+
+export const ModelVariantInfo = z.object({
+  id: VariantId,
+  label: z.string().max(200),
+  /** What a miner running it sends as `modelHash` (lowercase hex SHA-256, as `modelHash()` computes it). */
+  modelHash: Sha256Hex,
+  /** GPU memory it needs for a 1024-token batch; 0 for a model that runs anywhere. */
+  minVramMiB: z.number().int().nonnegative(),
+  files: z
+    .array(z.object({ path: ModelFilePath, bytes: z.number().int().nonnegative(), sha256: Sha256Hex }))
+    .min(1)
+    .max(64),
+  /**
+   * Base URLs tried in order; a file's URL is the base followed by its path. A base that is not
+   * absolute is resolved against the validator's URL (the validator's own copy, `/v1/model/files/<id>/`).
+   */
+  sources: z.array(z.string().min(1).max(2048)).min(1).max(8),
+});
+export type ModelVariantInfo = z.infer<typeof ModelVariantInfo>;
+
+export const ModelResponse = z.object({ variants: z.array(ModelVariantInfo).max(16) });
+export type ModelResponse = z.infer<typeof ModelResponse>;
 
 // ---------------------------------------------------------------------------------------------
 // Payout address link (signed): the payout key signs the challenge's `message`.
