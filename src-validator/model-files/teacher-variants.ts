@@ -33,7 +33,7 @@ export interface TeacherVariants {
 }
 
 /** Where file hashes are remembered between starts. */
-export const FILE_DIGESTS_CACHE = 'model-file-digests.json';
+const FILE_DIGESTS_CACHE = 'model-file-digests.json';
 
 function checkSpecs(specs: TeacherVariantSpec[]): void {
   if (specs.length === 0) throw new Error('A validator needs at least one teacher variant.');
