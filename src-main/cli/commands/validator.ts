@@ -229,9 +229,14 @@ async function modelOf(
   }
 }
 
-/** The tokenizer's folder for ingest and export: the first --model, else the demo model's with --allow-demo. */
+/**
+ * The tokenizer's folder for ingest and export, as serving picks it: the first --model, else the
+ * first --variant NAME=DIR, else the demo model's with --allow-demo.
+ */
 function tokenizerDirOf(v: Values): string | null {
-  if (v.model[0]) return resolve(v.model[0]);
+  const named = v.variant.find((x) => x.includes('='));
+  const dir = v.model[0] ?? named?.slice(named.indexOf('=') + 1);
+  if (dir) return resolve(dir);
   return v['allow-demo'] ? distPath('models', 'demo') : null;
 }
 
