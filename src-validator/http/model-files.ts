@@ -96,6 +96,8 @@ export class ModelFileServer {
         return;
       }
       res.writeHead(status, headers);
+      // Now, not with the first paced chunk: a client learns at once that its download started.
+      res.flushHeaders();
       res.setTimeout(DOWNLOAD_IDLE_MS, () => res.destroy());
       const body = handle.createReadStream({ start, end, highWaterMark: READ_CHUNK_BYTES });
       const done = () => release();
