@@ -99,6 +99,8 @@ const PROTOCOL_ERROR_CODES = [
   'rate-limited',
   /** The body did not arrive within the validator's upload deadline. 408 */
   'too-slow',
+  /** A model file's `Range` does not parse or starts past its end. 416, with `Content-Range: bytes *\/size` */
+  'range-not-satisfiable',
   'internal',
   'unavailable',
 ] as const;
@@ -120,6 +122,8 @@ export const NanoAmount = z.string().regex(/^\d{1,40}$/);
 export const Ss58Address = z.string().min(40).max(60);
 /** Lowercase hex SHA-256. */
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+/** A variant's id, e.g. `mistral-7b-instruct-v0.3-int4`: safe in a path and a folder name. */
+export const VariantId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/);
 
 // ---------------------------------------------------------------------------------------------
 // POST /v1/lease (signed)
@@ -293,9 +297,12 @@ export type WeightsResponse = z.infer<typeof WeightsResponse>;
 export const HealthResponse = z.object({
   ok: z.literal(true),
   protocol: z.literal(PROTOCOL_VERSION),
+  /** The default teacher variant's hash (what a lease naming no model gets); `variants` names them all. */
   modelHash: Sha256Hex,
   /** True when this validator accepts the tiny demo model (local mode only). */
   demo: z.boolean(),
+  /** The ids of the teacher variants accepted, the default first (`GET /v1/model` has the rest). */
+  variants: z.array(VariantId).max(16).optional(),
   /** The validator's clock, so a client can warn about skew before its signatures go stale. */
   nowMs: z.number().int().optional(),
 });
@@ -304,8 +311,6 @@ export type HealthResponse = z.infer<typeof HealthResponse>;
 // ---------------------------------------------------------------------------------------------
 // GET /v1/model (public): the teacher variants this validator accepts, and where to get them.
 
-/** A variant's id, e.g. `mistral-7b-instruct-v0.3-int4`: safe in a path and a folder name. */
-export const VariantId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/);
 /** A file's path inside its variant's folder: forward slashes, no empty, `.` or `..` segment. */
 export const ModelFilePath = z
   .string()

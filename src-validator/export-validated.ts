@@ -10,11 +10,12 @@ const PAGE = 64;
  * copy per task). Every record is decoded in full here (the validator only sampled rows when it
  * accepted it), and the token ids are re-derived from the stored text with the tokenizer the
  * checksums were made with; a mismatch stops the export rather than publish a wrong row.
+ * `variant`: only that teacher variant's labels (null: all).
  */
-export async function* validatedRecords(store: Store, tokenizer: Tokenizer): AsyncGenerator<ExportRecord> {
+export async function* validatedRecords(store: Store, tokenizer: Tokenizer, variant: string | null = null): AsyncGenerator<ExportRecord> {
   let after: string | null = null;
   for (;;) {
-    const page = await store.validatedResults(after, PAGE);
+    const page = await store.validatedResults(after, PAGE, variant);
     if (page.length === 0) return;
     for (const result of page) {
       const docs = await store.transaction((tx) => tx.taskDocuments(result.taskId));
@@ -35,6 +36,7 @@ export async function* validatedRecords(store: Store, tokenizer: Tokenizer): Asy
           url: urls.get(doc.docId) ?? null,
           taskId: result.taskId,
           modelHash: result.modelHash,
+          variant: result.variant,
           k: result.k,
           tokenIds: ids,
           topkIds: labels.topkIds,

@@ -21,7 +21,9 @@ import { DEFAULT_K, DEFAULT_SEQ_LEN } from '../src-shared/protocol';
 import { distPath } from '../src-node/app-paths';
 import { requestRate, type RateLimits } from './http/rate-limit';
 import { MAX_HEADER_LINES } from './http/request-target';
+import { DEFAULT_MODEL_FILE_SERVING, ModelFileServer, type ModelFileServing } from './http/model-files';
 import { createRouter, type RequestObserver } from './http/router';
+import { prepareTeacherVariants, type TeacherVariantSpec } from './model-files/teacher-variants';
 import type { Recomputer, ValidatorContext, ValidatorSettings } from './service/context';
 import type { LeaseLimits } from './service/lease-limits';
 import { DEFAULT_FIRST_SEEN_APART_MS, type ReplicaRules } from './service/replica-choice';
@@ -34,6 +36,8 @@ import type { Tokenizer, TokenizerLoader } from './tasks/tokenizer';
 import { CheckPool, InlineChecker } from './verify/check-pool';
 
 export type { Recomputer } from './service/context';
+export type { TeacherVariantSpec } from './model-files/teacher-variants';
+export { DEFAULT_MODEL_FILE_SERVING } from './http/model-files';
 export type { Store } from './store/store';
 export type { Tokenizer } from './tasks/tokenizer';
 export { openStore } from './store/open-store';
@@ -51,8 +55,15 @@ export interface ValidatorOptions {
   dataDir: string;
   /** postgres://... to share one database between validator processes; else SQLite in dataDir. */
   databaseUrl?: string | null;
-  /** Lowercase hex SHA-256 of the teacher model whose labels are accepted. */
-  modelHash: string;
+  /** Lowercase hex SHA-256 of the teacher model whose labels are accepted: one variant, named DEFAULT_VARIANT_ID. */
+  modelHash?: string;
+  /**
+   * Or the teacher variants accepted, the default first (what a lease naming no model gets); those
+   * with files are listed by `GET /v1/model` and served from their folders.
+   */
+  variants?: TeacherVariantSpec[];
+  /** How the variants' files are served (defaults DEFAULT_MODEL_FILE_SERVING; `mibPerS` 0: mirrors only). */
+  modelFiles?: Partial<ModelFileServing>;
   /** Also accept the tiny demo model (its hash in `demoModelHash`). */
   allowDemoModel?: boolean;
   demoModelHash?: string | null;
@@ -145,11 +156,28 @@ export function teacherTokenizer(modelDir?: string | null): TokenizerLoader {
   return async () => (await import('./tasks/default-tokenizer')).loadTokenizer(modelDir);
 }
 
+/** The variant a validator given only a model hash accepts. */
+export const DEFAULT_VARIANT_ID = 'teacher';
+
+/** The variants accepted: `variants`, or one of `modelHash`; plus the demo model when allowed and not one of them. */
+function variantSpecs(opts: ValidatorOptions): TeacherVariantSpec[] {
+  const specs = [...(opts.variants ?? [])];
+  if (opts.modelHash !== undefined) {
+    if (specs.length > 0) throw new Error('Give the validator either modelHash or variants, not both.');
+    specs.push({ id: DEFAULT_VARIANT_ID, label: 'Teacher', modelHash: opts.modelHash, minVramMiB: 0, dir: null, files: [], mirrors: [] });
+  }
+  const demo = opts.allowDemoModel && opts.demoModelHash;
+  if (demo && !specs.some((v) => v.modelHash === demo))
+    specs.push({ id: 'demo', label: 'Demo model', modelHash: demo, minVramMiB: 0, dir: null, files: [], mirrors: [] });
+  return specs;
+}
+
 export async function startValidator(opts: ValidatorOptions): Promise<RunningValidator> {
-  if (!/^[0-9a-f]{64}$/.test(opts.modelHash))
-    throw new Error(`The model hash must be 64 lowercase hex characters (SHA-256); got '${opts.modelHash}'.`);
   await cryptoWaitReady();
   const log = opts.log ?? silentLogger;
+  const serving = { ...DEFAULT_MODEL_FILE_SERVING, ...opts.modelFiles };
+  // Before the store opens: a bad variant stops start-up without leaving anything open.
+  const teachers = await prepareTeacherVariants(variantSpecs(opts), { dataDir: opts.dataDir, serveFiles: serving.mibPerS > 0, log });
   const threads = opts.checkThreads ?? 0;
   // A validator busy enough for check threads also keeps SQLite's checkpoints (fsyncs) off its event loop.
   const store =
@@ -160,11 +188,10 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
       backgroundCheckpoints: threads > 0,
       onWarning: (m) => log.warn(m),
     }));
-  const allowDemo = opts.allowDemoModel ?? false;
   const settings: ValidatorSettings = {
-    modelHash: opts.modelHash,
-    acceptedModelHashes: [opts.modelHash, ...(allowDemo && opts.demoModelHash ? [opts.demoModelHash] : [])],
-    allowDemoModel: allowDemo,
+    modelHash: teachers.accepted[0]!.modelHash,
+    variants: teachers.accepted,
+    allowDemoModel: opts.allowDemoModel ?? false,
     redundancy: Math.max(1, opts.redundancy ?? DEFAULT_REDUNDANCY),
     leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS,
     leaseLimits: {
@@ -219,6 +246,8 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
     uploadDeadlineMs,
     uploadsPerKey: opts.uploadsPerKey ?? DEFAULT_UPLOADS_PER_KEY,
     miners,
+    modelCatalog: teachers.catalog,
+    modelFiles: teachers.served.size > 0 ? new ModelFileServer(teachers, serving) : null,
     ...(opts.observeRequest ? { observe: opts.observeRequest } : {}),
   });
   const server = createServer(router);
@@ -238,7 +267,9 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  log.info(`validator on ${url} (${store.kind}${settings.localMode ? ', local mode' : ''}, redundancy ${settings.redundancy})`);
+  log.info(
+    `validator on ${url} (${store.kind}${settings.localMode ? ', local mode' : ''}, redundancy ${settings.redundancy}, variants ${settings.variants.map((v) => v.id).join(', ')})`,
+  );
 
   return {
     url,

@@ -44,6 +44,7 @@ export function renderDatasetCard(manifest: DatasetManifest): string {
   const fields = DATASET_COLUMNS.map((c) => `| \`${c.name}\` | ${c.type} | ${c.description} |`).join('\n');
   const shards = manifest.shards.map((s) => `| ${s.name} | ${s.rows} | ${s.bytes} | \`${s.sha256}\` |`).join('\n');
   const hashes = manifest.modelHashes.map((h) => `\`${h}\``).join(', ') || '(none: the data set is empty)';
+  const variants = manifest.variants.map((v) => `\`${v}\``).join(', ') || '(none recorded)';
   return `${frontMatter(manifest)}
 
 # Nya soft labels
@@ -55,6 +56,8 @@ next tokens. Released under the MIT licence.
 
 - Rows (documents): ${manifest.rows}; positions: ${manifest.positions}
 - Teacher model SHA-256: ${hashes}
+- Teacher variants: ${variants}. The \`variant\` column says which one produced each row; a row
+  was checked only against labels of the same variant (another miner's, or the validator's own).
 - Exported: ${manifest.createdAt}
 - \`manifest.json\` lists every shard with its row count, size and SHA-256.
 

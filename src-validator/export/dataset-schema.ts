@@ -19,6 +19,12 @@ export const DATASET_COLUMNS: readonly DatasetColumn[] = [
   { name: 'url', type: 'string (nullable)', description: 'The page the text came from, as FineWeb records it.' },
   { name: 'task_id', type: 'string', description: 'The validator task the labels were computed for.' },
   { name: 'model_hash', type: 'string', description: 'Lowercase hex SHA-256 of the teacher model file that produced the labels.' },
+  {
+    name: 'variant',
+    type: 'string (nullable)',
+    description:
+      'The teacher variant that produced the labels (e.g. `mistral-7b-instruct-v0.3-int4`); null for rows validated before variants were recorded. Labels are only ever checked against the same variant.',
+  },
   { name: 'k', type: 'int32', description: 'Number of top tokens kept per position.' },
   {
     name: 'token_ids',
@@ -57,6 +63,7 @@ export const DATASET_PARQUET_SCHEMA: SchemaElement[] = [
   stringColumn('url', true),
   stringColumn('task_id'),
   stringColumn('model_hash'),
+  stringColumn('variant', true),
   { name: 'k', type: 'INT32', repetition_type: 'REQUIRED' },
   ...listColumn('token_ids', 'INT32'),
   ...listColumn('topk_ids', 'INT32'),

@@ -70,6 +70,11 @@ export class DatasetShardWriter {
         ),
         flatLeaf(
           schema,
+          'variant',
+          rows.map((r) => r.variant),
+        ),
+        flatLeaf(
+          schema,
           'k',
           Int32Array.from(rows, (r) => r.k),
         ),

@@ -6,6 +6,8 @@ export interface ExportRecord {
   url: string | null;
   taskId: string;
   modelHash: string;
+  /** The teacher variant's id; null for labels validated before validators recorded it. */
+  variant: string | null;
   k: number;
   /** BOS first, no EOS; its length is the number of positions. */
   tokenIds: Int32Array;

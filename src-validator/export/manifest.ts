@@ -19,6 +19,8 @@ export interface DatasetManifest {
   modelName: string;
   /** Every teacher model hash that occurs in the rows, sorted. */
   modelHashes: string[];
+  /** Every teacher variant that occurs in the rows (the `variant` column), sorted. */
+  variants: string[];
   createdAtMs: number;
   createdAt: string;
   rows: number;
@@ -42,6 +44,7 @@ export interface DatasetManifest {
 export interface ManifestInput {
   modelName: string;
   modelHashes: Iterable<string>;
+  variants: Iterable<string>;
   createdAtMs: number;
   positions: number;
   shards: ShardEntry[];
@@ -54,6 +57,7 @@ export function buildManifest(input: ManifestInput): DatasetManifest {
     license: 'MIT',
     modelName: input.modelName,
     modelHashes: [...new Set(input.modelHashes)].sort(),
+    variants: [...new Set(input.variants)].sort(),
     createdAtMs: input.createdAtMs,
     createdAt: new Date(input.createdAtMs).toISOString(),
     rows: input.shards.reduce((sum, shard) => sum + shard.rows, 0),

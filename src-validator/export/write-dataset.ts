@@ -57,6 +57,7 @@ export async function writeDataset(
   await mkdir(outDir, { recursive: true });
   const closed: ClosedShard[] = [];
   const modelHashes = new Set<string>();
+  const variants = new Set<string>();
   let open: DatasetShardWriter | null = null;
   let rows = 0;
   let positions = 0;
@@ -68,6 +69,7 @@ export async function writeDataset(
       rows++;
       positions += record.tokenIds.length;
       modelHashes.add(record.modelHash);
+      if (record.variant !== null) variants.add(record.variant);
       if (open.rows === shardRows) {
         closed.push(await closeShard(open, closed.length));
         open = null;
@@ -85,6 +87,7 @@ export async function writeDataset(
   const manifest = buildManifest({
     modelName: opts.modelName ?? DEFAULT_MODEL_NAME,
     modelHashes,
+    variants,
     createdAtMs: opts.createdAtMs ?? Date.now(),
     positions,
     shards: closed.map((shard) => shard.entry),

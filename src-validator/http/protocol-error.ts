@@ -21,6 +21,7 @@ const STATUS: Record<ProtocolErrorCode, number> = {
   'not-found': 404,
   'method-not-allowed': 405,
   'too-slow': 408,
+  'range-not-satisfiable': 416,
   'rate-limited': 429,
   internal: 500,
   unavailable: 503,
@@ -34,6 +35,8 @@ export class ProtocolError extends Error {
     message: string,
     /** When the client may try again (sent as Retry-After, whole seconds). */
     readonly retryAfterMs: number | null = null,
+    /** Other headers the answer carries (a 416's Content-Range). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -43,6 +46,9 @@ export class ProtocolError extends Error {
 export function refusalAnswer(error: unknown): { status: number; body: ErrorBody; headers: Record<string, string> } | null {
   if (!(error instanceof ProtocolError || error instanceof Refusal)) return null;
   const retryAfterMs = error instanceof ProtocolError ? error.retryAfterMs : null;
-  const headers: Record<string, string> = retryAfterMs === null ? {} : { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) };
+  const headers: Record<string, string> = {
+    ...(error instanceof ProtocolError ? error.headers : {}),
+    ...(retryAfterMs === null ? {} : { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) }),
+  };
   return { status: STATUS[error.code], body: { error: { code: error.code, message: error.message } }, headers };
 }

@@ -9,6 +9,7 @@ import {
   PROTOCOL_VERSION,
   SOFT_LABELS_CONTENT_TYPE,
   type HealthResponse,
+  type ModelResponse,
 } from '../../src-shared/protocol';
 import { errorMessage } from '../../src-node/log';
 import type { WeightsPublisher } from '../accounting/weights-publisher';
@@ -20,6 +21,7 @@ import { linkPayout, payoutChallenge } from '../service/payout';
 import { submitResult } from '../service/submissions';
 import { BodyBuffers } from './body-buffers';
 import { JsonBody, leaseAnswerBody } from './json-body';
+import { MODEL_FILES_PREFIX, StreamedAnswer, type ModelFileServer } from './model-files';
 import { ProtocolError, refusalAnswer } from './protocol-error';
 import { RequestRateLimiter } from './rate-limit';
 import { readBody } from './read-body';
@@ -30,7 +32,7 @@ import { UploadSlots } from './upload-slots';
 
 type Handler = (req: IncomingMessage, target: RequestTarget) => Promise<unknown>;
 interface Route {
-  method: 'GET' | 'POST' | 'GET|POST';
+  method: 'GET' | 'POST' | 'GET|POST' | 'GET|HEAD';
   handle: Handler;
 }
 
@@ -77,6 +79,10 @@ export interface RouterOptions {
   uploadsPerKey: number;
   /** Only these keys may lease and upload results (`--miners-from`); null: any key. */
   miners?: MinerRegistry | null;
+  /** `GET /v1/model`'s answer (the teacher variants and where to get them). */
+  modelCatalog: ModelResponse;
+  /** Serves the variants' files; null when the validator serves none. */
+  modelFiles: ModelFileServer | null;
   observe?: RequestObserver;
 }
 
@@ -86,11 +92,22 @@ const UPLOAD_RETRY_AFTER_MS = 5000;
 export function createRouter(
   ctx: ValidatorContext,
   weights: WeightsPublisher,
-  { uploadDeadlineMs, uploadsPerKey, miners = null, observe }: RouterOptions,
+  { uploadDeadlineMs, uploadsPerKey, miners = null, modelCatalog, modelFiles, observe }: RouterOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const limits = new RequestRateLimiter(ctx.settings.rateLimits, ctx.clock);
   const signed = async (req: IncomingMessage, limitBytes: number): Promise<SignedRequest> =>
     limits.charged(await authenticate(req, await readBody(req, limitBytes, null, uploadDeadlineMs), ctx.store, ctx.clock()));
+
+  // Encoded once: it changes only with a restart.
+  const catalogBody = new JsonBody([Buffer.from(JSON.stringify(modelCatalog))]);
+  const files: Route = {
+    method: 'GET|HEAD',
+    handle: async (req, target) => {
+      if (!modelFiles)
+        throw new ProtocolError('not-found', `This validator serves no model files; GET ${API.model} lists where to get them.`);
+      return modelFiles.answer(req, target.path);
+    },
+  };
 
   const routes: Record<string, Route> = {
     [API.health]: {
@@ -101,8 +118,10 @@ export function createRouter(
         modelHash: ctx.settings.modelHash,
         demo: ctx.settings.allowDemoModel,
         nowMs: Math.floor(ctx.clock()),
+        variants: ctx.settings.variants.map((v) => v.id),
       }),
     },
+    [API.model]: { method: 'GET|HEAD', handle: async () => catalogBody },
     [API.leaderboard]: { method: 'GET', handle: async (_req, target) => leaderboard(ctx, target.query) },
     [API.weights]: { method: 'GET', handle: async () => weights.current() },
     [API.lease]: {
@@ -182,7 +201,13 @@ export function createRouter(
   const answer = async (req: IncomingMessage): Promise<unknown> => {
     limits.admit(req);
     const target = parseRequestTarget(req);
-    const route = RESULT_PATH.test(target.path) ? submit : Object.hasOwn(routes, target.path) ? routes[target.path] : undefined;
+    const route = RESULT_PATH.test(target.path)
+      ? submit
+      : target.path.startsWith(MODEL_FILES_PREFIX)
+        ? files
+        : Object.hasOwn(routes, target.path)
+          ? routes[target.path]
+          : undefined;
     if (!route) throw new ProtocolError('not-found', `No endpoint ${echo(target.path)}; see docs/PROTOCOL.md.`);
     if (!route.method.split('|').includes(req.method ?? '')) {
       throw new ProtocolError('method-not-allowed', `${echo(target.path)} takes ${route.method.replace('|', ' or ')}, not ${req.method}.`);
@@ -195,7 +220,7 @@ export function createRouter(
     if (observe) res.once('finish', () => observe(routeName(req.url), performance.now() - startedAt));
     answer(req)
       .then(
-        (value) => send(res, 200, value),
+        (value) => (value instanceof StreamedAnswer ? value.send(res) : send(res, 200, value)),
         (error: unknown) => {
           const refused = refusalAnswer(error);
           if (refused) return send(res, refused.status, refused.body, refused.headers);
@@ -215,10 +240,10 @@ export function createRouter(
   };
 }
 
-/** The route an observed request counts under: results together, everything else by path. */
+/** The route an observed request counts under: results together, model files together, everything else by path. */
 function routeName(url: string | undefined): string {
   const path = (url ?? '').split('?')[0]!;
-  return RESULT_PATH.test(path) ? 'result' : path;
+  return RESULT_PATH.test(path) ? 'result' : path.startsWith(MODEL_FILES_PREFIX) ? 'model-file' : path;
 }
 
 function send(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {

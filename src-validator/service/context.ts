@@ -11,6 +11,11 @@ import type { ReplicaRules } from './replica-choice';
  * Returns one encoded soft-label record (`encodeSoftLabels`) per document, in order.
  */
 export interface Recomputer {
+  /**
+   * The model it runs (lowercase hex SHA-256); absent: the validator's default variant's, as in
+   * the embedded validator, whose one teacher is both. Only tasks of that model are re-computed by it.
+   */
+  readonly modelHash?: string;
   label(task: {
     taskId: string;
     k: number;
@@ -19,10 +24,17 @@ export interface Recomputer {
   }): Promise<{ docId: string; encoded: Uint8Array }[]>;
 }
 
+/** A teacher variant whose labels this validator accepts; the hash a lease names picks it. */
+export interface AcceptedVariant {
+  /** e.g. `mistral-7b-instruct-v0.3-int4` (a `VariantId`): what data-set rows name. */
+  id: string;
+  modelHash: string;
+}
+
 export interface ValidatorSettings {
-  /** Model hashes whose labels this validator accepts (the expected one, plus the demo model's when allowed). */
-  acceptedModelHashes: string[];
-  /** The hash tasks carry when a miner does not name its model. */
+  /** The variants accepted, the default first (plus the demo model when allowed); hashes distinct. */
+  variants: AcceptedVariant[];
+  /** The default variant's hash: what a lease naming no model gets. */
   modelHash: string;
   allowDemoModel: boolean;
   redundancy: number;
@@ -60,4 +72,14 @@ export interface ValidatorContext {
   checks: ResultChecker;
   /** Queues a re-computation of a task in 'checking' state (runs after the caller's transaction). */
   scheduleRecheck(taskId: string): void;
+}
+
+/**
+ * The recomputer, if it runs this task's model. Labels of different variants are never compared
+ * (docs/PROTOCOL.md, "Teacher variants"): a task of a variant the validator's own teacher does not
+ * run is checked by other miners of that variant only.
+ */
+export function recomputerFor(ctx: ValidatorContext, modelHash: string): Recomputer | null {
+  const { recomputer } = ctx;
+  return recomputer && (recomputer.modelHash ?? ctx.settings.modelHash) === modelHash ? recomputer : null;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { LeaseRequest, LeaseResponse, Task } from '../../src-shared/protocol';
+import { API, type LeaseRequest, type LeaseResponse, type Task } from '../../src-shared/protocol';
 import { tokenIdsChecksum } from '../../src-shared/soft-labels';
 import { DEFAULT_TOKENS_PER_S, MAX_TASK_DOCUMENTS, NO_WORK_RETRY_MS, OPEN_LEASES_RETRY_MS, TARGET_TASK_SECONDS } from '../config';
 import type { Store, StoreTx, TaskRow } from '../store/store';
@@ -107,7 +107,9 @@ async function chosenReplica(
  * Hands a miner one task: first an open task that still needs a replica, one the validator chose
  * among those this miner may check (never held, and see "Who checks whom" in docs/PROTOCOL.md),
  * else a new task from the queue, sized to the miner. Expired leases are released on the way,
- * which re-opens their replica slots. `remoteAddress`: where the request came from.
+ * which re-opens their replica slots. `remoteAddress`: where the request came from. The model
+ * hash the request names picks the teacher variant: a task is that variant's from its first lease
+ * on, and its replicas go only to keys leasing with the same hash.
  */
 export async function leaseTask(
   ctx: ValidatorContext,
@@ -117,10 +119,12 @@ export async function leaseTask(
 ): Promise<LeaseAnswer> {
   const { settings, store } = ctx;
   const modelHash = req.modelHash ?? settings.modelHash;
-  if (!settings.acceptedModelHashes.includes(modelHash)) {
+  const variant = settings.variants.find((v) => v.modelHash === modelHash);
+  if (!variant) {
+    const accepted = settings.variants.map((v) => `${v.id} (${v.modelHash.slice(0, 12)}…)`).join(', ');
     throw new Refusal(
       'wrong-model',
-      `This validator accepts labels from model ${settings.modelHash}${settings.allowDemoModel ? ' (or the demo model)' : ''}; the miner runs ${modelHash}.`,
+      `This validator accepts labels from the teacher variants ${accepted}; the miner runs ${modelHash}. GET ${API.model} lists them and where to get them.`,
     );
   }
   const now = ctx.clock();
@@ -152,7 +156,7 @@ export async function leaseTask(
           state: 'open',
         } satisfies TaskRow;
         await tx.markDocumentsAssigned(picked.map((d) => d.docId));
-        await tx.insertTask(task, picked);
+        await tx.insertTask(task, variant.id, picked);
       }
       await tx.insertLease({ taskId: task.taskId, miner, leasedAtMs: now, deadlineAtMs: now + settings.leaseMs, state: 'active' });
       return { task, documentsJson: await tx.taskDocumentsJson(task.taskId) };

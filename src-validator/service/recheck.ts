@@ -3,7 +3,7 @@ import { MAX_QUORUM, RECOMPUTE_DOCUMENTS, SAMPLED_ROWS_PER_DOCUMENT } from '../c
 import { compareRecordRows } from '../verify/agreement';
 import { samplePositions, parseRecord, type ParsedRecord } from '../verify/record-rows';
 import { parseBundle } from '../verify/result-checks';
-import type { ValidatorContext } from './context';
+import { recomputerFor, type ValidatorContext } from './context';
 import { rejectResult, validateResult } from './settlement';
 
 /** Which document indices to re-compute: random, so a miner cannot predict which are checked. */
@@ -23,10 +23,11 @@ function sampleIndices(count: number, want: number, random: () => number): numbe
  * spot-checked (in local mode, every check).
  */
 export async function recheckTask(ctx: ValidatorContext, taskId: string): Promise<void> {
-  const { store, recomputer } = ctx;
-  if (!recomputer) return;
+  const { store } = ctx;
   const task = await store.taskForUpdate(taskId);
   if (!task || task.state !== 'checking') return;
+  const recomputer = recomputerFor(ctx, task.modelHash);
+  if (!recomputer) return;
   const docs = await store.taskDocuments(taskId);
   const picked = sampleIndices(docs.length, RECOMPUTE_DOCUMENTS, ctx.random);
   let reference: ParsedRecord[];

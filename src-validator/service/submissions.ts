@@ -6,7 +6,7 @@ import { findConsensus } from '../verify/consensus';
 import type { BodyPiece } from '../verify/body-pieces';
 import { sampleRows } from '../verify/record-rows';
 import type { CompareAnswer } from '../verify/result-checks';
-import type { ValidatorContext } from './context';
+import { recomputerFor, type ValidatorContext } from './context';
 import { Refusal } from './errors';
 import { rejectResult, validateResult } from './settlement';
 
@@ -189,7 +189,7 @@ async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fre
   const live = results.filter((r) => r.status !== 'rejected');
   const freshEstablished = (await tx.establishedAmong([fresh.miner])).size > 0;
   // A new key's work waits for an established key's replica, or is re-computed where the validator can.
-  if (live.length < task.quorum) return ctx.recomputer && !freshEstablished ? escalate(ctx, tx, task) : ACCEPTED;
+  if (live.length < task.quorum) return recomputerFor(ctx, task.modelHash) && !freshEstablished ? escalate(ctx, tx, task) : ACCEPTED;
   if (task.quorum === 1 && live.length === 1) {
     const miner = await tx.minerForUpdate(fresh.miner);
     if (freshEstablished && !shouldCheck(miner?.streak ?? 0, ctx.random)) {
@@ -264,11 +264,11 @@ async function settleOne(
 }
 
 /**
- * No decision from the results at hand: re-compute when a Recomputer exists, otherwise ask one
+ * No decision from the results at hand: re-compute when a Recomputer runs the task's model, otherwise ask one
  * more miner; past MAX_QUORUM results the task fails without blaming anyone.
  */
 async function escalate(ctx: ValidatorContext, tx: StoreTx, task: TaskRow): Promise<Decision> {
-  if (ctx.recomputer) {
+  if (recomputerFor(ctx, task.modelHash)) {
     await tx.setTaskState(task.taskId, 'checking');
     return { response: { status: 'accepted' }, recheck: true };
   }

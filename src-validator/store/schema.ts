@@ -3,7 +3,7 @@
  * database written by a newer validator is refused rather than misread, an older one is migrated
  * (`MIGRATIONS`).
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 7;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -34,6 +34,10 @@ CREATE TABLE IF NOT EXISTS tasks (
   state TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tasks_open ON tasks (state, model_hash, created_at_ms);
+CREATE TABLE IF NOT EXISTS task_variants (
+  task_id TEXT PRIMARY KEY REFERENCES tasks(task_id),
+  variant TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS task_docs (
   task_id TEXT NOT NULL REFERENCES tasks(task_id),
   idx INTEGER NOT NULL,
@@ -142,4 +146,11 @@ export const MIGRATIONS: Record<number, string[]> = {
   // validator sharing the database would still hand replicas to the next requester, so it must
   // refuse it.
   5: [],
+  // Version 7 accepts several teacher variants (docs/PROTOCOL.md, "Teacher variants"): a task
+  // records the variant of its first lease by name in task_variants (new, so SCHEMA creates it),
+  // for the data set's `variant` column; its replicas already went only to keys leasing with its
+  // model_hash. Tasks made before have no row: which name their hash had is not known here. A
+  // version-5 validator sharing the database would make tasks without a variant, so it must
+  // refuse it. (Version 6 is another change's.)
+  7: [],
 };

@@ -165,7 +165,8 @@ export interface StoreTx {
   readyDocumentsForUpdate(seqLen: number, limit: number): Promise<ReadyDocument[]>;
   markDocumentsAssigned(docIds: string[]): Promise<void>;
   requeueDocuments(docIds: string[]): Promise<void>;
-  insertTask(task: TaskRow, docs: { docId: string; tokens: number; tokenIdsChecksum: number }[]): Promise<void>;
+  /** `variant`: the id of the teacher variant `task.modelHash` names (what the data set's rows say). */
+  insertTask(task: TaskRow, variant: string, docs: { docId: string; tokens: number; tokenIdsChecksum: number }[]): Promise<void>;
   /** Open tasks this miner never held that still need a replica, oldest first, with their replicas' keys; not locked. */
   replicaCandidates(miner: string, modelHash: string, maxTokens: number, limit: number): Promise<ReplicaCandidate[]>;
   /** The task, locked, if it still needs a replica; null when taken or locked by another transaction. */
@@ -240,6 +241,16 @@ export interface StoreTx {
   claimEpochPublication(epoch: number, nowMs: number): Promise<boolean>;
 }
 
+/** A validated result as the data-set export reads it. */
+export interface ValidatedResult {
+  taskId: string;
+  modelHash: string;
+  /** The teacher variant's id; null for a task made before validators recorded it (schema 7). */
+  variant: string | null;
+  k: number;
+  body: Uint8Array;
+}
+
 /** A result body: its bytes, or the file the store keeps it in. */
 export type BodySource = { bytes: Uint8Array } | { path: string };
 
@@ -275,11 +286,8 @@ export interface Store extends StoreTx {
   /** One miner's row and rank on the board `leaderboard` pages through (null when it is not on it). */
   leaderboardRank(epoch: number, address: string, gpuClass: string | null): Promise<{ rank: number; entry: LeaderboardEntry } | null>;
   ledger(miner: string, opts: { beforeMs: number | null; beforeTaskId: string | null; limit: number }): Promise<LedgerRow[]>;
-  /** Validated results with their bodies, oldest first (one per task: the first validated). */
-  validatedResults(
-    afterTaskId: string | null,
-    limit: number,
-  ): Promise<{ taskId: string; modelHash: string; k: number; body: Uint8Array }[]>;
+  /** Validated results with their bodies, oldest first (one per task: the first validated); `variant`: only that variant's tasks. */
+  validatedResults(afterTaskId: string | null, limit: number, variant?: string | null): Promise<ValidatedResult[]>;
   taskDocumentUrls(taskId: string): Promise<Map<string, string | null>>;
   close(): Promise<void>;
 }

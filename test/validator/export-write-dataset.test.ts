@@ -31,6 +31,7 @@ function record(i: number, positions = 3 + (i % 5), k = 1 + (i % 4)): ExportReco
     url: i % 3 === 0 ? null : `https://example.org/${i}`,
     taskId: `task-${Math.floor(i / 2)}`,
     modelHash: (i % 2 ? 'a' : 'b').repeat(64),
+    variant: i === 0 ? null : `variant-${i % 2 ? 'a' : 'b'}`,
     k,
     tokenIds,
     topkIds,
@@ -52,6 +53,7 @@ function asRow(r: ExportRecord) {
     url: r.url,
     task_id: r.taskId,
     model_hash: r.modelHash,
+    variant: r.variant,
     k: r.k,
     token_ids: Array.from(r.tokenIds),
     topk_ids: Array.from(r.topkIds),
@@ -102,6 +104,7 @@ describe('writeDataset', () => {
     expect(manifest.rows).toBe(5);
     expect(manifest.positions).toBe(records.reduce((sum, r) => sum + r.tokenIds.length, 0));
     expect(manifest.modelHashes).toEqual(['a'.repeat(64), 'b'.repeat(64)]);
+    expect(manifest.variants).toEqual(['variant-a', 'variant-b']);
     expect(manifest.semantics.maxLogprobErrorNats).toBe(MAX_LOGPROB_ERROR);
     expect(manifest.shards.map((s) => s.rows)).toEqual([2, 2, 1]);
     for (const shard of manifest.shards) {

@@ -92,7 +92,7 @@ export async function startHarness(kind: 'sqlite' | 'postgres', opts: Partial<Va
     port: 0,
     dataDir,
     databaseUrl: db?.url ?? null,
-    modelHash: MODEL_HASH,
+    ...(opts.variants ? {} : { modelHash: MODEL_HASH }),
     seqLen: 64,
     k: 16,
     log: { ...silentLogger, error: (m: string) => console.error(`validator: ${m}`) },

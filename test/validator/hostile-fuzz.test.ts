@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -37,6 +37,40 @@ const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'TR
 const ESCAPES = ['%', '%Z', '%zz', '%E0%A4%A', '%00', '%2F', '%FF', '%C0%AF', '/..', '//', '?', '#', ' ', '\t', '\u00ff', '%%', '&', '='];
 const HOSTS = ['a:99999', '[::1', '', 'x y', 'me@evil', '127.0.0.1:7431', '[::1]:1', 'a'.repeat(300), '\u00e9'];
 const AUTHORITIES = ['evil', 'a:99999', '[::1', 'x:0', '127.0.0.1'];
+/** Teacher files: small ones whole, the weights only by range (a whole 8 MB body per request would make this a bandwidth test). */
+const SMALL_MODEL_FILES = ['config.json', 'nya-demo-model.json', 'model.onnx'];
+const TRAVERSALS = [
+  '/v1/model/files/demo/../../../etc/passwd',
+  '/v1/model/files/demo/%2e%2e/%2e%2e/etc/passwd',
+  '/v1/model/files/demo/..%2F..%2Fvalidator.sqlite',
+  '/v1/model/files/../demo/config.json',
+  '/v1/model/files/demo//config.json',
+  '/v1/model/files/demo/config.json%00',
+  '/v1/model/files/demo/model.onnx_data.sha256',
+  '/v1/model/files/demo/%2Fetc%2Fpasswd',
+  '/v1/model/files/DEMO/config.json',
+  '/v1/model/files/demo',
+  '/v1/model/files/',
+  `/v1/model/files/demo/${'a/'.repeat(300)}x`,
+];
+const RANGES = [
+  'bytes=0-99',
+  'bytes=-10',
+  'bytes=100-',
+  'bytes=5-1',
+  'bytes=abc',
+  'bytes=0-1,2-3',
+  'bytes=0-1, x',
+  'bytes=99999999999999999999-',
+  'bytes=0-99999999999999999999',
+  'items=0-1',
+  'bytes=-0',
+  'bytes=--1',
+  'bytes=',
+  '=',
+  `bytes=0-${'9'.repeat(400)}`,
+];
+const ENTITY_TAGS = ['*', '"x"', 'W/"x"', '"', '"a", W/"b", *', 'Mon, 01 Jan 2024 00:00:00 GMT', '\u00ff'];
 
 function randomBytes(rand: Rand, n: number): Buffer {
   return Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
@@ -154,12 +188,24 @@ describe('fuzzing a real nya validator process', () => {
     await run(process.execPath, [resolve(ROOT, 'bin/nya.cjs'), 'validator', 'ingest', shard, '--data-dir', dataDir, '--allow-demo'], {
       cwd: ROOT,
     });
+    // A second variant: the demo with a longer weights file (the model hash covers its size, not its bytes).
+    const copy = join(dataDir, 'demo-copy');
+    cpSync(resolve(ROOT, 'dist/models/demo'), copy, { recursive: true });
+    appendFileSync(join(copy, 'model.onnx_data'), Buffer.alloc(16));
     nya = new NyaProcess([
       'validator',
       '--port',
       '0',
       '--data-dir',
       dataDir,
+      '--model',
+      resolve(ROOT, 'dist/models/demo'),
+      '--variant',
+      `demo-copy=${copy}`,
+      '--model-source',
+      'demo-copy=https://mirror.example/demo-copy/',
+      '--serve-mib-per-s',
+      '100',
       '--allow-demo',
       '--check-threads',
       '1',
@@ -181,7 +227,7 @@ describe('fuzzing a real nya validator process', () => {
 
   function draft(rand: Rand): Draft {
     const miner = pick(rand, miners);
-    const kind = Math.floor(rand() * 10);
+    const kind = Math.floor(rand() * 12);
     const json = (v: unknown) => Buffer.from(JSON.stringify(v));
     const base = (method: string, target: string, body: Buffer, signed: boolean, type?: string): Draft => ({
       method,
@@ -211,6 +257,20 @@ describe('fuzzing a real nya validator process', () => {
           true,
           'application/json',
         );
+      case 7:
+        return base(pick(rand, ['GET', 'HEAD']), API.model, Buffer.alloc(0), false);
+      case 8: {
+        const variant = pick(rand, ['demo', 'demo-copy']);
+        const weights = chance(rand, 0.3);
+        const target = chance(rand, 0.2)
+          ? pick(rand, TRAVERSALS)
+          : API.modelFile(variant, weights ? 'model.onnx_data' : pick(rand, SMALL_MODEL_FILES));
+        const d = base(pick(rand, ['GET', 'GET', 'HEAD']), target, Buffer.alloc(0), false);
+        if (weights || chance(rand, 0.5))
+          d.headers.push(['range', weights ? pick(rand, ['bytes=0-4095', 'bytes=-100']) : pick(rand, RANGES)]);
+        if (chance(rand, 0.3)) d.headers.push([pick(rand, ['if-none-match', 'if-range']), pick(rand, ENTITY_TAGS)]);
+        return d;
+      }
       default: {
         const taskId = task && chance(rand, 0.7) ? task.taskId : `t-${Math.floor(rand() * 1e6)}`;
         const body = bundle && chance(rand, 0.5) ? Buffer.from(bundle) : randomBytes(rand, Math.floor(rand() * 2000));
@@ -267,6 +327,11 @@ describe('fuzzing a real nya validator process', () => {
     // Something got through to the handlers: not everything was refused by the parser.
     const handled = [200, 401, 404, 405, 409, 413, 415, 429].filter((s) => statusCounts.has(s));
     expect(handled.length, JSON.stringify([...statusCounts])).toBeGreaterThanOrEqual(6);
+    // The model files' own answers were reached too: parts, and ranges refused.
+    expect(
+      [206, 416].filter((s) => statusCounts.has(s)),
+      JSON.stringify([...statusCounts]),
+    ).toEqual([206, 416]);
     expect(nya.stderr).not.toMatch(/ failed: /);
   }, 120_000);
 });

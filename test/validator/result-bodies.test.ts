@@ -71,7 +71,11 @@ describe.each(SETUPS)('result bodies on $name', ({ kind, files }) => {
     const store = await openSqlStore(recording(driver, bound), files ? new BlobFiles(blobDir) : null);
     cleanup.push(() => store.close());
     await store.transaction((tx) =>
-      tx.insertTask({ taskId: 't1', createdAtMs: 1, k: 16, seqLen: 64, modelHash: MODEL_HASH, tokens: 10, quorum: 2, state: 'open' }, []),
+      tx.insertTask(
+        { taskId: 't1', createdAtMs: 1, k: 16, seqLen: 64, modelHash: MODEL_HASH, tokens: 10, quorum: 2, state: 'open' },
+        'teacher',
+        [],
+      ),
     );
     return { store, blobDir };
   }

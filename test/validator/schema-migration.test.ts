@@ -141,6 +141,56 @@ describe.each(STORE_KINDS)('validator schema migrations on %s', (kind) => {
     );
   });
 
+  it('brings a version-5 database to the current version: its tasks keep no variant, new tasks name theirs', async () => {
+    db = await database(kind);
+    await (await db.open()).close();
+    const validated = async (driver: SqlDriver, taskId: string) =>
+      driver.run(
+        "INSERT INTO results (task_id, miner, submitted_at_ms, body_sha256, tokens, status, response_json, body) VALUES (?, 'm', 1, 'x', 10, 'validated', '{}', ?)",
+        [taskId, Buffer.from([1, 2, 3])],
+      );
+    await withDriver(db, async (driver) => {
+      await driver.exec('DROP TABLE task_variants;');
+      await driver.run('UPDATE schema_version SET version = ?', [5]);
+      await driver.run(
+        "INSERT INTO tasks (task_id, created_at_ms, k, seq_len, model_hash, tokens, quorum, state) VALUES ('t-old', 1, 16, 64, ?, 10, 2, 'validated')",
+        ['ab'.repeat(32)],
+      );
+      await validated(driver, 't-old');
+    });
+    const store = await db.open();
+    try {
+      const task = {
+        taskId: 't-new',
+        createdAtMs: 2,
+        k: 16,
+        seqLen: 64,
+        modelHash: 'cd'.repeat(32),
+        tokens: 10,
+        quorum: 2,
+        state: 'open' as const,
+      };
+      await store.transaction((tx) => tx.insertTask(task, 'test-int4', []));
+    } finally {
+      await store.close();
+    }
+    await withDriver(db, (driver) => validated(driver, 't-new'));
+    const reopened = await db.open();
+    try {
+      const all = await reopened.validatedResults(null, 10);
+      expect(all.map((r) => [r.taskId, r.variant, r.modelHash])).toEqual([
+        ['t-new', 'test-int4', 'cd'.repeat(32)],
+        ['t-old', null, 'ab'.repeat(32)],
+      ]);
+      expect((await reopened.validatedResults(null, 10, 'test-int4')).map((r) => r.taskId)).toEqual(['t-new']);
+    } finally {
+      await reopened.close();
+    }
+    await withDriver(db, async (driver) =>
+      expect((await driver.all('SELECT version FROM schema_version')).map((r) => Number(r.version))).toEqual([SCHEMA_VERSION]),
+    );
+  });
+
   it('refuses a database written by a newer validator, unchanged', async () => {
     const v1 = await v1Database();
     await withDriver(v1, (driver) => driver.run('UPDATE schema_version SET version = ?', [SCHEMA_VERSION + 1]));

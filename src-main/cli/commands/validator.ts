@@ -15,17 +15,21 @@ import {
   DEFAULT_UPLOAD_DEADLINE_MS,
   DEFAULT_UPLOADS_PER_KEY,
   defaultCheckThreads,
+  DEFAULT_MODEL_FILE_SERVING,
   openStore,
   prepareDocuments,
   requestRate,
   startValidator,
   teacherTokenizer,
+  type TeacherVariantSpec,
 } from '../../../src-validator/index';
 import { distPath } from '../../../src-node/app-paths';
 import { DEFAULT_COMMUNE_RPC } from '../../../src-node/commune-api';
 import { defaultDataDir } from '../../../src-node/data-dir';
 import { errorMessage, LogHub, type Logger } from '../../../src-node/log';
 import { modelHash } from '../../teacher';
+import { VariantId } from '../../../src-shared/protocol';
+import { variantsOf, VariantFlagError } from './validator-variants';
 
 const DEFAULT_PORT = 7431;
 
@@ -38,9 +42,23 @@ options:
   --host ADDR           listen address (default 127.0.0.1; 0.0.0.0 for all interfaces)
   --data-dir DIR        SQLite database, result files, weights (default ${resolve(defaultDataDir(), 'validator')})
   --database-url URL    postgres://... to share one database between validator processes
-  --model-hash HEX      SHA-256 of the teacher model whose labels are accepted
-  --model DIR           ... or the model folder (its hash, and its tokenizer)
+  --model DIR           a teacher variant's folder: its labels are accepted (its hash) and its
+                        files served; named by the folder (as nya model download names it,
+                        e.g. mistral-7b-instruct-v0.3-int4) or 'demo'. Repeatable, one per
+                        variant; the first is the default. Its tokenizer is the validator's.
+  --variant NAME=DIR    ... a variant named NAME (repeatable)
+  --model-source NAME=URL  a mirror of variant NAME's files, pinned to a revision, e.g.
+                        https://huggingface.co/ORG/REPO/resolve/COMMIT/ (repeatable; tried
+                        before the validator's own copy; every file is checked by its sha256)
+  --min-vram NAME=MIB   GPU memory variant NAME needs (default: the built-in catalog's figure,
+                        else its weights plus 1.5 GiB)
+  --model-hash HEX      ... or only the SHA-256 of the model whose labels are accepted (nothing
+                        served; --model DIR then only names the tokenizer)
   --allow-demo          also accept the bundled demo model (local testing)
+  --serve-mib-per-s N   serve the variants' files at N MiB/s, all downloads together (default
+                        ${DEFAULT_MODEL_FILE_SERVING.mibPerS}; 0: serve none, list the mirrors only)
+  --downloads-per-address N  downloads one address may run at once; more get 429 (default ${DEFAULT_MODEL_FILE_SERVING.perAddress})
+  --downloads-total N   downloads running at once in all; more get 429 (default ${DEFAULT_MODEL_FILE_SERVING.total})
   --redundancy N        miners per task (default 2)
   --established-key ADDR  a key established from its first lease: the operator's own miners,
                         which new keys' work waits for (repeatable; docs/PROTOCOL.md, "Who checks whom")
@@ -71,6 +89,7 @@ options:
   --miners-refresh-s S  read the registered miners again every S seconds (default ${DEFAULT_MINERS_REFRESH_MS / 1000})
   --out DIR             (export) output folder
   --shard-rows N        (export) rows per Parquet shard (default 4096)
+  --variant ID          (export) only this teacher variant's labels (default: all)
 
 Weights per settled epoch go to <data-dir>/weights/; setting them on chain is not done here.`;
 
@@ -86,7 +105,13 @@ function parse(argv: string[]) {
       'data-dir': { type: 'string' },
       'database-url': { type: 'string' },
       'model-hash': { type: 'string' },
-      model: { type: 'string' },
+      model: { type: 'string', multiple: true, default: [] },
+      variant: { type: 'string', multiple: true, default: [] },
+      'model-source': { type: 'string', multiple: true, default: [] },
+      'min-vram': { type: 'string', multiple: true, default: [] },
+      'serve-mib-per-s': { type: 'string', default: String(DEFAULT_MODEL_FILE_SERVING.mibPerS) },
+      'downloads-per-address': { type: 'string', default: String(DEFAULT_MODEL_FILE_SERVING.perAddress) },
+      'downloads-total': { type: 'string', default: String(DEFAULT_MODEL_FILE_SERVING.total) },
       'allow-demo': { type: 'boolean', default: false },
       redundancy: { type: 'string', default: '2' },
       'established-key': { type: 'string', multiple: true, default: [] },
@@ -168,22 +193,51 @@ function dataDirOf(v: Values): string {
   return resolve(v['data-dir'] ?? resolve(defaultDataDir(), 'validator'));
 }
 
-/** The accepted model: --model-hash, else the hash of --model, else the demo model with --allow-demo. */
-async function modelOf(v: Values): Promise<{ hash: string; dir: string | null; demoHash: string | null }> {
+/**
+ * The accepted variants: --model/--variant folders, or --model-hash (with --model only for the
+ * tokenizer), else the demo model with --allow-demo. `tokenizerDir`: the folder whose tokenizer
+ * the validator uses.
+ */
+async function modelOf(
+  v: Values,
+): Promise<{ variants: TeacherVariantSpec[] | null; hash: string | null; tokenizerDir: string | null; demoHash: string | null }> {
   const demoDir = distPath('models', 'demo');
   const demoHash = v['allow-demo'] ? await modelHash(demoDir).catch(() => null) : null;
   if (v['model-hash']) {
     if (!/^[0-9a-f]{64}$/.test(v['model-hash']))
       throw new UsageError(`--model-hash must be 64 lowercase hex characters, got '${v['model-hash']}'`);
-    return { hash: v['model-hash'], dir: v.model ? resolve(v.model) : null, demoHash };
+    if (v.model.length > 1 || v.variant.length > 0)
+      throw new UsageError('--model-hash names one model; for several variants use --model or --variant');
+    return { variants: null, hash: v['model-hash'], tokenizerDir: v.model[0] ? resolve(v.model[0]) : null, demoHash };
   }
-  if (v.model) return { hash: await modelHash(resolve(v.model)), dir: resolve(v.model), demoHash };
-  if (demoHash) return { hash: demoHash, dir: demoDir, demoHash };
-  throw new UsageError(
-    v['allow-demo']
-      ? `the demo model is not built (${demoDir}); run npm run build`
-      : 'name the accepted model: --model-hash HEX or --model DIR (or --allow-demo for local tests)',
-  );
+  const flags = { models: v.model, named: v.variant, sources: v['model-source'], minVram: v['min-vram'] };
+  if (flags.models.length + flags.named.length === 0) {
+    if (!demoHash)
+      throw new UsageError(
+        v['allow-demo']
+          ? `the demo model is not built (${demoDir}); run npm run build`
+          : 'name the accepted model: --model DIR (repeatable), --variant NAME=DIR or --model-hash HEX (or --allow-demo for local tests)',
+      );
+    flags.models = [demoDir];
+  }
+  try {
+    const variants = await variantsOf(flags);
+    return { variants, hash: null, tokenizerDir: variants[0]!.dir, demoHash };
+  } catch (error) {
+    if (error instanceof VariantFlagError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * The tokenizer's folder for ingest and export, as serving picks it: the first --model, else the
+ * first --variant NAME=DIR, else the demo model's with --allow-demo.
+ */
+function tokenizerDirOf(v: Values): string | null {
+  const named = v.variant.find((x) => x.includes('='));
+  const dir = v.model[0] ?? named?.slice(named.indexOf('=') + 1);
+  if (dir) return resolve(dir);
+  return v['allow-demo'] ? distPath('models', 'demo') : null;
 }
 
 async function serve(v: Values): Promise<number> {
@@ -197,10 +251,15 @@ async function serve(v: Values): Promise<number> {
     host: v.host,
     dataDir: dataDirOf(v),
     databaseUrl: v['database-url'] ?? null,
-    modelHash: model.hash,
+    ...(model.variants ? { variants: model.variants } : { modelHash: model.hash! }),
+    modelFiles: {
+      mibPerS: positiveInt('serve-mib-per-s', v['serve-mib-per-s'], 0),
+      perAddress: positiveInt('downloads-per-address', v['downloads-per-address']),
+      total: positiveInt('downloads-total', v['downloads-total']),
+    },
     allowDemoModel: v['allow-demo'],
     demoModelHash: model.demoHash,
-    modelDir: model.dir,
+    modelDir: model.tokenizerDir,
     redundancy: positiveInt('redundancy', v.redundancy),
     establishedKeys: v['established-key'],
     replicaRules: {
@@ -226,7 +285,8 @@ async function serve(v: Values): Promise<number> {
     miners: minersOf(v, hub.logger('miners')),
     log: hub.logger('validator'),
   });
-  console.log(`nya validator: listening on ${validator.url} (model ${model.hash.slice(0, 12)}…)`);
+  const accepted = model.variants?.map((x) => `${x.id} ${x.modelHash.slice(0, 12)}…`).join(', ') ?? `model ${model.hash!.slice(0, 12)}…`;
+  console.log(`nya validator: listening on ${validator.url} (${accepted})`);
   await new Promise<void>((done) => {
     const stop = () => done();
     process.once('SIGINT', stop);
@@ -239,8 +299,7 @@ async function serve(v: Values): Promise<number> {
 
 async function ingest(v: Values, files: string[]): Promise<number> {
   if (files.length === 0) throw new UsageError('ingest needs at least one FineWeb Parquet file');
-  const model = v.model || v['allow-demo'] ? await modelOf(v) : null;
-  const tokenizer = teacherTokenizer(model?.dir ?? null);
+  const tokenizer = teacherTokenizer(tokenizerDirOf(v));
   const store = await openStore({ dataDir: dataDirOf(v), databaseUrl: v['database-url'] ?? null });
   try {
     let added = 0;
@@ -269,11 +328,12 @@ async function ingest(v: Values, files: string[]): Promise<number> {
 
 async function exportDataset(v: Values): Promise<number> {
   if (!v.out) throw new UsageError('export needs --out DIR');
-  const model = v.model || v['allow-demo'] ? await modelOf(v) : null;
-  const tokenizer = await teacherTokenizer(model?.dir ?? null)();
+  const tokenizer = await teacherTokenizer(tokenizerDirOf(v))();
+  if (v.variant.length > 1 || v.variant.some((x) => !VariantId.safeParse(x).success))
+    throw new UsageError(`export --variant takes one variant id, got '${v.variant.join("', '")}'`);
   const store = await openStore({ dataDir: dataDirOf(v), databaseUrl: v['database-url'] ?? null });
   try {
-    const written = await writeDataset(resolve(v.out), validatedRecords(store, tokenizer), {
+    const written = await writeDataset(resolve(v.out), validatedRecords(store, tokenizer, v.variant[0] ?? null), {
       ...(v['shard-rows'] ? { shardRows: positiveInt('shard-rows', v['shard-rows']) } : {}),
       onProgress: (rows) => process.stderr.write(`\rexported ${rows} documents`),
     });

@@ -1,6 +1,6 @@
 import type { BlobFiles } from '../blob-files';
 import type { SqlExecutor, SqlValue } from '../sql-driver';
-import type { LedgerRow, ResultStatus } from '../store';
+import type { LedgerRow, ResultStatus, ValidatedResult } from '../store';
 import { databaseBody } from './results';
 import { num, numOrNull, str, strOrNull } from './row-values';
 
@@ -34,23 +34,21 @@ export class ResultHistory {
     }));
   }
 
-  async validatedResults(
-    afterTaskId: string | null,
-    limit: number,
-  ): Promise<{ taskId: string; modelHash: string; k: number; body: Uint8Array }[]> {
+  async validatedResults(afterTaskId: string | null, limit: number, variant: string | null = null): Promise<ValidatedResult[]> {
     const rows = await this.ex.all(
-      `SELECT r.task_id, r.miner, r.body_path, t.model_hash, t.k FROM results r JOIN tasks t ON t.task_id = r.task_id
-       WHERE r.status = 'validated' AND r.task_id > ?
+      `SELECT r.task_id, r.miner, r.body_path, t.model_hash, tv.variant, t.k FROM results r JOIN tasks t ON t.task_id = r.task_id
+       LEFT JOIN task_variants tv ON tv.task_id = r.task_id
+       WHERE r.status = 'validated' AND r.task_id > ? ${variant === null ? '' : 'AND tv.variant = ?'}
          AND r.miner = (SELECT MIN(r2.miner) FROM results r2 WHERE r2.task_id = r.task_id AND r2.status = 'validated'
                           AND (r2.body IS NOT NULL OR r2.body_path IS NOT NULL))
        ORDER BY r.task_id LIMIT ?`,
-      [afterTaskId ?? '', limit],
+      [afterTaskId ?? '', ...(variant === null ? [] : [variant]), limit],
     );
-    const out: { taskId: string; modelHash: string; k: number; body: Uint8Array }[] = [];
+    const out: ValidatedResult[] = [];
     for (const r of rows) {
       const [taskId, path] = [str(r.task_id), strOrNull(r.body_path)];
       const body = path && this.blobs ? this.blobs.read(path) : await databaseBody(this.ex, taskId, str(r.miner));
-      out.push({ taskId, modelHash: str(r.model_hash), k: num(r.k), body: body ?? new Uint8Array(0) });
+      out.push({ taskId, modelHash: str(r.model_hash), variant: strOrNull(r.variant), k: num(r.k), body: body ?? new Uint8Array(0) });
     }
     return out;
   }

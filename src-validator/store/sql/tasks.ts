@@ -32,11 +32,12 @@ const utf8 = (v: unknown): Buffer => (Buffer.isBuffer(v) ? v : Buffer.from(str(v
 export class TaskRows {
   constructor(private readonly ex: SqlExecutor) {}
 
-  async insertTask(task: TaskRow, docs: { docId: string; tokens: number; tokenIdsChecksum: number }[]): Promise<void> {
+  async insertTask(task: TaskRow, variant: string, docs: { docId: string; tokens: number; tokenIdsChecksum: number }[]): Promise<void> {
     await this.ex.run(
       'INSERT INTO tasks (task_id, created_at_ms, k, seq_len, model_hash, tokens, quorum, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       [task.taskId, task.createdAtMs, task.k, task.seqLen, task.modelHash, task.tokens, task.quorum, task.state],
     );
+    await this.ex.run('INSERT INTO task_variants (task_id, variant) VALUES (?, ?)', [task.taskId, variant]);
     for (let i = 0; i < docs.length; i++) {
       const d = docs[i]!;
       await this.ex.run('INSERT INTO task_docs (task_id, idx, doc_id, tokens, checksum) VALUES (?, ?, ?, ?, ?)', [
