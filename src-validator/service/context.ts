@@ -11,6 +11,8 @@ import type { ReplicaRules } from './replica-choice';
  * Returns one encoded soft-label record (`encodeSoftLabels`) per document, in order.
  */
 export interface Recomputer {
+  /** The model it computes with; audits skip tasks of another model (null or unset: every task's). */
+  readonly modelHash?: string | null;
   label(task: {
     taskId: string;
     k: number;
@@ -60,4 +62,6 @@ export interface ValidatorContext {
   checks: ResultChecker;
   /** Queues a re-computation of a task in 'checking' state (runs after the caller's transaction). */
   scheduleRecheck(taskId: string): void;
+  /** Offers a task just settled as validated for an audit, which may pick it (after the caller's transaction). */
+  offerAudit(taskId: string): void;
 }
