@@ -1,11 +1,16 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_SEQ_LEN } from '../../../src-shared/protocol';
 import { parseArgs } from 'node:util';
 import { readFineWebShard } from '../../../src-validator/fineweb';
 import { writeDataset } from '../../../src-validator/export/write-dataset';
 import { validatedRecords } from '../../../src-validator/export-validated';
+import { ExecutionProviderChoice } from '../../../src-shared/state';
 import {
   allowListFile,
+  DEFAULT_AUDIT_QUEUE,
+  DEFAULT_AUDIT_SHARE,
+  DEFAULT_AUDITS_PER_KEY,
+  type Recomputer,
   DEFAULT_KEYS_STORAGE,
   DEFAULT_MINERS_REFRESH_MS,
   DEFAULT_SETTLE_EPOCHS,
@@ -25,7 +30,7 @@ import { distPath } from '../../../src-node/app-paths';
 import { DEFAULT_COMMUNE_RPC } from '../../../src-node/commune-api';
 import { defaultDataDir } from '../../../src-node/data-dir';
 import { errorMessage, LogHub, type Logger } from '../../../src-node/log';
-import { modelHash } from '../../teacher';
+import { createTeacherHost, modelHash } from '../../teacher';
 
 const DEFAULT_PORT = 7431;
 
@@ -41,6 +46,15 @@ options:
   --model-hash HEX      SHA-256 of the teacher model whose labels are accepted
   --model DIR           ... or the model folder (its hash, and its tokenizer)
   --allow-demo          also accept the bundled demo model (local testing)
+  --teacher DIR         the validator's own teacher (the accepted model's folder): re-computes
+                        disagreements, new keys' results and audits of settled tasks
+                        (docs/PROTOCOL.md, "Audits"); without --model it names the accepted model
+  --ep auto|cpu|cuda|dml  (with --teacher) its execution provider (default auto)
+  --audit-share S       (with --teacher) share of credited tokens the teacher re-computes, on
+                        settled tasks picked at random after their results are in (default ${DEFAULT_AUDIT_SHARE}; 0: none)
+  --audits-per-key N    (with --teacher) audits each key faces per settling window at least (default ${DEFAULT_AUDITS_PER_KEY})
+  --audit-queue N       (with --teacher) audits waiting for the teacher at most; more are skipped
+                        and logged (default ${DEFAULT_AUDIT_QUEUE})
   --redundancy N        miners per task (default 2)
   --established-key ADDR  a key established from its first lease: the operator's own miners,
                         which new keys' work waits for (repeatable; docs/PROTOCOL.md, "Who checks whom")
@@ -88,6 +102,11 @@ function parse(argv: string[]) {
       'model-hash': { type: 'string' },
       model: { type: 'string' },
       'allow-demo': { type: 'boolean', default: false },
+      teacher: { type: 'string' },
+      ep: { type: 'string', default: 'auto' },
+      'audit-share': { type: 'string', default: String(DEFAULT_AUDIT_SHARE) },
+      'audits-per-key': { type: 'string', default: String(DEFAULT_AUDITS_PER_KEY) },
+      'audit-queue': { type: 'string', default: String(DEFAULT_AUDIT_QUEUE) },
       redundancy: { type: 'string', default: '2' },
       'established-key': { type: 'string', multiple: true, default: [] },
       'first-seen-apart-minutes': { type: 'string', default: '10' },
@@ -168,7 +187,7 @@ function dataDirOf(v: Values): string {
   return resolve(v['data-dir'] ?? resolve(defaultDataDir(), 'validator'));
 }
 
-/** The accepted model: --model-hash, else the hash of --model, else the demo model with --allow-demo. */
+/** The accepted model: --model-hash, else the hash of --model, else the teacher's, else the demo model with --allow-demo. */
 async function modelOf(v: Values): Promise<{ hash: string; dir: string | null; demoHash: string | null }> {
   const demoDir = distPath('models', 'demo');
   const demoHash = v['allow-demo'] ? await modelHash(demoDir).catch(() => null) : null;
@@ -178,6 +197,7 @@ async function modelOf(v: Values): Promise<{ hash: string; dir: string | null; d
     return { hash: v['model-hash'], dir: v.model ? resolve(v.model) : null, demoHash };
   }
   if (v.model) return { hash: await modelHash(resolve(v.model)), dir: resolve(v.model), demoHash };
+  if (v.teacher) return { hash: await modelHash(resolve(v.teacher)), dir: resolve(v.teacher), demoHash };
   if (demoHash) return { hash: demoHash, dir: demoDir, demoHash };
   throw new UsageError(
     v['allow-demo']
@@ -186,46 +206,111 @@ async function modelOf(v: Values): Promise<{ hash: string; dir: string | null; d
   );
 }
 
+function auditShareOf(raw: string): number {
+  const share = Number(raw);
+  if (!(share >= 0 && share <= 1)) throw new UsageError(`--audit-share must be a share in [0, 1], got '${raw}'`);
+  return share;
+}
+
+/**
+ * `--teacher DIR`: the validator's own teacher, which must be the accepted model (else nothing it
+ * computes could judge a miner). A teacher that cannot load is said once; the validator runs
+ * without re-computation or audits, as one without --teacher does.
+ */
+async function teacherOf(
+  v: Values,
+  acceptedHash: string,
+  dataDir: string,
+  log: Logger,
+): Promise<{ recomputer: Recomputer | null; close(): Promise<void> }> {
+  const none = { recomputer: null, close: async () => undefined };
+  if (v.teacher === undefined) return none;
+  const ep = ExecutionProviderChoice.safeParse(v.ep);
+  if (!ep.success) throw new UsageError(`--ep must be auto, cpu, cuda or dml, got '${v.ep}'`);
+  const dir = resolve(v.teacher);
+  let hash: string;
+  try {
+    hash = await modelHash(dir);
+  } catch (error) {
+    log.error(`the teacher in ${dir} cannot be read (${errorMessage(error)}); running without re-computation or audits`);
+    return none;
+  }
+  if (hash !== acceptedHash) {
+    throw new UsageError(
+      `the teacher in ${dir} is model ${hash.slice(0, 12)}…, not the accepted model ${acceptedHash.slice(0, 12)}…: its labels could not judge a miner's`,
+    );
+  }
+  const teacher = createTeacherHost({
+    modelDir: dir,
+    executionProvider: ep.data,
+    cacheDir: join(dataDir, 'teacher-cache'),
+    log: log.child('teacher'),
+  });
+  try {
+    await teacher.start();
+  } catch (error) {
+    await teacher.dispose().catch(() => undefined);
+    log.error(`the teacher in ${dir} did not load (${errorMessage(error)}); running without re-computation or audits`);
+    return none;
+  }
+  log.info(`teacher ${hash.slice(0, 12)}… loaded from ${dir}`);
+  return { recomputer: { modelHash: hash, label: (task) => teacher.label(task) }, close: () => teacher.dispose() };
+}
+
 async function serve(v: Values): Promise<number> {
   const port = Number(v.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got '${v.port}'`);
   const model = await modelOf(v);
   const hub = new LogHub();
   hub.attach((r) => console.error(`${new Date(r.atMs).toISOString()} ${r.level.padEnd(5)} ${r.source}: ${r.message}`));
-  const validator = await startValidator({
-    port,
-    host: v.host,
-    dataDir: dataDirOf(v),
-    databaseUrl: v['database-url'] ?? null,
-    modelHash: model.hash,
-    allowDemoModel: v['allow-demo'],
-    demoModelHash: model.demoHash,
-    modelDir: model.dir,
-    redundancy: positiveInt('redundancy', v.redundancy),
-    establishedKeys: v['established-key'],
-    replicaRules: {
-      firstSeenApartMs: positiveInt('first-seen-apart-minutes', v['first-seen-apart-minutes'], 0) * 60_000,
-      networkPrefix: networkPrefixOf(v['replica-network']),
-    },
-    epochMs: positiveInt('epoch-minutes', v['epoch-minutes']) * 60_000,
-    epochEmissionNano: BigInt(positiveInt('emission-nano', v['emission-nano'], 0)),
-    settleEpochs: positiveInt('settle-epochs', v['settle-epochs'], 0),
-    refusedPayoutAddresses: v['refuse-payout'],
-    checkThreads: positiveInt('check-threads', v['check-threads'], 0),
-    leaseLimits: {
-      baseOpenLeases: positiveInt('open-leases', v['open-leases']),
-      maxOpenLeases: positiveInt('max-open-leases', v['max-open-leases']),
-      coolDownMs: positiveInt('cool-down-minutes', v['cool-down-minutes'], 0) * 60_000,
-    },
-    rateLimits: {
-      perKey: requestRate(positiveInt('key-rate', v['key-rate'], 0)),
-      perAddress: requestRate(positiveInt('address-rate', v['address-rate'], 0)),
-    },
-    uploadDeadlineMs: positiveSeconds('upload-deadline-s', v['upload-deadline-s']) * 1000,
-    uploadsPerKey: positiveInt('uploads-per-key', v['uploads-per-key']),
-    miners: minersOf(v, hub.logger('miners')),
-    log: hub.logger('validator'),
-  });
+  const audits = {
+    share: auditShareOf(v['audit-share']),
+    auditsPerKey: positiveInt('audits-per-key', v['audits-per-key'], 0),
+    maxQueued: positiveInt('audit-queue', v['audit-queue']),
+  };
+  const teacher = await teacherOf(v, model.hash, dataDirOf(v), hub.logger('validator'));
+  let validator;
+  try {
+    validator = await startValidator({
+      recomputer: teacher.recomputer,
+      audits,
+      port,
+      host: v.host,
+      dataDir: dataDirOf(v),
+      databaseUrl: v['database-url'] ?? null,
+      modelHash: model.hash,
+      allowDemoModel: v['allow-demo'],
+      demoModelHash: model.demoHash,
+      modelDir: model.dir,
+      redundancy: positiveInt('redundancy', v.redundancy),
+      establishedKeys: v['established-key'],
+      replicaRules: {
+        firstSeenApartMs: positiveInt('first-seen-apart-minutes', v['first-seen-apart-minutes'], 0) * 60_000,
+        networkPrefix: networkPrefixOf(v['replica-network']),
+      },
+      epochMs: positiveInt('epoch-minutes', v['epoch-minutes']) * 60_000,
+      epochEmissionNano: BigInt(positiveInt('emission-nano', v['emission-nano'], 0)),
+      settleEpochs: positiveInt('settle-epochs', v['settle-epochs'], 0),
+      refusedPayoutAddresses: v['refuse-payout'],
+      checkThreads: positiveInt('check-threads', v['check-threads'], 0),
+      leaseLimits: {
+        baseOpenLeases: positiveInt('open-leases', v['open-leases']),
+        maxOpenLeases: positiveInt('max-open-leases', v['max-open-leases']),
+        coolDownMs: positiveInt('cool-down-minutes', v['cool-down-minutes'], 0) * 60_000,
+      },
+      rateLimits: {
+        perKey: requestRate(positiveInt('key-rate', v['key-rate'], 0)),
+        perAddress: requestRate(positiveInt('address-rate', v['address-rate'], 0)),
+      },
+      uploadDeadlineMs: positiveSeconds('upload-deadline-s', v['upload-deadline-s']) * 1000,
+      uploadsPerKey: positiveInt('uploads-per-key', v['uploads-per-key']),
+      miners: minersOf(v, hub.logger('miners')),
+      log: hub.logger('validator'),
+    });
+  } catch (error) {
+    await teacher.close();
+    throw error;
+  }
   console.log(`nya validator: listening on ${validator.url} (model ${model.hash.slice(0, 12)}…)`);
   await new Promise<void>((done) => {
     const stop = () => done();
@@ -234,6 +319,7 @@ async function serve(v: Values): Promise<number> {
   });
   console.error('nya validator: stopping...');
   await validator.close();
+  await teacher.close();
   return 0;
 }
 
