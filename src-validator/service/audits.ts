@@ -1,9 +1,9 @@
 import { errorMessage } from '../../src-node/log';
-import { tokenIdsChecksum } from '../../src-shared/soft-labels';
+import { readFile } from 'node:fs/promises';
+import { decodeResultBundle, tokenIdsChecksum } from '../../src-shared/soft-labels';
 import { epochOf } from '../accounting/earnings';
 import { compareRecordPrefix } from '../verify/agreement';
 import { parseRecord } from '../verify/record-rows';
-import { parseBundle } from '../verify/result-checks';
 import { auditProbability, pickAudit } from './audit-policy';
 import type { ValidatorContext } from './context';
 import { rejectResult } from './settlement';
@@ -183,11 +183,15 @@ export class Auditor {
       return;
     }
     this.stats.recomputedTokens += reference.header.positions;
-    const body = await store.resultBody(job.taskId, kept.miner);
+    const source = await store.resultBodySource(job.taskId, kept.miner);
+    if (!source) return;
+    // Read without blocking the event loop, and only the audited record parsed (its CRC): not the whole bundle.
+    // A body revoked meanwhile is gone: nothing left to audit.
+    const body = 'bytes' in source ? source.bytes : await readFile(source.path).catch(() => null);
     if (!body) return;
     let verdict;
     try {
-      verdict = compareRecordPrefix(parseBundle(body)[job.docIndex]!, reference);
+      verdict = compareRecordPrefix(parseRecord(decodeResultBundle(body)[job.docIndex]!), reference);
     } catch (error) {
       verdict = { agree: false, reason: errorMessage(error) };
     }

@@ -177,7 +177,8 @@ describe.each(STORE_KINDS)('audits against colluding established keys on %s', (k
     const honest = [h.miner(1), h.miner(2)];
     const sent: Sent = { fabricatedTokens: 0, garbage: new Map() };
     for (let r = 0; r < 3; r++) await round(h, colluders, honest, sent, false);
-    const caught = async () => (await statuses(colluders[0]!)).includes('rejected');
+    // Caught: each of the pair has failed a check (an audit of their agreed work, or a recheck beside an honest miner).
+    const caught = async () => (await Promise.all(colluders.map(statuses))).every((seen) => seen.includes('rejected'));
     const creditedGarbage = async () =>
       LedgerResponse.parse((await colluders[0]!.get(`${API.ledger}?limit=500`)).body).entries.filter(
         (e) => e.status === 'validated' && sent.garbage.has(e.taskId),
