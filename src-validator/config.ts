@@ -89,3 +89,23 @@ export const MIN_CHECK_PROBABILITY = 0.05;
 export const RECOMPUTE_DOCUMENTS = 1;
 
 export const PAYOUT_CHALLENGE_TTL_MS = 5 * 60_000;
+
+/**
+ * Audits (docs/PROTOCOL.md, "Audits"): the share of the network's credited tokens the validator's
+ * own teacher re-computes, on tasks already settled. 1 % of a 1M tokens/s network is 10k tokens/s,
+ * a fraction of one H100's Mistral-7B throughput.
+ */
+export const DEFAULT_AUDIT_SHARE = 0.01;
+/**
+ * An audit re-computes a prefix of at least this many positions (or the whole document): as many
+ * rows as a comparison between two miners samples, so an audit is never a weaker check than one.
+ */
+export const MIN_AUDIT_PREFIX_POSITIONS = 128;
+/**
+ * Audits each key faces per settling window whatever its volume: a task's audit probability is at
+ * least this over the key's tasks settled in the window so far, so a small key is caught as surely
+ * as a large one (the floor costs at most this many audits per key and window).
+ */
+export const DEFAULT_AUDITS_PER_KEY = 3;
+/** Audits waiting for the teacher; beyond it, picked audits are skipped (counted, logged) rather than queued. */
+export const DEFAULT_AUDIT_QUEUE = 64;

@@ -7,6 +7,9 @@ import { DEFAULT_SETTLE_EPOCHS } from './accounting/earnings';
 import { WeightsPublisher } from './accounting/weights-publisher';
 import {
   BASE_OPEN_LEASES,
+  DEFAULT_AUDIT_QUEUE,
+  DEFAULT_AUDIT_SHARE,
+  DEFAULT_AUDITS_PER_KEY,
   DEFAULT_EPOCH_EMISSION_NANO,
   DEFAULT_EPOCH_MS,
   DEFAULT_KEY_REQUESTS_PER_S,
@@ -30,6 +33,7 @@ import { DEFAULT_FIRST_SEEN_APART_MS, type ReplicaRules } from './service/replic
 import { prepareDocuments } from './service/leasing';
 import type { MinerRegistry } from './service/miner-registry';
 import { RecheckQueue, recheckTask } from './service/recheck';
+import { Auditor, type AuditSettings, type AuditStats } from './service/audits';
 import { openStore } from './store/open-store';
 import type { NewDocument, Store } from './store/store';
 import type { Tokenizer, TokenizerLoader } from './tasks/tokenizer';
@@ -38,6 +42,8 @@ import { CheckPool, InlineChecker } from './verify/check-pool';
 export type { Recomputer } from './service/context';
 export type { TeacherVariantSpec } from './model-files/teacher-variants';
 export { DEFAULT_MODEL_FILE_SERVING } from './http/model-files';
+export type { AuditStats } from './service/audits';
+export { DEFAULT_AUDIT_QUEUE, DEFAULT_AUDIT_SHARE, DEFAULT_AUDITS_PER_KEY } from './config';
 export type { Store } from './store/store';
 export type { Tokenizer } from './tasks/tokenizer';
 export { openStore } from './store/open-store';
@@ -89,7 +95,14 @@ export interface ValidatorOptions {
   settleEpochs?: number;
   k?: number;
   seqLen?: number;
-  recomputer?: Recomputer | null;
+  /** The validator's own teachers, at most one per variant (`nya validator --teacher DIR`, repeatable). */
+  recomputers?: readonly Recomputer[];
+  /**
+   * Audits of settled tasks by the recomputer (docs/PROTOCOL.md, "Audits"): the share of credited
+   * tokens re-computed (default DEFAULT_AUDIT_SHARE; 0 turns them off), audits per key and settling
+   * window, and how many picked audits may wait for the teacher. Off without a recomputer and in local mode.
+   */
+  audits?: Partial<AuditSettings>;
   /** The embedded validator of `nya mine`: one local miner, checked by re-computation. */
   localMode?: boolean;
   tokenizer?: TokenizerLoader;
@@ -125,8 +138,10 @@ export interface RunningValidator {
   store: Store;
   /** Queues documents and tokenizes them for leasing; returns how many were new. */
   addDocuments(docs: NewDocument[]): Promise<number>;
-  /** Resolves when every queued re-computation has run (tests, local mode). */
+  /** Resolves when every queued re-computation and audit has run (tests, local mode). */
   idle(): Promise<void>;
+  /** What the audits did since start-up. */
+  audits(): AuditStats;
   /** Writes the weights of the last settled epoch now (a timer does it every 10 s otherwise). */
   publishWeights(): Promise<void>;
   close(): Promise<void>;
@@ -214,7 +229,8 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
     refusedPayoutAddresses: new Set(opts.refusedPayoutAddresses ?? []),
     uids: new Map(Object.entries(opts.uids ?? {})),
   };
-  if (settings.localMode && !opts.recomputer) throw new Error('Local mode re-computes sampled documents itself and needs a recomputer.');
+  if (settings.localMode && !opts.recomputers?.length)
+    throw new Error('Local mode re-computes sampled documents itself and needs a recomputer.');
   const miners = opts.miners ?? null;
   // Before the store is used: a malformed allow-list stops start-up here, naming its line.
   await miners?.start().catch(async (error: unknown) => {
@@ -224,18 +240,25 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
   const loadTokenizer = opts.tokenizer ?? teacherTokenizer(opts.modelDir);
   let tokenizer: Promise<Tokenizer> | null = null;
   let rechecks: RecheckQueue | null = null;
+  let auditor: Auditor | null = null;
   const checks = threads > 0 ? new CheckPool(distPath('main', 'check-worker.cjs'), threads, (m) => log.warn(m)) : new InlineChecker();
   const ctx: ValidatorContext = {
     store,
     settings,
     log,
-    recomputer: opts.recomputer ?? null,
+    recomputers: opts.recomputers ?? [],
     clock: opts.clock ?? Date.now,
     random: opts.random ?? Math.random,
     tokenizer: () => (tokenizer ??= loadTokenizer()),
     checks,
     scheduleRecheck: (taskId) => rechecks!.schedule(taskId),
+    offerAudit: (taskId) => auditor!.offer(taskId),
   };
+  auditor = new Auditor(ctx, {
+    share: opts.audits?.share ?? DEFAULT_AUDIT_SHARE,
+    auditsPerKey: opts.audits?.auditsPerKey ?? DEFAULT_AUDITS_PER_KEY,
+    maxQueued: opts.audits?.maxQueued ?? DEFAULT_AUDIT_QUEUE,
+  });
   rechecks = new RecheckQueue(
     (taskId) => recheckTask(ctx, taskId),
     (e) => log.error(`re-check failed: ${e instanceof Error ? e.message : String(e)}`),
@@ -267,8 +290,9 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+  const audited = auditor.enabled ? `audits ${auditor.share * 100} % of credited tokens` : 'no audits (no teacher)';
   log.info(
-    `validator on ${url} (${store.kind}${settings.localMode ? ', local mode' : ''}, redundancy ${settings.redundancy}, variants ${settings.variants.map((v) => v.id).join(', ')})`,
+    `validator on ${url} (${store.kind}${settings.localMode ? ', local mode' : ''}, redundancy ${settings.redundancy}, variants ${settings.variants.map((v) => v.id).join(', ')}, ${audited})`,
   );
 
   return {
@@ -279,7 +303,12 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
       while ((await prepareDocuments(store, ctx.tokenizer, settings.seqLen)) > 0);
       return added;
     },
-    idle: () => rechecks!.idle(),
+    async idle() {
+      await rechecks!.idle();
+      await auditor!.idle();
+      await rechecks!.idle();
+    },
+    audits: () => ({ ...auditor!.stats }),
     publishWeights: () => weights.tick(),
     async close() {
       weights.dispose();
@@ -289,6 +318,7 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
         server.closeAllConnections();
       });
       await rechecks!.idle();
+      await auditor!.idle();
       await checks.close();
       await miners?.dispose();
       if (!opts.store) await store.close();

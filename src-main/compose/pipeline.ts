@@ -88,7 +88,7 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
         modelDir,
         localMode: true,
         redundancy: 1,
-        recomputer,
+        recomputers: [recomputer],
         log: d.log.logger('local-validator'),
       });
       closers.push(() => embedded!.close());

@@ -10,12 +10,12 @@ import { numberOption, optionValue, optionsOrUsage } from './args';
 import { defaultCheckThreads, startValidator } from '../index';
 import { benchMinerSeed, loopDelayP99Ms, runBenchClient, type BenchClientConfig, type BenchClientReport } from './sim/bench-client';
 import { benchDocuments, runBundlerThread } from './sim/bundler-thread';
-import { fakeTokenizer } from './sim/fake-teacher';
+import { fakeRecomputer, fakeTokenizer } from './sim/fake-teacher';
 import { SimMiner } from './sim/sim-miner';
 
 /**
  * `nya bench validator [--json] [--miners 64] [--store sqlite|postgres] [--seconds 15]
- *   [--docs-per-task 16] [--compute-ms 0] [--redundancy 2] [--check-threads N] [--database-url URL]`
+ *   [--docs-per-task 16] [--compute-ms 0] [--redundancy 2] [--check-threads N] [--database-url URL] [--audit-share S]`
  *
  * The validator runs in this process; the simulated miners run in a forked child process (the
  * other core), so what is measured is the validator: HTTP, signature and nonce checks, CRC of every
@@ -36,6 +36,8 @@ interface Args {
   redundancy: number;
   checkThreads: number;
   databaseUrl: string | null;
+  /** Audits by an in-process fake teacher (0: none, as a validator without --teacher). */
+  auditShare: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -59,6 +61,7 @@ function parseArgs(argv: string[]): Args {
     redundancy: Math.max(1, int('--redundancy', 2)),
     checkThreads: Math.floor(int('--check-threads', defaultCheckThreads())),
     databaseUrl: store === 'postgres' ? databaseUrl : null,
+    auditShare: numberOption(argv, '--audit-share', 0),
   };
 }
 
@@ -135,6 +138,10 @@ export async function run(argv: string[]): Promise<number> {
     establishedKeys: Array.from({ length: args.miners }, (_, i) => SimMiner.fromSeed('http://127.0.0.1:1', benchMinerSeed(i)).address),
     replicaRules: { firstSeenApartMs: 0 },
     tokenizer: async () => fakeTokenizer(),
+    // The fake teacher labels on the validator's own event loop, where a real one runs in its own
+    // process: audits measured this way cost the event loop more than they would, not less.
+    recomputers: args.auditShare > 0 ? [fakeRecomputer(MODEL_HASH, fakeTokenizer())] : [],
+    audits: { share: args.auditShare },
     checkThreads: args.checkThreads,
     observeRequest: (route, ms) => {
       if (measuring && route === 'result') serverSubmitMs.push(ms);
@@ -212,6 +219,7 @@ export async function run(argv: string[]): Promise<number> {
       no_work: report.noWork,
       compute_ms: args.computeMs,
       check_threads: args.checkThreads,
+      ...(args.auditShare > 0 ? { audit_share: args.auditShare, audits: validator.audits() } : {}),
     };
     if (args.json) console.log(JSON.stringify(result));
     else for (const [key, v] of Object.entries(result)) console.log(`${key.padEnd(24)} ${v}`);

@@ -64,7 +64,8 @@ export interface ValidatorContext {
   store: Store;
   settings: ValidatorSettings;
   tokenizer: () => Promise<Tokenizer>;
-  recomputer: Recomputer | null;
+  /** The validator's own teachers (none, or one per variant it runs). */
+  recomputers: readonly Recomputer[];
   log: Logger;
   clock: () => number;
   random: () => number;
@@ -72,6 +73,8 @@ export interface ValidatorContext {
   checks: ResultChecker;
   /** Queues a re-computation of a task in 'checking' state (runs after the caller's transaction). */
   scheduleRecheck(taskId: string): void;
+  /** Offers a task just settled as validated for an audit, which may pick it (after the caller's transaction). */
+  offerAudit(taskId: string): void;
 }
 
 /**
@@ -80,6 +83,5 @@ export interface ValidatorContext {
  * run is checked by other miners of that variant only.
  */
 export function recomputerFor(ctx: ValidatorContext, modelHash: string): Recomputer | null {
-  const { recomputer } = ctx;
-  return recomputer && (recomputer.modelHash ?? ctx.settings.modelHash) === modelHash ? recomputer : null;
+  return ctx.recomputers.find((r) => (r.modelHash ?? ctx.settings.modelHash) === modelHash) ?? null;
 }

@@ -5,7 +5,7 @@ import type { ValidatorContext } from './context';
 /**
  * The bookkeeping of an outcome, inside the caller's transaction: the result's status, the lease,
  * the miner's streak and counters, and the open epoch's credit. A rejection also revokes the
- * miner's unchecked credit of every epoch not yet settled (see `revokeUnverified`).
+ * miner's credit of every epoch not yet settled (see `revokeUnsettled`).
  */
 export async function validateResult(ctx: ValidatorContext, tx: StoreTx, result: ResultRow, unverified: boolean): Promise<void> {
   const now = ctx.clock();
@@ -16,41 +16,77 @@ export async function validateResult(ctx: ValidatorContext, tx: StoreTx, result:
   await tx.addCredit({ miner: result.miner, epoch, hourStartMs: hourStart(now), tokens: result.tokens });
 }
 
-export async function rejectResult(ctx: ValidatorContext, tx: StoreTx, result: ResultRow, reason: string, penalise = true): Promise<void> {
-  await tx.setResultOutcome(result.taskId, result.miner, { status: 'rejected', reason, epoch: null, unverified: false });
-  await tx.setLeaseState(result.taskId, result.miner, 'rejected');
-  await tx.dropResultBody(result.taskId, result.miner);
-  await tx.updateMinerCounters(result.miner, { streak: penalise ? 'reset' : 0, validatedTokens: 0, rejectedTokens: result.tokens });
-  if (!penalise) return;
+/**
+ * What a rejection costs the miner. `unverified`: bad work seen by a peer (honest fp16 noise fails
+ * a comparison now and then, so only what nobody vouched for is revoked). `unsettled`: bad work
+ * seen by the validator's own teacher, the ground truth: every validated result of the epochs not
+ * yet settled, checked ones too, since the keys that agreed with it may be its accomplices.
+ */
+export type Penalty = 'none' | 'unverified' | 'unsettled';
+
+export async function rejectResult(
+  ctx: ValidatorContext,
+  tx: StoreTx,
+  result: ResultRow,
+  reason: string,
+  penalty: Penalty = 'unverified',
+): Promise<void> {
+  // A validated result (one an audit failed) gives back its credit; a pending one had none.
+  if (result.status === 'validated') await uncredit(ctx, tx, result, reason);
+  else {
+    await tx.setResultOutcome(result.taskId, result.miner, { status: 'rejected', reason, epoch: null, unverified: false });
+    await tx.setLeaseState(result.taskId, result.miner, 'rejected');
+    await tx.dropResultBody(result.taskId, result.miner);
+    await tx.updateMinerCounters(result.miner, { streak: 0, validatedTokens: 0, rejectedTokens: result.tokens });
+  }
+  if (penalty === 'none') return;
+  await tx.updateMinerCounters(result.miner, { streak: 'reset', validatedTokens: 0, rejectedTokens: 0 });
   // A key caught with bad work no longer vouches for new keys (a seed key is re-established by its next lease).
   await tx.setEstablished(result.miner, false);
-  await revokeUnverified(ctx, tx, result.miner);
+  await revokeUnsettled(ctx, tx, result.miner, penalty === 'unverified');
 }
 
 /**
- * A miner caught once loses the credit of every result that nobody else vouched for (quorum 1,
- * not spot-checked) in the epochs not yet settled, the closed ones whose weights wait included,
- * and those tasks go back to other miners with full redundancy. Being honest only where a check
- * is likely therefore never pays, not even just before an epoch closes. Settled epochs are not
- * reached: their weights may already be published, and they are computed once.
+ * A miner caught once loses the credit of its results in the epochs not yet settled, the closed
+ * ones whose weights wait included: with `onlyUnverified`, those nobody else vouched for (quorum 1,
+ * not spot-checked); otherwise all of them. Being honest only where a check is likely therefore
+ * never pays, not even just before an epoch closes. Settled epochs are not reached: their weights
+ * may already be published, and they are computed once. A task left without validated labels goes
+ * back to other miners with full redundancy; one whose other keys keep their credit but whose one
+ * kept copy was the revoked one has its documents queued again, as a new task.
  */
-async function revokeUnverified(ctx: ValidatorContext, tx: StoreTx, miner: string): Promise<void> {
+async function revokeUnsettled(ctx: ValidatorContext, tx: StoreTx, miner: string, onlyUnverified: boolean): Promise<void> {
+  const firstUnsettled = lastSettledEpoch(ctx.clock(), ctx.settings.epochMs, ctx.settings.settleEpochs) + 1;
+  for (const r of await tx.validatedResultsSince(miner, firstUnsettled, onlyUnverified)) {
+    await uncredit(ctx, tx, r, 'revoked: the miner failed a later check');
+    await redoWithout(ctx, tx, r.taskId);
+  }
+}
+
+/** A validated result becomes rejected: its credit is taken back from the epoch it was credited to. */
+async function uncredit(ctx: ValidatorContext, tx: StoreTx, r: ResultRow, reason: string): Promise<void> {
   const now = ctx.clock();
-  const epoch = epochOf(now, ctx.settings.epochMs);
-  const firstUnsettled = lastSettledEpoch(now, ctx.settings.epochMs, ctx.settings.settleEpochs) + 1;
-  for (const r of await tx.unverifiedResults(miner, firstUnsettled)) {
-    await tx.setResultOutcome(r.taskId, miner, {
-      status: 'rejected',
-      reason: 'revoked: the miner failed a later check',
-      epoch: null,
-      unverified: false,
-    });
-    await tx.setLeaseState(r.taskId, miner, 'rejected');
-    await tx.dropResultBody(r.taskId, miner);
-    await tx.updateMinerCounters(miner, { streak: 0, validatedTokens: -r.tokens, rejectedTokens: r.tokens });
-    await tx.addCredit({ miner, epoch: r.epoch ?? epoch, hourStartMs: hourStart(now), tokens: -r.tokens });
-    const task = await tx.taskForUpdate(r.taskId);
-    if (task) await tx.setTaskState(task.taskId, 'open', Math.max(task.quorum, redundancyFor(ctx)));
+  await tx.setResultOutcome(r.taskId, r.miner, { status: 'rejected', reason, epoch: null, unverified: false });
+  await tx.setLeaseState(r.taskId, r.miner, 'rejected');
+  await tx.dropResultBody(r.taskId, r.miner);
+  await tx.updateMinerCounters(r.miner, { streak: 0, validatedTokens: -r.tokens, rejectedTokens: r.tokens });
+  await tx.addCredit({
+    miner: r.miner,
+    epoch: r.epoch ?? epochOf(now, ctx.settings.epochMs),
+    hourStartMs: hourStart(now),
+    tokens: -r.tokens,
+  });
+}
+
+/** After a validated result of a task was revoked: the task's labels are re-computed unless another kept copy remains. */
+async function redoWithout(ctx: ValidatorContext, tx: StoreTx, taskId: string): Promise<void> {
+  const task = await tx.taskForUpdate(taskId);
+  if (!task) return;
+  const validated = (await tx.resultsOfTask(taskId)).filter((o) => o.status === 'validated');
+  if (validated.length === 0) {
+    await tx.setTaskState(task.taskId, 'open', Math.max(task.quorum, redundancyFor(ctx)));
+  } else if (!validated.some((o) => o.bodyKept)) {
+    await tx.requeueDocuments((await tx.taskDocumentChecks(taskId)).map((d) => d.docId));
   }
 }
 

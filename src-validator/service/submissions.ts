@@ -22,6 +22,8 @@ export interface Submission {
 interface Decision {
   response: SubmitResponse;
   recheck: boolean;
+  /** The task was settled as validated now: offered for an audit once committed. */
+  settled?: boolean;
 }
 
 const ACCEPTED: Decision = { response: { status: 'accepted' }, recheck: false };
@@ -166,6 +168,7 @@ export async function submitResult(ctx: ValidatorContext, sub: Submission): Prom
     });
     if (!('recheck' in outcome)) return outcome;
     if (outcome.recheck) ctx.scheduleRecheck(sub.taskId);
+    if (outcome.settled) ctx.offerAudit(sub.taskId);
     return outcome.response;
   } finally {
     // A staged file the store did not take over (a refusal, or a repeat that lost the race) is garbage.
@@ -194,7 +197,7 @@ async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fre
     const miner = await tx.minerForUpdate(fresh.miner);
     if (freshEstablished && !shouldCheck(miner?.streak ?? 0, ctx.random)) {
       await tx.setTaskState(task.taskId, 'validated');
-      return settleOne(ctx, tx, fresh, null, true);
+      return { ...(await settleOne(ctx, tx, fresh, null, true)), settled: true };
     }
     return escalate(ctx, tx, task);
   }
@@ -235,7 +238,7 @@ async function settleTask(ctx: ValidatorContext, tx: StoreTx, task: TaskRow, fre
     if (live[i]!.miner === fresh.miner) mine = decision;
   }
   await tx.setTaskState(task.taskId, 'validated');
-  return mine;
+  return { ...mine, settled: true };
 }
 
 /**
@@ -277,7 +280,7 @@ async function escalate(ctx: ValidatorContext, tx: StoreTx, task: TaskRow): Prom
     return ACCEPTED;
   }
   for (const r of await tx.resultsOfTask(task.taskId)) {
-    if (r.status === 'pending') await rejectResult(ctx, tx, r, `no ${MAX_QUORUM} miners reached a majority on this task`, false);
+    if (r.status === 'pending') await rejectResult(ctx, tx, r, `no ${MAX_QUORUM} miners reached a majority on this task`, 'none');
   }
   await tx.setTaskState(task.taskId, 'failed');
   return { response: { status: 'rejected', reason: 'no majority among the miners' }, recheck: false };

@@ -215,8 +215,8 @@ export interface StoreTx {
     miner: string,
     outcome: { status: ResultStatus; reason: string | null; epoch: number | null; unverified: boolean },
   ): Promise<void>;
-  /** Validated, unverified results of a miner in epochs >= fromEpoch (what a failed check revokes). */
-  unverifiedResults(miner: string, fromEpoch: number): Promise<ResultRow[]>;
+  /** Validated results of a miner in epochs >= fromEpoch, all or only the unverified ones (what a failed check revokes). */
+  validatedResultsSince(miner: string, fromEpoch: number, onlyUnverified: boolean): Promise<ResultRow[]>;
   // miners and credit
   upsertMiner(address: string, seen: { name?: string; gpuClass?: string; nowMs: number }): Promise<MinerRow>;
   minerForUpdate(address: string): Promise<MinerRow | null>;

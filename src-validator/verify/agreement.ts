@@ -359,15 +359,33 @@ export function compareRecordRows(
   b: ParsedRecord,
   rows: ArrayLike<number>,
   tol: Tolerances = DEFAULT_TOLERANCES,
+  /** Where `b` is a prefix of `a`'s document: the positions both cover (rows lie below it). */
+  sharedPositions = a.header.positions,
 ): Agreement {
   const { k } = a.header;
-  if (a.header.positions !== b.header.positions || k !== b.header.k) {
+  if (sharedPositions > b.header.positions || b.header.positions > a.header.positions || k !== b.header.k) {
     return differentShapes(rows.length);
   }
   const s = scratchFor(rows.length * k);
   readRowCodes(a, rows, s.aIds, s.aCodes);
   readRowCodes(b, rows, s.bIds, s.bCodes);
   return compareCodes({ ...s, positions: rows.length, k }, tol);
+}
+
+/**
+ * A miner's record against the validator's re-computation of a prefix of its document (a causal
+ * LM's labels for a prefix are the whole document's labels at those positions): every row of the
+ * prefix, all k ranks, with the tolerances of a comparison between two miners.
+ */
+export function compareRecordPrefix(record: ParsedRecord, prefix: ParsedRecord, tol: Tolerances = DEFAULT_TOLERANCES): Agreement {
+  const { positions } = prefix.header;
+  return compareRecordRows(
+    record,
+    prefix,
+    Int32Array.from({ length: positions }, (_, i) => i),
+    tol,
+    positions,
+  );
 }
 
 /**

@@ -130,7 +130,7 @@ describe.each(STORE_KINDS)('accounting on %s', (kind) => {
 
   it('local mode validates a lone miner by re-computation within the first submissions', async () => {
     const recomputer = fakeRecomputer(MODEL_HASH, tokenizer);
-    h = await startHarness(kind, { localMode: true, redundancy: 1, recomputer, allowDemoModel: true });
+    h = await startHarness(kind, { localMode: true, redundancy: 1, recomputers: [recomputer], allowDemoModel: true });
     await h.validator.addDocuments(documents(30));
     const miner = h.miner(1);
     const task = await leaseTask(miner, { maxTokens: 300 });

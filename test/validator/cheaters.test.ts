@@ -126,7 +126,7 @@ describe.each(SETUPS)('cheating miners on $name', ({ kind, opts: setup }) => {
 
   it('settles a disagreement by re-computation, not by arrival order', async () => {
     const recomputer = fakeRecomputer(MODEL_HASH, tokenizer);
-    h = await startHarness(kind, { ...setup, redundancy: 2, recomputer });
+    h = await startHarness(kind, { ...setup, redundancy: 2, recomputers: [recomputer] });
     await h.validator.addDocuments(documents(40));
     // The cheater submits first; with two results and no majority only the re-computation decides.
     const cheater = actor(h, 3, (n) => (n === 0 ? cheat.smallerModel(9) : null));

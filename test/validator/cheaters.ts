@@ -50,6 +50,13 @@ export const randomOutputs =
     return bundleOf(labels);
   };
 
+/** Colluders' shared fabrication: the same well-formed random labels for a task, whoever sends them. */
+export function fabricatedFor(taskId: string): Behaviour {
+  let seed = 0;
+  for (let i = 0; i < taskId.length; i++) seed = (seed * 31 + taskId.charCodeAt(i)) >>> 0;
+  return randomOutputs(seed);
+}
+
 /**
  * Re-sends an earlier result (its own, or one copied from another miner) for a new task, its
  * records repeated or cut to the new task's document count so the bundle's shape fits.

@@ -24,13 +24,6 @@ const MINUTE_MS = 60_000;
 /** Longer than the first-seen window, so keys registered this far apart may check each other. */
 const APART_MS = 11 * MINUTE_MS;
 
-/** The colluders' shared fabrication: the same well-formed random labels for a task, whoever sends them. */
-function fabricated(taskId: string): cheat.Behaviour {
-  let seed = 0;
-  for (let i = 0; i < taskId.length; i++) seed = (seed * 31 + taskId.charCodeAt(i)) >>> 0;
-  return cheat.randomOutputs(seed);
-}
-
 interface Crowd {
   colluders: SimMiner[];
   honest: SimMiner[];
@@ -64,7 +57,7 @@ async function runCrowd(h: Harness, colluders: number, honest: number, rounds: n
   }
   h.clock.now += APART_MS;
   for (let round = 0; round < rounds; round++) {
-    for (const m of crowd.colluders) crowd.fabricatedTokens += await leaseAndSubmit(h, m, fabricated);
+    for (const m of crowd.colluders) crowd.fabricatedTokens += await leaseAndSubmit(h, m, cheat.fabricatedFor);
     for (const [i, m] of crowd.honest.entries()) await leaseAndSubmit(h, m, honestLabels(i));
     h.clock.now += 1000;
     await h.validator.idle();
@@ -123,7 +116,7 @@ describe.each(STORE_KINDS)('colluding fresh keys on %s', (kind) => {
     '%i colluders beside 2 fresh honest keys and a recomputer: honest keys established, fakes rejected',
     async (colluders) => {
       const recomputer = fakeRecomputer(MODEL_HASH, tokenizer);
-      await start({ recomputer });
+      await start({ recomputers: [recomputer] });
       const crowd = await runCrowd(h, colluders, 2, 6);
       expect(crowd.fabricatedTokens).toBeGreaterThan(0);
       expect(recomputer.calls).toBeGreaterThan(0);

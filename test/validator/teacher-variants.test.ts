@@ -103,7 +103,7 @@ describe.each(STORE_KINDS)('teacher variants on %s', (kind) => {
 
   it('rejects a key that leases the int4 variant and sends labels of another model (int4 replica, int4 re-computation)', async () => {
     const recomputer = fakeRecomputer(INT4_HASH, tokenizer, { noise: 0.01, noiseSeed: 99, ...INT4_MODEL });
-    await start({ recomputer: Object.assign(recomputer, { modelHash: INT4_HASH }) });
+    await start({ recomputers: [Object.assign(recomputer, { modelHash: INT4_HASH })] });
     const [cheater, honest] = [h.miner(1), h.miner(2)];
     const task = await leaseTask(cheater, { maxTokens: 300, modelHash: INT4_HASH });
     expect((await leaseTask(honest, { maxTokens: 300, modelHash: INT4_HASH })).taskId).toBe(task.taskId);
@@ -133,7 +133,7 @@ describe.each(STORE_KINDS)('teacher variants on %s', (kind) => {
   it("re-computes with the validator's teacher only the tasks of its variant; fresh keys of the other wait, unharmed", async () => {
     // The validator's own teacher is the fp16 export; int4 labels would disagree with it.
     const recomputer = Object.assign(fakeRecomputer(FP16_HASH, tokenizer), { modelHash: FP16_HASH });
-    await start({ recomputer });
+    await start({ recomputers: [recomputer] });
     const [int4a, int4b, fp16] = [h.miner(FRESH), h.miner(FRESH + 1), h.miner(FRESH + 2)];
     for (const miner of [int4a, int4b]) {
       const task = await leaseTask(miner, { maxTokens: 300, modelHash: INT4_HASH });

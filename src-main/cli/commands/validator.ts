@@ -1,11 +1,16 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_SEQ_LEN } from '../../../src-shared/protocol';
 import { parseArgs } from 'node:util';
 import { readFineWebShard } from '../../../src-validator/fineweb';
 import { writeDataset } from '../../../src-validator/export/write-dataset';
 import { validatedRecords } from '../../../src-validator/export-validated';
+import { ExecutionProviderChoice } from '../../../src-shared/state';
 import {
   allowListFile,
+  DEFAULT_AUDIT_QUEUE,
+  DEFAULT_AUDIT_SHARE,
+  DEFAULT_AUDITS_PER_KEY,
+  type Recomputer,
   DEFAULT_KEYS_STORAGE,
   DEFAULT_MINERS_REFRESH_MS,
   DEFAULT_SETTLE_EPOCHS,
@@ -27,7 +32,7 @@ import { distPath } from '../../../src-node/app-paths';
 import { DEFAULT_COMMUNE_RPC } from '../../../src-node/commune-api';
 import { defaultDataDir } from '../../../src-node/data-dir';
 import { errorMessage, LogHub, type Logger } from '../../../src-node/log';
-import { modelHash } from '../../teacher';
+import { createTeacherHost, modelHash } from '../../teacher';
 import { VariantId } from '../../../src-shared/protocol';
 import { variantsOf, VariantFlagError } from './validator-variants';
 
@@ -59,6 +64,16 @@ options:
                         ${DEFAULT_MODEL_FILE_SERVING.mibPerS}; 0: serve none, list the mirrors only)
   --downloads-per-address N  downloads one address may run at once; more get 429 (default ${DEFAULT_MODEL_FILE_SERVING.perAddress})
   --downloads-total N   downloads running at once in all; more get 429 (default ${DEFAULT_MODEL_FILE_SERVING.total})
+  --teacher DIR         the validator's own teacher, an accepted variant's folder: re-computes
+                        disagreements, new keys' results and audits of settled tasks of its
+                        variant (docs/PROTOCOL.md, "Audits"); repeatable, one per variant;
+                        without --model or --variant the teachers are the accepted variants
+  --ep auto|cpu|cuda|dml  (with --teacher) its execution provider (default auto)
+  --audit-share S       (with --teacher) share of credited tokens the teacher re-computes, on
+                        settled tasks picked at random after their results are in (default ${DEFAULT_AUDIT_SHARE}; 0: none)
+  --audits-per-key N    (with --teacher) audits each key faces per settling window at least (default ${DEFAULT_AUDITS_PER_KEY})
+  --audit-queue N       (with --teacher) audits waiting for the teacher at most; more are skipped
+                        and logged (default ${DEFAULT_AUDIT_QUEUE})
   --redundancy N        miners per task (default 2)
   --established-key ADDR  a key established from its first lease: the operator's own miners,
                         which new keys' work waits for (repeatable; docs/PROTOCOL.md, "Who checks whom")
@@ -113,6 +128,11 @@ function parse(argv: string[]) {
       'downloads-per-address': { type: 'string', default: String(DEFAULT_MODEL_FILE_SERVING.perAddress) },
       'downloads-total': { type: 'string', default: String(DEFAULT_MODEL_FILE_SERVING.total) },
       'allow-demo': { type: 'boolean', default: false },
+      teacher: { type: 'string', multiple: true, default: [] },
+      ep: { type: 'string', default: 'auto' },
+      'audit-share': { type: 'string', default: String(DEFAULT_AUDIT_SHARE) },
+      'audits-per-key': { type: 'string', default: String(DEFAULT_AUDITS_PER_KEY) },
+      'audit-queue': { type: 'string', default: String(DEFAULT_AUDIT_QUEUE) },
       redundancy: { type: 'string', default: '2' },
       'established-key': { type: 'string', multiple: true, default: [] },
       'first-seen-apart-minutes': { type: 'string', default: '10' },
@@ -211,6 +231,7 @@ async function modelOf(
     return { variants: null, hash: v['model-hash'], tokenizerDir: v.model[0] ? resolve(v.model[0]) : null, demoHash };
   }
   const flags = { models: v.model, named: v.variant, sources: v['model-source'], minVram: v['min-vram'] };
+  if (flags.models.length + flags.named.length === 0) flags.models = v.teacher;
   if (flags.models.length + flags.named.length === 0) {
     if (!demoHash)
       throw new UsageError(
@@ -240,51 +261,127 @@ function tokenizerDirOf(v: Values): string | null {
   return v['allow-demo'] ? distPath('models', 'demo') : null;
 }
 
+function auditShareOf(raw: string): number {
+  const share = Number(raw);
+  if (!(share >= 0 && share <= 1)) throw new UsageError(`--audit-share must be a share in [0, 1], got '${raw}'`);
+  return share;
+}
+
+/**
+ * `--teacher DIR` (repeatable): the validator's own teachers, each an accepted variant (else
+ * nothing it computes could judge a miner). A teacher that cannot load is said once; its variant
+ * is then checked by miners only, as without --teacher.
+ */
+async function teachersOf(
+  v: Values,
+  acceptedHashes: readonly string[],
+  dataDir: string,
+  log: Logger,
+): Promise<{ recomputers: Recomputer[]; close(): Promise<void> }> {
+  const ep = ExecutionProviderChoice.safeParse(v.ep);
+  if (!ep.success) throw new UsageError(`--ep must be auto, cpu, cuda or dml, got '${v.ep}'`);
+  const recomputers: Recomputer[] = [];
+  const hosts: { dispose(): Promise<void> }[] = [];
+  const close = async () => void (await Promise.all(hosts.map((h) => h.dispose().catch(() => undefined))));
+  for (const raw of v.teacher) {
+    const dir = resolve(raw);
+    let hash: string;
+    try {
+      hash = await modelHash(dir);
+    } catch (error) {
+      log.error(`the teacher in ${dir} cannot be read (${errorMessage(error)}); its variant is checked by miners only`);
+      continue;
+    }
+    if (!acceptedHashes.includes(hash)) {
+      await close();
+      throw new UsageError(
+        `the teacher in ${dir} is model ${hash.slice(0, 12)}…, not an accepted variant: its labels could not judge a miner's`,
+      );
+    }
+    if (recomputers.some((r) => r.modelHash === hash)) {
+      await close();
+      throw new UsageError(`two --teacher folders are the same model ${hash.slice(0, 12)}…`);
+    }
+    const teacher = createTeacherHost({
+      modelDir: dir,
+      executionProvider: ep.data,
+      cacheDir: join(dataDir, 'teacher-cache', hash.slice(0, 16)),
+      log: log.child(`teacher ${hash.slice(0, 12)}`),
+    });
+    try {
+      await teacher.start();
+    } catch (error) {
+      await teacher.dispose().catch(() => undefined);
+      log.error(`the teacher in ${dir} did not load (${errorMessage(error)}); its variant is checked by miners only`);
+      continue;
+    }
+    hosts.push(teacher);
+    log.info(`teacher ${hash.slice(0, 12)}… loaded from ${dir}`);
+    recomputers.push({ modelHash: hash, label: (task) => teacher.label(task) });
+  }
+  return { recomputers, close };
+}
+
 async function serve(v: Values): Promise<number> {
   const port = Number(v.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got '${v.port}'`);
   const model = await modelOf(v);
   const hub = new LogHub();
   hub.attach((r) => console.error(`${new Date(r.atMs).toISOString()} ${r.level.padEnd(5)} ${r.source}: ${r.message}`));
-  const validator = await startValidator({
-    port,
-    host: v.host,
-    dataDir: dataDirOf(v),
-    databaseUrl: v['database-url'] ?? null,
-    ...(model.variants ? { variants: model.variants } : { modelHash: model.hash! }),
-    modelFiles: {
-      mibPerS: positiveInt('serve-mib-per-s', v['serve-mib-per-s'], 0),
-      perAddress: positiveInt('downloads-per-address', v['downloads-per-address']),
-      total: positiveInt('downloads-total', v['downloads-total']),
-    },
-    allowDemoModel: v['allow-demo'],
-    demoModelHash: model.demoHash,
-    modelDir: model.tokenizerDir,
-    redundancy: positiveInt('redundancy', v.redundancy),
-    establishedKeys: v['established-key'],
-    replicaRules: {
-      firstSeenApartMs: positiveInt('first-seen-apart-minutes', v['first-seen-apart-minutes'], 0) * 60_000,
-      networkPrefix: networkPrefixOf(v['replica-network']),
-    },
-    epochMs: positiveInt('epoch-minutes', v['epoch-minutes']) * 60_000,
-    epochEmissionNano: BigInt(positiveInt('emission-nano', v['emission-nano'], 0)),
-    settleEpochs: positiveInt('settle-epochs', v['settle-epochs'], 0),
-    refusedPayoutAddresses: v['refuse-payout'],
-    checkThreads: positiveInt('check-threads', v['check-threads'], 0),
-    leaseLimits: {
-      baseOpenLeases: positiveInt('open-leases', v['open-leases']),
-      maxOpenLeases: positiveInt('max-open-leases', v['max-open-leases']),
-      coolDownMs: positiveInt('cool-down-minutes', v['cool-down-minutes'], 0) * 60_000,
-    },
-    rateLimits: {
-      perKey: requestRate(positiveInt('key-rate', v['key-rate'], 0)),
-      perAddress: requestRate(positiveInt('address-rate', v['address-rate'], 0)),
-    },
-    uploadDeadlineMs: positiveSeconds('upload-deadline-s', v['upload-deadline-s']) * 1000,
-    uploadsPerKey: positiveInt('uploads-per-key', v['uploads-per-key']),
-    miners: minersOf(v, hub.logger('miners')),
-    log: hub.logger('validator'),
-  });
+  const audits = {
+    share: auditShareOf(v['audit-share']),
+    auditsPerKey: positiveInt('audits-per-key', v['audits-per-key'], 0),
+    maxQueued: positiveInt('audit-queue', v['audit-queue']),
+  };
+  const acceptedHashes = model.variants?.map((x) => x.modelHash) ?? [model.hash!];
+  const teacher = await teachersOf(v, acceptedHashes, dataDirOf(v), hub.logger('validator'));
+  let validator;
+  try {
+    validator = await startValidator({
+      recomputers: teacher.recomputers,
+      audits,
+      port,
+      host: v.host,
+      dataDir: dataDirOf(v),
+      databaseUrl: v['database-url'] ?? null,
+      ...(model.variants ? { variants: model.variants } : { modelHash: model.hash! }),
+      modelFiles: {
+        mibPerS: positiveInt('serve-mib-per-s', v['serve-mib-per-s'], 0),
+        perAddress: positiveInt('downloads-per-address', v['downloads-per-address']),
+        total: positiveInt('downloads-total', v['downloads-total']),
+      },
+      allowDemoModel: v['allow-demo'],
+      demoModelHash: model.demoHash,
+      modelDir: model.tokenizerDir,
+      redundancy: positiveInt('redundancy', v.redundancy),
+      establishedKeys: v['established-key'],
+      replicaRules: {
+        firstSeenApartMs: positiveInt('first-seen-apart-minutes', v['first-seen-apart-minutes'], 0) * 60_000,
+        networkPrefix: networkPrefixOf(v['replica-network']),
+      },
+      epochMs: positiveInt('epoch-minutes', v['epoch-minutes']) * 60_000,
+      epochEmissionNano: BigInt(positiveInt('emission-nano', v['emission-nano'], 0)),
+      settleEpochs: positiveInt('settle-epochs', v['settle-epochs'], 0),
+      refusedPayoutAddresses: v['refuse-payout'],
+      checkThreads: positiveInt('check-threads', v['check-threads'], 0),
+      leaseLimits: {
+        baseOpenLeases: positiveInt('open-leases', v['open-leases']),
+        maxOpenLeases: positiveInt('max-open-leases', v['max-open-leases']),
+        coolDownMs: positiveInt('cool-down-minutes', v['cool-down-minutes'], 0) * 60_000,
+      },
+      rateLimits: {
+        perKey: requestRate(positiveInt('key-rate', v['key-rate'], 0)),
+        perAddress: requestRate(positiveInt('address-rate', v['address-rate'], 0)),
+      },
+      uploadDeadlineMs: positiveSeconds('upload-deadline-s', v['upload-deadline-s']) * 1000,
+      uploadsPerKey: positiveInt('uploads-per-key', v['uploads-per-key']),
+      miners: minersOf(v, hub.logger('miners')),
+      log: hub.logger('validator'),
+    });
+  } catch (error) {
+    await teacher.close();
+    throw error;
+  }
   const accepted = model.variants?.map((x) => `${x.id} ${x.modelHash.slice(0, 12)}…`).join(', ') ?? `model ${model.hash!.slice(0, 12)}…`;
   console.log(`nya validator: listening on ${validator.url} (${accepted})`);
   await new Promise<void>((done) => {
@@ -294,6 +391,7 @@ async function serve(v: Values): Promise<number> {
   });
   console.error('nya validator: stopping...');
   await validator.close();
+  await teacher.close();
   return 0;
 }
 

@@ -124,9 +124,9 @@ export class ResultRows {
     ]);
   }
 
-  async unverifiedResults(miner: string, fromEpoch: number): Promise<ResultRow[]> {
+  async validatedResultsSince(miner: string, fromEpoch: number, onlyUnverified: boolean): Promise<ResultRow[]> {
     const rows = await this.ex.all(
-      `SELECT ${RESULT_SELECT} FROM results WHERE miner = ? AND unverified = 1 AND status = 'validated' AND epoch >= ?`,
+      `SELECT ${RESULT_SELECT} FROM results WHERE miner = ? AND status = 'validated' AND epoch >= ?${onlyUnverified ? ' AND unverified = 1' : ''}`,
       [miner, fromEpoch],
     );
     return rows.map(resultRow);

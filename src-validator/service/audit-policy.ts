@@ -1,0 +1,42 @@
+import { MIN_AUDIT_PREFIX_POSITIONS } from '../config';
+
+/** Positions an audit of a document of `positions` re-computes on average: its prefix length is uniform in [min(positions, MIN), positions]. */
+function expectedPrefix(positions: number): number {
+  return (Math.min(positions, MIN_AUDIT_PREFIX_POSITIONS) + positions) / 2;
+}
+
+export interface AuditOdds {
+  /** Share of credited tokens to re-compute (`--audit-share`). */
+  share: number;
+  /** Positions of each of the task's documents. */
+  documentPositions: readonly number[];
+  /** Credited tokens of the settled task: its tokens times its validated results. */
+  creditedTokens: number;
+  /** Audits per key and settling window (`DEFAULT_AUDITS_PER_KEY`). */
+  auditsPerKey: number;
+  /** For each key credited for the task, its tasks settled in the window so far, this one included. */
+  keyTasksInWindow: readonly number[];
+}
+
+/**
+ * The chance a settled task is audited. An audit re-computes one random document's random prefix
+ * (expected length `expectedPrefix`), so auditing with probability share × credited / E[prefix]
+ * re-computes `share` of the credited tokens on average; the per-key floor keeps every key at
+ * `auditsPerKey` expected audits per window however few tasks it settles.
+ */
+export function auditProbability(o: AuditOdds): number {
+  if (o.share <= 0 || o.documentPositions.length === 0) return 0;
+  const prefix = o.documentPositions.reduce((s, p) => s + expectedPrefix(p), 0) / o.documentPositions.length;
+  const byShare = (o.share * o.creditedTokens) / prefix;
+  const fewest = Math.min(...o.keyTasksInWindow);
+  const floor = fewest > 0 ? o.auditsPerKey / fewest : 0;
+  return Math.min(1, Math.max(byShare, floor));
+}
+
+/** Which document, and how many of its first positions, an audit re-computes. */
+export function pickAudit(documentPositions: readonly number[], random: () => number): { docIndex: number; prefixPositions: number } {
+  const docIndex = Math.floor(random() * documentPositions.length);
+  const positions = documentPositions[docIndex]!;
+  const shortest = Math.min(positions, MIN_AUDIT_PREFIX_POSITIONS);
+  return { docIndex, prefixPositions: shortest + Math.floor(random() * (positions - shortest + 1)) };
+}

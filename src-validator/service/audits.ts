@@ -1,0 +1,227 @@
+import { errorMessage } from '../../src-node/log';
+import { readFile } from 'node:fs/promises';
+import { decodeResultBundle, tokenIdsChecksum } from '../../src-shared/soft-labels';
+import { epochOf } from '../accounting/earnings';
+import { compareRecordPrefix } from '../verify/agreement';
+import { parseRecord } from '../verify/record-rows';
+import { auditProbability, pickAudit } from './audit-policy';
+import { recomputerFor, type ValidatorContext } from './context';
+import { rejectResult } from './settlement';
+
+export interface AuditSettings {
+  /** Share of credited tokens re-computed (0: no audits). */
+  share: number;
+  auditsPerKey: number;
+  /** Picked audits waiting for the teacher at most; more are skipped. */
+  maxQueued: number;
+}
+
+/** What the audits did since start-up (tests, the log). */
+export interface AuditStats {
+  /** Tasks settled as validated and offered. */
+  offered: number;
+  /** Their credited tokens (tokens times validated results). */
+  creditedTokens: number;
+  /** Picked, and queued or skipped. */
+  picked: number;
+  /** Picked but dropped: the queue was full, or the teacher is off. */
+  skipped: number;
+  passed: number;
+  failed: number;
+  /** Positions the teacher re-computed for audits. */
+  recomputedTokens: number;
+}
+
+interface AuditJob {
+  taskId: string;
+  docIndex: number;
+  prefixPositions: number;
+}
+
+const SKIP_LOG_INTERVAL_MS = 60_000;
+
+/**
+ * Audits settled tasks against the validator's own teacher (docs/PROTOCOL.md, "Audits"). Which
+ * tasks is decided after they settled, when every result is in, so a miner cannot tell audited
+ * work from unaudited work when it computes. Picked audits wait in a bounded queue and run one at
+ * a time; when the teacher falls behind, further picks are skipped and counted, never waited for,
+ * so uploads are never held up by an audit.
+ */
+export class Auditor {
+  readonly stats: AuditStats = { offered: 0, creditedTokens: 0, picked: 0, skipped: 0, passed: 0, failed: 0, recomputedTokens: 0 };
+  private readonly queue: AuditJob[] = [];
+  private running: Promise<void> | null = null;
+  private readonly deciding = new Set<Promise<void>>();
+  /** Per key: tasks settled per epoch, over the settling window. */
+  private readonly keyTasks = new Map<string, Map<number, number>>();
+  private teacherOff: string | null = null;
+  private lastSkipLogMs = -Infinity;
+  private skippedSinceLog = 0;
+
+  constructor(
+    private readonly ctx: ValidatorContext,
+    private readonly settings: AuditSettings,
+  ) {}
+
+  get share(): number {
+    return this.settings.share;
+  }
+
+  get enabled(): boolean {
+    return this.ctx.recomputers.length > 0 && this.settings.share > 0 && !this.ctx.settings.localMode;
+  }
+
+  offer(taskId: string): void {
+    if (!this.enabled) return;
+    const decision = this.decide(taskId).catch((error: unknown) => this.ctx.log.error(`audit of task ${taskId}: ${errorMessage(error)}`));
+    this.deciding.add(decision);
+    void decision.finally(() => this.deciding.delete(decision));
+  }
+
+  /** Resolves when every offered task is decided and every queued audit has run. */
+  async idle(): Promise<void> {
+    while (this.deciding.size > 0 || this.running) {
+      await Promise.all([...this.deciding]);
+      await this.running;
+    }
+  }
+
+  private async decide(taskId: string): Promise<void> {
+    const { store } = this.ctx;
+    const task = await store.taskForUpdate(taskId);
+    // A variant without a teacher here is checked by its miners only (docs/PROTOCOL.md, "Teacher variants").
+    if (!task || task.state !== 'validated' || !recomputerFor(this.ctx, task.modelHash)) return;
+    const credited = (await store.resultsOfTask(taskId)).filter((r) => r.status === 'validated');
+    if (credited.length === 0) return;
+    const positions = (await store.taskDocumentChecks(taskId)).map((d) => d.tokens);
+    const creditedTokens = task.tokens * credited.length;
+    this.stats.offered++;
+    this.stats.creditedTokens += creditedTokens;
+    const p = auditProbability({
+      share: this.settings.share,
+      documentPositions: positions,
+      creditedTokens,
+      auditsPerKey: this.settings.auditsPerKey,
+      keyTasksInWindow: credited.map((r) => this.countTask(r.miner)),
+    });
+    if (this.ctx.random() >= p) return;
+    this.stats.picked++;
+    if (this.teacherOff !== null || this.queue.length >= this.settings.maxQueued) {
+      this.skip();
+      return;
+    }
+    this.queue.push({ taskId, ...pickAudit(positions, this.ctx.random) });
+    this.running ??= this.drain().finally(() => (this.running = null));
+  }
+
+  /** Counts a settled task for a key and returns its tasks in the settling window. */
+  private countTask(miner: string): number {
+    const { epochMs, settleEpochs } = this.ctx.settings;
+    const epoch = epochOf(this.ctx.clock(), epochMs);
+    let perEpoch = this.keyTasks.get(miner);
+    if (!perEpoch) this.keyTasks.set(miner, (perEpoch = new Map()));
+    perEpoch.set(epoch, (perEpoch.get(epoch) ?? 0) + 1);
+    let sum = 0;
+    for (const [e, n] of perEpoch) {
+      if (e < epoch - settleEpochs) perEpoch.delete(e);
+      else sum += n;
+    }
+    return sum;
+  }
+
+  private skip(): void {
+    this.stats.skipped++;
+    this.skippedSinceLog++;
+    const now = this.ctx.clock();
+    if (now - this.lastSkipLogMs < SKIP_LOG_INTERVAL_MS) return;
+    this.lastSkipLogMs = now;
+    const why = this.teacherOff ?? `the teacher re-computes slower than --audit-share ${this.settings.share} asks`;
+    this.ctx.log.warn(`skipped ${this.skippedSinceLog} audits (${this.stats.skipped} in all): ${why}`);
+    this.skippedSinceLog = 0;
+  }
+
+  private async drain(): Promise<void> {
+    for (let job; (job = this.queue.shift());) {
+      if (this.teacherOff !== null) {
+        this.skip();
+        continue;
+      }
+      try {
+        await this.audit(job);
+      } catch (error) {
+        this.ctx.log.error(`audit of task ${job.taskId} failed: ${errorMessage(error)}`);
+      }
+    }
+  }
+
+  private async audit(job: AuditJob): Promise<void> {
+    const { store } = this.ctx;
+    const task = await store.taskForUpdate(job.taskId);
+    if (!task || task.state !== 'validated') return;
+    const doc = (await store.taskDocuments(job.taskId))[job.docIndex];
+    const kept = (await store.resultsOfTask(job.taskId)).find((r) => r.status === 'validated' && r.bodyKept);
+    if (!doc || !kept) return;
+    const prefixIds = (await this.ctx.tokenizer()).encode(doc.text, job.prefixPositions);
+    let reference;
+    try {
+      const [labelled] = await recomputerFor(this.ctx, task.modelHash)!.label({
+        taskId: job.taskId,
+        k: task.k,
+        seqLen: job.prefixPositions,
+        documents: [{ docId: doc.docId, text: doc.text }],
+      });
+      reference = parseRecord(labelled!.encoded);
+      const { positions, tokenIdsChecksum: checksum } = reference.header;
+      if (positions !== prefixIds.length || checksum !== tokenIdsChecksum(prefixIds)) {
+        throw new Error(`its re-computation of ${doc.docId} does not match the validator's tokenization`);
+      }
+    } catch (error) {
+      // Audits stop, the validator does not: said once, and every later pick is counted as skipped.
+      this.teacherOff = `the teacher failed (${errorMessage(error)}); no audits until the validator restarts`;
+      this.ctx.log.error(`audits off: ${this.teacherOff}`);
+      this.skip();
+      return;
+    }
+    this.stats.recomputedTokens += reference.header.positions;
+    const source = await store.resultBodySource(job.taskId, kept.miner);
+    if (!source) return;
+    // Read without blocking the event loop, and only the audited record parsed (its CRC): not the whole bundle.
+    // A body revoked meanwhile is gone: nothing left to audit.
+    const body = 'bytes' in source ? source.bytes : await readFile(source.path).catch(() => null);
+    if (!body) return;
+    let verdict;
+    try {
+      verdict = compareRecordPrefix(parseRecord(decodeResultBundle(body)[job.docIndex]!), reference);
+    } catch (error) {
+      verdict = { agree: false, reason: errorMessage(error) };
+    }
+    await this.settle(
+      job,
+      verdict.agree ? null : `failed an audit of document ${job.docIndex} (first ${job.prefixPositions} positions): ${verdict.reason}`,
+    );
+  }
+
+  /**
+   * A pass establishes the task's keys, as a re-computation does. A failure rejects every validated
+   * result of the task (they agreed with the failing body: the same wrong labels), revokes those
+   * keys' credit of every epoch not yet settled, and puts the task back for re-work.
+   */
+  private async settle(job: AuditJob, failure: string | null): Promise<void> {
+    await this.ctx.store.transaction(async (tx) => {
+      const task = await tx.taskForUpdate(job.taskId);
+      if (task?.state !== 'validated') return;
+      const credited = (await tx.resultsOfTask(job.taskId)).filter((r) => r.status === 'validated');
+      if (failure === null) {
+        for (const r of credited) await tx.setEstablished(r.miner, true);
+        return;
+      }
+      for (const r of credited) await rejectResult(this.ctx, tx, r, failure, 'unsettled');
+      await tx.setTaskState(job.taskId, 'open', Math.max(task.quorum, this.ctx.settings.redundancy));
+    });
+    if (failure === null) this.stats.passed++;
+    else {
+      this.stats.failed++;
+      this.ctx.log.warn(`task ${job.taskId} ${failure}`);
+    }
+  }
+}

@@ -1,0 +1,292 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { API, LedgerResponse, WeightsResponse, type Task } from '../../src-shared/protocol';
+import { decodeResultBundle, decodeSoftLabels } from '../../src-shared/soft-labels';
+import { silentLogger } from '../../src-node/log';
+import { fakeRecomputer } from '../../src-validator/bench/sim/fake-teacher';
+import { SimMiner } from '../../src-validator/bench/sim/sim-miner';
+import { validatedRecords } from '../../src-validator/export-validated';
+import type { Recomputer, ValidatorOptions } from '../../src-validator/index';
+import * as cheat from './cheaters';
+import {
+  bundleOf,
+  documents,
+  honestLabels,
+  MODEL_HASH,
+  startHarness,
+  STORE_KINDS,
+  tokenizer,
+  type Harness,
+  type LeaseBody,
+} from './harness';
+
+/*
+ * Keys that are established (the operator's, or earned honestly) and first seen apart may check
+ * each other, so colluding keys can fill both replica slots of a task with the same made-up labels
+ * and agree. Only the validator's own teacher can see through that: audits re-compute a random
+ * prefix of a random document of settled tasks, picked after the results are in.
+ */
+
+beforeAll(async () => {
+  await cryptoWaitReady();
+});
+
+const EPOCH_MS = 3_600_000;
+const START_MS = 1_760_000_000_000 - (1_760_000_000_000 % EPOCH_MS);
+const COLLUDER_SEED = 800;
+/** The operator vouches for the honest miners only; colluders earn their standing (docs/PROTOCOL.md, "Who checks whom"). */
+const HONEST_SEEDS = [1, 2, 3, 4];
+const honestSeedKeys = () => HONEST_SEEDS.map((seed) => SimMiner.fromSeed('http://127.0.0.1:1', seed).address);
+
+interface Sent {
+  fabricatedTokens: number;
+  /** Labels sent per fabricated task and document: to find them in the data set. */
+  garbage: Map<string, Map<string, Int32Array>>;
+}
+
+/** Leases one task and answers it; returns the task, or null on no-work. */
+async function answer(miner: SimMiner, behaviour: (task: Task) => Uint8Array): Promise<Task | null> {
+  const res = await miner.lease<LeaseBody>({ maxTokens: 250 });
+  if (res.body.kind !== 'task') return null;
+  const sent = await miner.submit(res.body.task.taskId, behaviour(res.body.task));
+  if (sent.status !== 200) throw new Error(`submit answered ${sent.status} ${JSON.stringify(sent.body)}`);
+  return res.body.task;
+}
+
+/** One round: the colluders lease back to back (so they take each other's replica) and fabricate, the honest miners label. */
+async function round(h: Harness, colluders: SimMiner[], honest: SimMiner[], sent: Sent, cheating = true): Promise<void> {
+  for (const m of colluders) {
+    const task = await answer(m, (t) => {
+      if (!cheating) return cheat.honest(COLLUDER_SEED)(t, { lastBundle: null });
+      const bundle = cheat.fabricatedFor(t.taskId)(t, { lastBundle: null });
+      const records = decodeResultBundle(bundle).map((r) => decodeSoftLabels(r).topkIds);
+      sent.garbage.set(t.taskId, new Map(t.documents.map((d, i) => [d.docId, records[i]!])));
+      return bundle;
+    });
+    if (task && cheating) sent.fabricatedTokens += task.tokens ?? 0;
+  }
+  for (const [i, m] of honest.entries()) await answer(m, (t) => bundleOf(honestLabels(t, 1 + i, { noise: i % 2 ? 0.03 : 0.01 })));
+  h.clock.now += 1000;
+  await h.validator.idle();
+}
+
+/** A key with a long streak: its tasks go unreplicated and settle on arrival (docs/PROTOCOL.md, adaptive replication). */
+async function longStreak(h: Harness, miner: SimMiner): Promise<void> {
+  await h.validator.store.transaction(async (tx) => {
+    await tx.upsertMiner(miner.address, { nowMs: h.clock.now });
+    await tx.updateMinerCounters(miner.address, { streak: 1_000_000, validatedTokens: 0, rejectedTokens: 0 });
+  });
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((r) => setTimeout(r, 5));
+}
+
+async function statuses(miner: SimMiner): Promise<string[]> {
+  return LedgerResponse.parse((await miner.get(`${API.ledger}?limit=500`)).body).entries.map((e) => e.status);
+}
+
+async function epochCredit(h: Harness, miners: SimMiner[], epoch: number): Promise<number> {
+  let sum = 0;
+  for (const m of miners) sum += (await h.validator.store.epochTokens([epoch], m.address))[0]?.tokens ?? 0;
+  return sum;
+}
+
+/** The weights file the publisher wrote for an epoch, by address. */
+async function settledWeights(h: Harness, epoch: number): Promise<Map<string, number>> {
+  h.clock.now = (epoch + 2) * EPOCH_MS + 1000;
+  await h.validator.publishWeights();
+  const file = join(h.dataDir, 'weights', `epoch-${epoch}.json`);
+  if (!existsSync(file)) return new Map();
+  return new Map(WeightsResponse.parse(JSON.parse(readFileSync(file, 'utf8'))).weights.map((w) => [w.address, w.weight]));
+}
+
+async function exportedGarbage(h: Harness, garbage: Sent['garbage']): Promise<number> {
+  let found = 0;
+  for await (const r of validatedRecords(h.validator.store, tokenizer)) {
+    const sent = garbage.get(r.taskId)?.get(r.docId);
+    if (sent && sent.length === r.topkIds.length && sent.every((id, i) => id === r.topkIds[i])) found++;
+  }
+  return found;
+}
+
+describe.each(STORE_KINDS)('audits against colluding established keys on %s', (kind) => {
+  let h: Harness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  /**
+   * A validator with the honest seed keys; the colluders then compute one task each honestly, which
+   * the teacher re-computes (they are new) and so establishes them: from then on they may check
+   * each other, and fabricate.
+   */
+  async function start(opts: Partial<ValidatorOptions>, colluders: number): Promise<{ epoch: number; colluders: SimMiner[] }> {
+    h = await startHarness(kind, { redundancy: 2, epochMs: EPOCH_MS, establishedKeys: honestSeedKeys(), ...opts });
+    h.clock.now = START_MS + 60_000;
+    await h.validator.addDocuments(documents(600));
+    const crowd = Array.from({ length: colluders }, (_, i) => h.miner(COLLUDER_SEED + i));
+    await round(h, crowd, [], { fabricatedTokens: 0, garbage: new Map() }, false);
+    expect((await h.validator.store.transaction((tx) => tx.establishedAmong(crowd.map((m) => m.address)))).size).toBe(colluders);
+    return { epoch: Math.floor(h.clock.now / EPOCH_MS), colluders: crowd };
+  }
+
+  it('without audits the attack pays: established colluders agree on the same fabrications and are credited', async () => {
+    const { epoch, colluders } = await start(
+      { recomputers: [fakeRecomputer(MODEL_HASH, tokenizer)], audits: { share: 0, auditsPerKey: 0 } },
+      2,
+    );
+    const sent: Sent = { fabricatedTokens: 0, garbage: new Map() };
+    for (let r = 0; r < 4; r++) await round(h, colluders, [], sent);
+    expect(await epochCredit(h, colluders, epoch)).toBeGreaterThan(0);
+    expect(h.validator.audits().picked).toBe(0);
+  });
+
+  for (const colluderCount of [2, 5]) {
+    for (const honestCount of [0, 2]) {
+      it(`${colluderCount} colluders, ${honestCount} honest miners: no fabricated token in the settled weights, honest credit whole`, async () => {
+        const recomputer = fakeRecomputer(MODEL_HASH, tokenizer);
+        const { epoch, colluders } = await start({ recomputers: [recomputer], audits: { share: 0.01 } }, colluderCount);
+        const honest = Array.from({ length: honestCount }, (_, i) => h.miner(1 + i));
+        const sent: Sent = { fabricatedTokens: 0, garbage: new Map() };
+        for (let r = 0; r < 6; r++) await round(h, colluders, honest, sent);
+        expect(sent.fabricatedTokens).toBeGreaterThan(0);
+        const stats = h.validator.audits();
+        expect(stats.failed).toBeGreaterThan(0);
+        // The colluders' one honest task each was revoked with the rest: nothing of theirs is credited when the epoch settles.
+        expect(await epochCredit(h, colluders, epoch)).toBe(0);
+        const weights = await settledWeights(h, epoch);
+        for (const m of colluders) expect(weights.get(m.address) ?? 0).toBe(0);
+        expect(await exportedGarbage(h, sent.garbage)).toBe(0);
+        for (const m of honest) {
+          expect(weights.get(m.address) ?? 0).toBeGreaterThan(0);
+          expect(await statuses(m)).not.toContain('rejected');
+        }
+      });
+    }
+  }
+
+  it('streak then cheat across an epoch boundary: agreed (checked) fabrications credited before the close are revoked when an audit catches them after it', async () => {
+    // No per-key floor: audits by share alone, about one settled task in 25, so the pair's first fabrications go unaudited.
+    const { epoch, colluders } = await start(
+      { recomputers: [fakeRecomputer(MODEL_HASH, tokenizer)], audits: { share: 0.004, auditsPerKey: 0 } },
+      2,
+    );
+    const honest = [h.miner(1), h.miner(2)];
+    const sent: Sent = { fabricatedTokens: 0, garbage: new Map() };
+    for (let r = 0; r < 3; r++) await round(h, colluders, honest, sent, false);
+    // Caught: each of the pair has failed a check (an audit of their agreed work, or a recheck beside an honest miner).
+    const caught = async () => (await Promise.all(colluders.map(statuses))).every((seen) => seen.includes('rejected'));
+    const creditedGarbage = async () =>
+      LedgerResponse.parse((await colluders[0]!.get(`${API.ledger}?limit=500`)).body).entries.filter(
+        (e) => e.status === 'validated' && sent.garbage.has(e.taskId),
+      ).length;
+    for (let r = 0; r < 20 && (await creditedGarbage()) < 2; r++) await round(h, colluders, [], sent);
+    expect(await caught()).toBe(false);
+    expect(await creditedGarbage()).toBeGreaterThanOrEqual(2);
+    expect(await exportedGarbage(h, sent.garbage)).toBeGreaterThan(0);
+    const honestCredit = await epochCredit(h, honest, epoch);
+
+    h.clock.now = (epoch + 1) * EPOCH_MS + 1000;
+    await h.validator.publishWeights();
+    for (let r = 0; r < 300 && !(await caught()); r++) await round(h, colluders, [], sent);
+    expect(await caught()).toBe(true);
+    // Everything the pair was credited in the closed epoch, honest streak and agreed fabrications alike, is gone.
+    expect(await epochCredit(h, colluders, epoch)).toBe(0);
+    expect(await exportedGarbage(h, sent.garbage)).toBe(0);
+    const weights = await settledWeights(h, epoch);
+    for (const m of colluders) expect(weights.has(m.address)).toBe(false);
+    expect(await epochCredit(h, honest, epoch)).toBe(honestCredit);
+    for (const m of honest) expect(weights.get(m.address) ?? 0).toBeGreaterThan(0);
+  });
+});
+
+describe.each(STORE_KINDS)('the audit budget on %s', (kind) => {
+  let h: Harness;
+  afterEach(async () => {
+    await h?.close();
+  });
+
+  it('re-computes about the configured share of credited tokens, and honest miners with fp16 noise pass every audit', async () => {
+    const share = 0.02;
+    h = await startHarness(kind, {
+      redundancy: 2,
+      recomputers: [fakeRecomputer(MODEL_HASH, tokenizer)],
+      audits: { share, auditsPerKey: 0 },
+      establishedKeys: honestSeedKeys(),
+    });
+    await h.validator.addDocuments(documents(800));
+    const honest = [1, 2, 3, 4].map((s) => h.miner(s));
+    const sent: Sent = { fabricatedTokens: 0, garbage: new Map() };
+    for (let r = 0; r < 60; r++) await round(h, [], honest, sent);
+    const stats = h.validator.audits();
+    expect(stats.passed).toBeGreaterThanOrEqual(10);
+    expect(stats.failed).toBe(0);
+    expect(stats.skipped).toBe(0);
+    const ratio = stats.recomputedTokens / stats.creditedTokens;
+    console.log(`audit budget: ${JSON.stringify(stats)}, re-computed / credited ${ratio.toFixed(4)} (share ${share})`);
+    expect(ratio).toBeGreaterThan(share * 0.6);
+    expect(ratio).toBeLessThan(share * 1.4);
+    for (const m of honest) expect(await statuses(m)).not.toContain('rejected');
+  });
+
+  it('a slow teacher never holds up uploads: picked audits beyond the queue are skipped, counted and logged once', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((done) => (release = done));
+    const inner = fakeRecomputer(MODEL_HASH, tokenizer);
+    const slow: Recomputer = { modelHash: MODEL_HASH, label: async (task) => (await gate, inner.label(task)) };
+    const warnings: string[] = [];
+    h = await startHarness(kind, {
+      redundancy: 1,
+      recomputers: [slow],
+      audits: { share: 1, auditsPerKey: 0, maxQueued: 2 },
+      log: { ...silentLogger, warn: (m: string) => warnings.push(m), child: () => silentLogger },
+    });
+    await h.validator.addDocuments(documents(120));
+    // Unreplicated tasks, settled on arrival, every one picked (share 1).
+    const miner = h.miner(1);
+    await longStreak(h, miner);
+    let answered = 0;
+    for (let i = 0; i < 12; i++) if (await answer(miner, (t) => bundleOf(honestLabels(t, 1)))) answered++;
+    // Every upload was answered while the teacher was stuck on the first audit.
+    expect(answered).toBe(12);
+    const settled = (await statuses(miner)).filter((s) => s === 'validated').length;
+    expect(settled).toBeGreaterThan(6);
+    await until(() => h.validator.audits().offered >= settled);
+    const stuck = h.validator.audits();
+    expect(stuck.skipped).toBeGreaterThan(0);
+    expect(stuck.picked - stuck.skipped).toBeLessThanOrEqual(3);
+    expect(warnings.filter((w) => w.includes('skipped')).length).toBe(1);
+    release();
+    await h.validator.idle();
+    const done = h.validator.audits();
+    expect(done.passed).toBe(done.picked - done.skipped);
+  });
+
+  it('a failing teacher turns audits off with one log line; the validator keeps validating', async () => {
+    const errors: string[] = [];
+    const broken: Recomputer = {
+      label: () => Promise.reject(new Error('CUDA error: out of memory')),
+    };
+    h = await startHarness(kind, {
+      redundancy: 1,
+      recomputers: [broken],
+      audits: { share: 1, auditsPerKey: 0 },
+      log: { ...silentLogger, error: (m: string) => errors.push(m), child: () => silentLogger },
+    });
+    await h.validator.addDocuments(documents(60));
+    const miner = h.miner(1);
+    await longStreak(h, miner);
+    for (let i = 0; i < 6; i++) {
+      await answer(miner, (t) => bundleOf(honestLabels(t, 1)));
+      await h.validator.idle();
+    }
+    expect(errors.filter((e) => e.startsWith('audits off')).length).toBe(1);
+    expect(h.validator.audits().passed).toBe(0);
+    expect(h.validator.audits().skipped).toBeGreaterThan(1);
+    expect(await statuses(miner)).toEqual(expect.arrayContaining(['validated']));
+    expect(await statuses(miner)).not.toContain('rejected');
+  });
+});
