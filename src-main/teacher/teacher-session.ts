@@ -149,11 +149,17 @@ let creating: Promise<unknown> = Promise.resolve();
 
 function createSession(graphPath: string, externalDataDir: string | null, options: ort.InferenceSession.SessionOptions) {
   if (!externalDataDir) return ort.InferenceSession.create(graphPath, options);
+  // The optimizers of level 'all' (fp16 and MatMulNBits kernels' pre-packing) read external
+  // initializers by the model's path, which bytes do not have; this entry gives them the folder.
+  const withFolder: ort.InferenceSession.SessionOptions = {
+    ...options,
+    extra: { session: { model_external_initializers_file_folder_path: externalDataDir } },
+  };
   const run = creating.then(async () => {
     const previous = process.cwd();
     process.chdir(externalDataDir);
     try {
-      return await ort.InferenceSession.create(readFileSync(graphPath), options);
+      return await ort.InferenceSession.create(readFileSync(graphPath), withFolder);
     } finally {
       process.chdir(previous);
     }
