@@ -184,7 +184,10 @@ describe('a generated test model', () => {
   });
 
   it('computes as real exports do: fp16 MatMuls, MatMulNBits for every projection and the LM head, no weight cast to float32', () => {
-    const ops = (dir: string) => decodeModel(readFileSync(join(dir, 'model.onnx'))).graph!;
+    const ops = (dir: string) => {
+      const graph = decodeModel(readFileSync(join(dir, 'model.onnx'))).graph!;
+      return { node: graph.node!, initializer: graph.initializer!, input: graph.input!, output: graph.output! };
+    };
     const f = ops(fp16.dir);
     const q = ops(int4.dir);
     const count = (g: typeof f, op: string) => g.node.filter((n) => n.opType === op).length;
