@@ -18,6 +18,8 @@ export interface TeacherSessionOptions {
   gpuDeviceId?: number;
   /** CPU threads for one forward pass; ONNX Runtime's default (all cores) when unset. */
   intraOpThreads?: number;
+  /** ONNX Runtime's profiling into `<prefix>_<time>.json` (which provider ran each node); written by `endProfiling()`. */
+  profileFilePrefix?: string;
   log?: Logger;
 }
 
@@ -84,6 +86,7 @@ export class TeacherSession {
           graphOptimizationLevel: 'all',
           logSeverityLevel: 3,
           ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
+          ...(opts.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profileFilePrefix } : {}),
         });
         const reason = providerReason(provider, choice, failures, plan.ruledOut);
         log.info(`teacher on ${providerLabel(provider)}: ${reason}`);
@@ -122,6 +125,11 @@ export class TeacherSession {
     const logprobs = out[TOPK_LOGPROBS]!.data as Float32Array;
     const ids = out[TOPK_IDS]!.data as Int32Array;
     return { logprobs, ids, forwardMs, hostBytes: logprobs.byteLength + ids.byteLength };
+  }
+
+  /** Writes the profile that `profileFilePrefix` asked for. */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async release(): Promise<void> {
