@@ -61,7 +61,7 @@ export const MISTRAL_7B_SHAPE: MistralShape = {
 };
 
 /** Why a shape cannot be generated, or null. */
-export function testShapeProblem(shape: MistralShape): string | null {
+function testShapeProblem(shape: MistralShape): string | null {
   const { hiddenSize: h, intermediateSize: i, numHeads, numKvHeads } = shape;
   if (shape.vocabSize !== VOCAB_SIZE) return `the vocabulary must be ${VOCAB_SIZE} (the Mistral v0.3 tokenizer's ids, the codec's 15 bits)`;
   for (const [name, v] of Object.entries({ hiddenSize: h, intermediateSize: i, numLayers: shape.numLayers, numHeads, numKvHeads })) {

@@ -23,6 +23,10 @@ const DEMO_SHA256: Record<string, string> = {
 
 describe('the demo model', () => {
   it.each(Object.entries(DEMO_SHA256))('writes %s byte for byte as before', (file, sha256) => {
-    expect(createHash('sha256').update(readFileSync(join(modelDir, file))).digest('hex')).toBe(sha256);
+    expect(
+      createHash('sha256')
+        .update(readFileSync(join(modelDir, file)))
+        .digest('hex'),
+    ).toBe(sha256);
   });
 });

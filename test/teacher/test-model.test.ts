@@ -14,7 +14,7 @@ import { INT4_BLOCK_SIZE, type MistralShape } from '../../src-main/teacher/mistr
 import { modelHash } from '../../src-main/teacher/model-hash';
 import { DataType, decodeModel, encodeModel, node, valueInfo } from '../../src-main/teacher/onnx-graph';
 import { TeacherSession } from '../../src-main/teacher/teacher-session';
-import { writeTestModels, type WrittenTestModel } from '../../src-main/teacher/test-model';
+import { VARIANT_MANIFEST_FILE, writeTestModels, type WrittenTestModel } from '../../src-main/teacher/test-model';
 import { bundleEntry } from './fixtures';
 import { loadReferenceModel, referenceTopK, type ReferenceModel } from './reference-forward';
 
@@ -171,7 +171,7 @@ describe('a generated test model', () => {
       const verified = await verifyModelDir(model.dir);
       expect(verified.externalData.map((f) => f.bytes)).toEqual([model.dataBytes]);
       expect(verified.tokenizerPath).not.toBeNull();
-      expect(JSON.parse(readFileSync(join(model.dir, 'nya-variant.json'), 'utf8'))).toMatchObject({ id: model.variantId });
+      expect(JSON.parse(readFileSync(join(model.dir, VARIANT_MANIFEST_FILE), 'utf8'))).toMatchObject({ id: model.variantId });
     }
     expect([fp16.variantId, int4.variantId]).toEqual(['unit-fp16', 'unit-int4']);
     // Projections and the LM head cost 4 bits a weight plus an fp16 scale per 32; embedding and norms stay fp16.
