@@ -6,10 +6,11 @@
 #   bash scripts/gpu-check.sh --small    # the whole pipeline on a tiny shape on the CPU (tests the script)
 #
 # Steps: (1) generate a Mistral-7B-shaped model with random weights, fp16 and int4 (MatMulNBits),
-# external data (scripts/gen-test-model.ts; 14.5 + 4.1 GB written); (2) `nya bench teacher --json`
+# external data (scripts/gen-test-model.ts; 14.5 + 4.3 GB written); (2) `nya bench teacher --json`
 # on CUDA for each, tokens/s and the share of the card's dense fp16 peak; (3) `nya bench placement`
 # for each: the session must be on CUDA and CUDA must have run every heavy node (MatMul,
-# MatMulNBits, attention, softmax), no silent CPU fallback; (4) a small generated model labelled on
+# MatMulNBits, attention, softmax), no silent CPU fallback (run before (2), which is skipped for a
+# session that fell back); (4) a small generated model labelled on
 # CUDA and on the CPU, compared with the validator's agreement check (`nya bench agreement`), per
 # variant. --small does all of it on the CPU, comparing one thread count with another in (4).
 #
@@ -111,29 +112,29 @@ FLOPS_PER_TOKEN="$(json "$OUT/gen-big.json" 'const s = j.shape, hd = s.hiddenSiz
 RESULTS=()
 for variant in fp16 int4; do
   dir="$OUT/big/$variant"
-  # (2) Speed.
-  if "${NYA[@]}" bench teacher --model "$dir" --ep "$EP" "${BENCH_SIZE[@]}" --json > "$OUT/bench-$variant.json"; then
+  tps="null"; share="null"; heavy="null"; elsewhere="null"
+  # (3) Placement first: a session that fell back to the CPU would take hours over the bench.
+  if "${NYA[@]}" bench placement --model "$dir" --ep "$EP" --docs 2 --json > "$OUT/placement-$variant.json"; then
+    placed_on="$(json "$OUT/placement-$variant.json" 'j.execution_provider')"
+    heavy="$(json "$OUT/placement-$variant.json" 'j.heavy_nodes')"
+    elsewhere="$(json "$OUT/placement-$variant.json" 'j.heavy_elsewhere.length')"
+    [[ "$elsewhere" == 0 ]] || fail "$variant: $elsewhere of $heavy heavy nodes ran off $EP: $(json "$OUT/placement-$variant.json" 'j.heavy_elsewhere.slice(0, 5).map((n) => n.op + " " + n.node + " on " + n.provider).join(", ")')"
+    echo "gpu-check: $variant: session on $placed_on, $heavy heavy nodes, $elsewhere off $EP" >&2
+  else
+    fail "$variant: nya bench placement failed"
+    placed_on="none"
+  fi
+  # (2) Speed, on the provider asked for only.
+  if [[ "$placed_on" != "${EP^^}" ]]; then
+    fail "$variant: the session ran on $placed_on, not $EP ($(json "$OUT/placement-$variant.json" 'j.provider_reason' 2>/dev/null || echo 'no session')); no bench"
+  elif "${NYA[@]}" bench teacher --model "$dir" --ep "$EP" "${BENCH_SIZE[@]}" --json > "$OUT/bench-$variant.json"; then
     provider="$(json "$OUT/bench-$variant.json" 'j.execution_provider')"
     tps="$(json "$OUT/bench-$variant.json" 'j.tokens_per_s')"
-    share="null"
     [[ -n "$PEAK" && $SMALL -eq 0 ]] && share="$(node -p "Math.round($tps * $FLOPS_PER_TOKEN / ($PEAK * 1e12) * 1e4) / 1e4")"
     [[ "$provider" == "${EP^^}" ]] || fail "$variant bench ran on $provider, not $EP"
     echo "gpu-check: $variant: $tps tokens/s on $provider$([[ "$share" != null ]] && echo ", $(node -p "($share * 100).toFixed(1)") % of the $PEAK TFLOPS fp16 peak")" >&2
   else
     fail "$variant: nya bench teacher failed"
-    tps="null"; share="null"; provider="none"
-  fi
-  # (3) Placement.
-  if "${NYA[@]}" bench placement --model "$dir" --ep "$EP" --json > "$OUT/placement-$variant.json"; then
-    placed_on="$(json "$OUT/placement-$variant.json" 'j.execution_provider')"
-    heavy="$(json "$OUT/placement-$variant.json" 'j.heavy_nodes')"
-    elsewhere="$(json "$OUT/placement-$variant.json" 'j.heavy_elsewhere.length')"
-    [[ "$placed_on" == "${EP^^}" ]] || fail "$variant session fell back to $placed_on ($(json "$OUT/placement-$variant.json" 'j.provider_reason'))"
-    [[ "$elsewhere" == 0 ]] || fail "$variant: $elsewhere of $heavy heavy nodes ran off $EP: $(json "$OUT/placement-$variant.json" 'j.heavy_elsewhere.slice(0, 5).map((n) => n.op + " " + n.node + " on " + n.provider).join(", ")')"
-    echo "gpu-check: $variant: $heavy heavy nodes, $elsewhere off $EP" >&2
-  else
-    fail "$variant: nya bench placement failed"
-    heavy="null"; elsewhere="null"
   fi
   RESULTS+=("\"$variant\":{\"tokens_per_s\":$tps,\"share_of_fp16_peak\":$share,\"heavy_nodes\":$heavy,\"heavy_nodes_elsewhere\":$elsewhere}")
 done
@@ -146,6 +147,8 @@ AGREEMENT=()
 for variant in fp16 int4; do
   if "${NYA[@]}" bench agreement --model "$OUT/small/$variant" "${AGREE_SIDES[@]}" --json > "$OUT/agreement-$variant.json"; then
     agree="$(json "$OUT/agreement-$variant.json" 'j.agree')"
+    sides="$(json "$OUT/agreement-$variant.json" 'j.a.execution_provider + " " + j.b.execution_provider')"
+    [[ $SMALL -eq 1 || "$sides" == "CUDA CPU" ]] || fail "$variant: the agreement ran on $sides, not CUDA and CPU"
     [[ "$agree" == true ]] || fail "$variant: labels on $(json "$OUT/agreement-$variant.json" 'j.a.execution_provider + " and " + j.b.execution_provider') disagree: $(json "$OUT/agreement-$variant.json" 'j.reason')"
     echo "gpu-check: $variant agreement $(json "$OUT/agreement-$variant.json" '`${j.a.execution_provider} vs ${j.b.execution_provider}: overlap ${j.mean_overlap}, mean |Δ| ${j.mean_abs_logprob_diff}, mean Δ ${j.mean_signed_logprob_diff}, rank misses ${j.rank_miss_fraction}, bad rows ${j.bad_row_fraction}, agree ${j.agree}`')" >&2
     AGREEMENT+=("\"$variant\":$(tail -n 1 "$OUT/agreement-$variant.json")")
