@@ -3,9 +3,8 @@
  * with seeded random weights in the fp16 and int4 variants, under OUT/fp16 and OUT/int4. Bundled by
  * scripts/build.mjs to dist/tools/gen-test-model.cjs (not run at build time); the bundle is also its
  * own worker: tensors are made on `--threads` worker threads, each writing at its tensors' offsets
- * and holding one tensor at a time (the 7B shape's largest, the embedding and the LM head, are 268 MB,
- * the LM head with its int4
- * copy), so memory is about threads × 0.4 GB at most, never the model.
+ * and holding one tensor at a time (the 7B shape's largest, the embedding and the LM head, are
+ * 268 MB each, the LM head with its int4 copy), so memory is about threads × 0.4 GB at most.
  *
  *   node dist/tools/gen-test-model.cjs --out DIR [--shape 7b] [--hidden N --layers N --heads N
  *     --kv-heads N --intermediate N] [--seed N] [--name ID] [--variants fp16,int4] [--threads N]
