@@ -82,9 +82,11 @@ async function buildRenderer() {
 
 async function buildAssets() {
   // Generators are TypeScript under scripts/gen-*.ts, bundled like main code and run once each;
-  // each writes its outputs under dist/ and skips work whose output is already current.
+  // each writes its outputs under dist/ and skips work whose output is already current. Tools are
+  // bundled the same way and only run on demand (gen-test-model: scripts/gpu-check.sh, tests).
   const gens = ['scripts/gen-demo-model.ts', 'scripts/gen-sample-fineweb.ts'];
-  for (const src of gens) {
+  const tools = ['scripts/gen-test-model.ts'];
+  for (const src of [...gens, ...tools]) {
     if (!existsSync(resolve(root, src))) continue;
     const out = resolve(root, 'dist/tools', src.replace(/^scripts\//, '').replace(/\.ts$/, '.cjs'));
     await esbuild({
@@ -98,7 +100,7 @@ async function buildAssets() {
       logLevel: 'warning',
       ...importMetaShim,
     });
-    run(process.execPath, [out]);
+    if (gens.includes(src)) run(process.execPath, [out]);
   }
 }
 

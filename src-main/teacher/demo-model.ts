@@ -36,20 +36,22 @@ function seedOf(name: string): number {
 }
 
 /**
- * Uniform weights with the spread a trained model roughly has: unit-scale embeddings, 1/√fan-in
- * projections, norm gains near 1, and an LM head wide enough that the next-token distributions
- * are peaked (top-1 log-probs of a few nats), not uniform over 32768 ids.
+ * A weight from a uniform draw `u` in [-1, 1), with the spread a trained model roughly has:
+ * unit-scale embeddings, 1/√fan-in projections, norm gains near 1, and an LM head wide enough that
+ * the next-token distributions are peaked (top-1 log-probs of a few nats), not uniform over 32768
+ * ids. Shared with the generated test models (test-model.ts).
  */
+export function syntheticWeight(spec: WeightSpec, shape: MistralShape, u: number): number {
+  if (spec.kind === 'norm') return 1 + 0.1 * u;
+  const std = spec.kind === 'embedding' ? 1 : spec.kind === 'lm-head' ? 4 / Math.sqrt(shape.hiddenSize) : 1 / Math.sqrt(spec.dims[0]!);
+  return u * Math.sqrt(3) * std;
+}
+
 function demoWeight(spec: WeightSpec, shape: MistralShape): Uint16Array {
   const next = prng(seedOf(spec.name));
   const count = spec.dims.reduce((a, b) => a * b, 1);
   const out = new Uint16Array(count);
-  const sqrt3 = Math.sqrt(3);
-  const std = spec.kind === 'embedding' ? 1 : spec.kind === 'lm-head' ? 4 / Math.sqrt(shape.hiddenSize) : 1 / Math.sqrt(spec.dims[0]!);
-  for (let i = 0; i < count; i++) {
-    const u = 2 * next() - 1;
-    out[i] = toHalfBits(spec.kind === 'norm' ? 1 + 0.1 * u : u * sqrt3 * std);
-  }
+  for (let i = 0; i < count; i++) out[i] = toHalfBits(syntheticWeight(spec, shape, 2 * next() - 1));
   return out;
 }
 
@@ -93,7 +95,7 @@ export function writeDemoModel(dir: string, shape: MistralShape = DEMO_SHAPE): v
     graph: buildMistralGraph(shape, initializers),
   };
   writeFileSync(join(dir, 'model.onnx'), encodeModel(model));
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(hfConfig(shape), null, 2)}\n`);
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(hfConfig(shape, 'nya-miner/demo-mistral-tiny'), null, 2)}\n`);
   // The marker goes last: a folder with a current marker is a complete one.
   writeFileAtomicSync(join(dir, DEMO_MARKER_FILE), `${JSON.stringify(demoMarker(), null, 2)}\n`);
 }
@@ -117,7 +119,8 @@ export function demoModelIsCurrent(dir: string): boolean {
   }
 }
 
-function hfConfig(shape: MistralShape) {
+/** Hugging Face's config.json of a Mistral model of this shape (the teacher reads the KV cache's shape from it). */
+export function hfConfig(shape: MistralShape, nameOrPath: string) {
   return {
     architectures: ['MistralForCausalLM'],
     model_type: 'mistral',
@@ -136,6 +139,6 @@ function hfConfig(shape: MistralShape) {
     hidden_act: 'silu',
     tie_word_embeddings: false,
     torch_dtype: 'float16',
-    _name_or_path: 'nya-miner/demo-mistral-tiny',
+    _name_or_path: nameOrPath,
   };
 }

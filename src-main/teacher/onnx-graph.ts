@@ -1,5 +1,6 @@
 import type { onnx } from 'onnx-proto';
 import onnxProtoPackage from 'onnx-proto';
+import { toHalfBits } from './half';
 
 /**
  * Small helpers over `onnx-proto`'s generated classes: building nodes, constants and value infos,
@@ -50,6 +51,11 @@ export function int64Tensor(name: string, values: number[], dims: number[] = [va
 export function floatTensor(name: string, values: ArrayLike<number>, dims: number[]): onnx.ITensorProto {
   const data = Float32Array.from(values);
   return { name, dataType: DataType.FLOAT, dims, rawData: new Uint8Array(data.buffer) };
+}
+
+export function halfTensor(name: string, values: ArrayLike<number>, dims: number[]): onnx.ITensorProto {
+  const data = Uint16Array.from(values, toHalfBits);
+  return { name, dataType: DataType.FLOAT16, dims, rawData: new Uint8Array(data.buffer) };
 }
 
 /** A tensor value info; a string dim is symbolic (`batch_size`), a number is fixed. */

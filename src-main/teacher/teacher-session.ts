@@ -18,6 +18,8 @@ export interface TeacherSessionOptions {
   gpuDeviceId?: number;
   /** CPU threads for one forward pass; ONNX Runtime's default (all cores) when unset. */
   intraOpThreads?: number;
+  /** ONNX Runtime's profiling into `<prefix>_<time>.json` (which provider ran each node); written by `endProfiling()`. */
+  profileFilePrefix?: string;
   log?: Logger;
 }
 
@@ -84,6 +86,7 @@ export class TeacherSession {
           graphOptimizationLevel: 'all',
           logSeverityLevel: 3,
           ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
+          ...(opts.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profileFilePrefix } : {}),
         });
         const reason = providerReason(provider, choice, failures, plan.ruledOut);
         log.info(`teacher on ${providerLabel(provider)}: ${reason}`);
@@ -124,6 +127,11 @@ export class TeacherSession {
     return { logprobs, ids, forwardMs, hostBytes: logprobs.byteLength + ids.byteLength };
   }
 
+  /** Writes the profile that `profileFilePrefix` asked for. */
+  endProfiling(): void {
+    this.session.endProfiling();
+  }
+
   async release(): Promise<void> {
     await this.session.release();
   }
@@ -149,11 +157,17 @@ let creating: Promise<unknown> = Promise.resolve();
 
 function createSession(graphPath: string, externalDataDir: string | null, options: ort.InferenceSession.SessionOptions) {
   if (!externalDataDir) return ort.InferenceSession.create(graphPath, options);
+  // The optimizers of level 'all' (fp16 and MatMulNBits kernels' pre-packing) read external
+  // initializers by the model's path, which bytes do not have; this entry gives them the folder.
+  const withFolder: ort.InferenceSession.SessionOptions = {
+    ...options,
+    extra: { session: { model_external_initializers_file_folder_path: externalDataDir } },
+  };
   const run = creating.then(async () => {
     const previous = process.cwd();
     process.chdir(externalDataDir);
     try {
-      return await ort.InferenceSession.create(readFileSync(graphPath), options);
+      return await ort.InferenceSession.create(readFileSync(graphPath), withFolder);
     } finally {
       process.chdir(previous);
     }

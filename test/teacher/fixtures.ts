@@ -13,11 +13,16 @@ const root = resolve(__dirname, '..', '..');
  * that `require('onnxruntime-node')` and the package-root lookup resolve as they do from dist/.
  */
 export async function bundleWorker(name: string): Promise<string> {
+  return bundleEntry('src-main/teacher/worker-entry.ts', name);
+}
+
+/** Any entry (relative to the repo) bundled the same way, e.g. a script under scripts/. */
+export async function bundleEntry(entry: string, name: string): Promise<string> {
   const dir = join(root, '.cache', 'test-teacher');
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, `${name}-${process.pid}.cjs`);
   await build({
-    entryPoints: [join(root, 'src-main/teacher/worker-entry.ts')],
+    entryPoints: [join(root, entry)],
     outfile,
     bundle: true,
     platform: 'node',
