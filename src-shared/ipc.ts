@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { InvokeChannel } from './channels';
 import { LeaderboardResponse, LeaderboardRow, LedgerResponse } from './protocol';
 import { WALLET_CHANNELS } from './wallet-contract';
+import { NetworkList } from './network';
 import { LogLevel, LogLine, ModelDownload, Settings, StateSnapshot } from './state';
 import type { Result } from './result';
 
@@ -107,6 +108,11 @@ export const IPC = {
   'model:cancel': {
     request: z.strictObject({}),
     response: ModelDownload,
+  },
+  /** The networks the first-run guide and Settings offer. */
+  'network:list': {
+    request: z.strictObject({}),
+    response: NetworkList,
   },
   // Key management, payout link and balance: nothing secret in any request or response.
   ...WALLET_CHANNELS,
