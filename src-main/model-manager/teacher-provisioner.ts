@@ -73,8 +73,9 @@ export class TeacherProvisioner {
     const p = this.phase;
     if (p.kind === 'none-offered' && p.url === settings.validatorUrl) return null;
     if (p.kind === 'failed' && p.url === settings.validatorUrl) {
+      const sentence = /[.!?]$/.test(p.message) ? p.message : `${p.message}.`;
       const retry = p.retryAtMs === null ? '' : ` Trying again at ${new Date(p.retryAtMs).toLocaleTimeString()}.`;
-      return { status: 'error', reason: `Could not get the teacher: ${p.message}${retry}` };
+      return { status: 'error', reason: `Could not get the teacher: ${sentence}${retry}` };
     }
     if (p.kind === 'downloading') return { status: 'starting', reason: `Getting the teacher: ${p.label} (${formatBytes(p.bytes)})` };
     return { status: 'starting', reason: 'Asking the validator which teacher to run' };
@@ -82,10 +83,7 @@ export class TeacherProvisioner {
 
   private check(): void {
     const s = this.o.settings.get();
-    if (!needsTeacher(s)) {
-      if (this.phase.kind !== 'idle') this.abandon();
-      return;
-    }
+    if (!needsTeacher(s)) return this.abandon();
     if (this.phase.kind !== 'idle' && this.phase.url === s.validatorUrl) return;
     this.abandon();
     this.failures = 0;
@@ -97,7 +95,7 @@ export class TeacherProvisioner {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.phase.kind === 'downloading') this.o.models.downloads.cancel();
-    this.set({ kind: 'idle' });
+    if (this.phase.kind !== 'idle') this.set({ kind: 'idle' });
   }
 
   private async run(url: string, generation: number): Promise<void> {
