@@ -44,7 +44,6 @@ function setup(answers: Array<() => Promise<ModelVariant[]>>, initial: Partial<S
     current = { ...current, ...patch };
     changed.fire({ before, after: current });
   };
-  const settle = () => new Promise<void>((resolve) => provisioner.onChange(() => resolve()));
   return {
     provisioner,
     fetched,

@@ -55,7 +55,7 @@ describe('first-run guide', () => {
 
   it('shows getting the teacher as one step with its progress, never download buttons', async () => {
     const bridge = fakeBridge((ch) =>
-      ch === 'network:list' ? { ok: true, value: NETWORKS } : { ok: false, error: { code: 'x', message: 'unused' } },
+      ch === 'network:list' ? { ok: true, value: NETWORKS } : { ok: false, error: { code: 'unavailable', message: 'unused' } },
     );
     applySnapshot(
       snapshot({

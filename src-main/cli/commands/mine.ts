@@ -5,7 +5,7 @@ import { startHeadless, type Headless } from '../../compose/headless';
 import { defaultDataDir } from '../../../src-node/data-dir';
 import { LogHub, type LogRecord } from '../../../src-node/log';
 import { ExecutionProviderChoice, type Settings } from '../../../src-shared/state';
-import { GPU_MEMORY_ENV, parseGpuMemoryMiB } from '../../gpu/gpu-memory';
+import { GPU_MEMORY_ENV, parseGpuMemoryMiB } from '../../gpu';
 import { BUILD_DEFAULT_NETWORK, loadNetworks } from '../../settings/networks';
 
 const HELP = `usage: nya mine [options]
