@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,8 +12,9 @@ const PASS = 'correct horse battery staple';
 /**
  * `nya mine --validator URL` on a fresh data folder with no model flag: it asks the validator,
  * picks int4 because it is told its GPU has 6 GB, and downloads. Killed with SIGKILL halfway
- * through the weights, the next run resumes from the bytes on disk (a Range request), verifies
- * and loads the teacher.
+ * through the weights, the next run (this time joining a network from the data folder's
+ * networks.json, whose validator is the same) resumes from the bytes on disk (a Range request),
+ * verifies and loads the teacher.
  */
 describe('nya mine gets its teacher by itself', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'nya-mine-teacher-'));
@@ -26,11 +27,10 @@ describe('nya mine gets its teacher by itself', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const mine = async () => {
-    const p = new NyaProcess(
-      ['mine', '--dashboard-port', '0', '--data-dir', dataDir, '--validator', server!.url(''), '--gpu-memory-mib', '6144'],
-      { NYA_WALLET_PASSPHRASE: PASS },
-    );
+  const mine = async (source: string[]) => {
+    const p = new NyaProcess(['mine', '--dashboard-port', '0', '--data-dir', dataDir, ...source, '--gpu-memory-mib', '6144'], {
+      NYA_WALLET_PASSPHRASE: PASS,
+    });
     running.push(p);
     const m = await p.waitFor(/^dashboard: (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)$/m);
     const state = async (): Promise<StateSnapshot> =>
@@ -50,7 +50,7 @@ describe('nya mine gets its teacher by itself', () => {
     server.stalls.set(weights, half);
     const part = join(dataDir, 'models', 'test-int4', 'model.onnx_data.part');
 
-    const first = await mine();
+    const first = await mine(['--validator', server.url('')]);
     const downloading = await eventually(async () => {
       const s = await first.state();
       return s.modelDownload.status === 'downloading' && s.modelDownload.file === 'model.onnx_data' && s;
@@ -60,7 +60,9 @@ describe('nya mine gets its teacher by itself', () => {
     await first.p.stop('SIGKILL');
 
     server.stalls.delete(weights);
-    const second = await mine();
+    const network = { name: 'test-net', label: 'Test network', validators: [server.url('')], communeRpc: null, explorer: null };
+    writeFileSync(join(dataDir, 'networks.json'), JSON.stringify({ version: 1, networks: [network] }));
+    const second = await mine(['--network', 'test-net']);
     const ready = await eventually(async () => {
       const s = await second.state();
       return s.teacher.state === 'ready' && s;
@@ -72,5 +74,13 @@ describe('nya mine gets its teacher by itself', () => {
       [`bytes=${half}-`, 206],
     ]);
     expect(server.requests.some((r) => r.path.includes('test-fp16'))).toBe(false);
+    expect(ready.validator).toMatchObject({ mode: 'remote', url: server.url('') });
+  });
+
+  it('refuses a network no file names, listing the known ones', async () => {
+    const p = new NyaProcess(['mine', '--data-dir', dataDir, '--network', 'nowhere']);
+    running.push(p);
+    expect(await new Promise((done) => p.child.once('exit', done))).toBe(2);
+    expect(p.stderr).toMatch(/--network: no network 'nowhere'; known: local, test-net/);
   });
 });
