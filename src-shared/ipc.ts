@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { InvokeChannel } from './channels';
-import { LeaderboardResponse, LeaderboardRow, LedgerResponse } from './protocol';
+import { LeaderboardResponse, LeaderboardRow, LedgerResponse, VariantId } from './protocol';
 import { WALLET_CHANNELS } from './wallet-contract';
 import { NetworkList } from './network';
 import { LogLevel, LogLine, ModelDownload, Settings, StateSnapshot } from './state';
@@ -102,7 +102,7 @@ export const IPC = {
   },
   /** Starts a download; progress arrives in the snapshot's `modelDownload`. */
   'model:download': {
-    request: z.strictObject({ variantId: z.string().min(1).max(64) }),
+    request: z.strictObject({ variantId: VariantId }),
     response: ModelDownload,
   },
   'model:cancel': {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ModelFilePath } from '../../src-shared/protocol';
 
 /** One file of a model variant as the manifest describes it. */
 export interface ModelFile {
@@ -63,10 +64,9 @@ export const BUILTIN_VARIANTS: readonly ModelVariant[] = [
   },
 ];
 
-const FILE_NAME = /^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
-
 const ManifestFile = z.object({
-  name: z.string().regex(FILE_NAME, 'a relative path of letters, digits, ".", "_" and "-", without ".."'),
+  // The same rule as a validator's file paths: relative, no `.` or `..` segment.
+  name: ModelFilePath,
   url: z.string().min(1),
   sha256: z
     .string()

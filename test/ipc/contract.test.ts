@@ -67,7 +67,7 @@ const BAD: { [C in InvokeChannel]: unknown[] } = {
   ],
   'validator:ledger': [{ before: 5 }, { before: 'x'.repeat(129) }, { after: 'x' }],
   'model:catalog': [{ refresh: true }, []],
-  'model:download': [{}, { variantId: '' }, { variantId: 7 }, { variantId: 'x'.repeat(65) }],
+  'model:download': [{}, { variantId: '' }, { variantId: 7 }, { variantId: 'x'.repeat(65) }, { variantId: '../escape' }],
   'model:cancel': [{ now: true }],
   'network:list': [{ name: 'local' }, 'local'],
   'wallet:status': [{ secret: true }],
