@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { CodedError } from '../../src-shared/result';
 import type { Settings, StateSnapshot } from '../../src-shared/state';
 import { errorMessage, type LogHub, type Logger } from '../../src-node/log';
@@ -134,6 +134,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
   });
   owned.add(models);
   owned.add(mirrorModelDownloads(models, settings, state, o.log.logger('models')));
+  owned.add(forgetDownloadedTeacher(settings, running, join(o.dataDir, 'models'), o.log.logger('models')));
   const teacher = new TeacherProvisioner({ settings: running, models, vramMiB, log: o.log.logger('models') });
   owned.add(teacher);
   const { wallet, balance, walletMirror, miningKey } = openWallet(o, running, state, () => mining.current?.session ?? null);
@@ -278,6 +279,26 @@ function mirrorModelDownloads(models: ModelCatalogService, settings: SettingsSto
         log.error(`could not switch to the downloaded model: ${errorMessage(error)}`);
       }
     }
+  });
+}
+
+/**
+ * A teacher downloaded for one validator is that validator's choice: when the validator changes
+ * (another network), the model folder is cleared so the new one says what to run. A folder the
+ * user picked outside `<data>/models/` stays.
+ */
+function forgetDownloadedTeacher(settings: SettingsStore, running: RunningSettings, modelsDir: string, log: Logger) {
+  return running.onChange(({ before, after }) => {
+    const dir = after.modelDir;
+    if (
+      before.validatorUrl === after.validatorUrl ||
+      !dir ||
+      relative(modelsDir, dir).startsWith('..') ||
+      isAbsolute(relative(modelsDir, dir))
+    )
+      return;
+    log.info(`the validator changed to ${after.validatorUrl ?? 'the local one'}: it chooses the teacher again`);
+    settings.update({ modelDir: null });
   });
 }
 

@@ -81,6 +81,19 @@ describe('the miner gets its teacher from the validator', () => {
     expect(readdirSync(dir).sort()).toEqual(
       ['config.json', 'config.json.sha256', 'model.onnx', 'model.onnx.sha256', 'model.onnx_data', 'model.onnx_data.sha256'].sort(),
     );
+
+    // Another network's validator chooses again: its teacher replaces the downloaded one.
+    const other = await startTeacherServer([{ id: 'other-int4', minVramMiB: 0 }]);
+    try {
+      s.settings.update({ validatorUrl: other.url('') });
+      const switched = await snapshotWhere(
+        s,
+        (x) => x.teacher.state === 'ready' && x.settings.modelDir === join(dataDir, 'models', 'other-int4'),
+      );
+      expect(switched.validator.url).toBe(other.url(''));
+    } finally {
+      await other.stop();
+    }
   });
 
   it('refuses to start when the disk is too small: a sentence with the folder and the bytes, nothing written', async () => {
