@@ -4,7 +4,7 @@
 // assets the quick start needs (the demo model, the sample FineWeb shard). Run by `npm ci`
 // (prepare) and `npm run build`; `--only=main|renderer|assets` narrows it.
 import { build as esbuild } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,17 @@ const mainEntries = [
 /** Browser bundles main serves itself: the payout link page opens in the user's own browser, beside their wallet extension. */
 const browserEntries = [['src-renderer/link-page/main.ts', 'link-page/link-page.js']];
 
+/**
+ * The network a fresh install joins (src-main/settings/networks.ts), fixed at build time:
+ * `NYA_DEFAULT_NETWORK=name npm run build`. It must be one of assets/networks.json's names.
+ */
+function defaultNetworkDefine() {
+  const name = process.env.NYA_DEFAULT_NETWORK || 'local';
+  const bundled = JSON.parse(readFileSync(resolve(root, 'assets/networks.json'), 'utf8')).networks.map((n) => n.name);
+  if (!bundled.includes(name)) throw new Error(`NYA_DEFAULT_NETWORK=${name} is not in assets/networks.json (${bundled.join(', ')})`);
+  return { 'process.env.NYA_DEFAULT_NETWORK': JSON.stringify(name) };
+}
+
 const importMetaShim = {
   define: { 'import.meta.url': 'importMetaUrl' },
   banner: { js: "const importMetaUrl = require('url').pathToFileURL(__filename).href;" },
@@ -35,6 +46,7 @@ const importMetaShim = {
 
 async function buildMain() {
   const started = Date.now();
+  const networkDefine = defaultNetworkDefine();
   for (const [src, out] of mainEntries) {
     if (!existsSync(resolve(root, src))) continue;
     await esbuild({
@@ -50,6 +62,7 @@ async function buildMain() {
       // Bundled ESM-only dependencies may read import.meta.url; give them the bundle's own URL.
       // Not the preload: a sandboxed preload has no __filename (and bundles no ESM dependency).
       ...(out === 'main/preload.cjs' ? {} : importMetaShim),
+      define: { ...networkDefine, ...(out === 'main/preload.cjs' ? {} : importMetaShim.define) },
     });
   }
   for (const [src, out] of browserEntries) {

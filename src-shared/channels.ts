@@ -14,6 +14,7 @@ export const INVOKE_CHANNELS = [
   'model:catalog',
   'model:download',
   'model:cancel',
+  'network:list',
   'wallet:status',
   'wallet:create',
   'wallet:import',

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { InvokeChannel } from './channels';
-import { LeaderboardResponse, LeaderboardRow, LedgerResponse } from './protocol';
+import { LeaderboardResponse, LeaderboardRow, LedgerResponse, VariantId } from './protocol';
 import { WALLET_CHANNELS } from './wallet-contract';
+import { NetworkList } from './network';
 import { LogLevel, LogLine, ModelDownload, Settings, StateSnapshot } from './state';
 import type { Result } from './result';
 
@@ -101,12 +102,17 @@ export const IPC = {
   },
   /** Starts a download; progress arrives in the snapshot's `modelDownload`. */
   'model:download': {
-    request: z.strictObject({ variantId: z.string().min(1).max(64) }),
+    request: z.strictObject({ variantId: VariantId }),
     response: ModelDownload,
   },
   'model:cancel': {
     request: z.strictObject({}),
     response: ModelDownload,
+  },
+  /** The networks the first-run guide and Settings offer. */
+  'network:list': {
+    request: z.strictObject({}),
+    response: NetworkList,
   },
   // Key management, payout link and balance: nothing secret in any request or response.
   ...WALLET_CHANNELS,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NetworkName } from './network';
 
 /**
  * The one picture of the miner that main owns and pushes to every view (Electron window, browser
@@ -32,8 +33,14 @@ export type LogLine = z.infer<typeof LogLine>;
 export const GPU_TEMP_LIMIT_C = { min: 40, max: 100 } as const;
 export const GPU_POWER_LIMIT_W = { min: 20, max: 1000 } as const;
 
-/** What the user may change. `null` validatorUrl means the embedded local validator. */
+/**
+ * What the user may change. The validator comes from the chosen network (`assets/networks.json`);
+ * `validatorUrl` overrides it. No validator at all means the embedded local validator.
+ */
 export const Settings = z.object({
+  /** A network's name; null: the network this build chose as its default. */
+  network: NetworkName.nullable(),
+  /** Overrides the network's validator; null: the network's own. */
   validatorUrl: z.string().url().nullable(),
   executionProvider: ExecutionProviderChoice,
   gpuDeviceId: z.number().int().min(0).max(15),
@@ -57,6 +64,7 @@ export const Settings = z.object({
 export type Settings = z.infer<typeof Settings>;
 
 export const DEFAULT_SETTINGS: Settings = {
+  network: null,
   validatorUrl: null,
   executionProvider: 'auto',
   gpuDeviceId: 0,
@@ -174,6 +182,9 @@ export const ModelDownload = z.object({
   file: z.string().nullable(),
   bytesDone: z.number(),
   bytesTotal: z.number(),
+  /** All files of the variant together: what is here and what the variant needs. */
+  variantBytesDone: z.number(),
+  variantBytesTotal: z.number(),
   /** All files of the variant, 0..1. */
   overall: z.number(),
   dir: z.string().nullable(),

@@ -11,6 +11,8 @@ export interface HeadlessOptions {
   dashboardPort: number;
   log: LogHub;
   settingsOverrides?: Partial<Settings>;
+  /** `--gpu-memory-mib`: the GPU memory to choose the teacher for. */
+  gpuMemoryMiB?: number;
   /** The wallet passphrase (NYA_WALLET_PASSPHRASE); without it only the embedded validator can be used. */
   walletPassphrase?: string | null;
   token?: string;
@@ -28,6 +30,7 @@ export async function startHeadless(o: HeadlessOptions): Promise<Headless> {
     dataDir: o.dataDir,
     log: o.log,
     ...(o.settingsOverrides ? { settingsOverrides: o.settingsOverrides } : {}),
+    ...(o.gpuMemoryMiB !== undefined ? { gpuMemoryMiB: o.gpuMemoryMiB } : {}),
     ...(o.walletPassphrase ? { secretBox: passphraseBox(o.walletPassphrase) } : {}),
     clientName: 'nya-miner-headless/0.1.0',
   });

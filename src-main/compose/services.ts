@@ -1,14 +1,17 @@
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { CodedError } from '../../src-shared/result';
 import type { Settings, StateSnapshot } from '../../src-shared/state';
 import { errorMessage, type LogHub, type Logger } from '../../src-node/log';
 import { DisposableStore, Emitter, toDisposable, type Event } from '../../src-node/event';
-import { GpuMonitor, gpuClass } from '../gpu';
+import { deviceMemoryMiB, GpuMonitor, gpuClass, gpuMemoryOverrideMiB } from '../gpu';
 import { HistorySampler, HistoryStore } from '../history';
 import { createHandlers } from '../ipc/handlers';
 import { createIpcRouter, type IpcRouter } from '../ipc/router';
 import { renderMetrics, WandbSchedule } from '../metrics';
 import { ModelCatalogService } from '../model-manager/catalog-service';
+import { TeacherProvisioner } from '../model-manager/teacher-provisioner';
+import type { ModelDownloaderPorts } from '../model-manager';
+import { effectiveSettings, loadNetworks } from '../settings/networks';
 import { Miner } from '../miner/miner';
 import { MiningSupervisor, type Hold } from '../miner/mining-supervisor';
 import { TokenLedger } from '../miner/token-ledger';
@@ -41,6 +44,10 @@ export interface ServicesOptions {
   wandbApiKey?: () => Promise<string | null>;
   /** Tests turn GPU polling off; the real app always polls. */
   gpuMonitor?: GpuMonitor | null;
+  /** The GPU memory to choose the teacher for (`--gpu-memory-mib`, else NYA_GPU_MEMORY_MIB, else the card's). */
+  gpuMemoryMiB?: number | null;
+  /** Tests shrink the disk or the download's retry waits. */
+  modelDownloader?: Omit<ModelDownloaderPorts, 'modelsDir' | 'fetch'>;
   clientName?: string;
 }
 
@@ -90,28 +97,51 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
   const owned = new DisposableStore();
   owned.add(toDisposable(o.log.attach(logs.sink)));
   const settings = new SettingsStore(o.dataDir, o.log.logger('settings'), o.settingsOverrides);
-  const state = new StateStore(initialState(settings.get(), o.dataDir), { logTail: () => logs.tail(200), logSeq: () => logs.lastSeq });
+  const networks = loadNetworks(o.dataDir);
+  if (networks.problem) log.warn(networks.problem);
+  // What the miner runs on: the user's settings with the chosen network's validator and RPC filled in.
+  const running = {
+    get: () => effectiveSettings(settings.get(), networks),
+    onChange: (listener: (e: { before: Settings; after: Settings }) => unknown) =>
+      settings.onChange(({ before, after }) =>
+        listener({ before: effectiveSettings(before, networks), after: effectiveSettings(after, networks) }),
+      ),
+  };
+  const state = new StateStore(initialState(settings.get(), o.dataDir, running.get().validatorUrl), {
+    logTail: () => logs.tail(200),
+    logSeq: () => logs.lastSeq,
+  });
   owned.add(state);
   owned.add(toDisposable(o.log.attach(() => state.touch())));
   owned.add(mirrorSettings(settings, state));
 
-  const models = new ModelCatalogService({
-    modelsDir: join(o.dataDir, 'models'),
-    manifestUrl: () => settings.get().modelManifestUrl,
-    vramMiB: () => state.get().gpu.gpus.find((x) => x.index === settings.get().gpuDeviceId)?.memoryTotalMiB ?? null,
-    log: o.log.logger('models'),
-  });
-  owned.add(models);
-  owned.add(mirrorModelDownloads(models, settings, state, o.log.logger('models')));
-  const { wallet, balance, walletMirror, miningKey } = openWallet(o, settings, state, () => mining.current?.session ?? null);
-
-  owned.add(miningKey);
-  owned.add(walletMirror);
   const { gpu, gpuMirror, throttle } = openGpu(o, settings, state);
   owned.add(throttle);
   if (gpu) owned.add(gpu);
   if (gpuMirror) owned.add(gpuMirror);
-  const mining = openMining(o, { settings, state, throttle, miningKey: miningKey.event, log });
+  const gpuOverrideMiB = o.gpuMemoryMiB ?? gpuMemoryOverrideMiB();
+  const vramMiB = async () =>
+    // Before the monitor's first reading the answer would be "no GPU": wait for it.
+    gpuOverrideMiB ??
+    (gpu ? deviceMemoryMiB(gpu.state.status === 'unknown' ? await gpu.poll() : gpu.state, settings.get().gpuDeviceId) : null);
+  const models = new ModelCatalogService({
+    modelsDir: join(o.dataDir, 'models'),
+    validatorUrl: () => running.get().validatorUrl,
+    manifestUrl: () => settings.get().modelManifestUrl,
+    vramMiB,
+    log: o.log.logger('models'),
+    ...(o.modelDownloader ? { downloader: o.modelDownloader } : {}),
+  });
+  owned.add(models);
+  owned.add(mirrorModelDownloads(models, settings, state, o.log.logger('models')));
+  owned.add(forgetDownloadedTeacher(settings, running, join(o.dataDir, 'models'), o.log.logger('models')));
+  const teacher = new TeacherProvisioner({ settings: running, models, vramMiB, log: o.log.logger('models') });
+  owned.add(teacher);
+  const { wallet, balance, walletMirror, miningKey } = openWallet(o, running, state, () => mining.current?.session ?? null);
+
+  owned.add(miningKey);
+  owned.add(walletMirror);
+  const mining = openMining(o, { settings: running, state, throttle, miningKey: miningKey.event, log, waitFor: teacher });
 
   const { history, wandb } = openTelemetry(o, settings, state);
   owned.add(history);
@@ -126,6 +156,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       modelCatalog: () => models.catalog(),
       downloadModel: (variantId) => models.download(variantId),
       cancelModelDownload: () => models.cancel(),
+      networks: () => networks,
       wallet,
     }),
     o.log.logger('ipc'),
@@ -145,6 +176,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       wandb.start();
       gpu?.start();
       log.info(`data folder: ${o.dataDir}`);
+      teacher.start();
       await mining.start();
     },
     async dispose() {
@@ -181,12 +213,16 @@ function openGpu(o: ServicesOptions, settings: SettingsStore, state: StateStore)
   return { gpu, gpuMirror, throttle };
 }
 
+/** The settings as the miner runs them (`effectiveSettings`): what the pipeline and the wallet's RPC read. */
+type RunningSettings = Pick<SettingsStore, 'get' | 'onChange'>;
+
 interface MiningDeps {
-  settings: SettingsStore;
+  settings: RunningSettings;
   state: StateStore;
   throttle: ThermalThrottle;
   miningKey: Event<string | null>;
   log: Logger;
+  waitFor: TeacherProvisioner;
 }
 
 /** The supervisor that opens the teacher + validator pipeline and runs a `Miner` on it. */
@@ -219,6 +255,7 @@ function openMining(o: ServicesOptions, d: MiningDeps): MiningSupervisor<Pipelin
     miner: figures,
     validator: d.state.writer('mining supervisor', 'validator'),
     onMiningKeyChange: d.miningKey,
+    waitFor: d.waitFor,
     log: d.log,
   });
 }
@@ -245,7 +282,27 @@ function mirrorModelDownloads(models: ModelCatalogService, settings: SettingsSto
   });
 }
 
-function openWallet(o: ServicesOptions, settings: SettingsStore, state: StateStore, validator: () => Pipeline['session'] | null) {
+/**
+ * A teacher downloaded for one validator is that validator's choice: when the validator changes
+ * (another network), the model folder is cleared so the new one says what to run. A folder the
+ * user picked outside `<data>/models/` stays.
+ */
+function forgetDownloadedTeacher(settings: SettingsStore, running: RunningSettings, modelsDir: string, log: Logger) {
+  return running.onChange(({ before, after }) => {
+    const dir = after.modelDir;
+    if (
+      before.validatorUrl === after.validatorUrl ||
+      !dir ||
+      relative(modelsDir, dir).startsWith('..') ||
+      isAbsolute(relative(modelsDir, dir))
+    )
+      return;
+    log.info(`the validator changed to ${after.validatorUrl ?? 'the local one'}: it chooses the teacher again`);
+    settings.update({ modelDir: null });
+  });
+}
+
+function openWallet(o: ServicesOptions, settings: RunningSettings, state: StateStore, validator: () => Pipeline['session'] | null) {
   const rpcUrl = settings.get().communeRpcUrl;
   const balance = new BalanceService({
     ...(rpcUrl ? { endpoint: rpcUrl } : {}),

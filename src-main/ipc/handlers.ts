@@ -1,4 +1,5 @@
 import type { HistoryRange, HistorySeries, ModelCatalog } from '../../src-shared/ipc';
+import type { NetworkList } from '../../src-shared/network';
 import type { LeaderboardResponse, LedgerResponse } from '../../src-shared/protocol';
 import { CodedError } from '../../src-shared/result';
 import type { ModelDownload, Settings, StateSnapshot } from '../../src-shared/state';
@@ -24,6 +25,7 @@ export interface HandlerDeps {
   /** Starts the download and answers at once; progress goes into the snapshot. */
   downloadModel(variantId: string): ModelDownload;
   cancelModelDownload(): ModelDownload;
+  networks(): NetworkList;
   wallet: Pick<
     WalletService,
     'status' | 'create' | 'requestImport' | 'exportKey' | 'remove' | 'startPayoutLink' | 'submitPayoutSignature' | 'refreshBalance'
@@ -63,6 +65,7 @@ export function createHandlers(d: HandlerDeps): IpcHandlers {
     'model:catalog': () => d.modelCatalog(),
     'model:download': ({ variantId }) => d.downloadModel(variantId),
     'model:cancel': () => d.cancelModelDownload(),
+    'network:list': () => d.networks(),
     'wallet:status': () => d.wallet.status(),
     'wallet:create': () => wallet(() => d.wallet.create()),
     'wallet:import': (req) => wallet(() => d.wallet.requestImport(req)),

@@ -31,6 +31,11 @@ export interface MiningSupervisorOptions<P extends MiningPipeline> {
   validator: StateWriter<'validator'>;
   /** The wallet's mining key changed: a remote validator must see the new identity. */
   onMiningKeyChange: Event<string | null>;
+  /**
+   * Something mining waits for before a pipeline can open (the teacher download): while `wait`
+   * answers, nothing opens and the miner's status says why; `onChange` asks again.
+   */
+  waitFor?: { wait(settings: Settings): { status: 'starting' | 'error'; reason: string } | null; onChange: Event<void> };
   log: Logger;
   now?: () => number;
 }
@@ -50,6 +55,7 @@ export class MiningSupervisor<P extends MiningPipeline> {
   private userPause: { paused: boolean; forMs?: number } = { paused: false };
   private hold: Hold | null = null;
   private rebuilding: Promise<void> = Promise.resolve();
+  private rebuildsInFlight = 0;
   private disposed = false;
   private readonly subscriptions = new DisposableStore();
   private pipelineSubscription: Disposable | null = null;
@@ -71,6 +77,10 @@ export class MiningSupervisor<P extends MiningPipeline> {
         if (this.o.settings.get().validatorUrl) void this.rebuild('the mining key changed');
       }),
     );
+    if (this.o.waitFor) {
+      // A rebuild already queued reads the newest answer itself; a running pipeline waits for nothing.
+      this.subscriptions.add(this.o.waitFor.onChange(() => !this.pipeline && this.rebuildsInFlight === 0 && void this.rebuild(null)));
+    }
     await this.build();
   }
 
@@ -112,17 +122,28 @@ export class MiningSupervisor<P extends MiningPipeline> {
     if (PIPELINE_KEYS.some((k) => before[k] !== after[k])) void this.rebuild('settings changed');
   }
 
-  private rebuild(why: string): Promise<void> {
+  /** `why` null: nothing was running (waiting for the teacher), so there is nothing to say. */
+  private rebuild(why: string | null): Promise<void> {
+    this.rebuildsInFlight++;
     this.rebuilding = this.rebuilding.then(async () => {
-      if (this.disposed) return;
-      this.o.log.info(`${why}: restarting the teacher and the validator connection`);
-      await this.teardown();
-      if (!this.disposed) await this.build();
+      try {
+        if (this.disposed) return;
+        if (why) this.o.log.info(`${why}: restarting the teacher and the validator connection`);
+        await this.teardown();
+        if (!this.disposed) await this.build();
+      } finally {
+        this.rebuildsInFlight--;
+      }
     });
     return this.rebuilding;
   }
 
   private async build(): Promise<void> {
+    const wait = this.o.waitFor?.wait(this.o.settings.get());
+    if (wait) {
+      this.o.miner.update(({ miner }) => ({ miner: { ...miner, status: wait.status, reason: wait.reason } }));
+      return;
+    }
     let pipeline: P;
     try {
       pipeline = await this.o.openPipeline(this.o.settings.get());

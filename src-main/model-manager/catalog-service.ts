@@ -5,29 +5,39 @@ import { errorMessage, type Logger } from '../../src-node/log';
 import { BUILTIN_VARIANTS, fetchCatalog, type ModelVariant } from './catalog';
 import type { Event } from '../../src-node/event';
 import { ModelDownloadService, type ModelDownloadState } from './download-service';
-import { ModelDownloader } from './downloader';
+import { ModelDownloader, type ModelDownloaderPorts } from './downloader';
 import { recommendVariant } from './recommend';
+import { fetchValidatorVariants } from './validator-variants';
 
 export interface ModelCatalogServiceOptions {
   modelsDir: string;
+  /** The validator the miner mines for (the network's, or the user's override); null: local mode. */
+  validatorUrl: () => string | null;
   manifestUrl: () => string | null;
   /** The chosen GPU's memory, for the recommendation; null when unknown or no GPU. */
-  vramMiB: () => number | null;
+  vramMiB: () => Promise<number | null>;
   log: Logger;
   fetch?: typeof fetch;
+  /** Tests shrink the disk or the retry waits. */
+  downloader?: Omit<ModelDownloaderPorts, 'modelsDir' | 'fetch'>;
 }
 
+/** Where the variants' files come from: the validator the miner mines for, else a model manifest. */
+type VariantSource = { kind: 'validator' | 'manifest'; url: string };
+
 /**
- * What the Settings page and onboarding ask of the model manager: the variants (with download
- * sources from the configured manifest), the one that fits this GPU, and a download whose
- * progress goes into the state snapshot.
+ * What the Settings page, onboarding and the teacher provisioner ask of the model manager: the
+ * variants (with download sources from the validator, or the configured manifest), the one that
+ * fits this GPU, and a download whose progress goes into the state snapshot.
  */
 export class ModelCatalogService {
-  private readonly downloads: ModelDownloadService;
-  private variants: { url: string; variants: ModelVariant[] } | null = null;
+  readonly downloads: ModelDownloadService;
+  private loaded: { source: VariantSource; variants: ModelVariant[] } | null = null;
 
   constructor(private readonly o: ModelCatalogServiceOptions) {
-    this.downloads = new ModelDownloadService(new ModelDownloader({ modelsDir: o.modelsDir, ...(o.fetch ? { fetch: o.fetch } : {}) }));
+    this.downloads = new ModelDownloadService(
+      new ModelDownloader({ modelsDir: o.modelsDir, ...o.downloader, ...(o.fetch ? { fetch: o.fetch } : {}) }),
+    );
   }
 
   get onChange(): Event<ModelDownloadState> {
@@ -37,18 +47,22 @@ export class ModelCatalogService {
   async catalog(): Promise<ModelCatalog> {
     let variants: readonly ModelVariant[] = BUILTIN_VARIANTS;
     let manifestError: string | null = null;
-    const url = this.o.manifestUrl();
-    if (!url) {
+    const source = this.source();
+    if (!source) {
       manifestError =
-        'No model manifest is configured: set its URL in Settings to download a model, or point the model folder at an export you made (docs/MODELS.md).';
+        'No validator or model manifest is configured: pick a network (or set a manifest URL) in Settings to download a model, or point the model folder at an export you made (docs/MODELS.md).';
     } else {
       try {
-        variants = await this.load(url);
+        variants = await this.variants();
+        if (variants.length === 0) {
+          variants = BUILTIN_VARIANTS;
+          manifestError = `The validator ${source.url} offers no teacher download.`;
+        }
       } catch (error) {
         manifestError = errorMessage(error);
       }
     }
-    const rec = recommendVariant(this.o.vramMiB(), variants);
+    const rec = recommendVariant(await this.o.vramMiB(), variants);
     return {
       variants: variants.map((v) => ({
         id: v.id,
@@ -63,21 +77,40 @@ export class ModelCatalogService {
     };
   }
 
+  /** The variants the current source offers (fetched once per source unless `fresh`); [] from a validator that offers none. */
+  async variants(fresh = false): Promise<ModelVariant[]> {
+    const source = this.source();
+    if (!source) return [];
+    const cached = this.loaded;
+    if (!fresh && cached && cached.source.kind === source.kind && cached.source.url === source.url) return cached.variants;
+    const fetchFn = this.o.fetch ?? fetch;
+    const variants =
+      source.kind === 'validator' ? await fetchValidatorVariants(source.url, fetchFn) : await fetchCatalog(source.url, fetchFn);
+    this.loaded = { source, variants };
+    return variants;
+  }
+
   download(variantId: string): ModelDownload {
-    const url = this.o.manifestUrl();
-    const variant = this.variants && url === this.variants.url ? this.variants.variants.find((v) => v.id === variantId) : undefined;
+    const source = this.source();
+    const loaded = this.loaded;
+    const variant = source && loaded?.source.url === source.url ? loaded.variants.find((v) => v.id === variantId) : undefined;
     if (!variant)
       throw new CodedError(
         'not-found',
-        `No download source for '${variantId}': load the catalog (with a model manifest configured) first.`,
+        `No download source for '${variantId}': load the catalog (with a validator or a model manifest configured) first.`,
       );
     if (variant.files.length === 0) throw new CodedError('not-found', `The model manifest lists no files for ${variant.label}.`);
-    this.o.log.info(`downloading ${variant.label} to ${this.o.modelsDir}`);
-    void this.downloads.download(variant).then((s) => {
-      if (s.status === 'done') this.o.log.info(`downloaded ${variant.label} to ${s.dir}`);
-      if (s.status === 'error') this.o.log.error(`model download failed: ${s.error}`);
-    });
+    void this.fetch(variant);
     return this.downloads.state;
+  }
+
+  /** Downloads and verifies `variant`, logging the outcome; resolves to the final state. */
+  async fetch(variant: ModelVariant): Promise<ModelDownloadState> {
+    this.o.log.info(`downloading ${variant.label} to ${this.o.modelsDir}`);
+    const s = await this.downloads.download(variant);
+    if (s.status === 'done') this.o.log.info(`downloaded and verified ${variant.label} in ${s.dir}`);
+    if (s.status === 'error') this.o.log.error(`model download failed: ${s.error}`);
+    return s;
   }
 
   cancel(): ModelDownload {
@@ -89,8 +122,10 @@ export class ModelCatalogService {
     this.downloads.dispose();
   }
 
-  private async load(url: string): Promise<ModelVariant[]> {
-    if (this.variants?.url !== url) this.variants = { url, variants: await fetchCatalog(url, this.o.fetch ?? fetch) };
-    return this.variants.variants;
+  private source(): VariantSource | null {
+    const validator = this.o.validatorUrl();
+    if (validator) return { kind: 'validator', url: validator };
+    const manifest = this.o.manifestUrl();
+    return manifest ? { kind: 'manifest', url: manifest } : null;
   }
 }

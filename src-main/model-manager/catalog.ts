@@ -1,18 +1,19 @@
 import { z } from 'zod';
+import { ModelFilePath } from '../../src-shared/protocol';
 
 /** One file of a model variant as the manifest describes it. */
 export interface ModelFile {
   /** Path inside the variant's folder, e.g. `model.onnx_data` (forward slashes, no `..`). */
   name: string;
-  url: string;
+  /** Where to fetch it, tried in order (the validator's own copy, mirrors); the sha256 pins the bytes. */
+  urls: readonly string[];
   sha256: string;
   bytes: number;
 }
 
-export type VariantId = 'demo' | 'mistral-7b-instruct-v0.3-int4' | 'mistral-7b-instruct-v0.3-fp16';
-
 export interface ModelVariant {
-  id: VariantId;
+  /** e.g. `mistral-7b-instruct-v0.3-int4`; also its folder's name under `<data>/models/`. */
+  id: string;
   label: string;
   /** The bundled tiny model: never real teacher output. */
   isDemo: boolean;
@@ -20,8 +21,10 @@ export interface ModelVariant {
   diskBytes: number;
   /** GPU memory needed to run it with a 1024-token batch (weights, KV cache, activations). */
   minVramMiB: number;
-  /** Empty until a manifest says where to download them from. */
+  /** Empty until a manifest or a validator says where to download them from. */
   files: ModelFile[];
+  /** What the validator that offers it expects as `modelHash`; null when not from a validator. */
+  modelHash: string | null;
 }
 
 /**
@@ -38,6 +41,7 @@ export const BUILTIN_VARIANTS: readonly ModelVariant[] = [
     diskBytes: 0,
     minVramMiB: 0,
     files: [],
+    modelHash: null,
   },
   {
     id: 'mistral-7b-instruct-v0.3-int4',
@@ -46,6 +50,7 @@ export const BUILTIN_VARIANTS: readonly ModelVariant[] = [
     diskBytes: 4.2e9,
     minVramMiB: 5.5 * 1024,
     files: [],
+    modelHash: null,
   },
   {
     id: 'mistral-7b-instruct-v0.3-fp16',
@@ -55,13 +60,13 @@ export const BUILTIN_VARIANTS: readonly ModelVariant[] = [
     // 15 GiB, so that "16 GB" cards, which report 16,376 MiB or a little less, qualify.
     minVramMiB: 15 * 1024,
     files: [],
+    modelHash: null,
   },
 ];
 
-const FILE_NAME = /^(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
-
 const ManifestFile = z.object({
-  name: z.string().regex(FILE_NAME, 'a relative path of letters, digits, ".", "_" and "-", without ".."'),
+  // The same rule as a validator's file paths: relative, no `.` or `..` segment.
+  name: ModelFilePath,
   url: z.string().min(1),
   sha256: z
     .string()
@@ -96,7 +101,7 @@ export function applyManifest(manifest: unknown, manifestUrl: string, base: read
   return base.map((variant) => {
     const entry = parsed.data.variants.find((v) => v.id === variant.id);
     if (!entry) return variant;
-    const files = entry.files.map((file) => ({ ...file, url: new URL(file.url, manifestUrl).href }));
+    const files = entry.files.map(({ url, ...file }) => ({ ...file, urls: [new URL(url, manifestUrl).href] }));
     const names = new Set(files.map((f) => f.name));
     if (names.size !== files.length) throw new ManifestError(`model manifest ${manifestUrl}: ${variant.id} lists a file twice`);
     return { ...variant, files, diskBytes: files.reduce((sum, f) => sum + f.bytes, 0) };

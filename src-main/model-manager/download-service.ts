@@ -2,6 +2,7 @@ import { Emitter, type Event } from '../../src-node/event';
 import type { ModelVariant } from './catalog';
 import type { DownloadProgress, ModelDownloader } from './downloader';
 import { ModelError, type ModelErrorCode } from './errors';
+import { verifyModelDir } from './verify';
 
 /** The model download as the state snapshot shows it; JSON-safe. */
 export interface ModelDownloadState {
@@ -10,6 +11,8 @@ export interface ModelDownloadState {
   file: string | null;
   bytesDone: number;
   bytesTotal: number;
+  variantBytesDone: number;
+  variantBytesTotal: number;
   /** All files of the variant, 0..1. */
   overall: number;
   /** The folder, once done. */
@@ -24,16 +27,23 @@ export const IDLE_DOWNLOAD: ModelDownloadState = {
   file: null,
   bytesDone: 0,
   bytesTotal: 0,
+  variantBytesDone: 0,
+  variantBytesTotal: 0,
   overall: 0,
   dir: null,
   error: null,
   errorCode: null,
 };
 
+/** Checks a downloaded folder before it is reported done (`verifyModelDir` with the variant's files). */
+export type VerifyDownload = (dir: string, variant: ModelVariant) => Promise<unknown>;
+
+const verifyDownloaded: VerifyDownload = (dir, variant) => verifyModelDir(dir, { expectedFiles: variant.files });
+
 /**
  * One download at a time, as a state the app pushes to its views: progress while it runs, the
- * folder when done, a sentence when it fails. A failure is a state, never a crash; the miner
- * stays paused until a verified model is there.
+ * folder once every file is there and the folder passes `verifyModelDir`, a sentence when it
+ * fails. A failure is a state, never a crash; the miner stays paused until a verified model is there.
  */
 export class ModelDownloadService {
   private current: ModelDownloadState = IDLE_DOWNLOAD;
@@ -41,7 +51,10 @@ export class ModelDownloadService {
   readonly onChange: Event<ModelDownloadState> = this.changed.event;
   private running: { controller: AbortController; done: Promise<ModelDownloadState> } | null = null;
 
-  constructor(private readonly downloader: ModelDownloader) {}
+  constructor(
+    private readonly downloader: ModelDownloader,
+    private readonly verify: VerifyDownload = verifyDownloaded,
+  ) {}
 
   get state(): ModelDownloadState {
     return this.current;
@@ -63,11 +76,15 @@ export class ModelDownloadService {
       );
     }
     const controller = new AbortController();
-    this.set({ ...IDLE_DOWNLOAD, status: 'downloading', variantId: variant.id });
+    this.set({ ...IDLE_DOWNLOAD, status: 'downloading', variantId: variant.id, variantBytesTotal: variant.diskBytes });
     const done = this.downloader
       .download(variant, { signal: controller.signal, onProgress: (p) => this.progress(p) })
+      .then(async (dir) => {
+        await this.verify(dir, variant);
+        return dir;
+      })
       .then(
-        (dir) => this.set({ ...this.current, status: 'done', overall: 1, dir }),
+        (dir) => this.set({ ...this.current, status: 'done', overall: 1, variantBytesDone: this.current.variantBytesTotal, dir }),
         (error: unknown) => this.fail(variant.id, error, true),
       )
       .finally(() => {
@@ -81,8 +98,22 @@ export class ModelDownloadService {
     this.running?.controller.abort();
   }
 
+  /** A failure before any download could start (the validator could not say which teacher): shown like one. */
+  failed(variantId: string | null, error: unknown): ModelDownloadState {
+    if (this.running) return this.current;
+    return this.set({ ...this.fail(variantId ?? '', error, false), variantId });
+  }
+
   private progress(p: DownloadProgress): void {
-    this.set({ ...this.current, file: p.file, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, overall: p.overall });
+    this.set({
+      ...this.current,
+      file: p.file,
+      bytesDone: p.bytesDone,
+      bytesTotal: p.bytesTotal,
+      variantBytesDone: p.variantBytesDone,
+      variantBytesTotal: p.variantBytesTotal,
+      overall: p.overall,
+    });
   }
 
   private fail(variantId: string, error: unknown, replace: boolean): ModelDownloadState {

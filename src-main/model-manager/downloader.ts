@@ -11,6 +11,9 @@ export interface DownloadProgress {
   file: string;
   bytesDone: number;
   bytesTotal: number;
+  /** All files of the variant together. */
+  variantBytesDone: number;
+  variantBytesTotal: number;
   /** All files of the variant together, 0..1. */
   overall: number;
 }
@@ -36,6 +39,16 @@ export interface ModelDownloaderPorts {
 
 /** Kept free beyond the download itself, so finishing it never fills the disk to the last byte. */
 export const DISK_RESERVE_BYTES = 64 * 1024 * 1024;
+
+/** No answer at all from a source (refused, DNS, TLS): the next source is tried without waiting. */
+class SourceUnreachableError extends ModelError {
+  constructor(url: string, cause: unknown) {
+    super('network', `cannot reach ${url}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** One file as fetched from one of its sources. */
+type SourcedFile = ModelFile & { url: string };
 
 /** Beside `<file>.part`: which URL and server version its bytes came from, for If-Range. */
 interface PartInfo {
@@ -129,7 +142,7 @@ export class ModelDownloader {
     if (variant.files.length === 0) {
       throw new ModelError(
         'no-source',
-        `no download source is configured for ${variant.id}: set a model manifest URL (see docs/MODELS.md).`,
+        `no download source is configured for ${variant.id}: mine for a validator, or set a model manifest URL (see docs/MODELS.md).`,
       );
     }
     const dir = this.variantDir(variant.id);
@@ -144,7 +157,7 @@ export class ModelDownloader {
     let doneBefore = 0;
     for (const file of variant.files) {
       const report = this.progressReporter(variant.id, file, doneBefore, totalBytes, options.onProgress);
-      await this.fetchWithRetries(dir, file, report, options.signal);
+      await this.fetchFromSources(dir, file, report, options.signal);
       doneBefore += file.bytes;
     }
     return dir;
@@ -176,14 +189,49 @@ export class ModelDownloader {
       const atMs = this.now();
       if (!force && atMs - lastAtMs < this.progressIntervalMs) return;
       lastAtMs = atMs;
-      const overall = totalBytes === 0 ? 1 : (doneBefore + bytesDone) / totalBytes;
-      onProgress({ variantId, file: file.name, bytesDone, bytesTotal: file.bytes, overall });
+      const variantBytesDone = doneBefore + bytesDone;
+      const overall = totalBytes === 0 ? 1 : variantBytesDone / totalBytes;
+      onProgress({
+        variantId,
+        file: file.name,
+        bytesDone,
+        bytesTotal: file.bytes,
+        variantBytesDone,
+        variantBytesTotal: totalBytes,
+        overall,
+      });
     };
+  }
+
+  /**
+   * Each source in order until one delivers the file. A source that cannot be reached or answers
+   * an error status is left at once; one whose connection breaks is retried (it was working) up
+   * to `maxAttempts` first. The part file carries over between sources: the sha256 decides.
+   */
+  private async fetchFromSources(
+    dir: string,
+    file: ModelFile,
+    report: (done: number, force?: boolean) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const failures: string[] = [];
+    for (const [i, url] of file.urls.entries()) {
+      try {
+        return await this.fetchWithRetries(dir, { ...file, url }, report, signal);
+      } catch (error) {
+        const last = i === file.urls.length - 1;
+        if (!(error instanceof ModelError) || ['aborted', 'disk-full'].includes(error.code)) throw error;
+        if (last && failures.length === 0) throw error;
+        failures.push(error.message);
+        if (last) throw new ModelError(error.code, `no source could deliver ${file.name}: ${failures.join(' / ')}`, { cause: error });
+      }
+    }
+    throw new ModelError('no-source', `${file.name} has no download source.`);
   }
 
   private async fetchWithRetries(
     dir: string,
-    file: ModelFile,
+    file: SourcedFile,
     report: (done: number, force?: boolean) => void,
     signal?: AbortSignal,
   ): Promise<void> {
@@ -194,6 +242,7 @@ export class ModelDownloader {
         if (isAbort(error, signal))
           throw new ModelError('aborted', `the download of ${file.name} was cancelled; it resumes where it stopped next time.`);
         if (!(error instanceof ModelError) || error.code !== 'network' || attempt >= this.maxAttempts) throw error;
+        if (error instanceof SourceUnreachableError && file.urls.length > 1) throw error; // Another source may answer.
         await this.sleep(this.retryDelayMs * attempt, signal).catch(() => {
           throw new ModelError('aborted', `the download of ${file.name} was cancelled; it resumes where it stopped next time.`);
         });
@@ -203,7 +252,7 @@ export class ModelDownloader {
 
   private async fetchFile(
     dir: string,
-    file: ModelFile,
+    file: SourcedFile,
     report: (done: number, force?: boolean) => void,
     signal?: AbortSignal,
   ): Promise<void> {
@@ -220,12 +269,14 @@ export class ModelDownloader {
 
     const info = await readPartInfo(infoPath);
     let offset = (await sizeOf(partPath)) ?? 0;
-    if (offset > file.bytes || (offset > 0 && info?.url !== file.url)) offset = 0;
+    // Bytes from any of the file's sources resume: they all serve the bytes its sha256 names.
+    if (offset > file.bytes || (offset > 0 && !(info && file.urls.includes(info.url)))) offset = 0;
     const headers: Record<string, string> = { 'accept-encoding': 'identity' };
     if (offset > 0) {
       headers.range = `bytes=${offset}-`;
-      // A weak ETag may not be used with If-Range (RFC 9110 13.1.5); Last-Modified can.
-      const validator = info?.etag && !info.etag.startsWith('W/') ? info.etag : info?.lastModified;
+      // A weak ETag may not be used with If-Range (RFC 9110 13.1.5); Last-Modified can. Another
+      // server's validators mean nothing here.
+      const validator = info?.url !== file.url ? null : info.etag && !info.etag.startsWith('W/') ? info.etag : info.lastModified;
       if (validator) headers['if-range'] = validator;
     }
 
@@ -234,7 +285,7 @@ export class ModelDownloader {
       response = await this.fetch(file.url, { headers, signal: signal ?? null });
     } catch (error) {
       if (isAbort(error, signal)) throw error;
-      throw new ModelError('network', `cannot reach ${file.url}: ${(error as Error).message}`, { cause: error });
+      throw new SourceUnreachableError(file.url, error);
     }
     let actualSha256: string;
     if (response.status === 416 && offset === file.bytes) {
@@ -253,7 +304,7 @@ export class ModelDownloader {
   }
 
   /** Where the response's bytes go in the part file: the resume offset for a 206, zero for a 200. */
-  private async startOffset(response: Response, offset: number, file: ModelFile): Promise<number> {
+  private async startOffset(response: Response, offset: number, file: SourcedFile): Promise<number> {
     if (response.status === 206 && offset > 0) {
       const range = parseContentRange(response.headers.get('content-range'));
       if (range && range.start === offset && (range.total === null || range.total === file.bytes)) return offset;
@@ -279,7 +330,7 @@ export class ModelDownloader {
     response: Response,
     partPath: string,
     offset: number,
-    file: ModelFile,
+    file: SourcedFile,
     report: (done: number, force?: boolean) => void,
     dir: string,
   ): Promise<string> {

@@ -3,7 +3,7 @@ import { IDLE_DOWNLOAD } from '../model-manager/download-service';
 import type { SnapshotBody } from './state-store';
 
 /** What the first paint shows before any service has reported: honest unknowns, no numbers. */
-export function initialState(settings: Settings, dataDir = ''): SnapshotBody {
+export function initialState(settings: Settings, dataDir = '', validatorUrl = settings.validatorUrl): SnapshotBody {
   return {
     miner: { status: 'starting', reason: 'Starting the miner', userPaused: false, pausedUntilMs: null },
     task: null,
@@ -20,8 +20,8 @@ export function initialState(settings: Settings, dataDir = ''): SnapshotBody {
     },
     modelDownload: IDLE_DOWNLOAD,
     validator: {
-      mode: settings.validatorUrl ? 'remote' : 'embedded',
-      url: settings.validatorUrl,
+      mode: validatorUrl ? 'remote' : 'embedded',
+      url: validatorUrl,
       connection: 'connecting',
       lastError: null,
       retryAtMs: null,

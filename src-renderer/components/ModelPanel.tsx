@@ -43,7 +43,7 @@ export function ModelPanel() {
               {download.file ? ` · ${download.file}` : ''}
             </span>
             <span>
-              {gb(download.bytesDone)} of {gb(download.bytesTotal)} · {Math.round(download.overall * 100)} %
+              {gb(download.variantBytesDone)} of {gb(download.variantBytesTotal)} · {Math.round(download.overall * 100)} %
             </span>
             <button type="button" onClick={() => void bridge.invoke('model:cancel', {})}>
               Cancel

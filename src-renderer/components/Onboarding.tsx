@@ -1,12 +1,13 @@
 import { useState } from 'react';
 import { useBridge } from '../bridge-context';
 import { useStore } from '../store';
-import { ModelPanel } from './ModelPanel';
+import { NetworkChoice } from './NetworkChoice';
+import { TeacherStep } from './TeacherStep';
 
-const STEPS = ['Your GPU', 'Teacher model', 'Wallet', 'Start mining'] as const;
+const STEPS = ['Network', 'Your GPU', 'Teacher model', 'Wallet', 'Start mining'] as const;
 
 /**
- * The first-run guide: what the miner found, which model fits, where earnings go, then mining.
+ * The first-run guide: which network, what the miner found, the teacher it gets, where earnings go, then mining.
  * Every step shows what main reports; finishing or skipping is remembered in the settings.
  */
 export function Onboarding() {
@@ -36,7 +37,8 @@ export function Onboarding() {
             </li>
           ))}
         </ol>
-        {step === 0 && (
+        {step === 0 && <NetworkChoice />}
+        {step === 1 && (
           <div>
             {gpu.status === 'ok' ? (
               <ul>
@@ -63,8 +65,8 @@ export function Onboarding() {
             </p>
           </div>
         )}
-        {step === 1 && <ModelPanel />}
-        {step === 2 && (
+        {step === 2 && <TeacherStep />}
+        {step === 3 && (
           <div>
             <p>
               Mining address: <span className="mono">{wallet.miningAddress ?? 'none yet'}</span>
@@ -75,11 +77,13 @@ export function Onboarding() {
             </p>
           </div>
         )}
-        {step === 3 && (
+        {step === 4 && (
           <p>
-            {teacher.isDemo
+            {snapshot.validator.mode === 'embedded'
               ? 'You are set up with the bundled demo model and the local validator: mining shows the whole pipeline working.'
-              : 'Ready to mine with the real teacher.'}{' '}
+              : teacher.state === 'ready' && !teacher.isDemo
+                ? 'Ready to mine with the real teacher.'
+                : 'Mining starts by itself as soon as the teacher is here.'}{' '}
             The miner pauses for games and when you need the PC, and resumes on its own.
           </p>
         )}

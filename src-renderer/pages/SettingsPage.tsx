@@ -2,9 +2,12 @@ import { useState, type FormEvent } from 'react';
 import { Settings, type ExecutionProviderChoice } from '../../src-shared/state';
 import { useBridge } from '../bridge-context';
 import { ModelPanel } from '../components/ModelPanel';
+import { useInvoke } from '../hooks/use-invoke';
 import { useStore } from '../store';
 
 type Draft = {
+  /** '' is the build's default network. */
+  network: string;
   validatorUrl: string;
   executionProvider: ExecutionProviderChoice;
   gpuDeviceId: string;
@@ -21,6 +24,7 @@ const optionalNumber = (text: string) => (text.trim() === '' ? null : Number(tex
 
 function toDraft(s: Settings): Draft {
   return {
+    network: s.network ?? '',
     validatorUrl: s.validatorUrl ?? '',
     executionProvider: s.executionProvider,
     gpuDeviceId: String(s.gpuDeviceId),
@@ -38,6 +42,7 @@ function toDraft(s: Settings): Draft {
 function fromDraft(d: Draft, current: Settings): { settings: Settings } | { errors: Partial<Record<keyof Draft, string>> } {
   const candidate = {
     ...current,
+    network: d.network || null,
     validatorUrl: d.validatorUrl.trim() || null,
     executionProvider: d.executionProvider,
     gpuDeviceId: Number(d.gpuDeviceId),
@@ -56,7 +61,7 @@ function fromDraft(d: Draft, current: Settings): { settings: Settings } | { erro
     const key = issue.path[0] as keyof Draft;
     errors[key] ??=
       key === 'validatorUrl'
-        ? 'Enter a full URL such as https://validator.example.org, or leave empty for the local validator.'
+        ? "Enter a full URL such as https://validator.example.org, or leave empty for the network's validator."
         : key === 'maxBatchTokens'
           ? 'A whole number from 64 to 65536.'
           : key === 'gpuDeviceId'
@@ -76,6 +81,7 @@ export function SettingsPage() {
   const current = useStore((s) => s.snapshot!.settings);
   const dataDir = useStore((s) => s.snapshot!.dataDir);
   const bridge = useBridge();
+  const networks = useInvoke('network:list', {}, undefined);
   const [draft, setDraft] = useState<Draft>(() => toDraft(current));
   const [errors, setErrors] = useState<Partial<Record<keyof Draft, string>>>({});
   const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | null>(null);
@@ -108,11 +114,21 @@ export function SettingsPage() {
     <section aria-labelledby="settings-title" className="page">
       <h1 id="settings-title">Settings</h1>
       <form className="form" onSubmit={(e) => void save(e)} noValidate>
+        <label htmlFor="network">Network</label>
+        <select id="network" value={draft.network} onChange={(e) => field('network', e.target.value)}>
+          <option value="">This build&apos;s default{networks.value ? ` (${networks.value.defaultNetwork})` : ''}</option>
+          {networks.value?.networks.map((n) => (
+            <option key={n.name} value={n.name}>
+              {n.label}
+            </option>
+          ))}
+        </select>
+
         <label htmlFor="validatorUrl">Validator URL</label>
         <input
           id="validatorUrl"
           value={draft.validatorUrl}
-          placeholder="empty: the local validator"
+          placeholder="empty: the network's validator"
           aria-invalid={!!errors.validatorUrl}
           aria-describedby={describe('validatorUrl')}
           onChange={(e) => field('validatorUrl', e.target.value)}
@@ -201,7 +217,7 @@ export function SettingsPage() {
         <input
           id="modelDir"
           value={draft.modelDir}
-          placeholder="empty: the bundled demo model"
+          placeholder="empty: the validator's teacher (the demo model locally)"
           onChange={(e) => field('modelDir', e.target.value)}
         />
 

@@ -52,6 +52,9 @@ describe('headless dashboard server', () => {
         cancelModelDownload: () => {
           throw new Error('unused');
         },
+        networks: () => {
+          throw new Error('unused');
+        },
         wallet: {} as never,
       }),
       silentLogger,

@@ -32,6 +32,7 @@ const GOOD: { [C in InvokeChannel]: unknown } = {
   'model:catalog': {},
   'model:download': { variantId: 'mistral-7b-instruct-v0.3-int4' },
   'model:cancel': {},
+  'network:list': {},
   'wallet:status': {},
   'wallet:create': {},
   'wallet:import': { kind: 'mnemonic-file', filePath: '/home/me/phrase.txt' },
@@ -66,8 +67,9 @@ const BAD: { [C in InvokeChannel]: unknown[] } = {
   ],
   'validator:ledger': [{ before: 5 }, { before: 'x'.repeat(129) }, { after: 'x' }],
   'model:catalog': [{ refresh: true }, []],
-  'model:download': [{}, { variantId: '' }, { variantId: 7 }, { variantId: 'x'.repeat(65) }],
+  'model:download': [{}, { variantId: '' }, { variantId: 7 }, { variantId: 'x'.repeat(65) }, { variantId: '../escape' }],
   'model:cancel': [{ now: true }],
+  'network:list': [{ name: 'local' }, 'local'],
   'wallet:status': [{ secret: true }],
   'wallet:create': [{ mnemonic: 'bottom drive obey lake curtain smoke basket hold race lonely fit walk' }],
   'wallet:import': [
@@ -132,6 +134,7 @@ describe('IPC contract', () => {
         modelCatalog: async () => ({ variants: [], recommended: { variantId: 'x', fitsGpu: false, reason: 'r' }, manifestError: null }),
         downloadModel: (variantId) => ({ ...state.get().modelDownload, status: 'downloading', variantId }),
         cancelModelDownload: () => state.get().modelDownload,
+        networks: () => ({ networks: [], defaultNetwork: 'local', problem: null }),
         wallet: {
           status: () => ({
             miningAddress: ALICE,

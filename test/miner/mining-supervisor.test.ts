@@ -31,7 +31,9 @@ class FakeLoop implements MiningLoop {
   }
 }
 
-function setup(initial: Partial<Settings> = {}, opts: { failOpens?: number } = {}) {
+type WaitFor = NonNullable<ConstructorParameters<typeof MiningSupervisor>[0]['waitFor']>;
+
+function setup(initial: Partial<Settings> = {}, opts: { failOpens?: number; waitFor?: WaitFor } = {}) {
   let current: Settings = { ...DEFAULT_SETTINGS, ...initial };
   const settingsChanged = new Emitter<{ before: Settings; after: Settings }>();
   const miningKey = new Emitter<string | null>();
@@ -84,6 +86,7 @@ function setup(initial: Partial<Settings> = {}, opts: { failOpens?: number } = {
     miner: state.writer('mining supervisor', 'miner'),
     validator: state.writer('mining supervisor', 'validator'),
     onMiningKeyChange: miningKey.event,
+    ...(opts.waitFor ? { waitFor: opts.waitFor } : {}),
     log: silentLogger,
     now: () => 1_000,
   });
@@ -129,6 +132,29 @@ describe('MiningSupervisor', () => {
     expect(t.events).toEqual(['open 1 demo', 'close 1', 'open 2 demo']);
     expect(t.loops[0]?.disposed).toBe(true);
     expect(t.loops[1]?.started).toBe(true);
+    await t.supervisor.dispose();
+  });
+
+  it('opens nothing while the teacher is on its way, shows why, and opens once when it is here', async () => {
+    const changed = new Emitter<void>();
+    let reason: { status: 'starting' | 'error'; reason: string } | null = { status: 'starting', reason: 'Getting the teacher: int4' };
+    const t = setup(
+      { validatorUrl: 'https://validator.example' },
+      { waitFor: { wait: (s) => (s.modelDir ? null : reason), onChange: changed.event } },
+    );
+    await t.supervisor.start();
+    expect(t.events).toEqual([]);
+    expect(t.state.get().miner).toMatchObject({ status: 'starting', reason: 'Getting the teacher: int4' });
+    reason = { status: 'error', reason: 'Could not get the teacher: disk full' };
+    changed.fire();
+    await t.supervisor.settled();
+    expect(t.state.get().miner).toMatchObject({ status: 'error', reason: 'Could not get the teacher: disk full' });
+    // The download's end: the model folder is set and the wait ends at the same moment; one open.
+    t.set({ modelDir: '/models/int4' });
+    changed.fire();
+    await t.supervisor.settled();
+    expect(t.events).toEqual(['open 1 /models/int4']);
+    expect(t.loops[0]?.started).toBe(true);
     await t.supervisor.dispose();
   });
 

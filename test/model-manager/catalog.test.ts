@@ -44,7 +44,7 @@ describe('model manifest', () => {
   it('fills in the files, resolving URLs against the manifest and lower-casing hashes', () => {
     const variants = applyManifest(manifest, 'https://models.example/nya/manifest.json');
     const int4 = variants.find((v) => v.id === 'mistral-7b-instruct-v0.3-int4')!;
-    expect(int4.files.map((f) => f.url)).toEqual([
+    expect(int4.files.map((f) => f.urls[0])).toEqual([
       'https://models.example/nya/int4/model.onnx',
       'https://mirror.example/int4/model.onnx_data',
     ]);
@@ -74,7 +74,7 @@ describe('model manifest', () => {
     await server.start();
     try {
       const variants = await fetchCatalog(server.url('/manifest.json'));
-      expect(variants[1]!.files[0]!.url).toBe(server.url('/int4/model.onnx'));
+      expect(variants[1]!.files[0]!.urls).toEqual([server.url('/int4/model.onnx')]);
       await expect(fetchCatalog(server.url('/broken.json'))).rejects.toThrow(/is not JSON/);
       await expect(fetchCatalog(server.url('/nothing.json'))).rejects.toThrow(/answered HTTP 404/);
     } finally {

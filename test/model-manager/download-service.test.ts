@@ -8,6 +8,8 @@ import { FileServer } from './file-server';
 
 const weights = randomBytes(256 * 1024);
 let server: FileServer;
+/** These downloads are plain bytes, not a model folder; the folder check has its own test below. */
+const noFolderCheck = async () => undefined;
 let modelsDir: string;
 
 const variant = (sha256: string): ModelVariant => ({
@@ -16,7 +18,8 @@ const variant = (sha256: string): ModelVariant => ({
   isDemo: false,
   diskBytes: weights.length,
   minVramMiB: 0,
-  files: [{ name: 'model.onnx_data', url: server.url('/w'), sha256, bytes: weights.length }],
+  modelHash: null,
+  files: [{ name: 'model.onnx_data', urls: [server.url('/w')], sha256, bytes: weights.length }],
 });
 
 beforeEach(async () => {
@@ -33,7 +36,10 @@ afterEach(async () => {
 
 describe('ModelDownloadService', () => {
   it('publishes progress, then the folder', async () => {
-    const service = new ModelDownloadService(new ModelDownloader({ modelsDir, progressIntervalMs: 0, freeBytes: async () => 1e12 }));
+    const service = new ModelDownloadService(
+      new ModelDownloader({ modelsDir, progressIntervalMs: 0, freeBytes: async () => 1e12 }),
+      noFolderCheck,
+    );
     const seen: ModelDownloadState[] = [];
     service.onChange((s) => seen.push(s));
     const final = await service.download(variant(createHash('sha256').update(weights).digest('hex')));
@@ -46,7 +52,7 @@ describe('ModelDownloadService', () => {
   });
 
   it('turns a failure into an error state with its code, without throwing', async () => {
-    const service = new ModelDownloadService(new ModelDownloader({ modelsDir, freeBytes: async () => 1e12 }));
+    const service = new ModelDownloadService(new ModelDownloader({ modelsDir, freeBytes: async () => 1e12 }), noFolderCheck);
     const final = await service.download(variant('0'.repeat(64)));
     expect(final.status).toBe('error');
     expect(final.errorCode).toBe('checksum');
@@ -54,7 +60,7 @@ describe('ModelDownloadService', () => {
   });
 
   it('cancels on request, keeping the error a state', async () => {
-    const service = new ModelDownloadService(new ModelDownloader({ modelsDir, freeBytes: async () => 1e12 }));
+    const service = new ModelDownloadService(new ModelDownloader({ modelsDir, freeBytes: async () => 1e12 }), noFolderCheck);
     const pending = service.download(variant('0'.repeat(64)));
     service.cancel();
     const final = await pending;

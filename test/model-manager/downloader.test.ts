@@ -31,7 +31,8 @@ function variant(files: Array<{ name: string; path: string; body: Buffer; sha256
     isDemo: false,
     diskBytes: files.reduce((s, f) => s + f.body.length, 0),
     minVramMiB: 0,
-    files: files.map((f) => ({ name: f.name, url: server.url(f.path), sha256: f.sha256 ?? sha256(f.body), bytes: f.body.length })),
+    modelHash: null,
+    files: files.map((f) => ({ name: f.name, urls: [server.url(f.path)], sha256: f.sha256 ?? sha256(f.body), bytes: f.body.length })),
   };
 }
 
@@ -86,6 +87,8 @@ describe('ModelDownloader', () => {
       file: 'model.onnx_data',
       bytesDone: weights.length,
       bytesTotal: weights.length,
+      variantBytesDone: graph.length + weights.length,
+      variantBytesTotal: graph.length + weights.length,
       overall: 1,
     });
 

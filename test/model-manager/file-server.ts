@@ -27,6 +27,8 @@ export class FileServer {
   readonly requests: RecordedRequest[] = [];
   /** path → body bytes after which the next responses for it are cut (one entry per response). */
   readonly cuts = new Map<string, number[]>();
+  /** path → body bytes after which its responses hang, as a stalled mirror does, until `stalls` drops the path. */
+  readonly stalls = new Map<string, number>();
   private server: Server | null = null;
   private port = 0;
 
@@ -69,6 +71,13 @@ export class FileServer {
       if (status === 206) headers['content-range'] = `bytes ${start}-${file.body.length - 1}/${file.body.length}`;
       record.status = status;
       res.writeHead(status, headers);
+      const stallAt = this.stalls.get(path);
+      if (stallAt !== undefined && stallAt < slice.length) {
+        res.write(slice.subarray(0, stallAt), () => {
+          record.bytesSent = stallAt;
+        });
+        return;
+      }
       const cutAt = this.cuts.get(path)?.shift();
       if (cutAt !== undefined && cutAt < slice.length) {
         record.bytesSent = cutAt;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src-main/cli/commands/model';
 import { FileServer } from './file-server';
+import { startTeacherServer } from './teacher-server';
 
 const weights = randomBytes(512 * 1024);
 const graph = randomBytes(4096);
@@ -97,10 +98,34 @@ describe('nya model', () => {
     }
   });
 
+  it("downloads the validator's variant that fits the GPU, without naming it", async () => {
+    const validator = await startTeacherServer([
+      { id: 'test-int4', minVramMiB: 5632 },
+      { id: 'test-fp16', minVramMiB: 15360 },
+    ]);
+    try {
+      const t = io();
+      expect(await run(['download', '--validator', validator.url(''), '--vram', '6144', '--data-dir', dataDir], t.io)).toBe(0);
+      expect(t.out).toEqual([join(dataDir, 'models', 'test-int4')]);
+      const listed = io();
+      expect(await run(['list', '--validator', validator.url(''), '--vram', '24576', '--data-dir', dataDir], listed.io)).toBe(0);
+      expect(listed.out.join('\n')).toMatch(/^\* test-fp16 .* not downloaded$/m);
+      expect(listed.out.join('\n')).toMatch(/^ {2}test-int4 .* here: /m);
+      const noNetwork = io();
+      expect(await run(['download', '--network', 'nowhere', '--data-dir', dataDir], noNetwork.io)).toBe(2);
+      expect(noNetwork.err).toMatch(/no network 'nowhere'; known: local/);
+      const localNetwork = io();
+      expect(await run(['download', '--network', 'local', '--data-dir', dataDir], localNetwork.io)).toBe(2);
+      expect(localNetwork.err).toMatch(/'local' has no validator to download from/);
+    } finally {
+      await validator.stop();
+    }
+  });
+
   it('explains what is missing instead of failing vaguely', async () => {
     const noManifest = io();
     expect(await run(['download', 'mistral-7b-instruct-v0.3-fp16', '--data-dir', dataDir], noManifest.io)).toBe(2);
-    expect(noManifest.err).toMatch(/no download source .* --manifest URL/);
+    expect(noManifest.err).toMatch(/no download source .* --validator URL, --network NAME or --manifest URL/);
     const unknown = io();
     expect(await run(['download', 'llama', '--data-dir', dataDir], unknown.io)).toBe(2);
     expect(unknown.err).toMatch(/unknown variant 'llama'/);

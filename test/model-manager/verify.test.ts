@@ -96,7 +96,7 @@ describe('verifyModelDir', () => {
     const data = readFileSync(join(dir, 'model.onnx_data'));
     const file: ModelFile = {
       name: 'model.onnx_data',
-      url: 'http://127.0.0.1/x',
+      urls: ['http://127.0.0.1/x'],
       bytes: 48,
       sha256: createHash('sha256').update(data).digest('hex'),
     };

@@ -154,7 +154,9 @@ describe('renderer pages', () => {
               manifestError: null,
             },
           }
-        : { ok: true, value: { ...snapshot().settings, ...(req as { patch: object }).patch } },
+        : ch === 'network:list'
+          ? { ok: true, value: { networks: [], defaultNetwork: 'local', problem: null } }
+          : { ok: true, value: { ...snapshot().settings, ...(req as { patch: object }).patch } },
     );
     const saves = () => bridge.calls.filter(([ch]) => ch === 'settings:update');
     applySnapshot(snapshot());

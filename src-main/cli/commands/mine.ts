@@ -5,17 +5,23 @@ import { startHeadless, type Headless } from '../../compose/headless';
 import { defaultDataDir } from '../../../src-node/data-dir';
 import { LogHub, type LogRecord } from '../../../src-node/log';
 import { ExecutionProviderChoice, type Settings } from '../../../src-shared/state';
+import { GPU_MEMORY_ENV, parseGpuMemoryMiB } from '../../gpu';
+import { BUILD_DEFAULT_NETWORK, loadNetworks } from '../../settings/networks';
 
 const HELP = `usage: nya mine [options]
 
 Mines with the same services as the desktop app and serves its dashboard on loopback.
-With no validator configured it runs an embedded local validator and the bundled demo model.
+On the "local" network (the default of this build: ${BUILD_DEFAULT_NETWORK}) it runs an embedded local
+validator and the bundled demo model. For a real network's validator, with no --model, it gets the
+teacher that validator hands out (the largest variant that fits the GPU) and then mines with it.
 
 options:
   --dashboard-port N   dashboard port on 127.0.0.1 (default 7420; 0 picks a free port)
   --data-dir DIR       where settings, results and keys live (default ${defaultDataDir()})
-  --validator URL      mine for this validator (saved settings otherwise)
-  --model DIR          teacher model folder (ONNX export); default: saved settings or the demo model
+  --network NAME       join this network (assets/networks.json, or networks.json in the data folder)
+  --validator URL      mine for this validator instead of the network's
+  --model DIR          teacher model folder (ONNX export); default: saved settings, else the validator's
+  --gpu-memory-mib N   choose the teacher for this much GPU memory (or ${GPU_MEMORY_ENV}); default: the card's
   --ep auto|cpu|cuda|dml   execution provider for this run
   --quiet              print only the dashboard line and errors
 
@@ -42,6 +48,7 @@ interface MineOptions {
   dashboardPort: number;
   dataDir: string;
   quiet: boolean;
+  gpuMemoryMiB: number | null;
   settingsOverrides: Partial<Settings>;
 }
 
@@ -55,6 +62,8 @@ function parseMineArgs(argv: string[]): MineOptions | { exitCode: number } {
         'dashboard-port': { type: 'string', default: '7420' },
         'data-dir': { type: 'string' },
         validator: { type: 'string' },
+        network: { type: 'string' },
+        'gpu-memory-mib': { type: 'string' },
         model: { type: 'string' },
         ep: { type: 'string' },
         quiet: { type: 'boolean', default: false },
@@ -70,7 +79,14 @@ function parseMineArgs(argv: string[]): MineOptions | { exitCode: number } {
     console.log(HELP);
     return { exitCode: 0 };
   }
-  const usageError = checkValues(args['dashboard-port'], args.ep, args.validator);
+  const dataDir = resolve(args['data-dir'] ?? defaultDataDir());
+  let gpuMemoryMiB: number | null = null;
+  let usageError = checkValues(args['dashboard-port'], args.ep, args.validator) ?? checkNetwork(args.network, dataDir);
+  try {
+    if (args['gpu-memory-mib'] !== undefined) gpuMemoryMiB = parseGpuMemoryMiB(args['gpu-memory-mib'], '--gpu-memory-mib');
+  } catch (error) {
+    usageError ??= (error as Error).message;
+  }
   if (usageError) {
     console.error(`nya mine: ${usageError}`);
     return { exitCode: 2 };
@@ -78,9 +94,12 @@ function parseMineArgs(argv: string[]): MineOptions | { exitCode: number } {
   const ep = args.ep ? ExecutionProviderChoice.parse(args.ep) : undefined;
   return {
     dashboardPort: Number(args['dashboard-port']),
-    dataDir: resolve(args['data-dir'] ?? defaultDataDir()),
+    dataDir,
     quiet: args.quiet,
+    gpuMemoryMiB,
     settingsOverrides: {
+      // A network named here is joined with its own validator, unless --validator names another.
+      ...(args.network ? { network: args.network, validatorUrl: null } : {}),
       ...(args.validator ? { validatorUrl: args.validator } : {}),
       ...(args.model ? { modelDir: resolve(args.model) } : {}),
       ...(ep ? { executionProvider: ep } : {}),
@@ -105,6 +124,14 @@ function checkValues(dashboardPort: string, ep: string | undefined, validator: s
   return null;
 }
 
+/** Why `--network NAME` cannot be joined (no such network, listing the known ones); null when it can. */
+function checkNetwork(name: string | undefined, dataDir: string): string | null {
+  if (name === undefined) return null;
+  const { networks } = loadNetworks(dataDir);
+  if (networks.some((n) => n.name === name)) return null;
+  return `--network: no network '${name}'; known: ${networks.map((n) => n.name).join(', ')} (add one in ${dataDir}/networks.json, see docs/MODELS.md)`;
+}
+
 /** Log records to stderr, one line each; debug never, and only errors when quiet. */
 function logPrinter(quiet: boolean): (record: LogRecord) => void {
   return (r) => {
@@ -122,6 +149,7 @@ function startOrExplain(o: MineOptions, hub: LogHub): Promise<Headless | null> {
     log: hub,
     walletPassphrase: process.env.NYA_WALLET_PASSPHRASE ?? null,
     settingsOverrides: o.settingsOverrides,
+    ...(o.gpuMemoryMiB !== null ? { gpuMemoryMiB: o.gpuMemoryMiB } : {}),
   }).catch((error: unknown) => {
     const message = (error as Error).message;
     console.error(

@@ -16,6 +16,8 @@ import {
   type DownloadProgress,
   type ModelVariant,
 } from '../../model-manager';
+import { fetchValidatorVariants } from '../../model-manager/validator-variants';
+import { chosenNetwork, loadNetworks } from '../../settings/networks';
 
 const MANIFEST_ENV = 'NYA_MODEL_MANIFEST_URL';
 
@@ -23,12 +25,15 @@ const USAGE = `usage: nya model <command> [options]
 
 commands:
   list                 the model variants, their size and GPU memory need, which are here, which fits
-  download VARIANT     download a variant into <data dir>/models/VARIANT (resumes; sha256-checked)
+  download [VARIANT]   download a variant into <data dir>/models/VARIANT (resumes; sha256-checked);
+                       from a validator, without VARIANT: the one that fits this GPU
   verify DIR           check a model folder: model.onnx, its external data, tokenizer.json
 
 options:
   --data-dir DIR       where models are kept (default ${defaultDataDir()}/models)
-  --manifest URL       where download URLs and hashes come from (or ${MANIFEST_ENV})
+  --validator URL      the teacher variants this validator hands out (GET /v1/model) and their sources
+  --network NAME       the same, from this network's validator
+  --manifest URL       where download URLs and hashes come from otherwise (or ${MANIFEST_ENV})
   --vram MIB           GPU memory to recommend for, instead of asking the GPU
 
 See docs/MODELS.md for how to get a real model.`;
@@ -45,8 +50,32 @@ const processIo: Io = {
   isTty: Boolean(process.stderr.isTTY),
 };
 
-async function catalog(manifestUrl: string | undefined): Promise<ModelVariant[]> {
-  return manifestUrl ? fetchCatalog(manifestUrl) : [...BUILTIN_VARIANTS];
+/** Where the variants come from: a validator (`--validator`, `--network`), a manifest, or neither. */
+type Source = { validatorUrl: string } | { manifestUrl: string } | null;
+
+async function catalog(source: Source): Promise<ModelVariant[]> {
+  if (source && 'validatorUrl' in source) {
+    const variants = await fetchValidatorVariants(source.validatorUrl);
+    if (variants.length === 0) throw new Error(`${source.validatorUrl} offers no teacher download`);
+    return variants;
+  }
+  return source ? fetchCatalog(source.manifestUrl) : [...BUILTIN_VARIANTS];
+}
+
+/** The source the options name; a usage error (a sentence) when they name an unknown network or two sources. */
+function sourceOf(values: { validator?: string; network?: string; manifest?: string }, dataDir: string): Source | string {
+  if (values.validator && values.network) return '--validator and --network name two sources; give one';
+  if (values.network) {
+    const list = loadNetworks(dataDir);
+    const network = chosenNetwork({ network: values.network }, list);
+    if (!network) return `no network '${values.network}'; known: ${list.networks.map((n) => n.name).join(', ')}`;
+    const url = network.validators[0];
+    if (!url) return `the network '${network.name}' has no validator to download from (it runs the bundled demo model)`;
+    return { validatorUrl: url };
+  }
+  if (values.validator) return { validatorUrl: values.validator };
+  const manifestUrl = values.manifest ?? process.env[MANIFEST_ENV];
+  return manifestUrl ? { manifestUrl } : null;
 }
 
 async function gpuMemoryMiB(): Promise<number | null> {
@@ -63,8 +92,8 @@ function variantStatus(variant: ModelVariant, modelsDir: string): string {
   return files.every((name) => existsSync(join(dir, name))) ? `here: ${dir}` : `partly downloaded: ${dir}`;
 }
 
-async function list(io: Io, modelsDir: string, manifestUrl: string | undefined, vram: number | null | undefined): Promise<number> {
-  const variants = await catalog(manifestUrl);
+async function list(io: Io, modelsDir: string, source: Source, vram: number | null | undefined): Promise<number> {
+  const variants = await catalog(source);
   const vramMiB = vram === undefined ? await gpuMemoryMiB() : vram;
   const pick = recommendVariant(vramMiB, variants);
   for (const v of variants) {
@@ -100,18 +129,28 @@ function progressPrinter(io: Io): (p: DownloadProgress) => void {
   };
 }
 
-async function download(io: Io, modelsDir: string, manifestUrl: string | undefined, id: string | undefined): Promise<number> {
-  if (!id) {
+async function download(
+  io: Io,
+  modelsDir: string,
+  source: Source,
+  id: string | undefined,
+  vram: number | null | undefined,
+): Promise<number> {
+  const fromValidator = source !== null && 'validatorUrl' in source;
+  if (!id && !fromValidator) {
     io.err(`nya model download: name a variant (nya model list shows them)\n`);
     return 2;
   }
-  const variant = findVariant(id, await catalog(manifestUrl));
+  const variants = await catalog(source);
+  const variant = id ? findVariant(id, variants) : recommendVariant(vram === undefined ? await gpuMemoryMiB() : vram, variants).variant;
   if (!variant) {
-    io.err(`nya model download: unknown variant '${id}'; known: ${BUILTIN_VARIANTS.map((v) => v.id).join(', ')}\n`);
+    io.err(`nya model download: unknown variant '${id}'; known: ${variants.map((v) => v.id).join(', ')}\n`);
     return 2;
   }
   if (!variant.isDemo && variant.files.length === 0) {
-    io.err(`nya model download: no download source for ${id}: pass --manifest URL or set ${MANIFEST_ENV} (see docs/MODELS.md)\n`);
+    io.err(
+      `nya model download: no download source for ${variant.id}: pass --validator URL, --network NAME or --manifest URL (see docs/MODELS.md)\n`,
+    );
     return 2;
   }
   const controller = new AbortController();
@@ -147,6 +186,8 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
       allowPositionals: true,
       options: {
         'data-dir': { type: 'string' },
+        validator: { type: 'string' },
+        network: { type: 'string' },
         manifest: { type: 'string' },
         vram: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -168,11 +209,16 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     io.err(`nya model: --vram must be a number of MiB, got '${values.vram}'\n`);
     return 2;
   }
-  const modelsDir = join(values['data-dir'] ?? defaultDataDir(), 'models');
-  const manifestUrl = values.manifest ?? process.env[MANIFEST_ENV] ?? undefined;
+  const dataDir = values['data-dir'] ?? defaultDataDir();
+  const modelsDir = join(dataDir, 'models');
+  const source = sourceOf(values, dataDir);
+  if (typeof source === 'string') {
+    io.err(`nya model: ${source}\n`);
+    return 2;
+  }
   try {
-    if (command === 'list') return await list(io, modelsDir, manifestUrl, vram);
-    if (command === 'download') return await download(io, modelsDir, manifestUrl, arg);
+    if (command === 'list') return await list(io, modelsDir, source, vram);
+    if (command === 'download') return await download(io, modelsDir, source, arg, vram);
     if (command === 'verify') return await verify(io, arg);
   } catch (error) {
     if (io.isTty) io.err('\n');
