@@ -1,4 +1,4 @@
-import type { onnx } from 'onnx-proto';
+import type * as onnx from './onnx-schema';
 import { DataType, floatTensor, int64Tensor, node, valueInfo } from './onnx-graph';
 
 /** The hyper-parameters that decide a Mistral decoder's graph (Hugging Face config names in comments). */
@@ -49,8 +49,8 @@ export function mistralWeights(shape: MistralShape): WeightSpec[] {
 
 /** Names the graph's intermediate values and collects its nodes and constants. */
 class GraphBuilder {
-  readonly nodes: onnx.INodeProto[] = [];
-  readonly constants: onnx.ITensorProto[] = [];
+  readonly nodes: onnx.NodeProto[] = [];
+  readonly constants: onnx.TensorProto[] = [];
   private readonly constantNames = new Set<string>();
   private counter = 0;
 
@@ -74,7 +74,7 @@ class GraphBuilder {
     return this.constant(name, () => floatTensor(name, values, dims));
   }
 
-  private constant(name: string, make: () => onnx.ITensorProto): string {
+  private constant(name: string, make: () => onnx.TensorProto): string {
     if (!this.constantNames.has(name)) {
       this.constantNames.add(name);
       this.constants.push(make());
@@ -209,7 +209,7 @@ function decoderLayer(ops: DecoderOps, l: number, x: string): string {
 }
 
 /** Optimum's I/O names: per layer, the past cache in and the present cache out. */
-function graphInterface(shape: MistralShape): { input: onnx.IValueInfoProto[]; output: onnx.IValueInfoProto[] } {
+function graphInterface(shape: MistralShape): { input: onnx.ValueInfoProto[]; output: onnx.ValueInfoProto[] } {
   const hd = headDim(shape);
   const input = [
     valueInfo('input_ids', DataType.INT64, ['batch_size', 'sequence_length']),
@@ -234,7 +234,7 @@ function graphInterface(shape: MistralShape): { input: onnx.IValueInfoProto[]; o
  * Weights are stored fp16 (`weightType`) and cast to float32 once; the math runs in float32.
  * Nodes are named by a counter in the order they are made, so the parts run in a fixed order.
  */
-export function buildMistralGraph(shape: MistralShape, weights: onnx.ITensorProto[]): onnx.IGraphProto {
+export function buildMistralGraph(shape: MistralShape, weights: onnx.TensorProto[]): onnx.GraphProto {
   const g = new GraphBuilder();
   const mask = causalMask(g);
   const ops = new DecoderOps(g, shape, mask, rotaryAngles(g, shape));
