@@ -3,6 +3,7 @@ import { CodedError } from '../../src-shared/result';
 import type { Settings, StateSnapshot } from '../../src-shared/state';
 import { errorMessage, type LogHub, type Logger } from '../../src-node/log';
 import { DisposableStore, Emitter, toDisposable, type Event } from '../../src-node/event';
+import { diagnosticsFacts, diagnosticsReport, writeDiagnosticsFile } from '../diagnostics';
 import { GpuMonitor, gpuClass } from '../gpu';
 import { HistorySampler, HistoryStore } from '../history';
 import { createHandlers } from '../ipc/handlers';
@@ -25,6 +26,9 @@ import { WalletService } from '../wallet/wallet-service';
 import { terminalMnemonicPresenter, type MnemonicPresenter, type PasswordPrompt } from '../wallet/wallet-service-presenter';
 import { openPipeline, type Pipeline, type PipelineDeps } from './pipeline';
 
+/** Enough to show what led up to a problem, small enough to paste into an issue. */
+const DIAGNOSTICS_LOG_LINES = 300;
+
 export interface ServicesOptions {
   dataDir: string;
   log: LogHub;
@@ -42,6 +46,8 @@ export interface ServicesOptions {
   /** Tests turn GPU polling off; the real app always polls. */
   gpuMonitor?: GpuMonitor | null;
   clientName?: string;
+  /** Values scrubbed from a diagnostics report (the wallet passphrase headless). */
+  diagnosticsSecrets?: string[];
 }
 
 export interface Services {
@@ -126,6 +132,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       modelCatalog: () => models.catalog(),
       downloadModel: (variantId) => models.download(variantId),
       cancelModelDownload: () => models.cancel(),
+      exportDiagnostics: () => exportDiagnostics(o, state, logs),
       wallet,
     }),
     o.log.logger('ipc'),
@@ -279,6 +286,23 @@ function openWallet(o: ServicesOptions, settings: SettingsStore, state: StateSto
     settings.onChange(({ before, after }) => before.communeRpcUrl !== after.communeRpcUrl && balance.setEndpoint(after.communeRpcUrl)),
   );
   return { wallet, balance, miningKey, walletMirror };
+}
+
+function exportDiagnostics(o: ServicesOptions, state: StateStore, logs: LogRing): { path: string } {
+  const snapshot = state.get();
+  const report = diagnosticsReport(
+    diagnosticsFacts({
+      dataDir: o.dataDir,
+      gpu: snapshot.gpu,
+      teacher: snapshot.teacher,
+      settings: snapshot.settings,
+      logs: logs.tail(DIAGNOSTICS_LOG_LINES),
+      secrets: o.diagnosticsSecrets ?? [],
+    }),
+  );
+  const path = writeDiagnosticsFile(o.dataDir, report);
+  o.log.logger('diagnostics').info(`diagnostics written to ${path}`);
+  return { path };
 }
 
 async function updateSettings(settings: SettingsStore, patch: Partial<Settings>): Promise<Settings> {

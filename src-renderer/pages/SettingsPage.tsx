@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { Settings, type ExecutionProviderChoice } from '../../src-shared/state';
 import { useBridge } from '../bridge-context';
+import { DiagnosticsExport } from '../components/DiagnosticsExport';
 import { ModelPanel } from '../components/ModelPanel';
 import { useStore } from '../store';
 
@@ -252,6 +253,7 @@ export function SettingsPage() {
         </div>
       </form>
       <ModelPanel />
+      <DiagnosticsExport />
     </section>
   );
 }

@@ -40,6 +40,7 @@ const GOOD: { [C in InvokeChannel]: unknown } = {
   'wallet:start-payout-link': { payoutAddress: ALICE },
   'wallet:submit-payout-signature': { payoutAddress: ALICE, challengeId: 'c1', signature: `0x${'ab'.repeat(64)}` },
   'wallet:refresh-balance': {},
+  'diagnostics:export': {},
 };
 
 const BAD: { [C in InvokeChannel]: unknown[] } = {
@@ -91,6 +92,7 @@ const BAD: { [C in InvokeChannel]: unknown[] } = {
     { payoutAddress: ALICE, challengeId: '', signature: `0x${'ab'.repeat(64)}` },
   ],
   'wallet:refresh-balance': [{ endpoint: 'wss://evil' }],
+  'diagnostics:export': [{ path: '/etc/passwd' }, { includeSecrets: true }],
 };
 
 describe('IPC contract', () => {
@@ -132,6 +134,7 @@ describe('IPC contract', () => {
         modelCatalog: async () => ({ variants: [], recommended: { variantId: 'x', fitsGpu: false, reason: 'r' }, manifestError: null }),
         downloadModel: (variantId) => ({ ...state.get().modelDownload, status: 'downloading', variantId }),
         cancelModelDownload: () => state.get().modelDownload,
+        exportDiagnostics: () => ({ path: join(dir, 'diagnostics', 'report.txt') }),
         wallet: {
           status: () => ({
             miningAddress: ALICE,

@@ -5,6 +5,7 @@ import { startHeadless, type Headless } from '../../compose/headless';
 import { defaultDataDir } from '../../../src-node/data-dir';
 import { LogHub, type LogRecord } from '../../../src-node/log';
 import { ExecutionProviderChoice, type Settings } from '../../../src-shared/state';
+import { walletPassphrase } from '../wallet-passphrase';
 
 const HELP = `usage: nya mine [options]
 
@@ -19,7 +20,8 @@ options:
   --ep auto|cpu|cuda|dml   execution provider for this run
   --quiet              print only the dashboard line and errors
 
-The mining key for a remote validator is unlocked with NYA_WALLET_PASSPHRASE.`;
+The mining key for a remote validator is unlocked with NYA_WALLET_PASSPHRASE or, as a systemd
+service ('nya service install'), the credential wallet-passphrase.`;
 
 /** After the first signal, how long closing may take before the process exits anyway. */
 const SHUTDOWN_LIMIT_MS = 15_000;
@@ -120,7 +122,7 @@ function startOrExplain(o: MineOptions, hub: LogHub): Promise<Headless | null> {
     dataDir: o.dataDir,
     dashboardPort: o.dashboardPort,
     log: hub,
-    walletPassphrase: process.env.NYA_WALLET_PASSPHRASE ?? null,
+    walletPassphrase: walletPassphrase(),
     settingsOverrides: o.settingsOverrides,
   }).catch((error: unknown) => {
     const message = (error as Error).message;
