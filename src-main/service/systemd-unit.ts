@@ -19,7 +19,12 @@ export interface UnitOptions {
   credential: 'encrypted' | 'plain';
   /** `nya mine` options: --validator, --model, --ep. */
   mineArgs: string[];
+  /** Of `GPU_GROUPS`, those this system has: systemd refuses to start a unit naming a missing group. */
+  gpuGroups: string[];
 }
+
+/** The GPU device nodes' groups on Debian and Ubuntu: /dev/dri/renderD* is `render`, older cards' nodes `video`. */
+export const GPU_GROUPS = ['video', 'render'];
 
 /** Where the credential file is read from: systemd's own credential stores. */
 export function credentialPath(kind: UnitOptions['credential']): string {
@@ -58,9 +63,7 @@ Type=exec
 ExecStart=${exec.join(' ')}
 User=${o.user}
 Group=${o.user}
-# The GPU device nodes' groups on Debian and Ubuntu (/dev/dri/renderD*: render; older: video).
-SupplementaryGroups=video render
-StateDirectory=${SERVICE_NAME}
+${o.gpuGroups.length > 0 ? `SupplementaryGroups=${o.gpuGroups.join(' ')}\n` : ''}StateDirectory=${SERVICE_NAME}
 StateDirectoryMode=0700
 WorkingDirectory=%S/${SERVICE_NAME}
 ${load}=${WALLET_PASSPHRASE_CREDENTIAL}:${credentialPath(o.credential)}

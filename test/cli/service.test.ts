@@ -8,7 +8,7 @@ import { runService, type ServiceIo } from '../../src-main/cli/commands/service'
 const root = resolve(__dirname, '../..');
 const cliPath = join(root, 'bin', 'nya.cjs');
 
-function fakeIo(over: Partial<ServiceIo> & { existingUsers?: string[] } = {}) {
+function fakeIo(over: Partial<ServiceIo> & { existingUsers?: string[]; groups?: string[] } = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const commands: string[] = [];
@@ -17,6 +17,8 @@ function fakeIo(over: Partial<ServiceIo> & { existingUsers?: string[] } = {}) {
     err: (t) => err.push(t),
     exec: (file, args) => {
       commands.push([file, ...args].join(' '));
+      if (file === 'getent' && args[0] === 'group')
+        return { status: (over.groups ?? ['video', 'render']).includes(args[1]!) ? 0 : 2, stderr: '' };
       if (file === 'getent') return { status: (over.existingUsers ?? []).includes(args[1]!) ? 0 : 2, stderr: '' };
       return { status: 0, stderr: '' };
     },
@@ -35,10 +37,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(unitDir, { recursive: true, force: true }));
 
-function dryRunUnit(args: string[] = []): string {
-  const { io, out, commands } = fakeIo({ isRoot: false });
+function dryRunUnit(args: string[] = [], groups?: string[]): string {
+  const { io, out, commands } = fakeIo({ isRoot: false, ...(groups ? { groups } : {}) });
   expect(runService(['install', '--dry-run', ...args], io)).toBe(0);
-  expect(commands).toEqual([]);
+  // Read-only look-ups only: which GPU groups exist.
+  expect(commands).toEqual(['getent group video', 'getent group render']);
   return out.join('\n');
 }
 
@@ -54,6 +57,7 @@ describe('nya service install --dry-run', () => {
       'StateDirectory=nya-miner',
       'LoadCredentialEncrypted=wallet-passphrase:/etc/credstore.encrypted/nya-miner.wallet-passphrase',
       'Restart=on-failure',
+      'SupplementaryGroups=video render',
       'NoNewPrivileges=yes',
       'ProtectSystem=strict',
       'DevicePolicy=closed',
@@ -69,6 +73,11 @@ describe('nya service install --dry-run', () => {
     expect(unit).not.toMatch(/^MemoryDenyWriteExecute=yes/m);
     // The passphrase itself is never in the unit.
     expect(unit).not.toMatch(/NYA_WALLET_PASSPHRASE|^Environment=/m);
+  });
+
+  it('names only the GPU groups this system has: systemd will not start a unit with a missing one', () => {
+    expect(dryRunUnit([], ['video']).split('\n')).toContain('SupplementaryGroups=video');
+    expect(dryRunUnit([], [])).not.toContain('SupplementaryGroups=');
   });
 
   it('uses LoadCredential= with --plain-credential and quotes what systemd would split', () => {
@@ -108,6 +117,8 @@ describe('nya service install / uninstall', () => {
     expect(readFileSync(unitPath, 'utf8')).toBe(dryRunUnit());
     expect(statSync(unitPath).mode & 0o777).toBe(0o644);
     expect(commands).toEqual([
+      'getent group video',
+      'getent group render',
       'getent passwd nya-miner',
       'useradd --system --user-group --no-create-home --home-dir /var/lib/nya-miner --shell /usr/sbin/nologin nya-miner',
       'systemctl daemon-reload',
@@ -120,7 +131,7 @@ describe('nya service install / uninstall', () => {
   it('keeps an existing user', () => {
     const { io, commands } = fakeIo({ existingUsers: ['nya-miner'] });
     expect(runService(['install', '--unit-dir', unitDir], io)).toBe(0);
-    expect(commands).toEqual(['getent passwd nya-miner', 'systemctl daemon-reload']);
+    expect(commands).toEqual(['getent group video', 'getent group render', 'getent passwd nya-miner', 'systemctl daemon-reload']);
   });
 
   it('uninstall stops the service, removes the unit and keeps the data folder', () => {

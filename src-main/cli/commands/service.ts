@@ -4,7 +4,14 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomicSync } from '../../../src-node/atomic-write';
 import { errorMessage } from '../../../src-node/log';
-import { credentialPath, SERVICE_NAME, SERVICE_USER, systemdUnit, WALLET_PASSPHRASE_CREDENTIAL } from '../../service/systemd-unit';
+import {
+  credentialPath,
+  GPU_GROUPS,
+  SERVICE_NAME,
+  SERVICE_USER,
+  systemdUnit,
+  WALLET_PASSPHRASE_CREDENTIAL,
+} from '../../service/systemd-unit';
 
 const USAGE = `usage: nya service install [options]    run 'nya mine' as a systemd service (Linux, as root)
        nya service uninstall [options]  stop it and remove the unit (the data folder stays)
@@ -13,7 +20,7 @@ options:
   --dry-run              print the unit (install) or the steps (uninstall) and change nothing
   --user NAME            the system user it runs as (default ${SERVICE_USER}; created when missing)
   --plain-credential     read the wallet passphrase from a root-only file instead of a
-                         'systemd-creds encrypt'ed one
+                         'systemd-creds encrypt'ed one (needed before systemd 250)
   --validator URL, --model DIR, --ep auto|cpu|cuda|dml   passed to 'nya mine'
   --unit-dir DIR         where the unit goes (default /etc/systemd/system)
 
@@ -91,7 +98,8 @@ function install(flags: Flags, unitPath: string, io: ServiceIo): number {
     ...(flags.model ? ['--model', resolve(flags.model)] : []),
     ...(flags.ep ? ['--ep', flags.ep] : []),
   ];
-  const unit = systemdUnit({ user: flags.user, nodePath: io.nodePath, cliPath: io.cliPath, credential, mineArgs });
+  const gpuGroups = GPU_GROUPS.filter((group) => io.exec('getent', ['group', group]).status === 0);
+  const unit = systemdUnit({ user: flags.user, nodePath: io.nodePath, cliPath: io.cliPath, credential, mineArgs, gpuGroups });
   if (flags['dry-run']) {
     io.out(unit);
     return 0;
