@@ -65,7 +65,11 @@ export function encodeModel(model: onnx.ModelProto): Uint8Array {
   return encode(model, MODEL_SPEC);
 }
 
-/** Decodes a model; fields the schema does not know are kept and written back by `encodeModel`. */
+/**
+ * Decodes a model; fields the schema does not know are kept and written back by `encodeModel`.
+ * They ride on each decoded object (not enumerable), so change decoded messages in place: a spread
+ * copy (`{ ...node }`) would drop them.
+ */
 export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
   return decode<onnx.ModelProto>(bytes, MODEL_SPEC);
 }
