@@ -23,6 +23,7 @@ export const INVOKE_CHANNELS = [
   'wallet:start-payout-link',
   'wallet:submit-payout-signature',
   'wallet:refresh-balance',
+  'diagnostics:export',
 ] as const;
 
 export type InvokeChannel = (typeof INVOKE_CHANNELS)[number];

@@ -116,6 +116,11 @@ export const IPC = {
   },
   // Key management, payout link and balance: nothing secret in any request or response.
   ...WALLET_CHANNELS,
+  /** Writes a bug report (versions, GPU, provider, settings, recent logs; no secrets) into the data folder. */
+  'diagnostics:export': {
+    request: z.strictObject({}),
+    response: z.object({ path: z.string() }),
+  },
 } as const satisfies Record<InvokeChannel, { request: z.ZodType; response: z.ZodType }>;
 
 export type IpcRequest<C extends InvokeChannel> = z.input<(typeof IPC)[C]['request']>;

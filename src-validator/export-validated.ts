@@ -1,4 +1,4 @@
-import { decodeResultBundle, decodeSoftLabels, tokenIdsChecksum } from '../src-shared/soft-labels';
+import { decodeResultBundle, decodeSoftLabels, tokenIdsChecksum } from '../src-node/soft-labels';
 import type { ExportRecord } from './export/write-dataset';
 import type { Store } from './store/store';
 import type { Tokenizer } from './tasks/tokenizer';

@@ -2,6 +2,8 @@
  * The `nya` command. Each subcommand lives in `commands/<name>.ts` and exports
  * `run(argv: string[]): Promise<number>` (the exit code); this file only dispatches.
  */
+import { appVersion } from '../../src-node/app-version';
+
 type Command = { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> };
 
 const COMMANDS: Record<string, Command> = {
@@ -12,11 +14,24 @@ const COMMANDS: Record<string, Command> = {
   model: { summary: 'list, download and verify teacher models', load: () => import('./commands/model') },
   wallet: { summary: 'create, import, show or remove the mining key', load: () => import('./commands/wallet') },
   bench: { summary: 'benchmarks: nya bench teacher|validator|checks [--json]', load: () => import('./commands/bench') },
+  service: { summary: "install or remove 'nya mine' as a systemd service (Linux rigs)", load: () => import('./commands/service') },
+  diagnostics: {
+    summary: 'versions, GPU, provider, settings and recent logs for a bug report',
+    load: () => import('./commands/diagnostics'),
+  },
 };
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
-  return ['usage: nya <command> [options]', '', 'commands:', ...lines, '', 'nya <command> --help for its options'].join('\n');
+  return [
+    'usage: nya <command> [options]',
+    '       nya --version',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'nya <command> --help for its options',
+  ].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -24,6 +39,10 @@ async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(`nya-miner ${appVersion()}`);
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {

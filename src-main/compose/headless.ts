@@ -1,5 +1,6 @@
 import { createServices, type Services } from './services';
 import { distPath } from '../../src-node/app-paths';
+import { appVersion } from '../../src-node/app-version';
 import { startDashboardServer, type DashboardServer } from '../headless/dashboard-server';
 import type { LogHub } from '../../src-node/log';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics';
@@ -32,7 +33,8 @@ export async function startHeadless(o: HeadlessOptions): Promise<Headless> {
     ...(o.settingsOverrides ? { settingsOverrides: o.settingsOverrides } : {}),
     ...(o.gpuMemoryMiB !== undefined ? { gpuMemoryMiB: o.gpuMemoryMiB } : {}),
     ...(o.walletPassphrase ? { secretBox: passphraseBox(o.walletPassphrase) } : {}),
-    clientName: 'nya-miner-headless/0.1.0',
+    clientName: `nya-miner-headless/${appVersion()}`,
+    ...(o.walletPassphrase ? { diagnosticsSecrets: [o.walletPassphrase] } : {}),
   });
   let dashboard: DashboardServer;
   try {

@@ -4,6 +4,7 @@ import type { Settings, StateSnapshot } from '../../src-shared/state';
 import { errorMessage, type LogHub, type Logger } from '../../src-node/log';
 import { DisposableStore, Emitter, toDisposable, type Event } from '../../src-node/event';
 import { deviceMemoryMiB, GpuMonitor, gpuClass, gpuMemoryOverrideMiB } from '../gpu';
+import { diagnosticsFacts, diagnosticsReport, writeDiagnosticsFile } from '../diagnostics';
 import { HistorySampler, HistoryStore } from '../history';
 import { createHandlers } from '../ipc/handlers';
 import { createIpcRouter, type IpcRouter } from '../ipc/router';
@@ -28,6 +29,9 @@ import { WalletService } from '../wallet/wallet-service';
 import { terminalMnemonicPresenter, type MnemonicPresenter, type PasswordPrompt } from '../wallet/wallet-service-presenter';
 import { openPipeline, type Pipeline, type PipelineDeps } from './pipeline';
 
+/** Enough to show what led up to a problem, small enough to paste into an issue. */
+const DIAGNOSTICS_LOG_LINES = 300;
+
 export interface ServicesOptions {
   dataDir: string;
   log: LogHub;
@@ -49,6 +53,8 @@ export interface ServicesOptions {
   /** Tests shrink the disk or the download's retry waits. */
   modelDownloader?: Omit<ModelDownloaderPorts, 'modelsDir' | 'fetch'>;
   clientName?: string;
+  /** Values scrubbed from a diagnostics report (the wallet passphrase headless). */
+  diagnosticsSecrets?: string[];
 }
 
 export interface Services {
@@ -157,6 +163,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       downloadModel: (variantId) => models.download(variantId),
       cancelModelDownload: () => models.cancel(),
       networks: () => networks,
+      exportDiagnostics: () => exportDiagnostics(o, state, logs),
       wallet,
     }),
     o.log.logger('ipc'),
@@ -336,6 +343,23 @@ function openWallet(o: ServicesOptions, settings: RunningSettings, state: StateS
     settings.onChange(({ before, after }) => before.communeRpcUrl !== after.communeRpcUrl && balance.setEndpoint(after.communeRpcUrl)),
   );
   return { wallet, balance, miningKey, walletMirror };
+}
+
+function exportDiagnostics(o: ServicesOptions, state: StateStore, logs: LogRing): { path: string } {
+  const snapshot = state.get();
+  const report = diagnosticsReport(
+    diagnosticsFacts({
+      dataDir: o.dataDir,
+      gpu: snapshot.gpu,
+      teacher: snapshot.teacher,
+      settings: snapshot.settings,
+      logs: logs.tail(DIAGNOSTICS_LOG_LINES),
+      secrets: o.diagnosticsSecrets ?? [],
+    }),
+  );
+  const path = writeDiagnosticsFile(o.dataDir, report);
+  o.log.logger('diagnostics').info(`diagnostics written to ${path}`);
+  return { path };
 }
 
 async function updateSettings(settings: SettingsStore, patch: Partial<Settings>): Promise<Settings> {

@@ -26,6 +26,8 @@ export interface HandlerDeps {
   downloadModel(variantId: string): ModelDownload;
   cancelModelDownload(): ModelDownload;
   networks(): NetworkList;
+  /** Writes the diagnostics report into the data folder; answers its path. */
+  exportDiagnostics(): { path: string };
   wallet: Pick<
     WalletService,
     'status' | 'create' | 'requestImport' | 'exportKey' | 'remove' | 'startPayoutLink' | 'submitPayoutSignature' | 'refreshBalance'
@@ -74,6 +76,7 @@ export function createHandlers(d: HandlerDeps): IpcHandlers {
     'wallet:start-payout-link': (req) => wallet(() => d.wallet.startPayoutLink(req)),
     'wallet:submit-payout-signature': (req) => wallet(() => d.wallet.submitPayoutSignature(req)),
     'wallet:refresh-balance': () => d.wallet.refreshBalance(),
+    'diagnostics:export': () => d.exportDiagnostics(),
   };
 }
 

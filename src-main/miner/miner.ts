@@ -1,4 +1,4 @@
-import { encodeResultBundle } from '../../src-shared/soft-labels';
+import { encodeResultBundle } from '../../src-node/soft-labels';
 import type { MinerStatus, StateSnapshot } from '../../src-shared/state';
 import { DisposableStore } from '../../src-node/event';
 import { errorMessage, type Logger } from '../../src-node/log';

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { onnx } from 'onnx-proto';
+import type * as onnx from './onnx-schema';
 import { writeFileAtomicSync } from '../../src-node/atomic-write';
 import { toHalfBits } from './half';
 import { buildMistralGraph, mistralWeights, type MistralShape, type WeightSpec } from './mistral-graph';
@@ -65,12 +65,12 @@ export function writeDemoModel(dir: string, shape: MistralShape = DEMO_SHAPE): v
   rmSync(join(dir, DEMO_MARKER_FILE), { force: true });
   const fd = openSync(join(dir, DATA_FILE), 'w');
   let offset = 0;
-  let initializers: onnx.ITensorProto[];
+  let initializers: onnx.TensorProto[];
   try {
     initializers = mistralWeights(shape).map((spec) => {
       const bytes = new Uint8Array(demoWeight(spec, shape).buffer);
       for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
-      const tensor: onnx.ITensorProto = {
+      const tensor: onnx.TensorProto = {
         name: spec.name,
         dataType: DataType.FLOAT16,
         dims: spec.dims,
@@ -87,7 +87,7 @@ export function writeDemoModel(dir: string, shape: MistralShape = DEMO_SHAPE): v
   } finally {
     closeSync(fd);
   }
-  const model: onnx.IModelProto = {
+  const model: onnx.ModelProto = {
     irVersion: 8,
     producerName: 'nya-miner demo model',
     producerVersion: String(DEMO_MODEL_VERSION),

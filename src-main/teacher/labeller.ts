@@ -1,4 +1,4 @@
-import { encodeSoftLabels, MAX_K, tokenIdsChecksum } from '../../src-shared/soft-labels';
+import { encodeSoftLabels, MAX_K, tokenIdsChecksum } from '../../src-node/soft-labels';
 import type { LabelledDocument } from '../miner/ports';
 import { batchInputs, packBatches, type Batch, type TokenizedDocument } from './batcher';
 import type { BatchInputs } from './batcher';

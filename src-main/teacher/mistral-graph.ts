@@ -1,4 +1,4 @@
-import type { onnx } from 'onnx-proto';
+import type * as onnx from './onnx-schema';
 import { DataType, floatTensor, halfTensor, int64Tensor, node, valueInfo } from './onnx-graph';
 
 /** The hyper-parameters that decide a Mistral decoder's graph (Hugging Face config names in comments). */
@@ -68,8 +68,8 @@ export function mistralWeights(shape: MistralShape): WeightSpec[] {
 
 /** Names the graph's intermediate values and collects its nodes and constants. */
 class GraphBuilder {
-  readonly nodes: onnx.INodeProto[] = [];
-  readonly constants: onnx.ITensorProto[] = [];
+  readonly nodes: onnx.NodeProto[] = [];
+  readonly constants: onnx.TensorProto[] = [];
   private readonly constantNames = new Set<string>();
   private counter = 0;
   /** The element type activations flow in. */
@@ -131,7 +131,7 @@ class GraphBuilder {
     return this.constant(name, () => halfTensor(name, values, dims));
   }
 
-  private constant(name: string, make: () => onnx.ITensorProto): string {
+  private constant(name: string, make: () => onnx.TensorProto): string {
     if (!this.constantNames.has(name)) {
       this.constantNames.add(name);
       this.constants.push(make());
@@ -275,7 +275,7 @@ function decoderLayer(ops: DecoderOps, l: number, x: string): string {
 }
 
 /** Optimum's I/O names: per layer, the past cache in and the present cache out. */
-function graphInterface(shape: MistralShape, floatType: number): { input: onnx.IValueInfoProto[]; output: onnx.IValueInfoProto[] } {
+function graphInterface(shape: MistralShape, floatType: number): { input: onnx.ValueInfoProto[]; output: onnx.ValueInfoProto[] } {
   const hd = headDim(shape);
   const input = [
     valueInfo('input_ids', DataType.INT64, ['batch_size', 'sequence_length']),
@@ -303,9 +303,9 @@ function graphInterface(shape: MistralShape, floatType: number): { input: onnx.I
  */
 export function buildMistralGraph(
   shape: MistralShape,
-  weights: onnx.ITensorProto[],
+  weights: onnx.TensorProto[],
   precision: GraphPrecision = 'fp32-math',
-): onnx.IGraphProto {
+): onnx.GraphProto {
   const g = new GraphBuilder(precision);
   const mask = causalMask(g);
   const ops = new DecoderOps(g, shape, mask, rotaryAngles(g, shape));

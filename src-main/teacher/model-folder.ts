@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { onnx } from 'onnx-proto';
+import type * as onnx from './onnx-schema';
 import { DEMO_MARKER_FILE } from './demo-model';
-import { decodeModel } from './onnx-graph';
+import { decodeModel, encodeModel } from './onnx-graph';
+import { firstDifference } from './protobuf-codec';
 
 /**
  * A teacher model folder as users get it: an ONNX export (Optimum writes `model.onnx` plus
@@ -75,16 +76,30 @@ export function openModelFolder(dir: string): ModelFolder {
   return { dir, modelPath, config, isDemo, name };
 }
 
-/** The graph file's protobuf (for an external-data export: the graph only, megabytes, not the weights). */
+/**
+ * The graph file's protobuf (for an external-data export: the graph only, megabytes, not the
+ * weights). The teacher re-encodes it with a top-k head appended, so a model whose unchanged
+ * re-encoding is not byte-identical is refused here: what differs would be changed silently.
+ */
 export function readModelProto(modelPath: string): onnx.ModelProto {
   let model: onnx.ModelProto;
+  const bytes = readFileSync(modelPath);
   try {
-    model = decodeModel(readFileSync(modelPath));
+    model = decodeModel(bytes);
   } catch (error) {
     throw new ModelFolderError(`${modelPath} is not a valid ONNX model (${(error as Error).message}); download it again.`);
   }
   if (!model.graph?.node?.length) {
     throw new ModelFolderError(`${modelPath} is not a valid ONNX model (it has no graph); download it again.`);
+  }
+  const again = encodeModel(model);
+  if (!bytes.equals(again)) {
+    throw new ModelFolderError(
+      `${modelPath} cannot be extended safely: re-encoding it unchanged gives different bytes (from byte ` +
+        `${firstDifference(bytes, again)} of ${bytes.length}), so its writer used a protobuf form this reader does not ` +
+        `reproduce (fields out of order, overlong numbers, text that is not UTF-8). Re-save it with ` +
+        `onnx.save(onnx.load(path, load_external_data=False), path) and try again.`,
+    );
   }
   return model;
 }

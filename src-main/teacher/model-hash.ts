@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { onnx } from 'onnx-proto';
+import type * as onnx from './onnx-schema';
 import { openModelFolder, readModelProto } from './model-folder';
 
 /**
@@ -14,9 +14,9 @@ import { openModelFolder, readModelProto } from './model-folder';
  */
 
 /** External data files an ONNX graph refers to, relative to the graph's folder. */
-export function externalDataFiles(model: onnx.IModelProto): string[] {
+export function externalDataFiles(model: onnx.ModelProto): string[] {
   const files = new Set<string>();
-  const visit = (graph: onnx.IGraphProto | null | undefined) => {
+  const visit = (graph: onnx.GraphProto | null | undefined) => {
     for (const tensor of graph?.initializer ?? []) {
       const location = tensor.externalData?.find((e) => e.key === 'location')?.value;
       if (location) files.add(location);

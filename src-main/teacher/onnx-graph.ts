@@ -1,26 +1,22 @@
-import type { onnx } from 'onnx-proto';
-import onnxProtoPackage from 'onnx-proto';
+import { decode, encode } from './protobuf-codec';
+import { AttributeType, DataType, MODEL_SPEC, type Int64 } from './onnx-schema';
+import type * as onnx from './onnx-schema';
 import { toHalfBits } from './half';
 
 /**
- * Small helpers over `onnx-proto`'s generated classes: building nodes, constants and value infos,
- * and reading the numbers protobufjs hands back (int64 fields arrive as `Long` objects).
+ * Small helpers over the ONNX schema (`onnx-schema.ts`): building nodes, constants and value
+ * infos, and reading int64 fields, which decode as numbers, or bigints past 2^53.
  */
-// onnx-proto is CommonJS (`module.exports = root`): Node's ESM loader (vitest) sees only a default
-// export, esbuild's bundles see both, so take the namespace from the default import everywhere.
-const proto = (onnxProtoPackage as unknown as { onnx: typeof onnx }).onnx;
-export const DataType = proto.TensorProto.DataType;
-const AttributeType = proto.AttributeProto.AttributeType;
+export { DataType } from './onnx-schema';
 
 export type AttributeValue = number | string | number[] | { int: number } | { ints: number[] };
 
-/** protobufjs decodes int64 as `Long` (or number when small and `long` is absent). */
-export function toNumber(value: number | { toNumber(): number } | null | undefined): number {
+export function toNumber(value: Int64 | null | undefined): number {
   if (value === null || value === undefined) return 0;
-  return typeof value === 'number' ? value : value.toNumber();
+  return Number(value);
 }
 
-function attribute(name: string, value: AttributeValue): onnx.IAttributeProto {
+function attribute(name: string, value: AttributeValue): onnx.AttributeProto {
   if (typeof value === 'string') return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value) };
   if (typeof value === 'number') return { name, type: AttributeType.FLOAT, f: value };
   if (Array.isArray(value)) return { name, type: AttributeType.FLOATS, floats: value };
@@ -34,7 +30,7 @@ export function node(
   outputs: string[],
   attributes: Record<string, AttributeValue> = {},
   name = outputs[0]!,
-): onnx.INodeProto {
+): onnx.NodeProto {
   return {
     opType,
     input: inputs,
@@ -44,22 +40,22 @@ export function node(
   };
 }
 
-export function int64Tensor(name: string, values: number[], dims: number[] = [values.length]): onnx.ITensorProto {
+export function int64Tensor(name: string, values: number[], dims: number[] = [values.length]): onnx.TensorProto {
   return { name, dataType: DataType.INT64, dims, int64Data: values };
 }
 
-export function floatTensor(name: string, values: ArrayLike<number>, dims: number[]): onnx.ITensorProto {
+export function floatTensor(name: string, values: ArrayLike<number>, dims: number[]): onnx.TensorProto {
   const data = Float32Array.from(values);
   return { name, dataType: DataType.FLOAT, dims, rawData: new Uint8Array(data.buffer) };
 }
 
-export function halfTensor(name: string, values: ArrayLike<number>, dims: number[]): onnx.ITensorProto {
+export function halfTensor(name: string, values: ArrayLike<number>, dims: number[]): onnx.TensorProto {
   const data = Uint16Array.from(values, toHalfBits);
   return { name, dataType: DataType.FLOAT16, dims, rawData: new Uint8Array(data.buffer) };
 }
 
 /** A tensor value info; a string dim is symbolic (`batch_size`), a number is fixed. */
-export function valueInfo(name: string, elemType: number, shape: (number | string)[]): onnx.IValueInfoProto {
+export function valueInfo(name: string, elemType: number, shape: (number | string)[]): onnx.ValueInfoProto {
   return {
     name,
     type: {
@@ -71,16 +67,21 @@ export function valueInfo(name: string, elemType: number, shape: (number | strin
   };
 }
 
-export function encodeModel(model: onnx.IModelProto): Uint8Array {
-  return proto.ModelProto.encode(proto.ModelProto.create(model)).finish();
+export function encodeModel(model: onnx.ModelProto): Uint8Array {
+  return encode(model, MODEL_SPEC);
 }
 
+/**
+ * Decodes a model; fields the schema does not know are kept and written back by `encodeModel`.
+ * They ride on each decoded object (not enumerable), so change decoded messages in place: a spread
+ * copy (`{ ...node }`) would drop them.
+ */
 export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
-  return proto.ModelProto.decode(bytes);
+  return decode<onnx.ModelProto>(bytes, MODEL_SPEC);
 }
 
 /** Element type and dims (numbers or symbolic names, null when unknown) of a value info. */
-export function tensorTypeOf(info: onnx.IValueInfoProto): { elemType: number; dims: (number | string | null)[] } | null {
+export function tensorTypeOf(info: onnx.ValueInfoProto): { elemType: number; dims: (number | string | null)[] } | null {
   const tensor = info.type?.tensorType;
   if (!tensor) return null;
   const dims = (tensor.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue != null ? toNumber(d.dimValue) : null));

@@ -1,6 +1,6 @@
 import { closeSync, copyFileSync, ftruncateSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { onnx } from 'onnx-proto';
+import type * as onnx from './onnx-schema';
 import { writeFileAtomicSync } from '../../src-node/atomic-write';
 import { bundledTokenizerPath } from '../../src-node/tokenizer';
 import { hfConfig, syntheticWeight } from './demo-model';
@@ -207,7 +207,7 @@ function estimateVramMiB(shape: MistralShape, dataBytes: number): number {
   return Math.ceil((dataBytes * 1.1 + kvBytes) / 2 ** 20) + 512;
 }
 
-function initializers(slots: TensorSlot[][]): onnx.ITensorProto[] {
+function initializers(slots: TensorSlot[][]): onnx.TensorProto[] {
   return slots.flat().map((slot) => ({
     name: slot.name,
     dataType: slot.dataType,
@@ -226,7 +226,7 @@ function writeFolder(plan: TestModelPlan, precision: TestModelPrecision): Writte
   const dir = plan.opts.out[precision]!;
   const dataBytes = plan.dataBytes[precision]!;
   const variantId = `${name}-${precision}`;
-  const model: onnx.IModelProto = {
+  const model: onnx.ModelProto = {
     irVersion: 8,
     producerName: 'nya-miner test model',
     producerVersion: String(GENERATOR_VERSION),

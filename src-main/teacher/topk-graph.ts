@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { onnx } from 'onnx-proto';
+import type * as onnx from './onnx-schema';
 import { writeFileAtomicSync } from '../../src-node/atomic-write';
 import { ModelFolderError } from './model-folder';
 import { DataType, encodeModel, node, tensorTypeOf, valueInfo } from './onnx-graph';
@@ -27,7 +27,7 @@ export interface LogitsOutput {
 const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE]);
 
 /** `logits` by name, else the only rank-3 floating-point output. */
-export function findLogitsOutput(graph: onnx.IGraphProto): LogitsOutput {
+export function findLogitsOutput(graph: onnx.GraphProto): LogitsOutput {
   const outputs = graph.output ?? [];
   const typed = outputs.map((o) => ({ name: o.name ?? '', type: tensorTypeOf(o) }));
   const byName = typed.find((o) => o.name === 'logits');
@@ -42,13 +42,13 @@ export function findLogitsOutput(graph: onnx.IGraphProto): LogitsOutput {
   return { name, elemType: type!.elemType, vocabSize: typeof vocab === 'number' ? vocab : null };
 }
 
-function defaultOpset(model: onnx.IModelProto): number {
+function defaultOpset(model: onnx.ModelProto): number {
   const entry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
   return entry ? Number(entry.version) : 0;
 }
 
 /** Appends the top-k head to `model` in place and makes its two outputs the graph's only ones. */
-function extendWithTopK(model: onnx.IModelProto): LogitsOutput {
+function extendWithTopK(model: onnx.ModelProto): LogitsOutput {
   const graph = model.graph;
   if (!graph) throw new ModelFolderError('the ONNX model has no graph.');
   // TopK's `largest`/`sorted` attributes and negative LogSoftmax axes arrived in opset 11.
@@ -92,7 +92,7 @@ function topKCachePath(cacheDir: string, modelHash: string): string {
  * locations and resolves symlinks, so the session loads these bytes with the model folder as its
  * directory (see teacher-session.ts) rather than by the cached path.
  */
-export function cacheTopKModel(model: onnx.IModelProto, cacheDir: string, modelHash: string): string {
+export function cacheTopKModel(model: onnx.ModelProto, cacheDir: string, modelHash: string): string {
   const path = topKCachePath(cacheDir, modelHash);
   if (!existsSync(path)) {
     extendWithTopK(model);

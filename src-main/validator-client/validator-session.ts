@@ -16,7 +16,7 @@ import {
   type LeaseRequest,
   type Task,
 } from '../../src-shared/protocol';
-import { decodeResultBundle } from '../../src-shared/soft-labels';
+import { decodeResultBundle } from '../../src-node/soft-labels';
 import { Emitter, type Event } from '../../src-node/event';
 import { errorMessage, type Logger } from '../../src-node/log';
 import type { LeaseOutcome, MinerStats, MinerTask, SubmissionOutcome, ValidatorPort } from '../miner/ports';

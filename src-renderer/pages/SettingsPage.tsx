@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { Settings, type ExecutionProviderChoice } from '../../src-shared/state';
 import { useBridge } from '../bridge-context';
+import { DiagnosticsExport } from '../components/DiagnosticsExport';
 import { ModelPanel } from '../components/ModelPanel';
 import { useInvoke } from '../hooks/use-invoke';
 import { useStore } from '../store';
@@ -268,6 +269,7 @@ export function SettingsPage() {
         </div>
       </form>
       <ModelPanel />
+      <DiagnosticsExport />
     </section>
   );
 }

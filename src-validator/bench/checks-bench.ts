@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_K, DEFAULT_SEQ_LEN } from '../../src-shared/protocol';
 import { mulberry32 } from '../../src-shared/prng';
-import { tokenIdsChecksum } from '../../src-shared/soft-labels';
+import { tokenIdsChecksum } from '../../src-node/soft-labels';
 import { errorMessage } from '../../src-node/log';
 import { numberOption, optionsOrUsage } from './args';
 import { BundleFactory } from './sim/bundle-factory';

@@ -1,4 +1,4 @@
-import { MAX_K } from '../../src-shared/soft-labels';
+import { MAX_K } from '../../src-node/soft-labels';
 
 /** One validated document's soft labels, as the export writes it. */
 export interface ExportRecord {

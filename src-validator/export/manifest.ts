@@ -1,4 +1,4 @@
-import { LOGPROB_FLOOR, LOGPROB_STEP, MAX_LOGPROB_ERROR } from '../../src-shared/soft-labels';
+import { LOGPROB_FLOOR, LOGPROB_STEP, MAX_LOGPROB_ERROR } from '../../src-node/soft-labels';
 import { DATASET_COLUMNS, type DatasetColumn } from './dataset-schema';
 
 export const DEFAULT_MODEL_NAME = 'mistralai/Mistral-7B-Instruct-v0.3';

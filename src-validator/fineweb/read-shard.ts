@@ -110,7 +110,7 @@ function checkCodecs(metadata: FileMetaData, path: string, supported: Set<string
         throw new FineWebShardError(
           'unsupported-compression',
           path,
-          `${path} uses ${codec} compression, which this Node ${process.version} cannot decode ` +
+          `${path} uses ${codec} compression, which this reader cannot decode; re-write it with another codec ` +
             `(supported: ${[...supported].join(', ')}).`,
         );
       }

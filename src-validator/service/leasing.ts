@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { API, type LeaseRequest, type LeaseResponse, type Task } from '../../src-shared/protocol';
-import { tokenIdsChecksum } from '../../src-shared/soft-labels';
+import { tokenIdsChecksum } from '../../src-node/soft-labels';
 import { DEFAULT_TOKENS_PER_S, MAX_TASK_DOCUMENTS, NO_WORK_RETRY_MS, OPEN_LEASES_RETRY_MS, TARGET_TASK_SECONDS } from '../config';
 import type { Store, StoreTx, TaskRow } from '../store/store';
 import type { Tokenizer } from '../tasks/tokenizer';

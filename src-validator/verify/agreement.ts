@@ -1,4 +1,4 @@
-import { LOGPROB_STEP, type SoftLabels } from '../../src-shared/soft-labels';
+import { LOGPROB_STEP, type SoftLabels } from '../../src-node/soft-labels';
 import {
   AGREEMENT_TOP,
   BAD_ROW_OVERLAP,

@@ -1,12 +1,11 @@
-import { crc32 as nativeCrc32 } from 'node:zlib';
-import { decodeSoftLabelsHeader, SoftLabelsError, type SoftLabelsHeader } from '../../src-shared/soft-labels';
-import { crc32 as portableCrc32 } from '../../src-shared/crc32';
+import { crc32 } from 'node:zlib';
+import { decodeSoftLabelsHeader, SoftLabelsError, type SoftLabelsHeader } from '../../src-node/soft-labels';
 import { SAMPLED_ROWS_PER_DOCUMENT } from '../config';
 
 /**
  * Random access to the rows of an encoded soft-label record, for a validator that checks a
  * random sample of positions instead of decoding millions of cells per second. The CRC still
- * covers every byte (zlib's native CRC-32, the same polynomial as `src-shared/crc32`), so what is
+ * covers every byte (zlib's CRC-32, as the codec in `src-node/soft-labels.ts`), so what is
  * stored is exactly what was signed; the sample is drawn after the upload, so a miner cannot know
  * which rows will be looked at. Layout: docs/SOFT-LABELS.md (two 28-bit cells per 7 bytes).
  */
@@ -20,8 +19,6 @@ export interface ParsedRecord {
 
 const FIXED_HEADER_BYTES = 48;
 const CRC_BYTES = 4;
-const crc32: (bytes: Uint8Array) => number =
-  typeof nativeCrc32 === 'function' ? (b) => nativeCrc32(b) >>> 0 : (b) => portableCrc32(b, 0, 0, b.length) >>> 0;
 
 function bodyBytes(cells: number): number {
   return 7 * Math.floor(cells / 2) + 4 * (cells % 2);

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { decodeResultBundle, SoftLabelsError } from '../../src-shared/soft-labels';
+import { decodeResultBundle, SoftLabelsError } from '../../src-node/soft-labels';
 import { errorMessage } from '../../src-node/log';
 import type { BodySource } from '../store/store';
 import { assemble, type BodyPiece } from './body-pieces';

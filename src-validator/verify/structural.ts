@@ -1,4 +1,4 @@
-import { LOGPROB_STEP, MAX_TOKEN_ID_EXCLUSIVE, SoftLabelsError } from '../../src-shared/soft-labels';
+import { LOGPROB_STEP, MAX_TOKEN_ID_EXCLUSIVE, SoftLabelsError } from '../../src-node/soft-labels';
 import { MASS_TOLERANCE, SAMPLED_ROWS_PER_DOCUMENT } from '../config';
 import { readRowCodes, type ParsedRecord } from './record-rows';
 

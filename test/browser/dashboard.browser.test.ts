@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -158,6 +158,19 @@ describe('dashboard in Chromium against nya mine', () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     expect((await apiState()).settings.maxBatchTokens).toBe(2048);
+  }, 30_000);
+
+  it('exports diagnostics from Settings into the data folder and shows where', async () => {
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const panel = page.getByTestId('diagnostics');
+    await panel.getByRole('button', { name: 'Export diagnostics' }).click();
+    const status = panel.getByRole('status').filter({ hasText: 'Written to' });
+    await status.waitFor();
+    const path = (await status.locator('.mono').textContent())!;
+    expect(path.startsWith(join(dataDir, 'diagnostics', 'nya-diagnostics-'))).toBe(true);
+    const report = readFileSync(path, 'utf8');
+    expect(report).toContain('## Execution provider');
+    expect(report).toContain(`data folder: ${dataDir}`);
   }, 30_000);
 
   it('takes screenshots of every page at both sizes', async () => {

@@ -46,6 +46,9 @@ describe('headless dashboard server', () => {
         modelCatalog: () => {
           throw new Error('unused');
         },
+        exportDiagnostics: () => {
+          throw new Error('unused');
+        },
         downloadModel: () => {
           throw new Error('unused');
         },

@@ -41,6 +41,7 @@ const GOOD: { [C in InvokeChannel]: unknown } = {
   'wallet:start-payout-link': { payoutAddress: ALICE },
   'wallet:submit-payout-signature': { payoutAddress: ALICE, challengeId: 'c1', signature: `0x${'ab'.repeat(64)}` },
   'wallet:refresh-balance': {},
+  'diagnostics:export': {},
 };
 
 const BAD: { [C in InvokeChannel]: unknown[] } = {
@@ -93,6 +94,7 @@ const BAD: { [C in InvokeChannel]: unknown[] } = {
     { payoutAddress: ALICE, challengeId: '', signature: `0x${'ab'.repeat(64)}` },
   ],
   'wallet:refresh-balance': [{ endpoint: 'wss://evil' }],
+  'diagnostics:export': [{ path: '/etc/passwd' }, { includeSecrets: true }],
 };
 
 describe('IPC contract', () => {
@@ -135,6 +137,7 @@ describe('IPC contract', () => {
         downloadModel: (variantId) => ({ ...state.get().modelDownload, status: 'downloading', variantId }),
         cancelModelDownload: () => state.get().modelDownload,
         networks: () => ({ networks: [], defaultNetwork: 'local', problem: null }),
+        exportDiagnostics: () => ({ path: join(dir, 'diagnostics', 'report.txt') }),
         wallet: {
           status: () => ({
             miningAddress: ALICE,

@@ -10,6 +10,7 @@ import { SettingsPage } from '../../src-renderer/pages/SettingsPage';
 import { applySnapshot, useStore } from '../../src-renderer/store';
 import { emptyHistory, fakeBridge, snapshot } from './fixtures';
 import type { NyaBridge } from '../../src-shared/ipc';
+import type { Result } from '../../src-shared/result';
 
 beforeAll(() => {
   // recharts measures its container; jsdom has no layout.
@@ -171,6 +172,23 @@ describe('renderer pages', () => {
     expect((saves()[0]![1] as { patch: { validatorUrl: string } }).patch.validatorUrl).toBe('https://v.example.org');
     await screen.findByText('No GPU memory size is known.');
     expect(screen.getByTestId('data-dir').textContent).toBe('/home/miner/.local/share/nya-miner');
+  });
+
+  it('Settings exports diagnostics and shows where the file is, or why not', async () => {
+    let answer: Result<{ path: string }> = {
+      ok: true,
+      value: { path: '/home/miner/.local/share/nya-miner/diagnostics/nya-diagnostics-2026-12-07T16-40-00Z.txt' },
+    };
+    const bridge = fakeBridge((ch) => (ch === 'diagnostics:export' ? answer : { ok: true, value: null }));
+    applySnapshot(snapshot());
+    renderWith(bridge, <SettingsPage />);
+    const panel = within(screen.getByTestId('diagnostics'));
+    fireEvent.click(panel.getByRole('button', { name: 'Export diagnostics' }));
+    expect((await panel.findByRole('status')).textContent).toContain('/diagnostics/nya-diagnostics-2026-12-07T16-40-00Z.txt');
+    expect(bridge.calls.filter(([ch]) => ch === 'diagnostics:export')).toEqual([['diagnostics:export', {}]]);
+    answer = { ok: false, error: { code: 'internal', message: 'The data folder is read-only.' } };
+    fireEvent.click(panel.getByRole('button', { name: 'Export diagnostics' }));
+    await panel.findByText('The data folder is read-only.');
   });
 
   it('Logs filters by level and searches', () => {

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeSoftLabels, tokenIdsChecksum } from '../../src-shared/soft-labels';
+import { decodeSoftLabels, tokenIdsChecksum } from '../../src-node/soft-labels';
 import { packBatches } from '../../src-main/teacher/batcher';
 import { LabelCancelledError, labelTask, type TopKRunner } from '../../src-main/teacher/labeller';
 import { OutOfMemoryError, TeacherSession } from '../../src-main/teacher/teacher-session';

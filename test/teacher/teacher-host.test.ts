@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeSoftLabels } from '../../src-shared/soft-labels';
+import { decodeSoftLabels } from '../../src-node/soft-labels';
 import { LogHub } from '../../src-node/log';
 import { forkLauncher, TeacherHost, TeacherWorkerExitedError, type WorkerHandle, type WorkerLauncher } from '../../src-main/teacher';
 import { bundleWorker, sampleDocuments, tempDemoModel } from './fixtures';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { cryptoWaitReady, sr25519PairFromSeed } from '@polkadot/util-crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { API, SOFT_LABELS_CONTENT_TYPE, type Task } from '../../src-shared/protocol';
-import { encodeResultBundle, encodeSoftLabels } from '../../src-shared/soft-labels';
+import { encodeResultBundle, encodeSoftLabels } from '../../src-node/soft-labels';
 import type { Logger } from '../../src-node/log';
 import type { SubmissionOutcome } from '../../src-main/miner/ports';
 import { backoffDelayMs, ValidatorSession, type ValidatorSessionOptions } from '../../src-main/validator-client';

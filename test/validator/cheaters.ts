@@ -1,5 +1,5 @@
 import type { Task } from '../../src-shared/protocol';
-import { decodeResultBundle, encodeResultBundle, type SoftLabels } from '../../src-shared/soft-labels';
+import { decodeResultBundle, encodeResultBundle, type SoftLabels } from '../../src-node/soft-labels';
 import { bundleOf, honestLabels, seededRandom } from './harness';
 
 /** What a miner sends for a task; `memory` holds bundles it has seen (its own, earlier). */

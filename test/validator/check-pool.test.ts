@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { encodeResultBundle, encodeSoftLabels, tokenIdsChecksum, type SoftLabels } from '../../src-shared/soft-labels';
+import { encodeResultBundle, encodeSoftLabels, tokenIdsChecksum, type SoftLabels } from '../../src-node/soft-labels';
 import { distPath } from '../../src-node/app-paths';
 import { BodyBuffers } from '../../src-validator/http/body-buffers';
 import { fakeLabels, fakeTokenizer } from '../../src-validator/bench/sim/fake-teacher';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { tokenIdsChecksum } from '../../src-shared/soft-labels';
+import { tokenIdsChecksum } from '../../src-node/soft-labels';
 import { validatedRecords } from '../../src-validator/export-validated';
 import { writeDataset } from '../../src-validator/export/write-dataset';
 import type { ExportRecord } from '../../src-validator/export/write-dataset';

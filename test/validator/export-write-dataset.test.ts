@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { parse as parseYaml } from 'yaml';
-import { MAX_LOGPROB_ERROR } from '../../src-shared/soft-labels';
+import { MAX_LOGPROB_ERROR } from '../../src-node/soft-labels';
 import { DatasetShardWriter } from '../../src-validator/export/dataset-shard-writer';
 import { ExportRecordError } from '../../src-validator/export/export-record';
 import type { DatasetManifest } from '../../src-validator/export/manifest';

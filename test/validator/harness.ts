@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { encodeResultBundle, encodeSoftLabels, type SoftLabels } from '../../src-shared/soft-labels';
+import { encodeResultBundle, encodeSoftLabels, type SoftLabels } from '../../src-node/soft-labels';
 import type { Task } from '../../src-shared/protocol';
 import { silentLogger } from '../../src-node/log';
 import { startValidator, type RunningValidator, type ValidatorOptions } from '../../src-validator/index';

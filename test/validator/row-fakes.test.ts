@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSoftLabels, encodeResultBundle, encodeSoftLabels, tokenIdsChecksum, type SoftLabels } from '../../src-shared/soft-labels';
+import { decodeSoftLabels, encodeResultBundle, encodeSoftLabels, tokenIdsChecksum, type SoftLabels } from '../../src-node/soft-labels';
 import { fakeLabels, fakeTokenizer } from '../../src-validator/bench/sim/fake-teacher';
 import { compareLabels, compareResults } from '../../src-validator/verify/agreement';
 import { sampleRows } from '../../src-validator/verify/record-rows';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { API, LedgerResponse, MeResponse, WeightsResponse, type LedgerEntry, type Task } from '../../src-shared/protocol';
-import { decodeResultBundle, decodeSoftLabels } from '../../src-shared/soft-labels';
+import { decodeResultBundle, decodeSoftLabels } from '../../src-node/soft-labels';
 import { u16Weights } from '../../src-validator/accounting/earnings';
 import { validatedRecords } from '../../src-validator/export-validated';
 import { openStore } from '../../src-validator/store/open-store';

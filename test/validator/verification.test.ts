@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSoftLabels, encodeSoftLabels, LOGPROB_STEP, tokenIdsChecksum, type SoftLabels } from '../../src-shared/soft-labels';
+import { decodeSoftLabels, encodeSoftLabels, LOGPROB_STEP, tokenIdsChecksum, type SoftLabels } from '../../src-node/soft-labels';
 import { earnedNano, u16Weights } from '../../src-validator/accounting/earnings';
 import { MIN_CHECK_PROBABILITY, TRUST_STREAK } from '../../src-validator/config';
 import { fakeLabels, fakeTokenizer, type FakeTeacherOptions } from '../../src-validator/bench/sim/fake-teacher';

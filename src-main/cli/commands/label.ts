@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ExecutionProviderChoice } from '../../../src-shared/state';
-import { decodeSoftLabels, MAX_K, tokenIdsChecksum } from '../../../src-shared/soft-labels';
+import { decodeSoftLabels, MAX_K, tokenIdsChecksum } from '../../../src-node/soft-labels';
 import { distPath } from '../../../src-node/app-paths';
 import { errorMessage } from '../../../src-node/log';
 import { labelTask } from '../../teacher/labeller';

@@ -7,6 +7,7 @@ import { LogHub, type LogRecord } from '../../../src-node/log';
 import { ExecutionProviderChoice, type Settings } from '../../../src-shared/state';
 import { GPU_MEMORY_ENV, parseGpuMemoryMiB } from '../../gpu';
 import { BUILD_DEFAULT_NETWORK, loadNetworks } from '../../settings/networks';
+import { walletPassphrase } from '../wallet-passphrase';
 
 const HELP = `usage: nya mine [options]
 
@@ -25,7 +26,8 @@ options:
   --ep auto|cpu|cuda|dml   execution provider for this run
   --quiet              print only the dashboard line and errors
 
-The mining key for a remote validator is unlocked with NYA_WALLET_PASSPHRASE.`;
+The mining key for a remote validator is unlocked with NYA_WALLET_PASSPHRASE or, as a systemd
+service ('nya service install'), the credential wallet-passphrase.`;
 
 /** After the first signal, how long closing may take before the process exits anyway. */
 const SHUTDOWN_LIMIT_MS = 15_000;
@@ -147,7 +149,7 @@ function startOrExplain(o: MineOptions, hub: LogHub): Promise<Headless | null> {
     dataDir: o.dataDir,
     dashboardPort: o.dashboardPort,
     log: hub,
-    walletPassphrase: process.env.NYA_WALLET_PASSPHRASE ?? null,
+    walletPassphrase: walletPassphrase(),
     settingsOverrides: o.settingsOverrides,
     ...(o.gpuMemoryMiB !== null ? { gpuMemoryMiB: o.gpuMemoryMiB } : {}),
   }).catch((error: unknown) => {

@@ -5,6 +5,7 @@ import { defaultDataDir } from '../../../src-node/data-dir';
 import { errorMessage } from '../../../src-node/log';
 import { backupQuestions, checkBackupAnswers, KeyStore, keyStoreWithoutSecret, passphraseBox, type MiningKeyInfo } from '../../wallet';
 import { promptHidden } from '../../wallet/keys/passphrase-prompt';
+import { WALLET_PASSPHRASE_ENV as PASSPHRASE_ENV } from '../wallet-passphrase';
 
 /** The terminal, files and environment the command uses; tests pass their own. */
 export interface WalletCliIo {
@@ -21,7 +22,6 @@ export interface WalletCliIo {
   interactive: boolean;
 }
 
-const PASSPHRASE_ENV = 'NYA_WALLET_PASSPHRASE';
 const NEW_PASSPHRASE_ENV = 'NYA_WALLET_NEW_PASSPHRASE';
 const BACKUP_CHECK_WORDS = 3;
 const KEYSTORE_PASSWORD_ENV = 'NYA_KEYSTORE_PASSWORD';

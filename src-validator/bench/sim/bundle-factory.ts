@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { encodeSoftLabels, tokenIdsChecksum } from '../../../src-shared/soft-labels';
+import { encodeSoftLabels, tokenIdsChecksum } from '../../../src-node/soft-labels';
 import type { Tokenizer } from '../../tasks/tokenizer';
 import { fakeLabels } from './fake-teacher';
 

@@ -1,4 +1,4 @@
-import { encodeSoftLabels, tokenIdsChecksum, type SoftLabels } from '../../../src-shared/soft-labels';
+import { encodeSoftLabels, tokenIdsChecksum, type SoftLabels } from '../../../src-node/soft-labels';
 import type { Recomputer } from '../../service/context';
 import type { Tokenizer } from '../../tasks/tokenizer';
 

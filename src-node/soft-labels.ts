@@ -1,4 +1,4 @@
-import { crc32 } from './crc32';
+import { crc32 } from 'node:zlib';
 
 /**
  * The soft-label codec: what a miner submits and what the open data set is made of. One record
@@ -198,7 +198,7 @@ export function encodeSoftLabels(labels: SoftLabels): Uint8Array {
     view.setUint32(o, a, true);
     o += 4;
   }
-  view.setUint32(o, crc32(out, 0, 0, o), true);
+  view.setUint32(o, crc32(out.subarray(0, o)), true);
   return out;
 }
 
@@ -318,7 +318,7 @@ export function decodeSoftLabels(bytes: Uint8Array): SoftLabels {
   }
   const crcAt = layout.total - CRC_BYTES;
   const stored = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(crcAt, true);
-  const actual = crc32(bytes, 0, 0, crcAt);
+  const actual = crc32(bytes.subarray(0, crcAt));
   if (stored !== actual) {
     throw new SoftLabelsError(
       'crc-mismatch',
@@ -374,7 +374,7 @@ export function tokenIdsChecksum(ids: ArrayLike<number>): number {
       buf[o + 2] = id >>> 16;
       buf[o + 3] = id >>> 24;
     }
-    crc = crc32(buf, crc, 0, 4 * (end - start));
+    crc = crc32(buf.subarray(0, 4 * (end - start)), crc);
   }
   return crc;
 }

@@ -1,0 +1,2 @@
+export { diagnosticsFacts, writeDiagnosticsFile } from './collect';
+export { diagnosticsReport } from './diagnostics-report';
