@@ -1,6 +1,6 @@
 import { errorMessage } from '../../src-node/log';
 import { readFile } from 'node:fs/promises';
-import { decodeResultBundle, tokenIdsChecksum } from '../../src-shared/soft-labels';
+import { decodeResultBundle, tokenIdsChecksum } from '../../src-node/soft-labels';
 import { epochOf } from '../accounting/earnings';
 import { compareRecordPrefix } from '../verify/agreement';
 import { parseRecord } from '../verify/record-rows';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeSoftLabels, type SoftLabels } from '../../src-shared/soft-labels';
+import { encodeSoftLabels, type SoftLabels } from '../../src-node/soft-labels';
 import { MIN_AUDIT_PREFIX_POSITIONS } from '../../src-validator/config';
 import { auditProbability, pickAudit } from '../../src-validator/service/audit-policy';
 import { labelTask } from '../../src-validator/bench/sim/fake-teacher';

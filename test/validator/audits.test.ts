@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { API, LedgerResponse, WeightsResponse, type Task } from '../../src-shared/protocol';
-import { decodeResultBundle, decodeSoftLabels } from '../../src-shared/soft-labels';
+import { decodeResultBundle, decodeSoftLabels } from '../../src-node/soft-labels';
 import { silentLogger } from '../../src-node/log';
 import { fakeRecomputer } from '../../src-validator/bench/sim/fake-teacher';
 import { SimMiner } from '../../src-validator/bench/sim/sim-miner';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '../../../src-shared/prng';
-import { decodeSoftLabels } from '../../../src-shared/soft-labels';
+import { decodeSoftLabels } from '../../../src-node/soft-labels';
 import { ExecutionProviderChoice } from '../../../src-shared/state';
 import { errorMessage } from '../../../src-node/log';
 import { loadTokenizer } from '../../../src-node/tokenizer';
