@@ -6,16 +6,26 @@ import Ajv from 'ajv';
 import { minimatch } from 'minimatch';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { RELEASES_PAGE_URL } from '../../src-main/electron/updater';
 
 const root = resolve(__dirname, '../..');
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the builder's YAML, walked freely by the assertions below
-const config = parse(readFileSync(join(root, 'electron-builder.yml'), 'utf8')) as Record<string, any>;
-const schema = JSON.parse(readFileSync(join(root, 'node_modules/app-builder-lib/scheme.json'), 'utf8'));
+type Config = Record<string, any>;
+const config = parse(readFileSync(join(root, 'electron-builder.yml'), 'utf8')) as Config;
+// electron-builder is installed in packaging/ (docs/PACKAGING.md), not by the root `npm ci`.
+const builderLib = join(root, 'packaging/node_modules/app-builder-lib');
+const noBuilder = existsSync(builderLib) ? null : 'packaging tools not installed (npm ci --prefix packaging)';
+if (noBuilder) console.warn(`electron-builder schema checks skipped: ${noBuilder}`);
+const schema = noBuilder ? null : JSON.parse(readFileSync(join(builderLib, 'scheme.json'), 'utf8'));
+const signing = require(join(root, 'build/windows-signing.cjs')) as {
+  windowsSigningMode(env: Record<string, string | undefined>): string;
+  withWindowsSigning(config: Config, env: Record<string, string | undefined>): Config;
+};
 
 let compiled: ReturnType<Ajv['compile']> | null = null;
 function validator() {
-  compiled ??= new Ajv({ allErrors: true, strict: false }).compile(schema);
+  compiled ??= new Ajv({ allErrors: true, strict: false }).compile(schema!);
   return compiled;
 }
 
@@ -28,7 +38,21 @@ function walk(dir: string): string[] {
 
 const unpacked = (path: string) => (config.asarUnpack as string[]).some((glob) => minimatch(path, glob, { dot: true }));
 
-describe('electron-builder.yml', () => {
+/**
+ * Whether electron-builder copies a file of node_modules: it applies only the `!` patterns of
+ * `files` there, after an implicit `**\/*`, in order (app-builder-lib's fileMatcher and
+ * util/filter minimatchAll), with `${platform}`/`${arch}` expanded for the target.
+ */
+function copiedFromNodeModules(path: string, platform: string, arch: string): boolean {
+  const patterns = (config.files as string[])
+    .filter((p) => p.startsWith('!'))
+    .map((p) => p.replaceAll('${platform}', platform).replaceAll('${arch}', arch));
+  let match = true;
+  for (const pattern of patterns) if (match) match = !minimatch(path, pattern.slice(1), { dot: true });
+  return match;
+}
+
+describe.skipIf(noBuilder)("electron-builder's schema and defaults", () => {
   it("validates against electron-builder's own schema", () => {
     const validate = validator();
     const valid = validate(config);
@@ -50,6 +74,43 @@ describe('electron-builder.yml', () => {
     expect(config.productName).toBe('Nya Miner');
   });
 
+  it('validates in every Windows signing mode, and labels the unsigned installer', () => {
+    const validate = validator();
+    const azure = {
+      NYA_AZURE_SIGNING_ENDPOINT: 'https://weu.codesigning.azure.net',
+      NYA_AZURE_SIGNING_ACCOUNT: 'nya',
+      NYA_AZURE_CERTIFICATE_PROFILE: 'nya-public',
+    };
+    for (const env of [{}, { CSC_LINK: '/secrets/nya.pfx' }, azure, { NYA_REQUIRE_SIGNING: '1' }]) {
+      const built = signing.withWindowsSigning(config, env);
+      expect(validate(built), JSON.stringify(validate.errors)).toBe(true);
+    }
+    expect(signing.withWindowsSigning(config, {}).nsis.artifactName).toBe('Nya-Miner-Setup-${version}-unsigned.${ext}');
+    expect(signing.withWindowsSigning(config, { WIN_CSC_LINK: 'x' }).nsis.artifactName).toBe(config.nsis.artifactName);
+    expect(signing.withWindowsSigning(config, azure).win.azureSignOptions).toEqual({
+      endpoint: azure.NYA_AZURE_SIGNING_ENDPOINT,
+      codeSigningAccountName: azure.NYA_AZURE_SIGNING_ACCOUNT,
+      certificateProfileName: azure.NYA_AZURE_CERTIFICATE_PROFILE,
+      publisherName: 'Nya Miner contributors',
+    });
+    expect(signing.windowsSigningMode({ NYA_AZURE_SIGNING_ENDPOINT: 'x' })).toBe('unsigned');
+    expect(signing.withWindowsSigning(config, { NYA_REQUIRE_SIGNING: '1' }).win.forceCodeSigning).toBe(true);
+  });
+
+  it("depends on everything electron-builder's deb defaults name, plus libsecret for safeStorage", () => {
+    const FpmTarget = (
+      require(join(builderLib, 'out/targets/FpmTarget.js')) as { default: { prototype: { getDefaultDepends(target: string): string[] } } }
+    ).default;
+    const defaults = FpmTarget.prototype.getDefaultDepends.call(null, 'deb');
+    expect(defaults).toContain('libgtk-3-0');
+    expect(config.deb.depends).toEqual(expect.arrayContaining([...defaults, 'libsecret-1-0']));
+  });
+
+  it('pins the Electron version the packaging tools install', () => {
+    const tools = JSON.parse(readFileSync(join(root, 'packaging/package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    expect(String(config.electronVersion)).toBe(tools.devDependencies.electron);
+  });
+
   it('sets every fuse explicitly', () => {
     const fuseNames = Object.keys(schema.definitions.FuseOptionsV1.properties).filter((name) => name !== 'resetAdHocDarwinSignature');
     for (const name of fuseNames) expect(typeof config.electronFuses[name], name).toBe('boolean');
@@ -62,7 +123,9 @@ describe('electron-builder.yml', () => {
       onlyLoadAppFromAsar: true,
     });
   });
+});
 
+describe('electron-builder.yml', () => {
   it('names only paths that exist', () => {
     const named = [
       config.win.icon,
@@ -71,6 +134,7 @@ describe('electron-builder.yml', () => {
       config.nsis.uninstallerIcon,
       config.beforePack,
       config.directories.buildResources,
+      'build/installer-config.cjs',
     ];
     for (const path of named) expect(existsSync(join(root, path)), path).toBe(true);
   });
@@ -97,6 +161,34 @@ describe('electron-builder.yml', () => {
       expect(included(path), path).toBe(true);
     }
     expect(included('dist/tools/gen-icons.cjs')).toBe(false);
+    // The desktop app never runs the CLI bundle, and ships no source maps.
+    expect(included('dist/main/nya.cjs')).toBe(false);
+    expect(included('dist/main/electron-main.cjs.map')).toBe(false);
+  });
+
+  it("keeps of onnxruntime-node only the target platform's binaries: Windows gets DirectML, Linux none of it", () => {
+    const files = walk(join(root, 'node_modules/onnxruntime-node/bin')).map((f) => relative(root, f).split('\\').join('/'));
+    const kept = (platform: string) => files.filter((f) => copiedFromNodeModules(f, platform, 'x64')).map((f) => f.split('/').pop());
+    const inFolder = (platform: string) => files.filter((f) => f.includes(`/napi-v6/${platform}/x64/`)).map((f) => f.split('/').pop());
+    expect(kept('win32')).toEqual(inFolder('win32'));
+    expect(kept('win32')).toContain('DirectML.dll');
+    expect(kept('linux')).toEqual(inFolder('linux'));
+    expect(kept('linux')).toContain('libonnxruntime.so.1');
+    expect(copiedFromNodeModules('node_modules/onnxruntime-node/dist/index.js', 'win32', 'x64')).toBe(true);
+    expect(copiedFromNodeModules('node_modules/react/index.js', 'win32', 'x64')).toBe(false);
+  });
+
+  it('ships unbundled only the packages the bundles leave external (everything bundled is a devDependency)', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      optionalDependencies: Record<string, string>;
+    };
+    const build = readFileSync(join(root, 'scripts/build.mjs'), 'utf8');
+    const external = JSON.parse(/const external = (\[[^\]]*\])/.exec(build)![1]!.replaceAll("'", '"')) as string[];
+    for (const name of Object.keys(pkg.dependencies)) expect(external, name).toContain(name);
+    // Loaded at run time when the user turns W&B logging on; graphql is graphql-request's peer,
+    // which electron-builder's copy of the production tree would otherwise leave out.
+    expect(Object.keys(pkg.optionalDependencies)).toEqual(['@wandb/sdk', 'graphql']);
   });
 
   it("unpacks every one of onnxruntime-node's native files, DirectML DLLs included", () => {
@@ -117,10 +209,9 @@ describe('electron-builder.yml', () => {
     expect(unpacked('node_modules/react/index.js')).toBe(false);
   });
 
-  it('publishes where electron-updater can find it', () => {
+  it('publishes where electron-updater can find it, and where the .deb sends its users', () => {
     expect(config.publish).toMatchObject({ provider: 'github' });
-    expect(config.publish.owner).toBeTruthy();
-    expect(config.publish.repo).toBeTruthy();
+    expect(RELEASES_PAGE_URL).toBe(`https://github.com/${config.publish.owner}/${config.publish.repo}/releases/latest`);
   });
 });
 
