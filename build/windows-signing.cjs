@@ -38,4 +38,4 @@ function withWindowsSigning(config, env) {
   return { ...config, win, nsis };
 }
 
-module.exports = { windowsSigningMode, withWindowsSigning };
+module.exports = { withWindowsSigning };

@@ -104,6 +104,13 @@ const APP_FILES = [
   /^assets\/tokenizer\/mistral-v3\/[\w.-]+\.json$/,
 ];
 
+/** The part of @electron/asar used here (it lives in packaging/, outside the root's types). */
+interface AsarReader {
+  listPackage(archive: string, options: { isPack: boolean }): string[];
+  statFile(archive: string, filename: string): object;
+  extractAll(archive: string, dest: string): void;
+}
+
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -170,7 +177,7 @@ describe.skipIf(skip)('the Linux package electron-builder writes (dir target, st
       const e = error as { stdout?: string; stderr?: string };
       throw new Error(`electron-builder failed:\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
     }
-    const asar = packagingRequire('@electron/asar') as typeof import('@electron/asar');
+    const asar = packagingRequire('@electron/asar') as AsarReader;
     const archive = join(resources, 'app.asar');
     asarFiles = asar
       .listPackage(archive, { isPack: false })
