@@ -282,10 +282,10 @@ const ort = require('onnxruntime-node');
 })().catch((e) => { console.error(e); process.exit(1); });
 `,
     );
-    const { stdout } = await run(join(appOut, config.linux.executableName as string), [probe], { cwd: extracted, timeout: 60_000 });
+    const { stdout } = await run(join(appOut, config.linux.executableName as string), [probe], { cwd: extracted, timeout: 100_000 });
     const result = JSON.parse(stdout.trim().split('\n').pop()!) as { sqlite: string; inputs: string[]; wandb: string };
     expect(result.sqlite).toMatch(/^3\.\d+/);
     expect(result.inputs.length).toBeGreaterThan(0);
     expect(result.wandb).toBe('function');
-  });
+  }, 120_000);
 });
