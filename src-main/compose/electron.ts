@@ -13,8 +13,8 @@ import { dialogMnemonicPresenter } from '../electron/mnemonic-dialog';
 import { safeStorageBox } from '../electron/safe-storage-box';
 import { hardenSession, hardenWebContents } from '../electron/security';
 import { TrayController } from '../electron/tray';
-import { UpdateCoordinator } from '../electron/update-coordinator';
-import { electronUpdater } from '../electron/updater';
+import { UpdateCoordinator, updateModeFor } from '../electron/update-coordinator';
+import { electronUpdater, RELEASES_PAGE_URL } from '../electron/updater';
 import { utilityProcessLauncher } from '../electron/utility-launcher';
 import { createMainWindow, registerAppProtocol, revealWindow } from '../electron/window';
 import { GameDetector, readTextFile } from '../desktop/game-detection';
@@ -120,12 +120,27 @@ export async function composeElectron(electron: ElectronModule, o: DesktopOption
   return { services, window: view.win, reveal: () => revealWindow(view.win) };
 }
 
-/** Updates in the packaged app, installed only with an empty outbox, after the miner has stopped. */
+/**
+ * Updates in the packaged app: installed only with an empty outbox, after the miner has stopped,
+ * where the format updates itself; elsewhere (the .deb) a notification that opens the releases page.
+ */
 function openUpdates(electron: ElectronModule, services: Services, prefs: DesktopPrefsStore, hub: LogHub, shutdown: () => Promise<void>) {
   if (!electron.app.isPackaged) return null;
-  const updater = electronUpdater(hub.logger('updater'));
+  const mode = updateModeFor(process.platform, process.env);
+  const updater = electronUpdater(hub.logger('updater'), mode);
   return new UpdateCoordinator({
     updater,
+    mode,
+    notify: (version) => {
+      if (!electron.Notification.isSupported()) return;
+      const notice = new electron.Notification({
+        title: `Nya Miner ${version} is available`,
+        body: 'This package does not update itself. Click to download the new .deb from the releases page.',
+        icon: resourcePath('assets', 'icons', 'icon-256.png'),
+      });
+      notice.on('click', () => void electron.shell.openExternal(RELEASES_PAGE_URL));
+      notice.show();
+    },
     enabled: () => prefs.get().updateChecks,
     outboxPending: () => services.state.get().validator.outboxPending,
     install: async () => {

@@ -8,12 +8,33 @@ import { errorMessage, type Logger } from '../../src-node/log';
  */
 export interface UpdaterPort {
   checkForUpdates(): Promise<unknown>;
+  onAvailable(listener: (version: string) => void): void;
   onDownloaded(listener: (version: string) => void): void;
   onError(listener: (error: Error) => void): void;
 }
 
+/**
+ * How a format updates (docs/PACKAGING.md, Updates). `install`: electron-updater downloads and
+ * installs (the Windows NSIS installer, the AppImage, which replaces its own file). `notify`: the
+ * app only tells the user a new version is out. The `.deb` is installed by the system's package
+ * manager and no apt repository exists, so it is never replaced behind the user's back (which
+ * electron-updater would do with `dpkg -i` behind a password prompt): the user downloads the new
+ * `.deb`.
+ */
+export type UpdateMode = 'install' | 'notify';
+
+export function updateModeFor(platform: NodeJS.Platform, env: Record<string, string | undefined>): UpdateMode {
+  if (platform === 'win32') return 'install';
+  // The AppImage runtime sets APPIMAGE to the file it runs from; electron-updater replaces that file.
+  if (platform === 'linux' && env.APPIMAGE) return 'install';
+  return 'notify';
+}
+
 export interface UpdateCoordinatorOptions {
   updater: UpdaterPort;
+  mode: UpdateMode;
+  /** `notify` mode: tell the user once per version where to download it. */
+  notify: (version: string) => void;
   enabled: () => boolean;
   /** Results on disk not yet acknowledged by the validator. */
   outboxPending: () => number;
@@ -31,9 +52,17 @@ export class UpdateCoordinator {
   private downloadedVersion: string | null = null;
   private installing = false;
   private waitLogged = false;
+  private notifiedVersion: string | null = null;
 
   constructor(private readonly o: UpdateCoordinatorOptions) {
+    o.updater.onAvailable((version) => {
+      if (o.mode !== 'notify' || this.notifiedVersion === version) return;
+      this.notifiedVersion = version;
+      o.log.info(`update ${version} is available; this package does not update itself`);
+      o.notify(version);
+    });
     o.updater.onDownloaded((version) => {
+      if (o.mode !== 'install') return;
       this.downloadedVersion = version;
       o.log.info(`update ${version} downloaded; it installs once the outbox is empty`);
       this.tryInstall();

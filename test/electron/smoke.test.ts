@@ -13,9 +13,10 @@ const root = resolve(__dirname, '../..');
  * downloads the binary when it is missing, which must never happen in a test run.
  */
 function electronBinary(): { path: string } | { skip: string } {
-  const pkg = join(root, 'node_modules/electron');
+  const pkg = join(root, 'packaging/node_modules/electron');
   const pathFile = join(pkg, 'path.txt');
-  if (!existsSync(pathFile)) return { skip: 'node_modules/electron/path.txt is missing: the Electron binary was never installed' };
+  if (!existsSync(pathFile))
+    return { skip: 'packaging/node_modules/electron/path.txt is missing: the Electron binary was never installed' };
   const relativePath = readFileSync(pathFile, 'utf8').trim();
   const dist = process.env.ELECTRON_OVERRIDE_DIST_PATH ?? join(pkg, 'dist');
   const binary = join(dist, relativePath);

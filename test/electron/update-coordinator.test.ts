@@ -1,21 +1,26 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { UpdateCoordinator } from '../../src-main/electron/update-coordinator';
+import { UpdateCoordinator, updateModeFor, type UpdateMode } from '../../src-main/electron/update-coordinator';
 import { silentLogger } from '../../src-node/log';
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
-function setup() {
+function setup(mode: UpdateMode = 'install') {
   const world = { enabled: true, pending: 0 };
   let downloaded: (v: string) => void = () => {};
+  let available: (v: string) => void = () => {};
   const updater = {
     checkForUpdates: vi.fn(async () => null),
+    onAvailable: (l: (v: string) => void) => void (available = l),
     onDownloaded: (l: (v: string) => void) => void (downloaded = l),
     onError: () => {},
   };
   const install = vi.fn();
+  const notify = vi.fn();
   const c = new UpdateCoordinator({
     updater,
+    mode,
+    notify,
     enabled: () => world.enabled,
     outboxPending: () => world.pending,
     install,
@@ -24,7 +29,7 @@ function setup() {
     checkEveryMs: 10_000,
     installPollMs: 500,
   });
-  return { world, updater, install, c, download: (v: string) => downloaded(v) };
+  return { world, updater, install, notify, c, download: (v: string) => downloaded(v), available: (v: string) => available(v) };
 }
 
 describe('UpdateCoordinator', () => {
@@ -78,5 +83,36 @@ describe('UpdateCoordinator', () => {
     const s = setup();
     s.updater.checkForUpdates.mockRejectedValueOnce(new Error('offline'));
     await expect(s.c.checkNow()).resolves.toBeUndefined();
+  });
+});
+
+describe('update mode per package format', () => {
+  it('installs on Windows (NSIS) and from an AppImage; only notifies from the .deb or anything else', () => {
+    expect(updateModeFor('win32', {})).toBe('install');
+    expect(updateModeFor('linux', { APPIMAGE: '/home/u/Apps/Nya-Miner-0.1.0-x86_64.AppImage' })).toBe('install');
+    expect(updateModeFor('linux', {})).toBe('notify');
+    expect(updateModeFor('darwin', {})).toBe('notify');
+  });
+
+  it('a .deb tells the user once per new version and never installs, even if something was downloaded', async () => {
+    const s = setup('notify');
+    s.available('1.2.3');
+    s.available('1.2.3');
+    expect(s.notify).toHaveBeenCalledExactlyOnceWith('1.2.3');
+    s.download('1.2.3');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(s.c.tryInstall()).toBe(false);
+    expect(s.install).not.toHaveBeenCalled();
+    s.available('1.3.0');
+    expect(s.notify).toHaveBeenLastCalledWith('1.3.0');
+  });
+
+  it('a self-updating format downloads and installs without a notification', async () => {
+    const s = setup('install');
+    s.available('1.2.3');
+    s.download('1.2.3');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(s.notify).not.toHaveBeenCalled();
+    expect(s.install).toHaveBeenCalledOnce();
   });
 });
