@@ -4,7 +4,7 @@ import { formatComai, formatPct, formatTime, formatTokens } from '../format';
 import { useInvoke } from '../hooks/use-invoke';
 import { useStore } from '../store';
 import { useBridge } from '../bridge-context';
-import { BalancePanel, KeyPanel, PayoutLinkPanel, type WalletInvoke } from '../wallet';
+import { BalancePanel, KeyPanel, PayoutLinkPanel } from '../wallet';
 
 const STATUS_WORDS = { submitted: 'Submitted', validated: 'Validated', rejected: 'Rejected', credited: 'Credited' } as const;
 
@@ -14,8 +14,7 @@ export function WalletPage() {
   const tokens = useStore((s) => s.snapshot!.tokens);
   const ledger = useInvoke('validator:ledger', {}, 15_000);
   const status = useInvoke('wallet:status', {}, 5_000);
-  const bridge = useBridge();
-  const invoke = bridge.invoke as unknown as WalletInvoke;
+  const { invoke } = useBridge();
 
   return (
     <section aria-labelledby="wallet-title" className="page">
@@ -27,6 +26,7 @@ export function WalletPage() {
           <PayoutLinkPanel
             wallet={status.value}
             invoke={invoke}
+            localValidator={validator.mode === 'embedded'}
             {...(window.nya ? {} : { openLink: (url: string) => void window.open(url, '_blank', 'noopener,noreferrer') })}
           />
         </div>
