@@ -8,7 +8,7 @@ import { HistoryChart } from '../components/HistoryChart';
 import { ProgressBar } from '../components/ProgressBar';
 import { Stat } from '../components/Stat';
 import { StatusLine } from '../components/StatusLine';
-import { formatComai, formatDuration, formatPct, formatRate, formatTokens } from '../format';
+import { formatComai, formatDuration, formatPct, formatRate, formatTokens, plural } from '../format';
 import { useStore } from '../store';
 
 export function DashboardPage() {
@@ -33,7 +33,7 @@ export function DashboardPage() {
         </button>
       </header>
       {actionError && <Empty tone="error">{actionError}</Empty>}
-      <StatusLine status={miner.status} reason={miner.reason} />
+      <StatusLine miner={miner} task={task} />
       {teacher.isDemo && (
         <p className="notice" role="note">
           Running the bundled demo model: its labels show the pipeline working, they are not real teacher output and a real validator does
@@ -48,7 +48,7 @@ export function DashboardPage() {
             <div className="task-line">
               <span className="mono">{task.taskId}</span>
               <span>
-                {task.documents} documents · {formatTokens(task.tokensDone)} of {formatTokens(task.tokensTotal)}
+                {plural(task.documents, 'document')} · {formatTokens(task.tokensDone)} of {formatTokens(task.tokensTotal)}
               </span>
               <span>{task.etaAtMs !== null ? `about ${formatDuration(task.etaAtMs - snapshot.atMs)} left` : 'estimating…'}</span>
             </div>

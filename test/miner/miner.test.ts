@@ -268,3 +268,67 @@ describe('Miner: dispose', () => {
     expect(h.validator.statsCalls).toBe(statsCalls);
   });
 });
+
+describe('Miner: speed now, status and task from one write', () => {
+  /** Every snapshot the store pushes, checked: a miner that is not mining shows no task and no speed. */
+  function watchConsistency(h: ReturnType<typeof setup>) {
+    const broken: string[] = [];
+    const sub = h.store.onChange((s) => {
+      if (s.miner.status !== 'mining' && (s.task !== null || s.tokensPerS !== 0))
+        broken.push(`${s.miner.status} with task ${s.task?.taskId ?? 'none'} at ${s.tokensPerS} tok/s`);
+    });
+    cleanups.push(() => sub.dispose());
+    return broken;
+  }
+
+  it('shows the speed while labelling, and 0 as soon as the user pauses between two tasks', async () => {
+    vi.useFakeTimers();
+    const h = setup({ statsIntervalMs: 60_000 });
+    const broken = watchConsistency(h);
+    const first = await h.startWith(task('t1'));
+    await vi.advanceTimersByTimeAsync(2_000);
+    first.progress(6_000, 12_000);
+    expect(h.state.get().tokensPerS).toBeCloseTo(3_000);
+    await vi.advanceTimersByTimeAsync(2_000);
+    first.finish(3_000);
+    // Finished; the next lease is not answered: the miner sits between tasks.
+    await vi.waitFor(() => expect(h.validator.submissions).toHaveLength(1));
+    expect(h.state.get().task).toBeNull();
+    expect(h.state.get().miner.reason).not.toMatch(/Labelling/);
+    expect(h.state.get().tokensPerS).toBeGreaterThan(0);
+
+    h.miner.setPaused(true);
+    expect(h.state.get().tokensPerS).toBe(0);
+    await vi.advanceTimersByTimeAsync(5 * 60_000);
+    expect(h.state.get().tokensPerS).toBe(0);
+    expect(broken).toEqual([]);
+  });
+
+  it('lets the speed fall to 0 while the validator has no work, and says no work', async () => {
+    vi.useFakeTimers();
+    const h = setup({ statsIntervalMs: 60_000 });
+    const broken = watchConsistency(h);
+    const first = await h.startWith(task('t1'));
+    await vi.advanceTimersByTimeAsync(4_000);
+    first.progress(12_000, 12_000);
+    h.validator.queue({ kind: 'no-work', retryAfterMs: 60_000 });
+    first.finish(6_000);
+    await vi.waitFor(() => expect(h.state.get().miner.status).toBe('no-work'));
+    expect(h.state.get()).toMatchObject({ task: null, tokensPerS: 0 });
+    expect(broken).toEqual([]);
+  });
+
+  it('lets "Speed now" fall to 0 over the last seconds when the work stops without a status change', async () => {
+    vi.useFakeTimers();
+    const h = setup({ statsIntervalMs: 60_000 });
+    const first = await h.startWith(task('t1'));
+    await vi.advanceTimersByTimeAsync(4_000);
+    first.progress(12_000, 12_000);
+    first.finish(6_000);
+    await vi.waitFor(() => expect(h.validator.submissions).toHaveLength(1));
+    // Still "mining" (waiting for a lease that never comes): the rate window empties.
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(h.state.get().miner.status).toBe('mining');
+    expect(h.state.get().tokensPerS).toBe(0);
+  });
+});

@@ -9,7 +9,7 @@ export function snapshot(patch: Partial<StateSnapshot> = {}): StateSnapshot {
     schemaVersion: 1,
     seq: 1,
     atMs: Date.parse('2026-11-25T12:00:00Z'),
-    miner: { status: 'mining', reason: 'Labelling 4 documents', userPaused: false, pausedUntilMs: null },
+    miner: { status: 'mining', reason: 'Between tasks', userPaused: false, pausedUntilMs: null },
     task: null,
     tokensPerS: 0,
     tokens: { computed: 0, pending: 0, validated: 0, rejected: 0, today: 0, tasksCompleted: 0 },

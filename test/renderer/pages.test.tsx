@@ -86,6 +86,32 @@ describe('renderer pages', () => {
     await waitFor(() => expect(bridge.calls.some(([ch]) => ch === 'history:get')).toBe(true));
   });
 
+  it('Dashboard reads the status line and the task card off the same task', () => {
+    const bridge = fakeBridge((_ch, req) => ({ ok: true, value: emptyHistory((req as { range: '10m' }).range) }));
+    applySnapshot(snapshot({ task: null }));
+    const { rerender } = renderWith(bridge, <DashboardPage />);
+    expect(within(screen.getByTestId('task')).getByText('No task running.')).toBeTruthy();
+    expect(screen.getByTestId('miner-status').textContent).toBe('Mining — Between tasks');
+    // A reason written for another task must not speak for this one.
+    const stale = { status: 'mining' as const, reason: 'Labelling 4 documents', userPaused: false, pausedUntilMs: null };
+    act(() =>
+      applySnapshot(
+        snapshot({
+          seq: 2,
+          miner: stale,
+          task: { taskId: 'task-7', documents: 1, tokensDone: 0, tokensTotal: 0, startedAtMs: 0, etaAtMs: null },
+        }),
+      ),
+    );
+    rerender(
+      <BridgeContext.Provider value={bridge}>
+        <DashboardPage />
+      </BridgeContext.Provider>,
+    );
+    expect(screen.getByTestId('miner-status').textContent).toBe('Mining — Labelling 1 document');
+    expect(within(screen.getByTestId('task')).getByText(/1 document ·/)).toBeTruthy();
+  });
+
   it('Dashboard pause button sends the intent and shows a refusal', async () => {
     const bridge = fakeBridge((ch) =>
       ch === 'miner:set-paused'
