@@ -14,6 +14,7 @@ import type {
   Throttle,
   ValidatorPort,
 } from './ports';
+import { earningsFigures } from './earnings';
 import { RateMeter } from './rate-meter';
 
 export interface MinerOptions {
@@ -295,13 +296,7 @@ export class Miner {
     try {
       const stats = await this.o.validator.stats();
       this.o.ledger.setValidatorTotals(stats);
-      this.o.state.update({
-        earnings: {
-          unit: 'COMAI',
-          earnedNano: stats.earnedNano,
-          epochShare: stats.epochShare,
-        },
-      });
+      this.o.state.update({ earnings: earningsFigures(stats) });
       this.publishTotals();
     } catch (error) {
       this.o.log.debug(`stats refresh failed: ${errorMessage(error)}`);

@@ -1,6 +1,7 @@
 import { Empty } from '../components/Empty';
 import { Stat } from '../components/Stat';
-import { formatComai, formatPct, formatTime, formatTokens } from '../format';
+import { formatComai, formatTime, formatTokens } from '../format';
+import { creditWords, EarningsStats, paysNoOne } from '../components/EarningsStats';
 import { useInvoke } from '../hooks/use-invoke';
 import { useStore } from '../store';
 import { useBridge } from '../bridge-context';
@@ -12,6 +13,7 @@ export function WalletPage() {
   const validator = useStore((s) => s.snapshot!.validator);
   const earnings = useStore((s) => s.snapshot!.earnings);
   const tokens = useStore((s) => s.snapshot!.tokens);
+  const local = paysNoOne(validator);
   const ledger = useInvoke('validator:ledger', {}, 15_000);
   const status = useInvoke('wallet:status', {}, 5_000);
   const { invoke } = useBridge();
@@ -34,20 +36,19 @@ export function WalletPage() {
         !status.error && <Empty>Loading the wallet…</Empty>
       )}
       {status.value && <BalancePanel balance={status.value.balance} invoke={invoke} />}
-      {validator.mode === 'embedded' && validator.signingAddress && (
+      {local && validator.signingAddress && (
         <p className="muted">
           Signing for the local validator as{' '}
           <span className="mono" data-testid="mining-address">
             {validator.signingAddress}
           </span>{' '}
-          (a local identity: the local validator pays no one).
+          (a local identity).
         </p>
       )}
+      <EarningsStats earnings={earnings} local={local} />
       <div className="stats">
-        <Stat label="Earned (validator)" value={formatComai(earnings.earnedNano)} testId="wallet-earned" />
         <Stat label="Validated" value={formatTokens(tokens.validated)} />
         <Stat label="Pending" value={formatTokens(tokens.pending)} />
-        <Stat label="Epoch share" value={formatPct(earnings.epochShare)} />
       </div>
       <h2>Earnings ledger</h2>
       {ledger.error && <Empty tone="error">Could not load the ledger: {ledger.error.message}</Empty>}
@@ -66,7 +67,7 @@ export function WalletPage() {
               </th>
               <th scope="col">Status</th>
               <th scope="col" className="num">
-                Credited
+                Credit{local ? ' (local test)' : ''}
               </th>
             </tr>
           </thead>
@@ -80,7 +81,10 @@ export function WalletPage() {
                   {STATUS_WORDS[e.status]}
                   {e.reason ? ` — ${e.reason}` : ''}
                 </td>
-                <td className="num">{formatComai(e.creditedNano, 6)}</td>
+                <td className="num">
+                  {formatComai(e.creditedNano, 6)}
+                  {e.credit && e.credit !== 'none' && <div className="stat-hint">{creditWords(e.credit, e.creditFinalAtMs)}</div>}
+                </td>
               </tr>
             ))}
           </tbody>

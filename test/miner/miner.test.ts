@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../src-shared/state';
 import { silentLogger } from '../../src-node/log';
+import { earningsFigures } from '../../src-main/miner/earnings';
 import { Miner, type MinerOptions } from '../../src-main/miner/miner';
 import { TokenLedger } from '../../src-main/miner/token-ledger';
 import { initialState } from '../../src-main/state/initial-state';
@@ -201,9 +202,21 @@ describe('Miner: outcomes, totals and errors', () => {
     expect(h.state.get().tokens).toMatchObject({ validated: 100, pending: 0 });
 
     // Once the validator answers, its figures win, and the earnings follow.
-    h.validator.statsAnswer = { validatedTokens: 120, pendingTokens: 7, rejectedTokens: 3, earnedNano: '5000', epochShare: 0.25 };
+    h.validator.statsAnswer = {
+      validatedTokens: 120,
+      pendingTokens: 7,
+      rejectedTokens: 3,
+      earnedNano: '5000',
+      settledNano: '3000',
+      settlingNano: '1000',
+      projectedNano: '1000',
+      settlesAtMs: 7_200_000,
+      openEpoch: { epoch: 2, startMs: 7_200_000, endMs: 10_800_000, emissionNano: '4000' },
+      epochShare: 0.25,
+    };
     h.validator.emitOutcome({ taskId: 't0', tokens: 20, status: 'validated' });
-    await vi.waitFor(() => expect(h.state.get().earnings).toEqual({ unit: 'COMAI', earnedNano: '5000', epochShare: 0.25 }));
+    await vi.waitFor(() => expect(h.state.get().earnings).toEqual(earningsFigures(h.validator.statsAnswer!)));
+    expect(h.state.get().earnings).toMatchObject({ creditedNano: '3000', projectedNano: '1000', epochEndsAtMs: 10_800_000 });
     expect(h.state.get().tokens).toMatchObject({ validated: 120, pending: 7, rejected: 3 });
   });
 

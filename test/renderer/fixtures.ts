@@ -2,6 +2,7 @@ import { HISTORY_METRICS, type HistorySeries } from '../../src-shared/ipc';
 import type { NyaBridge } from '../../src-shared/ipc';
 import type { Result } from '../../src-shared/result';
 import { DEFAULT_SETTINGS, type StateSnapshot } from '../../src-shared/state';
+import { NO_EARNINGS } from '../../src-main/miner/earnings';
 import { IDLE_DOWNLOAD } from '../../src-main/model-manager/download-service';
 
 export function snapshot(patch: Partial<StateSnapshot> = {}): StateSnapshot {
@@ -33,7 +34,7 @@ export function snapshot(patch: Partial<StateSnapshot> = {}): StateSnapshot {
       signingAddress: null,
     },
     gpu: { status: 'none', source: null, gpus: [] },
-    earnings: { unit: 'COMAI', earnedNano: '0', epochShare: null },
+    earnings: NO_EARNINGS,
     wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
     settings: DEFAULT_SETTINGS,
     dataDir: '/home/miner/.local/share/nya-miner',

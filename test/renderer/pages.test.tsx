@@ -8,6 +8,7 @@ import { LeaderboardPage } from '../../src-renderer/pages/LeaderboardPage';
 import { LogsPage } from '../../src-renderer/pages/LogsPage';
 import { SettingsPage } from '../../src-renderer/pages/SettingsPage';
 import { applySnapshot, useStore } from '../../src-renderer/store';
+import { NO_EARNINGS } from '../../src-main/miner/earnings';
 import { emptyHistory, fakeBridge, snapshot } from './fixtures';
 import type { NyaBridge } from '../../src-shared/ipc';
 
@@ -52,7 +53,17 @@ describe('renderer pages', () => {
         },
         tokensPerS: 1234.5,
         tokens: { computed: 98765, pending: 1000, validated: 97000, rejected: 765, today: 5000, tasksCompleted: 12 },
-        earnings: { unit: 'COMAI', earnedNano: '1500000000', epochShare: 0.25 },
+        earnings: {
+          ...NO_EARNINGS,
+          earnedNano: '1750000000',
+          creditedNano: '1500000000',
+          projectedNano: '250000000',
+          epochEndsAtMs: Date.parse('2026-11-25T13:00:00Z'),
+          epochShare: 0.25,
+          perHourNano: '250000000',
+          perDayNano: '6000000000',
+        },
+        validator: { ...snapshot().validator, mode: 'remote', url: 'https://validator.example.org' },
         gpu: {
           status: 'ok',
           source: 'nvidia-smi',
@@ -80,7 +91,12 @@ describe('renderer pages', () => {
     expect(screen.getByText('about 1 min 30 s left')).toBeTruthy();
     expect(screen.getByTestId('tokens-per-s').textContent).toContain('1,235 tok/s');
     expect(screen.getByTestId('tokens-computed').textContent).toContain('98,765 tokens');
-    expect(screen.getByTestId('earned').textContent).toContain('1.5000 COMAI');
+    expect(screen.getByTestId('earnings-credited').textContent).toContain('1.5000 COMAI');
+    expect(screen.getByTestId('earnings-projected').textContent).toContain('0.2500 COMAI');
+    expect(screen.getByTestId('earnings-projected').textContent).toContain('share 25 %');
+    expect(screen.getByTestId('earnings-rate').textContent).toContain('0.2500 COMAI / h');
+    expect(screen.getByTestId('earnings-rate').textContent).toContain('6.0000 COMAI / day');
+    expect(screen.queryByTestId('local-credit-note')).toBeNull();
     expect(screen.getAllByTestId('gpu-card')).toHaveLength(2);
     expect(screen.getAllByTestId('gpu-card')[0]!.textContent).toContain('71 °C');
     await waitFor(() => expect(bridge.calls.some(([ch]) => ch === 'history:get')).toBe(true));
