@@ -14,6 +14,7 @@ export interface HeadlessOptions {
   /** The wallet passphrase (NYA_WALLET_PASSPHRASE); without it only the embedded validator can be used. */
   walletPassphrase?: string | null;
   token?: string;
+  localEpochMs?: number;
 }
 
 export interface Headless {
@@ -29,6 +30,7 @@ export async function startHeadless(o: HeadlessOptions): Promise<Headless> {
     log: o.log,
     ...(o.settingsOverrides ? { settingsOverrides: o.settingsOverrides } : {}),
     ...(o.walletPassphrase ? { secretBox: passphraseBox(o.walletPassphrase) } : {}),
+    ...(o.localEpochMs ? { localEpochMs: o.localEpochMs } : {}),
     clientName: 'nya-miner-headless/0.1.0',
   });
   let dashboard: DashboardServer;

@@ -36,6 +36,9 @@ export interface MinerOptions {
   throttle?: Throttle;
 }
 
+/** After an epoch boundary, how long to let the validator's clock pass it too before asking. */
+const BOUNDARY_SLACK_MS = 500;
+
 /**
  * The miner's loop: lease → label → queue the result, with the next lease fetched while the
  * current task computes. It owns the miner's part of the state snapshot (not the validator's). A pause aborts the
@@ -56,6 +59,7 @@ export class Miner {
   private resumeTask: MinerTask | null = null;
   private statsTimer: ReturnType<typeof setInterval> | null = null;
   private rateTimer: ReturnType<typeof setInterval> | null = null;
+  private boundaryTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly subscriptions = new DisposableStore();
 
   constructor(private readonly o: MinerOptions) {
@@ -85,6 +89,7 @@ export class Miner {
     this.running = false;
     if (this.statsTimer) clearInterval(this.statsTimer);
     if (this.rateTimer) clearInterval(this.rateTimer);
+    if (this.boundaryTimer) clearTimeout(this.boundaryTimer);
     this.subscriptions.dispose();
     this.taskAbort?.abort();
     this.wake?.();
@@ -296,11 +301,23 @@ export class Miner {
     try {
       const stats = await this.o.validator.stats();
       this.o.ledger.setValidatorTotals(stats);
-      this.o.state.update({ earnings: earningsFigures(stats) });
+      const earnings = earningsFigures(stats);
+      this.o.state.update({ earnings });
+      this.refreshAtBoundary(earnings);
       this.publishTotals();
     } catch (error) {
       this.o.log.debug(`stats refresh failed: ${errorMessage(error)}`);
     }
+  }
+
+  /** Asks again just after the open epoch ends or a closed one settles, when the figures change meaning. */
+  private refreshAtBoundary(earnings: { epochEndsAtMs: number | null; settlesAtMs: number | null }): void {
+    if (this.boundaryTimer) clearTimeout(this.boundaryTimer);
+    this.boundaryTimer = null;
+    const next = [earnings.epochEndsAtMs, earnings.settlesAtMs].filter((t): t is number => t !== null && t > this.now());
+    if (!this.running || next.length === 0) return;
+    this.boundaryTimer = setTimeout(() => void this.refreshStats(), Math.min(...next) - this.now() + BOUNDARY_SLACK_MS);
+    this.boundaryTimer.unref?.();
   }
 
   private publishProgress(task: MinerTask, startedAtMs: number, tokensDone: number, tokensTotal: number): void {
@@ -351,6 +368,8 @@ export class Miner {
   /** Sleep that a pause, resume or shutdown cuts short. */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      // dispose() may have woken the loop while it awaited something else (the teacher stopping for a pause).
+      if (!this.running) return resolve();
       const done = () => {
         clearTimeout(timer);
         if (this.wake === done) this.wake = null;

@@ -5,10 +5,12 @@ import { Empty } from './Empty';
 
 const REFRESH_MS: Record<HistoryRange, number> = { '10m': 2_000, '24h': 60_000, '30d': 600_000 };
 
-function tickTime(range: HistoryRange) {
+/** Dates where a point or bar is a day or longer, clock times where it is shorter. */
+function tickTime(range: HistoryRange, periodMs?: number) {
+  const daily = periodMs !== undefined ? periodMs >= 86_400_000 : range === '30d';
   return (t: number) => {
     const d = new Date(t);
-    return range === '30d'
+    return daily
       ? d.toLocaleDateString([], { month: 'short', day: 'numeric' })
       : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   };
@@ -111,7 +113,7 @@ export function HistoryChart({
           ) : (
             <BarChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" className="grid" />
-              <XAxis dataKey="t" tickFormatter={tickTime(range)} minTickGap={40} />
+              <XAxis dataKey="t" tickFormatter={tickTime(range, periodMs)} minTickGap={40} />
               <YAxis width={64} />
               <Tooltip
                 labelFormatter={(t) => new Date(Number(t)).toLocaleString()}

@@ -52,7 +52,8 @@ export function DashboardPage() {
             <div className="task-line">
               <span className="mono">{task.taskId}</span>
               <span>
-                {plural(task.documents, 'document')} · {formatTokens(task.tokensDone)} of {formatTokens(task.tokensTotal)}
+                {plural(task.documents, 'document')} ·{' '}
+                {task.tokensTotal > 0 ? `${formatTokens(task.tokensDone)} of ${formatTokens(task.tokensTotal)}` : 'tokenizing…'}
               </span>
               <span>{task.etaAtMs !== null ? `about ${formatDuration(task.etaAtMs - snapshot.atMs)} left` : 'estimating…'}</span>
             </div>

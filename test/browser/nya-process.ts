@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
+import type { StateSnapshot } from '../../src-shared/state';
 
 export const ROOT = resolve(__dirname, '../..');
 const NYA = resolve(ROOT, 'bin/nya.cjs');
@@ -76,6 +77,13 @@ export class NyaProcess {
 
 function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `GET /api/state` of a running nya mine's dashboard: the snapshot main pushes to the page. */
+export async function fetchState(origin: string, token: string): Promise<StateSnapshot> {
+  const res = await fetch(`${origin}/api/state`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET /api/state: ${res.status}`);
+  return (await res.json()) as StateSnapshot;
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StateSnapshot } from '../../src-shared/state';
 import { FakeChain } from '../wallet/balance-fake-chain';
 import { realValidator, testPair, type TestValidator } from '../wallet/payout-fixtures';
 import { extensionSigner, FAKE_EXTENSION } from './fake-extension';
-import { launchChromium, NyaProcess, ROOT } from './nya-process';
+import { fetchState, launchChromium, NyaProcess, ROOT } from './nya-process';
 
 /**
  * Every wallet action of the browser dashboard, clicked in Chromium against a real `nya mine` on
@@ -32,11 +31,7 @@ describe('wallet page in Chromium against nya mine', () => {
   let words: string[] = [];
   let address = '';
 
-  const apiState = async (): Promise<StateSnapshot> => {
-    const res = await fetch(`${origin}/api/state`, { headers: { authorization: `Bearer ${token}` } });
-    if (!res.ok) throw new Error(`GET /api/state: ${res.status}`);
-    return (await res.json()) as StateSnapshot;
-  };
+  const apiState = () => fetchState(origin, token);
 
   /** Answers nya's backup check in the terminal: Enter, then each word it asks for by number. */
   const confirmBackup = async (from: number): Promise<string[]> => {

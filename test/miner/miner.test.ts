@@ -345,3 +345,30 @@ describe('Miner: speed now, status and task from one write', () => {
     expect(h.state.get().tokensPerS).toBe(0);
   });
 });
+
+describe('Miner: earnings at epoch boundaries', () => {
+  it('asks the validator again just after the open epoch ends, not only on its interval', async () => {
+    vi.useFakeTimers();
+    const h = setup({ statsIntervalMs: 600_000 });
+    const endMs = Date.now() + 10_000;
+    h.validator.statsAnswer = {
+      validatedTokens: 10,
+      pendingTokens: 0,
+      rejectedTokens: 0,
+      earnedNano: '1000',
+      settledNano: '0',
+      settlingNano: '0',
+      projectedNano: '1000',
+      settlesAtMs: null,
+      openEpoch: { epoch: 1, startMs: endMs - 60_000, endMs, emissionNano: '1000' },
+      epochShare: 1,
+    };
+    await h.startWith(task('t1'));
+    await vi.waitFor(() => expect(h.state.get().earnings.epochEndsAtMs).toBe(endMs));
+    const calls = h.validator.statsCalls;
+    h.validator.statsAnswer = { ...h.validator.statsAnswer, projectedNano: '0', settlingNano: '1000', settlesAtMs: endMs + 60_000 };
+    await vi.advanceTimersByTimeAsync(10_000 + 1_000);
+    expect(h.validator.statsCalls).toBeGreaterThan(calls);
+    expect(h.state.get().earnings).toMatchObject({ settlingNano: '1000', projectedNano: '0' });
+  });
+});

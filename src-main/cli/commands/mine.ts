@@ -17,6 +17,7 @@ options:
   --validator URL      mine for this validator (saved settings otherwise)
   --model DIR          teacher model folder (ONNX export); default: saved settings or the demo model
   --ep auto|cpu|cuda|dml   execution provider for this run
+  --local-epoch-s N    epoch length of the embedded validator (default 3600), to watch epochs close
   --quiet              print only the dashboard line and errors
 
 The mining key for a remote validator is unlocked with NYA_WALLET_PASSPHRASE.`;
@@ -42,6 +43,7 @@ interface MineOptions {
   dashboardPort: number;
   dataDir: string;
   quiet: boolean;
+  localEpochMs?: number;
   settingsOverrides: Partial<Settings>;
 }
 
@@ -57,6 +59,7 @@ function parseMineArgs(argv: string[]): MineOptions | { exitCode: number } {
         validator: { type: 'string' },
         model: { type: 'string' },
         ep: { type: 'string' },
+        'local-epoch-s': { type: 'string' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -70,7 +73,11 @@ function parseMineArgs(argv: string[]): MineOptions | { exitCode: number } {
     console.log(HELP);
     return { exitCode: 0 };
   }
-  const usageError = checkValues(args['dashboard-port'], args.ep, args.validator);
+  const localEpochS = args['local-epoch-s'] === undefined ? undefined : Number(args['local-epoch-s']);
+  const usageError =
+    localEpochS !== undefined && !(Number.isInteger(localEpochS) && localEpochS >= 10 && localEpochS <= 86_400)
+      ? `--local-epoch-s must be a whole number of seconds from 10 to 86400, got '${args['local-epoch-s']}'`
+      : checkValues(args['dashboard-port'], args.ep, args.validator);
   if (usageError) {
     console.error(`nya mine: ${usageError}`);
     return { exitCode: 2 };
@@ -80,6 +87,7 @@ function parseMineArgs(argv: string[]): MineOptions | { exitCode: number } {
     dashboardPort: Number(args['dashboard-port']),
     dataDir: resolve(args['data-dir'] ?? defaultDataDir()),
     quiet: args.quiet,
+    ...(localEpochS ? { localEpochMs: localEpochS * 1000 } : {}),
     settingsOverrides: {
       ...(args.validator ? { validatorUrl: args.validator } : {}),
       ...(args.model ? { modelDir: resolve(args.model) } : {}),
@@ -122,6 +130,7 @@ function startOrExplain(o: MineOptions, hub: LogHub): Promise<Headless | null> {
     log: hub,
     walletPassphrase: process.env.NYA_WALLET_PASSPHRASE ?? null,
     settingsOverrides: o.settingsOverrides,
+    ...(o.localEpochMs ? { localEpochMs: o.localEpochMs } : {}),
   }).catch((error: unknown) => {
     const message = (error as Error).message;
     console.error(
