@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { Empty } from '../components/Empty';
 import { Stat } from '../components/Stat';
 import { formatComai, formatTime, formatTokens } from '../format';
@@ -16,6 +17,16 @@ export function WalletPage() {
   const local = paysNoOne(validator);
   const ledger = useInvoke('validator:ledger', {}, 15_000);
   const status = useInvoke('wallet:status', {}, 5_000);
+  const { miningAddress, payoutAddress, payoutLinked } = useStore((s) => s.snapshot!.wallet);
+  const refreshStatus = status.refresh;
+  const shown = useRef(`${miningAddress}|${payoutAddress}|${payoutLinked}`);
+  // The key or the link changed in main (an action on this page or elsewhere): show it now, not at the next poll.
+  useEffect(() => {
+    const now = `${miningAddress}|${payoutAddress}|${payoutLinked}`;
+    if (now === shown.current) return;
+    shown.current = now;
+    refreshStatus();
+  }, [refreshStatus, miningAddress, payoutAddress, payoutLinked]);
   const { invoke } = useBridge();
 
   return (

@@ -7,6 +7,7 @@ import { DashboardPage } from '../../src-renderer/pages/DashboardPage';
 import { LeaderboardPage } from '../../src-renderer/pages/LeaderboardPage';
 import { LogsPage } from '../../src-renderer/pages/LogsPage';
 import { SettingsPage } from '../../src-renderer/pages/SettingsPage';
+import { WalletPage } from '../../src-renderer/pages/WalletPage';
 import { applySnapshot, useStore } from '../../src-renderer/store';
 import { NO_EARNINGS } from '../../src-main/miner/earnings';
 import { emptyHistory, fakeBridge, snapshot } from './fixtures';
@@ -243,5 +244,21 @@ describe('renderer pages', () => {
     act(() => applySnapshot(snapshot({ seq: 5, atMs: 2000, tokensPerS: 5 })));
     act(() => applySnapshot(snapshot({ seq: 4, atMs: 1000, tokensPerS: 4 })));
     expect(useStore.getState().snapshot?.tokensPerS).toBe(5);
+  });
+});
+
+describe('Wallet page', () => {
+  it('asks for the wallet status again as soon as the snapshot says the key changed', async () => {
+    const bridge = fakeBridge((ch) =>
+      ch === 'validator:ledger'
+        ? { ok: true, value: { entries: [], next: null } }
+        : { ok: false, error: { code: 'unavailable', message: 'x' } },
+    );
+    applySnapshot(snapshot());
+    renderWith(bridge, <WalletPage />);
+    const statusCalls = () => bridge.calls.filter(([ch]) => ch === 'wallet:status').length;
+    await waitFor(() => expect(statusCalls()).toBe(1));
+    act(() => applySnapshot(snapshot({ seq: 2, wallet: { miningAddress: '5Dfh', payoutAddress: null, payoutLinked: false } })));
+    await waitFor(() => expect(statusCalls()).toBe(2));
   });
 });
