@@ -52,7 +52,8 @@ class WebSocketBridge implements NyaBridge {
     this.open();
   }
 
-  invoke<C extends InvokeChannel>(channel: C, request: IpcRequest<C>): Promise<Result<IpcResponse<C>>> {
+  // Arrow properties: bound to this bridge wherever they are passed.
+  readonly invoke = <C extends InvokeChannel>(channel: C, request: IpcRequest<C>): Promise<Result<IpcResponse<C>>> => {
     if (!INVOKE_CHANNELS.includes(channel)) {
       return Promise.resolve({ ok: false, error: { code: 'unknown-channel', message: `no such channel: ${channel}` } });
     }
@@ -65,12 +66,12 @@ class WebSocketBridge implements NyaBridge {
       this.pending.set(id, resolve as (result: Result<unknown>) => void);
       socket.send(JSON.stringify({ type: 'invoke', id, channel, payload: request }));
     });
-  }
+  };
 
-  onState(listener: (snapshot: StateSnapshot) => void): () => void {
+  readonly onState = (listener: (snapshot: StateSnapshot) => void): (() => void) => {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
+  };
 
   private open(): void {
     if (!this.token) {

@@ -38,3 +38,8 @@ export function formatDuration(ms: number): string {
 export function formatTime(ms: number): string {
   return new Date(ms).toLocaleTimeString();
 }
+
+/** "1 document", "4 documents". */
+export function plural(n: number, noun: string): string {
+  return `${int.format(n)} ${noun}${n === 1 ? '' : 's'}`;
+}

@@ -127,11 +127,18 @@ export type IpcRequest<C extends InvokeChannel> = z.input<(typeof IPC)[C]['reque
 export type IpcParsedRequest<C extends InvokeChannel> = z.output<(typeof IPC)[C]['request']>;
 export type IpcResponse<C extends InvokeChannel> = z.output<(typeof IPC)[C]['response']>;
 
-/** What a view calls: the preload's `window.nya` and the WebSocket bridge both implement it. */
+/** One call to main: a plain function, so a view may hand it to a component on its own. */
+export type NyaInvoke = <C extends InvokeChannel>(channel: C, request: IpcRequest<C>) => Promise<Result<IpcResponse<C>>>;
+
+/**
+ * What a view calls: the preload's `window.nya` and the WebSocket bridge both implement it. Both
+ * members are function-typed properties, not methods: an implementation must not depend on `this`
+ * (the wallet page hands `invoke` to its panels detached from the bridge).
+ */
 export interface NyaBridge {
-  invoke<C extends InvokeChannel>(channel: C, request: IpcRequest<C>): Promise<Result<IpcResponse<C>>>;
+  readonly invoke: NyaInvoke;
   /** Subscribe to state pushes; returns the unsubscribe function. */
-  onState(listener: (snapshot: StateSnapshot) => void): () => void;
+  readonly onState: (listener: (snapshot: StateSnapshot) => void) => () => void;
 }
 
 /** Headless transport: the same contract framed for a WebSocket. */

@@ -213,6 +213,24 @@ export const MeResponse = z.object({
    * (the open epoch and closed ones still settling) can still be revoked. Absent from older validators.
    */
   settledNano: NanoAmount.optional(),
+  /**
+   * The rest of `earnedNano`, split (absent from older validators): `settlingNano` is the credit of
+   * closed epochs still settling (revocable until `settlesAtMs`), `projectedNano` the open epoch's
+   * share so far × its emission, which moves until the epoch ends at `openEpoch.endMs`.
+   */
+  settlingNano: NanoAmount.optional(),
+  projectedNano: NanoAmount.optional(),
+  /** When the oldest closed epoch still settling becomes final; null when none is settling. */
+  settlesAtMs: z.number().int().nullable().optional(),
+  /** The open epoch: its bounds and emission, for the epoch's end time and a rate at the current share. */
+  openEpoch: z
+    .object({
+      epoch: z.number().int(),
+      startMs: z.number().int(),
+      endMs: z.number().int(),
+      emissionNano: NanoAmount,
+    })
+    .optional(),
   /** This miner's share of the open epoch's validated tokens, 0..1; null when nothing is validated yet. */
   epochShare: z.number().min(0).max(1).nullable(),
   /** Consecutive validated results; reset to 0 by any rejection. */
@@ -225,6 +243,13 @@ const LEDGER_STATUSES = ['submitted', 'validated', 'rejected', 'credited'] as co
 const LedgerStatus = z.enum(LEDGER_STATUSES);
 type LedgerStatus = z.infer<typeof LedgerStatus>;
 
+/**
+ * What a ledger row's `creditedNano` is: `projected` (its epoch is open: its share of the epoch
+ * shrinks as more work is validated in it), `settling` (the epoch closed; final unless revoked
+ * before `settlesAtMs`), `settled` (final), `none` (nothing credited).
+ */
+export const CREDIT_STATES = ['none', 'projected', 'settling', 'settled'] as const;
+
 export const LedgerEntry = z.object({
   taskId: z.string(),
   submittedAtMs: z.number().int(),
@@ -232,6 +257,10 @@ export const LedgerEntry = z.object({
   status: LedgerStatus,
   reason: z.string().nullable(),
   creditedNano: NanoAmount,
+  /** Absent from older validators. */
+  credit: z.enum(CREDIT_STATES).optional(),
+  /** When the row's epoch ends (projected) or settles (settling); null otherwise. Absent from older validators. */
+  creditFinalAtMs: z.number().int().nullable().optional(),
 });
 export type LedgerEntry = z.infer<typeof LedgerEntry>;
 

@@ -159,14 +159,29 @@ export type GpuState = z.infer<typeof GpuState>;
 /** Amounts travel as nano-COMAI (9 decimals); this converts only for display and Prometheus. */
 export const NANO_PER_COMAI = 1e9;
 
-const Earnings = z.object({
+/**
+ * What the validator's figures mean, defined once (src-main/miner/earnings.ts computes them from
+ * `GET /v1/me`; every view shows these and computes none). nano-COMAI decimal strings.
+ */
+export const Earnings = z.object({
   unit: z.literal('COMAI'),
-  /** Credited by the validator, in nano-COMAI (9 decimals), as a decimal string. */
+  /** credited + settling + projected: everything the validator reports for this miner. */
   earnedNano: z.string(),
-  /** This miner's share of the current epoch's validated tokens, 0..1; null when unknown. */
+  /** Epochs that settled: final, in the published weights. */
+  creditedNano: z.string(),
+  /** Closed epochs still settling: final at `settlesAtMs` unless a failed check revokes them. */
+  settlingNano: z.string(),
+  settlesAtMs: z.number().nullable(),
+  /** The open epoch so far (share × emission): it moves until `epochEndsAtMs`, as others' work is validated. */
+  projectedNano: z.string(),
+  epochEndsAtMs: z.number().nullable(),
+  /** This miner's share of the open epoch's validated tokens, 0..1; null when unknown. */
   epochShare: z.number().nullable(),
+  /** What an hour and a day bring at the current share of the open epoch; null when unknown. */
+  perHourNano: z.string().nullable(),
+  perDayNano: z.string().nullable(),
 });
-type Earnings = z.infer<typeof Earnings>;
+export type Earnings = z.infer<typeof Earnings>;
 
 const WalletSummary = z.object({
   miningAddress: z.string().nullable(),

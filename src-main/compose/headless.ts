@@ -17,6 +17,7 @@ export interface HeadlessOptions {
   /** The wallet passphrase (NYA_WALLET_PASSPHRASE); without it only the embedded validator can be used. */
   walletPassphrase?: string | null;
   token?: string;
+  localEpochMs?: number;
 }
 
 export interface Headless {
@@ -33,6 +34,7 @@ export async function startHeadless(o: HeadlessOptions): Promise<Headless> {
     ...(o.settingsOverrides ? { settingsOverrides: o.settingsOverrides } : {}),
     ...(o.gpuMemoryMiB !== undefined ? { gpuMemoryMiB: o.gpuMemoryMiB } : {}),
     ...(o.walletPassphrase ? { secretBox: passphraseBox(o.walletPassphrase) } : {}),
+    ...(o.localEpochMs ? { localEpochMs: o.localEpochMs } : {}),
     clientName: `nya-miner-headless/${appVersion()}`,
     ...(o.walletPassphrase ? { diagnosticsSecrets: [o.walletPassphrase] } : {}),
   });

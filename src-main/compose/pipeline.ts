@@ -22,6 +22,8 @@ export interface PipelineDeps {
   clientName: string;
   workerLauncher?: WorkerLauncher;
   secretBox?: SecretBox;
+  /** The embedded validator's epoch length (default the validator's hour): shorter to watch epochs close. */
+  localEpochMs?: number;
 }
 
 /** One teacher, one validator connection (and the embedded validator when none is configured). */
@@ -88,6 +90,7 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
         modelDir,
         localMode: true,
         redundancy: 1,
+        ...(d.localEpochMs ? { epochMs: d.localEpochMs } : {}),
         recomputers: [recomputer],
         log: d.log.logger('local-validator'),
       });

@@ -46,6 +46,8 @@ export interface ServicesOptions {
   settingsOverrides?: Partial<Settings>;
   /** The W&B API key (opt-in reporting); read in main only, never put in the snapshot. */
   wandbApiKey?: () => Promise<string | null>;
+  /** The embedded validator's epoch length (`nya mine --local-epoch-s`); default one hour. */
+  localEpochMs?: number;
   /** Tests turn GPU polling off; the real app always polls. */
   gpuMonitor?: GpuMonitor | null;
   /** The GPU memory to choose the teacher for (`--gpu-memory-mib`, else NYA_GPU_MEMORY_MIB, else the card's). */
@@ -244,6 +246,7 @@ function openMining(o: ServicesOptions, d: MiningDeps): MiningSupervisor<Pipelin
     modelHash: () => d.state.get().teacher.modelHash,
     ...(o.workerLauncher ? { workerLauncher: o.workerLauncher } : {}),
     ...(o.secretBox ? { secretBox: o.secretBox } : {}),
+    ...(o.localEpochMs ? { localEpochMs: o.localEpochMs } : {}),
   };
   return new MiningSupervisor<Pipeline>({
     settings: d.settings,

@@ -37,7 +37,27 @@ export function snapshotFigures(s: StateSnapshot): Figure[] {
   add('nya_task_tokens', 'Tokens in the current task.', s.task?.tokensTotal ?? null);
   add('nya_validator_connected', 'Whether the validator answers (1) or not (0).', s.validator.connection === 'online' ? 1 : 0);
   add('nya_outbox_pending', 'Results on disk waiting for the validator to acknowledge them.', s.validator.outboxPending);
-  add('nya_earned_comai', 'Earnings credited by the validator, in COMAI.', Number(s.earnings.earnedNano) / NANO_PER_COMAI);
+  const comai = (nano: string | null) => (nano === null ? null : Number(nano) / NANO_PER_COMAI);
+  add('nya_earned_comai', 'Everything the validator reports (credited + settling + projected), in COMAI.', comai(s.earnings.earnedNano));
+  const parts = { credited: s.earnings.creditedNano, settling: s.earnings.settlingNano, projected: s.earnings.projectedNano };
+  for (const [state, nano] of Object.entries(parts)) {
+    add(
+      'nya_earnings_comai',
+      'Earnings by state: credited (settled, final), settling (closed epochs), projected (the open epoch so far), in COMAI.',
+      comai(nano),
+      { state },
+    );
+  }
+  add(
+    'nya_earnings_rate_comai_per_hour',
+    "What an hour brings at the open epoch's current share, in COMAI.",
+    comai(s.earnings.perHourNano),
+  );
+  add(
+    'nya_embedded_validator',
+    'Whether the figures come from the local validator, which pays no one (1) or a remote one (0).',
+    s.validator.mode === 'embedded' ? 1 : 0,
+  );
   add('nya_epoch_share', "This miner's share of the epoch's validated tokens, 0..1.", s.earnings.epochShare);
   for (const gpu of s.gpu.gpus) addGpuFigures(gpu, add);
   return figures;

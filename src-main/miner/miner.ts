@@ -14,6 +14,7 @@ import type {
   Throttle,
   ValidatorPort,
 } from './ports';
+import { earningsFigures } from './earnings';
 import { RateMeter } from './rate-meter';
 
 export interface MinerOptions {
@@ -29,9 +30,14 @@ export interface MinerOptions {
   teacherRetryMs?: number;
   /** How often to refresh validated totals and earnings from the validator. */
   statsIntervalMs?: number;
+  /** How often "Speed now" is re-read from the rate meter. */
+  rateIntervalMs?: number;
   /** The thermal/power governor: a rest after each task and a scale on the task size. */
   throttle?: Throttle;
 }
+
+/** After an epoch boundary, how long to let the validator's clock pass it too before asking. */
+const BOUNDARY_SLACK_MS = 500;
 
 /**
  * The miner's loop: lease → label → queue the result, with the next lease fetched while the
@@ -52,6 +58,8 @@ export class Miner {
   private prefetched: Promise<LeaseOutcome> | null = null;
   private resumeTask: MinerTask | null = null;
   private statsTimer: ReturnType<typeof setInterval> | null = null;
+  private rateTimer: ReturnType<typeof setInterval> | null = null;
+  private boundaryTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly subscriptions = new DisposableStore();
 
   constructor(private readonly o: MinerOptions) {
@@ -67,6 +75,9 @@ export class Miner {
     this.publishTotals();
     this.statsTimer = setInterval(() => void this.refreshStats(), this.o.statsIntervalMs ?? 15_000);
     this.statsTimer.unref?.();
+    // The speed is a rate over the last seconds: re-read it while nothing else writes (between tasks, a rest, a long batch).
+    this.rateTimer = setInterval(() => this.publishRate(), this.o.rateIntervalMs ?? 1000);
+    this.rateTimer.unref?.();
     void this.refreshStats();
     this.loop = this.run().catch((error) => {
       this.o.log.error(`miner loop stopped: ${errorMessage(error)}`);
@@ -77,6 +88,8 @@ export class Miner {
   async dispose(): Promise<void> {
     this.running = false;
     if (this.statsTimer) clearInterval(this.statsTimer);
+    if (this.rateTimer) clearInterval(this.rateTimer);
+    if (this.boundaryTimer) clearTimeout(this.boundaryTimer);
     this.subscriptions.dispose();
     this.taskAbort?.abort();
     this.wake?.();
@@ -224,26 +237,35 @@ export class Miner {
     this.taskAbort = abort;
     this.resumeTask = task;
     const startedAtMs = this.now();
-    this.setStatus('mining', `Labelling ${task.documents.length} documents`);
+    // What the task is doing is read off `task` (minerActivity); this reason shows only until its first progress.
+    this.setStatus('mining', 'Starting a task');
+    this.publishProgress(task, startedAtMs, 0, 0);
     // Lease the next task now, so the GPU does not wait on the network when this one finishes.
     this.prefetched ??= this.lease();
     let lastDone = 0;
+    let lastAtMs = startedAtMs;
+    const measured = (tokensDone: number) => {
+      this.rate.add(tokensDone - lastDone, lastAtMs);
+      lastDone = tokensDone;
+      lastAtMs = this.now();
+    };
     try {
       const docs = await this.o.teacher.label(task, {
         signal: abort.signal,
         onProgress: ({ tokensDone, tokensTotal }) => {
-          this.rate.add(tokensDone - lastDone);
-          lastDone = tokensDone;
+          measured(tokensDone);
           this.publishProgress(task, startedAtMs, tokensDone, tokensTotal);
         },
       });
       const tokens = docs.reduce((sum, d) => sum + d.tokenCount, 0);
-      if (tokens > lastDone) this.rate.add(tokens - lastDone);
+      if (tokens > lastDone) measured(tokens);
       await this.o.validator.submit({ taskId: task.taskId, bundle: encodeResultBundle(docs.map((d) => d.encoded)), tokens });
       this.resumeTask = null;
       this.o.ledger.addComputed(tokens, this.now());
       this.o.log.info(`task ${task.taskId}: ${docs.length} documents, ${tokens} tokens queued for the validator`);
-      this.o.state.update({ task: null, tokensPerS: this.rate.perSecond() });
+      this.o.state.update({ task: null });
+      this.setStatus('mining', 'Between tasks');
+      this.publishRate();
       this.publishTotals();
       const rest = this.o.throttle?.restAfter(this.now() - startedAtMs);
       if (rest && rest.ms > 0) {
@@ -251,7 +273,8 @@ export class Miner {
         await this.sleep(rest.ms);
       }
     } catch (error) {
-      this.o.state.update({ task: null, tokensPerS: 0 });
+      this.o.state.update({ task: null });
+      this.publishRate();
       if (abort.signal.aborted) {
         this.o.log.info(`task ${task.taskId} interrupted; it will run again on resume`);
         return;
@@ -278,20 +301,28 @@ export class Miner {
     try {
       const stats = await this.o.validator.stats();
       this.o.ledger.setValidatorTotals(stats);
-      this.o.state.update({
-        earnings: {
-          unit: 'COMAI',
-          earnedNano: stats.earnedNano,
-          epochShare: stats.epochShare,
-        },
-      });
+      const earnings = earningsFigures(stats);
+      this.o.state.update({ earnings });
+      this.refreshAtBoundary(earnings);
       this.publishTotals();
     } catch (error) {
       this.o.log.debug(`stats refresh failed: ${errorMessage(error)}`);
     }
   }
 
+  /** Asks again just after the open epoch ends or a closed one settles, when the figures change meaning. */
+  private refreshAtBoundary(earnings: { epochEndsAtMs: number | null; settlesAtMs: number | null }): void {
+    if (this.boundaryTimer) clearTimeout(this.boundaryTimer);
+    this.boundaryTimer = null;
+    const next = [earnings.epochEndsAtMs, earnings.settlesAtMs].filter((t): t is number => t !== null && t > this.now());
+    if (!this.running || next.length === 0) return;
+    this.boundaryTimer = setTimeout(() => void this.refreshStats(), Math.min(...next) - this.now() + BOUNDARY_SLACK_MS);
+    this.boundaryTimer.unref?.();
+  }
+
   private publishProgress(task: MinerTask, startedAtMs: number, tokensDone: number, tokensTotal: number): void {
+    // A report that arrives after a pause stopped the task must not bring its card back.
+    if (this.o.state.get().miner.status !== 'mining') return;
     const elapsed = this.now() - startedAtMs;
     const etaAtMs = tokensDone > 0 && elapsed > 0 ? this.now() + (elapsed * (tokensTotal - tokensDone)) / tokensDone : null;
     this.o.state.update({
@@ -300,34 +331,45 @@ export class Miner {
     });
   }
 
+  /** The speed now: the meter's rate while mining, 0 while paused, idle, offline or failed. */
+  private publishRate(): void {
+    const tokensPerS = this.o.state.get().miner.status === 'mining' ? this.rate.perSecond() : 0;
+    if (tokensPerS !== this.o.state.get().tokensPerS) this.o.state.update({ tokensPerS });
+  }
+
   private publishTotals(): void {
     this.o.state.update({ tokens: this.o.ledger.totals(this.now()) });
   }
 
   private publishMiner(): void {
     const paused = this.pausedReason();
-    this.o.state.update((s) => ({
-      miner: {
-        status: paused ? paused.status : s.miner.status === 'paused' || s.miner.status === 'waiting-for-idle' ? 'starting' : s.miner.status,
-        reason: paused ? paused.reason : s.miner.status === 'paused' || s.miner.status === 'waiting-for-idle' ? 'Resuming' : s.miner.reason,
-        userPaused: this.userPaused,
-        pausedUntilMs: this.userPausedUntilMs,
-      },
-    }));
+    const miner = this.o.state.get().miner;
+    const resuming = miner.status === 'paused' || miner.status === 'waiting-for-idle';
+    this.writeStatus(
+      paused ? paused.status : resuming ? 'starting' : miner.status,
+      paused ? paused.reason : resuming ? 'Resuming' : miner.reason,
+    );
   }
 
   private setStatus(status: MinerStatus, reason: string): void {
     const paused = this.pausedReason();
-    this.o.state.update({
-      miner: paused
-        ? { status: paused.status, reason: paused.reason, userPaused: this.userPaused, pausedUntilMs: this.userPausedUntilMs }
-        : { status, reason, userPaused: this.userPaused, pausedUntilMs: this.userPausedUntilMs },
-    });
+    this.writeStatus(paused ? paused.status : status, paused ? paused.reason : reason);
+  }
+
+  /**
+   * The one place the status is written. A miner that is not mining runs no task and has no
+   * speed, in the same write: the status line, the task card and "Speed now" cannot disagree.
+   */
+  private writeStatus(status: MinerStatus, reason: string): void {
+    const miner = { status, reason, userPaused: this.userPaused, pausedUntilMs: this.userPausedUntilMs };
+    this.o.state.update(status === 'mining' ? { miner } : { miner, task: null, tokensPerS: 0 });
   }
 
   /** Sleep that a pause, resume or shutdown cuts short. */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      // dispose() may have woken the loop while it awaited something else (the teacher stopping for a pause).
+      if (!this.running) return resolve();
       const done = () => {
         clearTimeout(timer);
         if (this.wake === done) this.wake = null;

@@ -1,5 +1,7 @@
 import type { MinerStatus, StateSnapshot, TokenTotals } from '../../src-shared/state';
 import type { Event } from '../../src-node/event';
+import type { MeResponse } from '../../src-shared/protocol';
+import type { EarningsReport } from './earnings';
 
 /**
  * What the miner needs from the teacher, the validator, the state and the token ledger, and
@@ -52,13 +54,8 @@ export interface SubmissionOutcome {
   creditedTokens?: number;
 }
 
-export interface MinerStats {
-  validatedTokens: number;
-  pendingTokens: number;
-  rejectedTokens: number;
-  earnedNano: string;
-  epochShare: number | null;
-}
+/** What the validator says of this miner (`GET /v1/me`): token totals and the figures earnings are made of. */
+export type MinerStats = Pick<MeResponse, 'validatedTokens' | 'pendingTokens' | 'rejectedTokens'> & EarningsReport;
 
 /** A pause that is not the user's: the desktop policy (a game, battery, heat) or an unusable model. */
 export type Hold = { reason: string; status: MinerStatus };

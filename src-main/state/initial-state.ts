@@ -1,4 +1,5 @@
 import type { Settings } from '../../src-shared/state';
+import { NO_EARNINGS } from '../miner/earnings';
 import { IDLE_DOWNLOAD } from '../model-manager/download-service';
 import type { SnapshotBody } from './state-store';
 
@@ -29,7 +30,7 @@ export function initialState(settings: Settings, dataDir = '', validatorUrl = se
       signingAddress: null,
     },
     gpu: { status: 'unknown', source: null, gpus: [] },
-    earnings: { unit: 'COMAI', earnedNano: '0', epochShare: null },
+    earnings: NO_EARNINGS,
     wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
     settings,
     dataDir,

@@ -5,10 +5,12 @@ import { Empty } from './Empty';
 
 const REFRESH_MS: Record<HistoryRange, number> = { '10m': 2_000, '24h': 60_000, '30d': 600_000 };
 
-function tickTime(range: HistoryRange) {
+/** Dates where a point or bar is a day or longer, clock times where it is shorter. */
+function tickTime(range: HistoryRange, periodMs?: number) {
+  const daily = periodMs !== undefined ? periodMs >= 86_400_000 : range === '30d';
   return (t: number) => {
     const d = new Date(t);
-    return range === '30d'
+    return daily
       ? d.toLocaleDateString([], { month: 'short', day: 'numeric' })
       : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   };
@@ -23,25 +25,36 @@ function rows(data: HistorySeries, metric: HistoryMetric, scale: number): { t: n
 }
 
 /**
- * Increase of a cumulative series per `periodMs` (earnings per hour, per day): the last value
- * seen in each period minus the last value before it. Periods with no samples are not drawn.
+ * Increase of a cumulative series per `periodMs` (earnings per hour, per day), from `sinceMs` on:
+ * the last value seen in each period minus the last value before it. Every period chart reads the
+ * same hourly series, so a day's bar is the sum of its hours' bars. Points before `sinceMs` are the
+ * baseline; a history that begins after it began with this miner, so its baseline is 0 and the
+ * first earnings count in the period they appeared (not lost as "what came before the window").
  */
-function increments(data: HistorySeries, metric: HistoryMetric, periodMs: number, scale: number): { t: number; v: number | null }[] {
+export function increments(
+  data: HistorySeries,
+  metric: HistoryMetric,
+  periodMs: number,
+  scale: number,
+  sinceMs = -Infinity,
+): { t: number; v: number | null }[] {
   const values = data.series[metric];
   const lastByPeriod = new Map<number, number>();
+  let previous = 0;
   data.tMs.forEach((t, i) => {
     const v = values[i];
-    if (v !== null && v !== undefined) lastByPeriod.set(Math.floor(t / periodMs) * periodMs, v);
+    if (v === null || v === undefined) return;
+    if (t < sinceMs) previous = v;
+    else lastByPeriod.set(Math.floor(t / periodMs) * periodMs, v);
   });
-  const periods = [...lastByPeriod.keys()].sort((a, b) => a - b);
-  // The first sample is the baseline: what was earned before the window is not this window's.
-  let previous = values.find((v) => v !== null && v !== undefined) ?? 0;
-  return periods.map((t) => {
-    const v = lastByPeriod.get(t)!;
-    const delta = Math.max(0, v - previous);
-    previous = v;
-    return { t, v: delta * scale };
-  });
+  return [...lastByPeriod.keys()]
+    .sort((a, b) => a - b)
+    .map((t) => {
+      const v = lastByPeriod.get(t)!;
+      const delta = Math.max(0, v - previous);
+      previous = v;
+      return { t, v: delta * scale };
+    });
 }
 
 export function HistoryChart({
@@ -51,6 +64,7 @@ export function HistoryChart({
   unit,
   kind = 'area',
   periodMs = 3_600_000,
+  sinceMs,
   scale = 1,
 }: {
   title: string;
@@ -60,11 +74,13 @@ export function HistoryChart({
   kind?: 'area' | 'increments';
   /** For `increments`: the period each bar covers. */
   periodMs?: number;
+  /** For `increments`: the first period shown; earlier points are only the baseline. */
+  sinceMs?: number;
   /** Multiplies the series for display (nano-COMAI → COMAI). */
   scale?: number;
 }) {
   const { value, error } = useInvoke('history:get', { range }, REFRESH_MS[range]);
-  const data = value ? (kind === 'area' ? rows(value, metric, scale) : increments(value, metric, periodMs, scale)) : [];
+  const data = value ? (kind === 'area' ? rows(value, metric, scale) : increments(value, metric, periodMs, scale, sinceMs)) : [];
   const hasData = data.some((d) => d.v !== null);
   return (
     <figure className="chart" aria-label={title} data-testid={`chart-${metric}-${range}`}>
@@ -97,7 +113,7 @@ export function HistoryChart({
           ) : (
             <BarChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" className="grid" />
-              <XAxis dataKey="t" tickFormatter={tickTime(range)} minTickGap={40} />
+              <XAxis dataKey="t" tickFormatter={tickTime(range, periodMs)} minTickGap={40} />
               <YAxis width={64} />
               <Tooltip
                 labelFormatter={(t) => new Date(Number(t)).toLocaleString()}

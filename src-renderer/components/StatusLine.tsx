@@ -1,6 +1,7 @@
-import type { MinerStatus } from '../../src-shared/state';
+import type { StateSnapshot } from '../../src-shared/state';
+import { plural } from '../format';
 
-const WORDS: Record<MinerStatus, string> = {
+const WORDS: Record<StateSnapshot['miner']['status'], string> = {
   starting: 'Starting',
   mining: 'Mining',
   paused: 'Paused',
@@ -10,11 +11,16 @@ const WORDS: Record<MinerStatus, string> = {
   error: 'Error',
 };
 
-export function StatusLine({ status, reason }: { status: MinerStatus; reason: string }) {
+/**
+ * The status line. While a task runs, what the miner is doing is read off the same `task` the
+ * task card shows, so "Mining — Labelling 4 documents" above "No task running" cannot happen.
+ */
+export function StatusLine({ miner, task }: Pick<StateSnapshot, 'miner' | 'task'>) {
+  const reason = miner.status === 'mining' && task ? `Labelling ${plural(task.documents, 'document')}` : miner.reason;
   return (
-    <div className={`status status-${status}`} data-testid="miner-status">
+    <div className={`status status-${miner.status}`} data-testid="miner-status">
       <span className="status-dot" aria-hidden="true" />
-      <strong>{WORDS[status]}</strong>
+      <strong>{WORDS[miner.status]}</strong>
       {reason && <span className="status-reason"> — {reason}</span>}
     </div>
   );

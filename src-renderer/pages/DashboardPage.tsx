@@ -2,14 +2,17 @@ import { useState } from 'react';
 import type { HistoryRange } from '../../src-shared/ipc';
 import { NANO_PER_COMAI } from '../../src-shared/state';
 import { useBridge } from '../bridge-context';
+import { EarningsStats, paysNoOne } from '../components/EarningsStats';
 import { Empty } from '../components/Empty';
 import { GpuCard } from '../components/GpuCard';
 import { HistoryChart } from '../components/HistoryChart';
 import { ProgressBar } from '../components/ProgressBar';
 import { Stat } from '../components/Stat';
 import { StatusLine } from '../components/StatusLine';
-import { formatComai, formatDuration, formatPct, formatRate, formatTokens } from '../format';
+import { formatDuration, formatRate, formatTokens, plural } from '../format';
 import { useStore } from '../store';
+
+const HOUR_MS = 3_600_000;
 
 export function DashboardPage() {
   const snapshot = useStore((s) => s.snapshot)!;
@@ -18,6 +21,7 @@ export function DashboardPage() {
   const [actionError, setActionError] = useState<string | null>(null);
   const { miner, task, tokens, teacher, validator, gpu, earnings } = snapshot;
   const paused = miner.userPaused;
+  const local = paysNoOne(validator);
 
   async function togglePause(): Promise<void> {
     const result = await bridge.invoke('miner:set-paused', { paused: !paused });
@@ -33,7 +37,7 @@ export function DashboardPage() {
         </button>
       </header>
       {actionError && <Empty tone="error">{actionError}</Empty>}
-      <StatusLine status={miner.status} reason={miner.reason} />
+      <StatusLine miner={miner} task={task} />
       {teacher.isDemo && (
         <p className="notice" role="note">
           Running the bundled demo model: its labels show the pipeline working, they are not real teacher output and a real validator does
@@ -48,7 +52,8 @@ export function DashboardPage() {
             <div className="task-line">
               <span className="mono">{task.taskId}</span>
               <span>
-                {task.documents} documents · {formatTokens(task.tokensDone)} of {formatTokens(task.tokensTotal)}
+                {plural(task.documents, 'document')} ·{' '}
+                {task.tokensTotal > 0 ? `${formatTokens(task.tokensDone)} of ${formatTokens(task.tokensTotal)}` : 'tokenizing…'}
               </span>
               <span>{task.etaAtMs !== null ? `about ${formatDuration(task.etaAtMs - snapshot.atMs)} left` : 'estimating…'}</span>
             </div>
@@ -75,13 +80,8 @@ export function DashboardPage() {
           testId="tokens-validated"
           hint={tokens.rejected ? `${formatTokens(tokens.rejected)} rejected` : undefined}
         />
-        <Stat
-          label="Earned"
-          value={formatComai(earnings.earnedNano)}
-          testId="earned"
-          hint={`epoch share ${formatPct(earnings.epochShare)}`}
-        />
       </div>
+      <EarningsStats earnings={earnings} local={local} />
 
       <div className="two-col">
         <div className="card">
@@ -147,21 +147,24 @@ export function DashboardPage() {
         <HistoryChart title="GPU load (%)" range={range} metric="gpuLoadPct" unit="%" />
         <HistoryChart title="Tokens per second" range={range} metric="tokensPerS" unit="tok/s" />
         <HistoryChart
-          title="Earnings per hour (COMAI)"
-          range="24h"
-          metric="earnedNano"
-          scale={1 / NANO_PER_COMAI}
-          unit="COMAI"
-          kind="increments"
-        />
-        <HistoryChart
-          title="Earnings per day (COMAI)"
+          title={`Earnings per hour (COMAI${local ? ', local test' : ''})`}
           range="30d"
           metric="earnedNano"
           scale={1 / NANO_PER_COMAI}
           unit="COMAI"
           kind="increments"
-          periodMs={86_400_000}
+          periodMs={HOUR_MS}
+          sinceMs={snapshot.atMs - 24 * HOUR_MS}
+        />
+        <HistoryChart
+          title={`Earnings per day (COMAI${local ? ', local test' : ''})`}
+          range="30d"
+          metric="earnedNano"
+          scale={1 / NANO_PER_COMAI}
+          unit="COMAI"
+          kind="increments"
+          periodMs={24 * HOUR_MS}
+          sinceMs={snapshot.atMs - 30 * 24 * HOUR_MS}
         />
       </div>
     </section>

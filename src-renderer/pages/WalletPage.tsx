@@ -1,10 +1,12 @@
+import { useEffect, useRef } from 'react';
 import { Empty } from '../components/Empty';
 import { Stat } from '../components/Stat';
-import { formatComai, formatPct, formatTime, formatTokens } from '../format';
+import { formatComai, formatTime, formatTokens } from '../format';
+import { creditWords, EarningsStats, paysNoOne } from '../components/EarningsStats';
 import { useInvoke } from '../hooks/use-invoke';
 import { useStore } from '../store';
 import { useBridge } from '../bridge-context';
-import { BalancePanel, KeyPanel, PayoutLinkPanel, type WalletInvoke } from '../wallet';
+import { BalancePanel, KeyPanel, PayoutLinkPanel } from '../wallet';
 
 const STATUS_WORDS = { submitted: 'Submitted', validated: 'Validated', rejected: 'Rejected', credited: 'Credited' } as const;
 
@@ -12,10 +14,20 @@ export function WalletPage() {
   const validator = useStore((s) => s.snapshot!.validator);
   const earnings = useStore((s) => s.snapshot!.earnings);
   const tokens = useStore((s) => s.snapshot!.tokens);
+  const local = paysNoOne(validator);
   const ledger = useInvoke('validator:ledger', {}, 15_000);
   const status = useInvoke('wallet:status', {}, 5_000);
-  const bridge = useBridge();
-  const invoke = bridge.invoke as unknown as WalletInvoke;
+  const { miningAddress, payoutAddress, payoutLinked } = useStore((s) => s.snapshot!.wallet);
+  const refreshStatus = status.refresh;
+  const shown = useRef(`${miningAddress}|${payoutAddress}|${payoutLinked}`);
+  // The key or the link changed in main (an action on this page or elsewhere): show it now, not at the next poll.
+  useEffect(() => {
+    const now = `${miningAddress}|${payoutAddress}|${payoutLinked}`;
+    if (now === shown.current) return;
+    shown.current = now;
+    refreshStatus();
+  }, [refreshStatus, miningAddress, payoutAddress, payoutLinked]);
+  const { invoke } = useBridge();
 
   return (
     <section aria-labelledby="wallet-title" className="page">
@@ -27,6 +39,7 @@ export function WalletPage() {
           <PayoutLinkPanel
             wallet={status.value}
             invoke={invoke}
+            localValidator={validator.mode === 'embedded'}
             {...(window.nya ? {} : { openLink: (url: string) => void window.open(url, '_blank', 'noopener,noreferrer') })}
           />
         </div>
@@ -34,20 +47,19 @@ export function WalletPage() {
         !status.error && <Empty>Loading the wallet…</Empty>
       )}
       {status.value && <BalancePanel balance={status.value.balance} invoke={invoke} />}
-      {validator.mode === 'embedded' && validator.signingAddress && (
+      {local && validator.signingAddress && (
         <p className="muted">
           Signing for the local validator as{' '}
           <span className="mono" data-testid="mining-address">
             {validator.signingAddress}
           </span>{' '}
-          (a local identity: the local validator pays no one).
+          (a local identity).
         </p>
       )}
+      <EarningsStats earnings={earnings} local={local} />
       <div className="stats">
-        <Stat label="Earned (validator)" value={formatComai(earnings.earnedNano)} testId="wallet-earned" />
         <Stat label="Validated" value={formatTokens(tokens.validated)} />
         <Stat label="Pending" value={formatTokens(tokens.pending)} />
-        <Stat label="Epoch share" value={formatPct(earnings.epochShare)} />
       </div>
       <h2>Earnings ledger</h2>
       {ledger.error && <Empty tone="error">Could not load the ledger: {ledger.error.message}</Empty>}
@@ -66,7 +78,7 @@ export function WalletPage() {
               </th>
               <th scope="col">Status</th>
               <th scope="col" className="num">
-                Credited
+                Credit{local ? ' (local test)' : ''}
               </th>
             </tr>
           </thead>
@@ -80,7 +92,10 @@ export function WalletPage() {
                   {STATUS_WORDS[e.status]}
                   {e.reason ? ` — ${e.reason}` : ''}
                 </td>
-                <td className="num">{formatComai(e.creditedNano, 6)}</td>
+                <td className="num">
+                  {formatComai(e.creditedNano, 6)}
+                  {e.credit && e.credit !== 'none' && <div className="stat-hint">{creditWords(e.credit, e.creditFinalAtMs)}</div>}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -25,10 +25,13 @@ export function PayoutLinkPanel({
   wallet,
   invoke,
   openLink,
+  localValidator = false,
 }: {
   wallet: PayoutSummary;
   invoke: WalletInvoke;
   openLink?: (url: string) => void;
+  /** Mining for the embedded validator: it signs as a local identity and pays no one, so there is nothing to link. */
+  localValidator?: boolean;
 }) {
   const start = useWalletCall(invoke, 'wallet:start-payout-link');
   const submit = useWalletCall(invoke, 'wallet:submit-payout-signature');
@@ -63,6 +66,11 @@ export function PayoutLinkPanel({
       </p>
       {!wallet.miningAddress ? (
         <Empty>Create or import a mining key first.</Empty>
+      ) : localValidator ? (
+        <Empty>
+          The local validator pays no one, so there is no payout to link. Set a validator URL in Settings to mine for one that pays, then
+          link a payout address here.
+        </Empty>
       ) : (
         <>
           <div className="form">

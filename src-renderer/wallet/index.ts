@@ -1,4 +1,3 @@
 export { BalancePanel } from './BalancePanel';
 export { KeyPanel } from './KeyPanel';
 export { PayoutLinkPanel } from './PayoutLinkPanel';
-export type { WalletInvoke } from './wallet-call';

@@ -1,12 +1,10 @@
 import { useCallback, useState } from 'react';
+import type { NyaInvoke } from '../../src-shared/ipc';
 import type { Result } from '../../src-shared/result';
 import { WALLET_CHANNELS, type WalletChannel, type WalletRequest, type WalletResponse } from '../../src-shared/wallet-contract';
 
-/**
- * What the panels call main with: the bridge's `invoke`, typed loosely so the panels compile
- * before the wallet channels are merged into `IPC`.
- */
-export type WalletInvoke = (channel: string, payload: unknown) => Promise<Result<unknown>>;
+/** What the panels call main with: the bridge's `invoke` itself (a bound function, see `NyaBridge`). */
+export type WalletInvoke = NyaInvoke;
 
 type CallState<C extends WalletChannel> = { busy: boolean; error: string | null; value: WalletResponse<C> | null };
 

@@ -21,36 +21,56 @@ const HISTORY_WINDOW_MS = 30 * 24 * HOUR_MS;
  * Earnings of one miner: settled epochs at their final share, closed ones still settling at their
  * share so far (revocable), the open one as projected so far.
  */
-async function earningsOf(ctx: ValidatorContext, miner: string): Promise<{ earned: bigint; settled: bigint; openShare: number | null }> {
+async function earningsOf(ctx: ValidatorContext, miner: string) {
   const epochs = await ctx.store.minerEpochs(miner);
   const openEpoch = epochOf(ctx.clock(), ctx.settings.epochMs);
   const lastSettled = lastSettledEpoch(ctx.clock(), ctx.settings.epochMs, ctx.settings.settleEpochs);
   const totals = await ctx.store.epochTotals(epochs.includes(openEpoch) ? epochs : [...epochs, openEpoch]);
-  let earned = 0n;
   let settled = 0n;
+  let settling = 0n;
+  let projected = 0n;
+  let oldestSettling: number | null = null;
   let openShare: number | null = null;
   for (const row of await ctx.store.epochTokens(epochs, miner)) {
     const total = totals.get(row.epoch) ?? 0;
     const nano = earnedNano(ctx.settings.epochEmissionNano, row.tokens, total);
-    earned += nano;
     if (row.epoch <= lastSettled) settled += nano;
+    else if (row.epoch < openEpoch) {
+      settling += nano;
+      if (nano > 0n) oldestSettling = Math.min(oldestSettling ?? row.epoch, row.epoch);
+    } else projected += nano;
     if (row.epoch === openEpoch) openShare = share(row.tokens, total);
   }
-  return { earned, settled, openShare };
+  return { settled, settling, projected, oldestSettling, openEpoch, openShare };
+}
+
+/** When epoch `epoch`'s credit becomes final (docs/PROTOCOL.md, "Settling"). */
+function settlesAtMs(ctx: ValidatorContext, epoch: number): number {
+  return (epoch + 1 + ctx.settings.settleEpochs) * ctx.settings.epochMs;
 }
 
 export async function me(ctx: ValidatorContext, miner: string): Promise<MeResponse> {
   const row = await ctx.store.miner(miner);
-  const { earned, settled, openShare } = await earningsOf(ctx, miner);
+  const e = await earningsOf(ctx, miner);
+  const { epochMs } = ctx.settings;
   return {
     address: miner,
     name: row?.name ?? miner.slice(0, 8),
     validatedTokens: Math.max(0, row?.validatedTokens ?? 0),
     pendingTokens: await ctx.store.pendingTokens(miner),
     rejectedTokens: row?.rejectedTokens ?? 0,
-    earnedNano: earned.toString(),
-    settledNano: settled.toString(),
-    epochShare: openShare,
+    earnedNano: (e.settled + e.settling + e.projected).toString(),
+    settledNano: e.settled.toString(),
+    settlingNano: e.settling.toString(),
+    projectedNano: e.projected.toString(),
+    settlesAtMs: e.oldestSettling === null ? null : settlesAtMs(ctx, e.oldestSettling),
+    openEpoch: {
+      epoch: e.openEpoch,
+      startMs: e.openEpoch * epochMs,
+      endMs: (e.openEpoch + 1) * epochMs,
+      emissionNano: ctx.settings.epochEmissionNano.toString(),
+    },
+    epochShare: e.openShare,
     streak: row?.streak ?? 0,
     payoutAddress: row?.payoutAddress ?? null,
   };
@@ -71,10 +91,12 @@ export async function ledger(ctx: ValidatorContext, miner: string, query: URLSea
   const lastSettled = lastSettledEpoch(ctx.clock(), ctx.settings.epochMs, ctx.settings.settleEpochs);
   const epochs = [...new Set(page.map((r) => r.epoch).filter((e): e is number => e !== null))];
   const totals = await ctx.store.epochTotals(epochs);
+  const openEpoch = epochOf(ctx.clock(), ctx.settings.epochMs);
   const entries: LedgerEntry[] = page.map((r) => {
     const settled = r.epoch !== null && r.epoch <= lastSettled;
     const credited =
       r.status === 'validated' && r.epoch !== null ? earnedNano(ctx.settings.epochEmissionNano, r.tokens, totals.get(r.epoch) ?? 0) : 0n;
+    const credit = credited === 0n || r.epoch === null ? 'none' : settled ? 'settled' : r.epoch >= openEpoch ? 'projected' : 'settling';
     return {
       taskId: r.taskId,
       submittedAtMs: r.submittedAtMs,
@@ -82,6 +104,9 @@ export async function ledger(ctx: ValidatorContext, miner: string, query: URLSea
       status: r.status === 'pending' ? 'submitted' : r.status === 'validated' && settled ? 'credited' : r.status,
       reason: r.reason,
       creditedNano: credited.toString(),
+      credit,
+      creditFinalAtMs:
+        credit === 'projected' ? (r.epoch! + 1) * ctx.settings.epochMs : credit === 'settling' ? settlesAtMs(ctx, r.epoch!) : null,
     };
   });
   const last = page[page.length - 1];

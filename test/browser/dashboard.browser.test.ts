@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StateSnapshot } from '../../src-shared/state';
-import { eventually, launchChromium, NyaProcess, ROOT } from './nya-process';
+import { eventually, fetchState, launchChromium, NyaProcess, ROOT } from './nya-process';
 
 /**
  * The dashboard in real Chromium against a real `nya mine` (embedded validator, demo model):
@@ -25,11 +24,7 @@ describe('dashboard in Chromium against nya mine', () => {
   let origin: string;
   let token: string;
 
-  const apiState = async (): Promise<StateSnapshot> => {
-    const res = await fetch(`${origin}/api/state`, { headers: { authorization: `Bearer ${token}` } });
-    if (!res.ok) throw new Error(`GET /api/state: ${res.status}`);
-    return (await res.json()) as StateSnapshot;
-  };
+  const apiState = () => fetchState(origin, token);
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });

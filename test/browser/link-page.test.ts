@@ -1,8 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hexToU8a, u8aToHex } from '@polkadot/util';
-import { decodeAddress, encodeAddress, sr25519Sign } from '@polkadot/util-crypto';
+import { encodeAddress } from '@polkadot/util-crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src-node/log';
@@ -10,44 +9,10 @@ import { validatorFailureOf, type ValidatorSession } from '../../src-main/valida
 import { PayoutLinker } from '../../src-main/wallet/payout-link/payout-linker';
 import { PayoutLinkServer } from '../../src-main/wallet/payout-link/payout-link-server';
 import { minerSession, payoutOnlyValidator, rawSign, realValidator, testPair, type TestValidator } from '../wallet/payout-fixtures';
+import { extensionSigner, FAKE_EXTENSION, type FakeAccount } from './fake-extension';
 import { launchChromium, ROOT } from './nya-process';
 
 type Pair = Awaited<ReturnType<typeof testPair>>;
-
-/** An account as an extension lists it; Talisman and SubWallet list Ethereum accounts beside sr25519 ones. */
-interface FakeAccount {
-  address: string;
-  name: string;
-  type?: 'sr25519' | 'ed25519' | 'ethereum';
-}
-
-/**
- * The one-time link page in Chromium. A fake wallet extension is injected as
- * `window.injectedWeb3['polkadot-js']`, with the enable → accounts/signer shape a real one has
- * and @polkadot/extension-dapp reads; its signRaw wraps the bytes in <Bytes>…</Bytes> as real
- * extensions do and signs in this Node process through an exposed function, so the secret never
- * enters the page.
- */
-const FAKE_EXTENSION = (accounts: FakeAccount[]) => {
-  const w = window as unknown as { injectedWeb3: Record<string, unknown>; nyaTestSign(address: string, hex: string): Promise<string> };
-  w.injectedWeb3 = {
-    'polkadot-js': {
-      version: '0.58.1',
-      enable: async (origin: string) => {
-        (window as unknown as { enabledBy: string }).enabledBy = origin;
-        return {
-          accounts: { get: async () => accounts, subscribe: () => () => undefined },
-          signer: {
-            signRaw: async (payload: { address: string; data: string; type: string }) => {
-              if (payload.type !== 'bytes') throw new Error('only bytes');
-              return { id: 1, signature: await w.nyaTestSign(payload.address, payload.data) };
-            },
-          },
-        };
-      },
-    },
-  };
-};
 
 let browser: Browser;
 let miner: Pair, payout: Pair;
@@ -108,14 +73,7 @@ async function extensionPage(
   { ss58Prefix = 42, extra = [] }: { ss58Prefix?: number; extra?: FakeAccount[] } = {},
 ): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 900, height: 1000 } });
-  await page.exposeFunction('nyaTestSign', (address: string, hex: string) => {
-    // Extensions look the key up by its public key, whatever the prefix of the address.
-    const pair = pairs.find((p) => u8aToHex(p.publicKey) === u8aToHex(decodeAddress(address)));
-    if (!pair) throw new Error(`the test extension holds no key for ${address}`);
-    // A real extension signs u8aWrapBytes(data); do the same.
-    const wrapped = new Uint8Array([...new TextEncoder().encode('<Bytes>'), ...hexToU8a(hex), ...new TextEncoder().encode('</Bytes>')]);
-    return u8aToHex(sr25519Sign(wrapped, pair));
-  });
+  await page.exposeFunction('nyaTestSign', extensionSigner(pairs));
   const accounts: FakeAccount[] = pairs.map((p, i) => ({
     address: encodeAddress(p.publicKey, ss58Prefix),
     name: `account ${i + 1}`,

@@ -66,7 +66,18 @@ const snapshot: StateSnapshot = StateSnapshot.parse({
       },
     ],
   },
-  earnings: { unit: 'COMAI', earnedNano: '1234500000', epochShare: 0.125 },
+  earnings: {
+    unit: 'COMAI',
+    earnedNano: '1234500000',
+    creditedNano: '1000000000',
+    settlingNano: '200000000',
+    settlesAtMs: 1_700_003_600_000,
+    projectedNano: '34500000',
+    epochEndsAtMs: 1_700_000_600_000,
+    epochShare: 0.125,
+    perHourNano: '125000000',
+    perDayNano: '3000000000',
+  },
   wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
   settings: DEFAULT_SETTINGS,
   dataDir: '/data',
@@ -125,6 +136,10 @@ describe('renderMetrics', () => {
     expect(valueOf(samples, 'nya_validator_connected')).toBe(1);
     expect(valueOf(samples, 'nya_earned_comai')).toBeCloseTo(1.2345, 9);
     expect(valueOf(samples, 'nya_epoch_share')).toBe(0.125);
+    expect(valueOf(samples, 'nya_earnings_comai', { state: 'credited' })).toBe(1);
+    expect(valueOf(samples, 'nya_earnings_comai', { state: 'settling' })).toBeCloseTo(0.2, 9);
+    expect(valueOf(samples, 'nya_earnings_comai', { state: 'projected' })).toBeCloseTo(0.0345, 9);
+    expect(valueOf(samples, 'nya_earnings_rate_comai_per_hour')).toBe(0.125);
     expect(valueOf(samples, 'nya_task_tokens_done')).toBe(300);
   });
 

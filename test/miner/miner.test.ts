@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../src-shared/state';
 import { silentLogger } from '../../src-node/log';
+import { earningsFigures } from '../../src-main/miner/earnings';
 import { Miner, type MinerOptions } from '../../src-main/miner/miner';
 import { TokenLedger } from '../../src-main/miner/token-ledger';
 import { initialState } from '../../src-main/state/initial-state';
@@ -201,9 +202,21 @@ describe('Miner: outcomes, totals and errors', () => {
     expect(h.state.get().tokens).toMatchObject({ validated: 100, pending: 0 });
 
     // Once the validator answers, its figures win, and the earnings follow.
-    h.validator.statsAnswer = { validatedTokens: 120, pendingTokens: 7, rejectedTokens: 3, earnedNano: '5000', epochShare: 0.25 };
+    h.validator.statsAnswer = {
+      validatedTokens: 120,
+      pendingTokens: 7,
+      rejectedTokens: 3,
+      earnedNano: '5000',
+      settledNano: '3000',
+      settlingNano: '1000',
+      projectedNano: '1000',
+      settlesAtMs: 7_200_000,
+      openEpoch: { epoch: 2, startMs: 7_200_000, endMs: 10_800_000, emissionNano: '4000' },
+      epochShare: 0.25,
+    };
     h.validator.emitOutcome({ taskId: 't0', tokens: 20, status: 'validated' });
-    await vi.waitFor(() => expect(h.state.get().earnings).toEqual({ unit: 'COMAI', earnedNano: '5000', epochShare: 0.25 }));
+    await vi.waitFor(() => expect(h.state.get().earnings).toEqual(earningsFigures(h.validator.statsAnswer!)));
+    expect(h.state.get().earnings).toMatchObject({ creditedNano: '3000', projectedNano: '1000', epochEndsAtMs: 10_800_000 });
     expect(h.state.get().tokens).toMatchObject({ validated: 120, pending: 7, rejected: 3 });
   });
 
@@ -266,5 +279,96 @@ describe('Miner: dispose', () => {
     expect(h.validator.leases).toHaveLength(leases);
     expect(h.teacher.labels).toHaveLength(1);
     expect(h.validator.statsCalls).toBe(statsCalls);
+  });
+});
+
+describe('Miner: speed now, status and task from one write', () => {
+  /** Every snapshot the store pushes, checked: a miner that is not mining shows no task and no speed. */
+  function watchConsistency(h: ReturnType<typeof setup>) {
+    const broken: string[] = [];
+    const sub = h.store.onChange((s) => {
+      if (s.miner.status !== 'mining' && (s.task !== null || s.tokensPerS !== 0))
+        broken.push(`${s.miner.status} with task ${s.task?.taskId ?? 'none'} at ${s.tokensPerS} tok/s`);
+    });
+    cleanups.push(() => sub.dispose());
+    return broken;
+  }
+
+  it('shows the speed while labelling, and 0 as soon as the user pauses between two tasks', async () => {
+    vi.useFakeTimers();
+    const h = setup({ statsIntervalMs: 60_000 });
+    const broken = watchConsistency(h);
+    const first = await h.startWith(task('t1'));
+    await vi.advanceTimersByTimeAsync(2_000);
+    first.progress(6_000, 12_000);
+    expect(h.state.get().tokensPerS).toBeCloseTo(3_000);
+    await vi.advanceTimersByTimeAsync(2_000);
+    first.finish(3_000);
+    // Finished; the next lease is not answered: the miner sits between tasks.
+    await vi.waitFor(() => expect(h.validator.submissions).toHaveLength(1));
+    expect(h.state.get().task).toBeNull();
+    expect(h.state.get().miner.reason).not.toMatch(/Labelling/);
+    expect(h.state.get().tokensPerS).toBeGreaterThan(0);
+
+    h.miner.setPaused(true);
+    expect(h.state.get().tokensPerS).toBe(0);
+    await vi.advanceTimersByTimeAsync(5 * 60_000);
+    expect(h.state.get().tokensPerS).toBe(0);
+    expect(broken).toEqual([]);
+  });
+
+  it('lets the speed fall to 0 while the validator has no work, and says no work', async () => {
+    vi.useFakeTimers();
+    const h = setup({ statsIntervalMs: 60_000 });
+    const broken = watchConsistency(h);
+    const first = await h.startWith(task('t1'));
+    await vi.advanceTimersByTimeAsync(4_000);
+    first.progress(12_000, 12_000);
+    h.validator.queue({ kind: 'no-work', retryAfterMs: 60_000 });
+    first.finish(6_000);
+    await vi.waitFor(() => expect(h.state.get().miner.status).toBe('no-work'));
+    expect(h.state.get()).toMatchObject({ task: null, tokensPerS: 0 });
+    expect(broken).toEqual([]);
+  });
+
+  it('lets "Speed now" fall to 0 over the last seconds when the work stops without a status change', async () => {
+    vi.useFakeTimers();
+    const h = setup({ statsIntervalMs: 60_000 });
+    const first = await h.startWith(task('t1'));
+    await vi.advanceTimersByTimeAsync(4_000);
+    first.progress(12_000, 12_000);
+    first.finish(6_000);
+    await vi.waitFor(() => expect(h.validator.submissions).toHaveLength(1));
+    // Still "mining" (waiting for a lease that never comes): the rate window empties.
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(h.state.get().miner.status).toBe('mining');
+    expect(h.state.get().tokensPerS).toBe(0);
+  });
+});
+
+describe('Miner: earnings at epoch boundaries', () => {
+  it('asks the validator again just after the open epoch ends, not only on its interval', async () => {
+    vi.useFakeTimers();
+    const h = setup({ statsIntervalMs: 600_000 });
+    const endMs = Date.now() + 10_000;
+    h.validator.statsAnswer = {
+      validatedTokens: 10,
+      pendingTokens: 0,
+      rejectedTokens: 0,
+      earnedNano: '1000',
+      settledNano: '0',
+      settlingNano: '0',
+      projectedNano: '1000',
+      settlesAtMs: null,
+      openEpoch: { epoch: 1, startMs: endMs - 60_000, endMs, emissionNano: '1000' },
+      epochShare: 1,
+    };
+    await h.startWith(task('t1'));
+    await vi.waitFor(() => expect(h.state.get().earnings.epochEndsAtMs).toBe(endMs));
+    const calls = h.validator.statsCalls;
+    h.validator.statsAnswer = { ...h.validator.statsAnswer, projectedNano: '0', settlingNano: '1000', settlesAtMs: endMs + 60_000 };
+    await vi.advanceTimersByTimeAsync(10_000 + 1_000);
+    expect(h.validator.statsCalls).toBeGreaterThan(calls);
+    expect(h.state.get().earnings).toMatchObject({ settlingNano: '1000', projectedNano: '0' });
   });
 });

@@ -2,6 +2,7 @@ import { HISTORY_METRICS, type HistorySeries } from '../../src-shared/ipc';
 import type { NyaBridge } from '../../src-shared/ipc';
 import type { Result } from '../../src-shared/result';
 import { DEFAULT_SETTINGS, type StateSnapshot } from '../../src-shared/state';
+import { NO_EARNINGS } from '../../src-main/miner/earnings';
 import { IDLE_DOWNLOAD } from '../../src-main/model-manager/download-service';
 
 export function snapshot(patch: Partial<StateSnapshot> = {}): StateSnapshot {
@@ -9,7 +10,7 @@ export function snapshot(patch: Partial<StateSnapshot> = {}): StateSnapshot {
     schemaVersion: 1,
     seq: 1,
     atMs: Date.parse('2026-11-25T12:00:00Z'),
-    miner: { status: 'mining', reason: 'Labelling 4 documents', userPaused: false, pausedUntilMs: null },
+    miner: { status: 'mining', reason: 'Between tasks', userPaused: false, pausedUntilMs: null },
     task: null,
     tokensPerS: 0,
     tokens: { computed: 0, pending: 0, validated: 0, rejected: 0, today: 0, tasksCompleted: 0 },
@@ -33,7 +34,7 @@ export function snapshot(patch: Partial<StateSnapshot> = {}): StateSnapshot {
       signingAddress: null,
     },
     gpu: { status: 'none', source: null, gpus: [] },
-    earnings: { unit: 'COMAI', earnedNano: '0', epochShare: null },
+    earnings: NO_EARNINGS,
     wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
     settings: DEFAULT_SETTINGS,
     dataDir: '/home/miner/.local/share/nya-miner',

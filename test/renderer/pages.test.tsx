@@ -7,7 +7,9 @@ import { DashboardPage } from '../../src-renderer/pages/DashboardPage';
 import { LeaderboardPage } from '../../src-renderer/pages/LeaderboardPage';
 import { LogsPage } from '../../src-renderer/pages/LogsPage';
 import { SettingsPage } from '../../src-renderer/pages/SettingsPage';
+import { WalletPage } from '../../src-renderer/pages/WalletPage';
 import { applySnapshot, useStore } from '../../src-renderer/store';
+import { NO_EARNINGS } from '../../src-main/miner/earnings';
 import { emptyHistory, fakeBridge, snapshot } from './fixtures';
 import type { NyaBridge } from '../../src-shared/ipc';
 import type { Result } from '../../src-shared/result';
@@ -53,7 +55,17 @@ describe('renderer pages', () => {
         },
         tokensPerS: 1234.5,
         tokens: { computed: 98765, pending: 1000, validated: 97000, rejected: 765, today: 5000, tasksCompleted: 12 },
-        earnings: { unit: 'COMAI', earnedNano: '1500000000', epochShare: 0.25 },
+        earnings: {
+          ...NO_EARNINGS,
+          earnedNano: '1750000000',
+          creditedNano: '1500000000',
+          projectedNano: '250000000',
+          epochEndsAtMs: Date.parse('2026-11-25T13:00:00Z'),
+          epochShare: 0.25,
+          perHourNano: '250000000',
+          perDayNano: '6000000000',
+        },
+        validator: { ...snapshot().validator, mode: 'remote', url: 'https://validator.example.org' },
         gpu: {
           status: 'ok',
           source: 'nvidia-smi',
@@ -81,10 +93,41 @@ describe('renderer pages', () => {
     expect(screen.getByText('about 1 min 30 s left')).toBeTruthy();
     expect(screen.getByTestId('tokens-per-s').textContent).toContain('1,235 tok/s');
     expect(screen.getByTestId('tokens-computed').textContent).toContain('98,765 tokens');
-    expect(screen.getByTestId('earned').textContent).toContain('1.5000 COMAI');
+    expect(screen.getByTestId('earnings-credited').textContent).toContain('1.5000 COMAI');
+    expect(screen.getByTestId('earnings-projected').textContent).toContain('0.2500 COMAI');
+    expect(screen.getByTestId('earnings-projected').textContent).toContain('share 25 %');
+    expect(screen.getByTestId('earnings-rate').textContent).toContain('0.2500 COMAI / h');
+    expect(screen.getByTestId('earnings-rate').textContent).toContain('6.0000 COMAI / day');
+    expect(screen.queryByTestId('local-credit-note')).toBeNull();
     expect(screen.getAllByTestId('gpu-card')).toHaveLength(2);
     expect(screen.getAllByTestId('gpu-card')[0]!.textContent).toContain('71 °C');
     await waitFor(() => expect(bridge.calls.some(([ch]) => ch === 'history:get')).toBe(true));
+  });
+
+  it('Dashboard reads the status line and the task card off the same task', () => {
+    const bridge = fakeBridge((_ch, req) => ({ ok: true, value: emptyHistory((req as { range: '10m' }).range) }));
+    applySnapshot(snapshot({ task: null }));
+    const { rerender } = renderWith(bridge, <DashboardPage />);
+    expect(within(screen.getByTestId('task')).getByText('No task running.')).toBeTruthy();
+    expect(screen.getByTestId('miner-status').textContent).toBe('Mining — Between tasks');
+    // A reason written for another task must not speak for this one.
+    const stale = { status: 'mining' as const, reason: 'Labelling 4 documents', userPaused: false, pausedUntilMs: null };
+    act(() =>
+      applySnapshot(
+        snapshot({
+          seq: 2,
+          miner: stale,
+          task: { taskId: 'task-7', documents: 1, tokensDone: 0, tokensTotal: 0, startedAtMs: 0, etaAtMs: null },
+        }),
+      ),
+    );
+    rerender(
+      <BridgeContext.Provider value={bridge}>
+        <DashboardPage />
+      </BridgeContext.Provider>,
+    );
+    expect(screen.getByTestId('miner-status').textContent).toBe('Mining — Labelling 1 document');
+    expect(within(screen.getByTestId('task')).getByText(/1 document ·/)).toBeTruthy();
   });
 
   it('Dashboard pause button sends the intent and shows a refusal', async () => {
@@ -221,5 +264,21 @@ describe('renderer pages', () => {
     act(() => applySnapshot(snapshot({ seq: 5, atMs: 2000, tokensPerS: 5 })));
     act(() => applySnapshot(snapshot({ seq: 4, atMs: 1000, tokensPerS: 4 })));
     expect(useStore.getState().snapshot?.tokensPerS).toBe(5);
+  });
+});
+
+describe('Wallet page', () => {
+  it('asks for the wallet status again as soon as the snapshot says the key changed', async () => {
+    const bridge = fakeBridge((ch) =>
+      ch === 'validator:ledger'
+        ? { ok: true, value: { entries: [], next: null } }
+        : { ok: false, error: { code: 'unavailable', message: 'x' } },
+    );
+    applySnapshot(snapshot());
+    renderWith(bridge, <WalletPage />);
+    const statusCalls = () => bridge.calls.filter(([ch]) => ch === 'wallet:status').length;
+    await waitFor(() => expect(statusCalls()).toBe(1));
+    act(() => applySnapshot(snapshot({ seq: 2, wallet: { miningAddress: '5Dfh', payoutAddress: null, payoutLinked: false } })));
+    await waitFor(() => expect(statusCalls()).toBe(2));
   });
 });

@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { NyaInvoke } from '../../src-shared/ipc';
 import type { Result } from '../../src-shared/result';
 import { WALLET_CHANNELS, type WalletChannel } from '../../src-shared/wallet-contract';
 import { BalancePanel, KeyPanel, PayoutLinkPanel } from '../../src-renderer/wallet';
@@ -20,7 +21,8 @@ function fakeMain(answers: Partial<Record<WalletChannel, (req: unknown) => Resul
     if (!parsed.success) return { ok: false, error: { code: 'bad-request', message: `malformed ${channel}` } };
     return answers[channel as WalletChannel]?.(parsed.data) ?? { ok: false, error: { code: 'internal', message: 'no answer' } };
   };
-  return { invoke, calls };
+  // The fake answers loosely; the panels read each answer through its channel's schema.
+  return { invoke: invoke as NyaInvoke, calls };
 }
 
 describe('BalancePanel', () => {

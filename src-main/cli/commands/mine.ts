@@ -24,6 +24,7 @@ options:
   --model DIR          teacher model folder (ONNX export); default: saved settings, else the validator's
   --gpu-memory-mib N   choose the teacher for this much GPU memory (or ${GPU_MEMORY_ENV}); default: the card's
   --ep auto|cpu|cuda|dml   execution provider for this run
+  --local-epoch-s N    epoch length of the embedded validator (default 3600), to watch epochs close
   --quiet              print only the dashboard line and errors
 
 The mining key for a remote validator is unlocked with NYA_WALLET_PASSPHRASE or, as a systemd
@@ -51,6 +52,7 @@ interface MineOptions {
   dataDir: string;
   quiet: boolean;
   gpuMemoryMiB: number | null;
+  localEpochMs?: number;
   settingsOverrides: Partial<Settings>;
 }
 
@@ -68,6 +70,7 @@ function parseMineArgs(argv: string[]): MineOptions | { exitCode: number } {
         'gpu-memory-mib': { type: 'string' },
         model: { type: 'string' },
         ep: { type: 'string' },
+        'local-epoch-s': { type: 'string' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -89,6 +92,9 @@ function parseMineArgs(argv: string[]): MineOptions | { exitCode: number } {
   } catch (error) {
     usageError ??= (error as Error).message;
   }
+  const localEpochS = args['local-epoch-s'] === undefined ? undefined : Number(args['local-epoch-s']);
+  if (localEpochS !== undefined && !(Number.isInteger(localEpochS) && localEpochS >= 10 && localEpochS <= 86_400))
+    usageError ??= `--local-epoch-s must be a whole number of seconds from 10 to 86400, got '${args['local-epoch-s']}'`;
   if (usageError) {
     console.error(`nya mine: ${usageError}`);
     return { exitCode: 2 };
@@ -99,6 +105,7 @@ function parseMineArgs(argv: string[]): MineOptions | { exitCode: number } {
     dataDir,
     quiet: args.quiet,
     gpuMemoryMiB,
+    ...(localEpochS ? { localEpochMs: localEpochS * 1000 } : {}),
     settingsOverrides: {
       // A network named here is joined with its own validator, unless --validator names another.
       ...(args.network ? { network: args.network, validatorUrl: null } : {}),
@@ -152,6 +159,7 @@ function startOrExplain(o: MineOptions, hub: LogHub): Promise<Headless | null> {
     walletPassphrase: walletPassphrase(),
     settingsOverrides: o.settingsOverrides,
     ...(o.gpuMemoryMiB !== null ? { gpuMemoryMiB: o.gpuMemoryMiB } : {}),
+    ...(o.localEpochMs ? { localEpochMs: o.localEpochMs } : {}),
   }).catch((error: unknown) => {
     const message = (error as Error).message;
     console.error(
