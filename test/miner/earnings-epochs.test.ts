@@ -39,7 +39,7 @@ describe('earnings figures through an epoch boundary', () => {
     h = await startHarness('sqlite', {
       localMode: true,
       redundancy: 1,
-      recomputer: fakeRecomputer(MODEL_HASH, tokenizer),
+      recomputers: [fakeRecomputer(MODEL_HASH, tokenizer)],
       allowDemoModel: true,
       epochMs: EPOCH_MS,
       epochEmissionNano: COMAI,
