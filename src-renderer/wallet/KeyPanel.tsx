@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { Empty } from '../components/Empty';
 import { IMPORT_KINDS, type ImportKind, type WalletStatus } from '../../src-shared/wallet-contract';
 import { useWalletCall, type WalletInvoke } from './wallet-call';
@@ -36,6 +36,13 @@ export function KeyPanel({
 }) {
   const create = useWalletCall(invoke, 'wallet:create');
   const importKey = useWalletCall(invoke, 'wallet:import');
+  // The last key this page made or imported: the page turns to the key view as soon as main has
+  // it, and the confirmation must come along.
+  const [added, setAdded] = useState<{ verb: 'Created' | 'Imported'; address: string } | null>(null);
+  const created = create.value?.address;
+  const imported = importKey.value?.address;
+  useEffect(() => setAdded(created ? { verb: 'Created', address: created } : null), [created]);
+  useEffect(() => setAdded(imported ? { verb: 'Imported', address: imported } : null), [imported]);
   const remove = useWalletCall(invoke, 'wallet:remove');
   const exportKey = useWalletCall(invoke, 'wallet:export');
   const [exportPath, setExportPath] = useState('');
@@ -71,6 +78,11 @@ export function KeyPanel({
     return (
       <div className="card" aria-labelledby="key-title">
         <h2 id="key-title">Mining key</h2>
+        {added?.address === wallet.miningAddress && (
+          <p className="ok-text" role="status">
+            {added.verb} {added.address}.
+          </p>
+        )}
         <dl className="kv">
           <dt>Mining address</dt>
           <dd className="mono" data-testid="key-address">
