@@ -9,10 +9,11 @@ import { verifyModelDir } from '../model-manager';
 import { localIdentity } from '../wallet/keys/local-identity';
 import { errorMessage, type Logger, type LogHub } from '../../src-node/log';
 import { writeFileAtomicSync } from '../../src-node/atomic-write';
+import { CannotMine } from '../miner/cannot-mine';
 import type { TeacherPort, ValidatorPort } from '../miner/ports';
 import { createTeacherHost, modelHash, type WorkerLauncher } from '../teacher';
 import { ValidatorSession } from '../validator-client';
-import { KeyStore, NoMiningKey, type RequestSigner, type SecretBox } from '../wallet';
+import { KeyStore, keyStoreWithoutSecret, NoMiningKey, WrongPassphrase, type RequestSigner, type SecretBox } from '../wallet';
 
 export interface PipelineDeps {
   dataDir: string;
@@ -47,7 +48,7 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
   const modelDir = settings.modelDir ?? DEMO_MODEL_DIR();
   // A missing or broken model is a clear sentence before any worker starts, not a crash.
   await verifyModelDir(modelDir).catch((error: unknown) => {
-    throw new Error(`The model in ${modelDir} cannot be used: ${errorMessage(error)}`);
+    throw new CannotMine('model-unusable', `The model in ${modelDir} cannot be used: ${errorMessage(error)}`);
   });
   const teacherOptions = {
     modelDir,
@@ -125,16 +126,25 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
 }
 
 async function walletSigner(d: PipelineDeps): Promise<RequestSigner> {
+  const noKey = () =>
+    new CannotMine(
+      'no-mining-key',
+      'No mining key yet: create one with `nya wallet create` (or on the Wallet page) before mining for a remote validator.',
+    );
+  // Without a passphrase the key cannot be opened, but whether there is one can be read: say the right thing first.
+  if (!keyStoreWithoutSecret(d.dataDir).info()) throw noKey();
   if (!d.secretBox) {
-    throw new Error('A remote validator needs your mining key: set NYA_WALLET_PASSPHRASE (headless) or unlock the wallet in the app.');
+    throw new CannotMine(
+      'wallet-locked',
+      'A remote validator needs your mining key: set NYA_WALLET_PASSPHRASE (headless) or unlock the wallet in the app.',
+    );
   }
   try {
     return await new KeyStore({ dataDir: d.dataDir, box: d.secretBox }).signer();
   } catch (error) {
-    if (error instanceof NoMiningKey) {
-      throw new Error(
-        'No mining key yet: create one with `nya wallet create` (or on the Wallet page) before mining for a remote validator.',
-      );
+    if (error instanceof NoMiningKey) throw noKey();
+    if (error instanceof WrongPassphrase) {
+      throw new CannotMine('wallet-locked', errorMessage(error));
     }
     throw error;
   }

@@ -9,6 +9,7 @@ import { createHandlers } from '../ipc/handlers';
 import { createIpcRouter, type IpcRouter } from '../ipc/router';
 import { renderMetrics, WandbSchedule } from '../metrics';
 import { ModelCatalogService } from '../model-manager/catalog-service';
+import { CannotMine } from '../miner/cannot-mine';
 import { Miner } from '../miner/miner';
 import { MiningSupervisor, type Hold } from '../miner/mining-supervisor';
 import { TokenLedger } from '../miner/token-ledger';
@@ -55,6 +56,8 @@ export interface Services {
   };
   /** Prometheus text for `GET /metrics`. */
   metrics(): Promise<string>;
+  /** Mining cannot go on until the user acts (no key, an unusable model, another model wanted): `nya mine` exits. */
+  onCannotMine: Event<CannotMine>;
   /** The embedded validator's URL while it runs (tests and the CLI print it). */
   embeddedValidatorUrl(): string | null;
   start(): Promise<void>;
@@ -111,7 +114,9 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
   owned.add(throttle);
   if (gpu) owned.add(gpu);
   if (gpuMirror) owned.add(gpuMirror);
-  const mining = openMining(o, { settings, state, throttle, miningKey: miningKey.event, log });
+  const cannotMine = new Emitter<CannotMine>((error) => log.error(`a cannot-mine listener failed: ${errorMessage(error)}`));
+  owned.add(cannotMine);
+  const mining = openMining(o, { settings, state, throttle, miningKey: miningKey.event, cannotMine, log });
 
   const { history, wandb } = openTelemetry(o, settings, state);
   owned.add(history);
@@ -138,6 +143,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     logs,
     miner: mining,
     metrics: () => renderMetrics(state.get()),
+    onCannotMine: cannotMine.event,
     embeddedValidatorUrl: () => mining.current?.embeddedUrl ?? null,
     async start() {
       history.start();
@@ -186,6 +192,7 @@ interface MiningDeps {
   state: StateStore;
   throttle: ThermalThrottle;
   miningKey: Event<string | null>;
+  cannotMine: Emitter<CannotMine>;
   log: Logger;
 }
 
@@ -204,7 +211,11 @@ function openMining(o: ServicesOptions, d: MiningDeps): MiningSupervisor<Pipelin
   };
   return new MiningSupervisor<Pipeline>({
     settings: d.settings,
-    openPipeline: (current) => openPipeline(pipelineDeps, current),
+    openPipeline: (current) =>
+      openPipeline(pipelineDeps, current).catch((error: unknown) => {
+        if (error instanceof CannotMine) d.cannotMine.fire(error);
+        throw error;
+      }),
     createLoop: (pipeline) =>
       new Miner({
         teacher: pipeline.teacher,
@@ -215,6 +226,7 @@ function openMining(o: ServicesOptions, d: MiningDeps): MiningSupervisor<Pipelin
         maxBatchTokens: () => d.settings.get().maxBatchTokens,
         gpuClass: () => gpuClass(d.state.get().gpu.gpus),
         throttle: d.throttle,
+        onCannotMine: (error) => d.cannotMine.fire(error),
       }),
     miner: figures,
     validator: d.state.writer('mining supervisor', 'validator'),

@@ -14,6 +14,7 @@ import type {
   Throttle,
   ValidatorPort,
 } from './ports';
+import { CannotMine } from './cannot-mine';
 import { RateMeter } from './rate-meter';
 
 export interface MinerOptions {
@@ -31,6 +32,8 @@ export interface MinerOptions {
   statsIntervalMs?: number;
   /** The thermal/power governor: a rest after each task and a scale on the task size. */
   throttle?: Throttle;
+  /** Told when mining cannot go on until the user acts (`nya mine` exits with the fix). */
+  onCannotMine?: (error: CannotMine) => void;
 }
 
 /**
@@ -177,8 +180,12 @@ export class Miner {
       return true;
     } catch (error) {
       const message = errorMessage(error);
-      this.o.log.error(`teacher failed to load: ${message}`);
       this.o.state.update((s) => ({ teacher: { ...s.teacher, state: 'error', error: message } }));
+      if (error instanceof CannotMine) {
+        this.cannotMine(error);
+        return false;
+      }
+      this.o.log.error(`teacher failed to load: ${message}`);
       this.setStatus('error', `The model could not be loaded: ${message}`);
       return false;
     }
@@ -194,7 +201,11 @@ export class Miner {
       this.o.log.warn(`lease ${outcome.task.taskId} expired before it started; leasing again`);
       return null;
     }
-    if (outcome.kind === 'no-work') {
+    if (outcome.kind === 'cannot-mine') {
+      this.cannotMine(outcome.error);
+      // The user may fix it elsewhere (another validator or model restarts the pipeline); ask again now and then.
+      await this.sleep(60_000);
+    } else if (outcome.kind === 'no-work') {
       this.setStatus('no-work', `The validator has no work right now; asking again in ${Math.ceil(outcome.retryAfterMs / 1000)} s`);
       await this.sleep(outcome.retryAfterMs);
     } else {
@@ -263,6 +274,12 @@ export class Miner {
     } finally {
       this.taskAbort = null;
     }
+  }
+
+  private cannotMine(error: CannotMine): void {
+    this.o.log.error(error.message);
+    this.setStatus('error', error.message);
+    this.o.onCannotMine?.(error);
   }
 
   private onOutcome(outcome: SubmissionOutcome): void {

@@ -4,6 +4,7 @@ import type { ExecutionProviderChoice } from '../../src-shared/state';
 import { distPath } from '../../src-node/app-paths';
 import { defaultDataDir } from '../../src-node/data-dir';
 import { silentLogger, type Logger } from '../../src-node/log';
+import { CannotMine } from '../miner/cannot-mine';
 import type { LabelledDocument, TeacherInfo, TeacherPort } from '../miner/ports';
 import { forkLauncher } from './fork-launcher';
 import type { LabelStats, LabelTask } from './labeller';
@@ -181,7 +182,13 @@ export class TeacherHost implements TeacherPort {
       provider: this.o.executionProvider ?? 'auto',
       gpuDeviceId: this.o.gpuDeviceId ?? 0,
       ...(this.o.intraOpThreads ? { intraOpThreads: this.o.intraOpThreads } : {}),
-    })).done;
+    })).done.catch((error: unknown) => {
+      // Passed the folder check, yet ONNX Runtime or the tokenizer refuses it: loading again will not help.
+      if (error instanceof TeacherError && error.code === 'model') {
+        throw new CannotMine('model-unusable', `The model in ${modelDir} cannot be loaded: ${error.message}`);
+      }
+      throw error;
+    });
     if (reply.type !== 'loaded') throw new Error(`unexpected answer '${reply.type}' to load`);
     this.loaded = reply.model;
     this.log.info(
