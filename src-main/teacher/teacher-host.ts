@@ -191,7 +191,8 @@ export class TeacherHost implements TeacherPort {
     });
     if (reply.type !== 'loaded') throw new Error(`unexpected answer '${reply.type}' to load`);
     this.loaded = reply.model;
-    this.log.info(
+    // The miner reports the teacher once ("teacher ready"); this detail is for debugging.
+    this.log.debug(
       `teacher loaded ${reply.model.modelName}${reply.model.isDemo ? ' (demo model)' : ''} on ${reply.model.executionProvider}: ${reply.model.providerReason}`,
     );
     return toInfo(reply.model);

@@ -16,7 +16,7 @@ export class TeacherWorker {
   private running: { seq: number; cancelled: boolean } | null = null;
   /** Log lines travel to the host as messages, where they join the app's log. */
   private readonly logger: Logger = {
-    debug: () => undefined,
+    debug: (message) => this.post({ type: 'log', level: 'debug', message }),
     info: (message) => this.post({ type: 'log', level: 'info', message }),
     warn: (message) => this.post({ type: 'log', level: 'warn', message }),
     error: (message) => this.post({ type: 'log', level: 'error', message }),
