@@ -11,6 +11,7 @@ import { renderMetrics, WandbSchedule } from '../metrics';
 import { ModelCatalogService } from '../model-manager/catalog-service';
 import { CannotMine } from '../miner/cannot-mine';
 import { Miner } from '../miner/miner';
+import { MiningSummary } from '../miner/mining-summary';
 import { MiningSupervisor, type Hold } from '../miner/mining-supervisor';
 import { TokenLedger } from '../miner/token-ledger';
 import { SettingsStore } from '../settings/settings-store';
@@ -119,6 +120,8 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
   const mining = openMining(o, { settings, state, throttle, miningKey: miningKey.event, cannotMine, log });
 
   const { history, wandb } = openTelemetry(o, settings, state);
+  const summary = new MiningSummary({ snapshot: () => state.get(), log: o.log.logger('miner') });
+  owned.add(summary);
   owned.add(history);
   const router = createIpcRouter(
     createHandlers({
@@ -150,6 +153,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       wallet.start();
       wandb.start();
       gpu?.start();
+      summary.start();
       log.info(`data folder: ${o.dataDir}`);
       await mining.start();
     },

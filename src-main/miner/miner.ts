@@ -253,7 +253,8 @@ export class Miner {
       await this.o.validator.submit({ taskId: task.taskId, bundle: encodeResultBundle(docs.map((d) => d.encoded)), tokens });
       this.resumeTask = null;
       this.o.ledger.addComputed(tokens, this.now());
-      this.o.log.info(`task ${task.taskId}: ${docs.length} documents, ${tokens} tokens queued for the validator`);
+      // Per task at debug: the one-line summary each minute (MiningSummary) is what the log shows.
+      this.o.log.debug(`task ${task.taskId}: ${docs.length} documents, ${tokens} tokens queued for the validator`);
       this.o.state.update({ task: null, tokensPerS: this.rate.perSecond() });
       this.publishTotals();
       const rest = this.o.throttle?.restAfter(this.now() - startedAtMs);

@@ -434,7 +434,8 @@ export class ValidatorSession implements ValidatorPort {
     const outcome: SubmissionOutcome = { taskId: entry.taskId, tokens: entry.tokens, status: answer.status };
     if (answer.reason !== undefined) outcome.reason = answer.reason;
     if (answer.creditedTokens !== undefined) outcome.creditedTokens = answer.creditedTokens;
-    this.log.info(`task ${entry.taskId}: ${answer.status}${answer.reason ? ` (${answer.reason})` : ''}`);
+    // Per task at debug: the miner warns of a rejection and sums the rest up each minute.
+    this.log.debug(`task ${entry.taskId}: ${answer.status}${answer.reason ? ` (${answer.reason})` : ''}`);
     this.settled.fire(outcome);
   }
 }
