@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../../src-shared/state';
-import { startValidator, type RunningValidator } from '../../src-validator';
+import { LOCAL_RESULT_RETENTION, startValidator, type RunningValidator } from '../../src-validator';
 import { readFineWebShard } from '../../src-validator/fineweb';
 import { distPath, unpackedPath } from '../../src-node/app-paths';
 import { verifyModelDir } from '../model-manager';
@@ -88,6 +88,8 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
         // The validator tokenizes with the model's own tokenizer.json when the folder has one.
         modelDir,
         localMode: true,
+        // A miner left running must not fill the disk: keep the newest bodies only.
+        resultRetention: LOCAL_RESULT_RETENTION,
         redundancy: 1,
         recomputer,
         log: d.log.logger('local-validator'),

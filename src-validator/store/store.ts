@@ -214,6 +214,13 @@ export interface StoreTx {
     miner: string,
     outcome: { status: ResultStatus; reason: string | null; epoch: number | null; unverified: boolean },
   ): Promise<void>;
+  /**
+   * Kept bodies no check can still need (validated results of closed tasks, verified or in a
+   * settled epoch), newest first; `submittedBeforeMs` keeps only older ones.
+   */
+  prunableResultBodies(q: { settledEpoch: number; submittedBeforeMs: number | null; limit: number }): Promise<KeptBody[]>;
+  /** Frees one of those bodies if it is still prunable; false when it is not (or is gone). */
+  pruneResultBody(taskId: string, miner: string, settledEpoch: number): Promise<boolean>;
   /** Validated, unverified results of a miner in epochs >= fromEpoch (what a failed check revokes). */
   unverifiedResults(miner: string, fromEpoch: number): Promise<ResultRow[]>;
   // miners and credit
@@ -238,6 +245,14 @@ export interface StoreTx {
   // epochs
   /** Claims the right to publish an epoch's weights; false when another process already did. */
   claimEpochPublication(epoch: number, nowMs: number): Promise<boolean>;
+}
+
+/** A kept result body and its size, for retention. */
+export interface KeptBody {
+  taskId: string;
+  miner: string;
+  submittedAtMs: number;
+  bytes: number;
 }
 
 /** A result body: its bytes, or the file the store keeps it in. */
