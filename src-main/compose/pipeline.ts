@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Settings } from '../../src-shared/state';
+import type { ProcessUsage, Settings } from '../../src-shared/state';
 import { LOCAL_RESULT_RETENTION, startValidator, type RunningValidator } from '../../src-validator';
 import { readFineWebShard } from '../../src-validator/fineweb';
 import { distPath, unpackedPath } from '../../src-node/app-paths';
@@ -23,6 +23,8 @@ export interface PipelineDeps {
   clientName: string;
   workerLauncher?: WorkerLauncher;
   secretBox?: SecretBox;
+  /** Each teacher worker's CPU and memory (null once it stops), for the snapshot's `resources`. */
+  teacherUsage?: (role: 'teacher' | 'recomputeTeacher', usage: ProcessUsage | null) => void;
 }
 
 /** One teacher, one validator connection (and the embedded validator when none is configured). */
@@ -63,7 +65,11 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
   };
   try {
-    const teacher = createTeacherHost({ ...teacherOptions, log: d.log.logger('teacher') });
+    const teacher = createTeacherHost({
+      ...teacherOptions,
+      log: d.log.logger('teacher'),
+      onUsage: (usage) => d.teacherUsage?.('teacher', usage),
+    });
     closers.push(() => teacher.dispose());
 
     let baseUrl: string;
@@ -75,7 +81,12 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
     } else {
       const hash = await modelHash(modelDir);
       // A second worker re-computes sampled documents; one thread keeps it from starving the miner's.
-      const recomputer = createTeacherHost({ ...teacherOptions, intraOpThreads: 1, log: d.log.logger('local-validator.teacher') });
+      const recomputer = createTeacherHost({
+        ...teacherOptions,
+        intraOpThreads: 1,
+        log: d.log.logger('local-validator.teacher'),
+        onUsage: (usage) => d.teacherUsage?.('recomputeTeacher', usage),
+      });
       closers.push(() => recomputer.dispose());
       // Load it now, beside the miner's: the first check should not wait for a model load.
       void recomputer.start().catch((error: unknown) => d.log.logger('local-validator').warn(`re-compute teacher: ${errorMessage(error)}`));

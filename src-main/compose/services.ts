@@ -14,6 +14,7 @@ import { Miner } from '../miner/miner';
 import { MiningSummary } from '../miner/mining-summary';
 import { MiningSupervisor, type Hold } from '../miner/mining-supervisor';
 import { TokenLedger } from '../miner/token-ledger';
+import { ResourceMonitor } from '../resources/resource-monitor';
 import { SettingsStore } from '../settings/settings-store';
 import { initialState } from '../state/initial-state';
 import { LogRing } from '../state/log-ring';
@@ -117,7 +118,9 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
   if (gpuMirror) owned.add(gpuMirror);
   const cannotMine = new Emitter<CannotMine>((error) => log.error(`a cannot-mine listener failed: ${errorMessage(error)}`));
   owned.add(cannotMine);
-  const mining = openMining(o, { settings, state, throttle, miningKey: miningKey.event, cannotMine, log });
+  const resources = new ResourceMonitor({ state: state.writer('resource monitor', 'resources') });
+  owned.add(resources);
+  const mining = openMining(o, { settings, state, throttle, miningKey: miningKey.event, cannotMine, resources, log });
 
   const { history, wandb } = openTelemetry(o, settings, state);
   const summary = new MiningSummary({ snapshot: () => state.get(), log: o.log.logger('miner') });
@@ -154,6 +157,7 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
       wandb.start();
       gpu?.start();
       summary.start();
+      resources.start();
       log.info(`data folder: ${o.dataDir}`);
       await mining.start();
     },
@@ -197,6 +201,7 @@ interface MiningDeps {
   throttle: ThermalThrottle;
   miningKey: Event<string | null>;
   cannotMine: Emitter<CannotMine>;
+  resources: ResourceMonitor;
   log: Logger;
 }
 
@@ -210,6 +215,7 @@ function openMining(o: ServicesOptions, d: MiningDeps): MiningSupervisor<Pipelin
     log: o.log,
     clientName: o.clientName ?? 'nya-miner',
     modelHash: () => d.state.get().teacher.modelHash,
+    teacherUsage: (role, usage) => d.resources.report(role, usage),
     ...(o.workerLauncher ? { workerLauncher: o.workerLauncher } : {}),
     ...(o.secretBox ? { secretBox: o.secretBox } : {}),
   };

@@ -29,6 +29,7 @@ export function initialState(settings: Settings, dataDir = ''): SnapshotBody {
       signingAddress: null,
     },
     gpu: { status: 'unknown', source: null, gpus: [] },
+    resources: { cores: 1, app: null, teacher: null, recomputeTeacher: null },
     earnings: { unit: 'COMAI', earnedNano: '0', epochShare: null },
     wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
     settings,

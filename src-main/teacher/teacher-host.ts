@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExecutionProviderChoice } from '../../src-shared/state';
+import type { ExecutionProviderChoice, ProcessUsage } from '../../src-shared/state';
+import { UsageMeter } from '../resources/process-usage';
 import { distPath } from '../../src-node/app-paths';
 import { defaultDataDir } from '../../src-node/data-dir';
 import { silentLogger, type Logger } from '../../src-node/log';
@@ -37,6 +38,8 @@ export interface TeacherHostOptions {
   cancelGraceMs?: number;
   /** How long a worker asked to shut down may take before it is killed. */
   shutdownGraceMs?: number;
+  /** The worker's CPU and memory every few seconds while it runs; null once it has exited. */
+  onUsage?: (usage: ProcessUsage | null) => void;
 }
 
 /** The worker answered with an error: `code` says whether a retry, a smaller task or a new model helps. */
@@ -202,6 +205,7 @@ export class TeacherHost implements TeacherPort {
     const entry = this.o.workerPath ?? distPath('main', 'teacher-worker.cjs');
     if (!existsSync(entry)) throw new TeacherError('internal', `the teacher worker ${entry} is missing; build the app (npm run build).`);
     const handle = (this.o.launcher ?? forkLauncher).launch(entry, {});
+    const usage = new UsageMeter();
     let exited!: () => void;
     const worker: Worker = { handle, pending: new Map(), exited: new Promise((resolve) => (exited = resolve)), stopping: false };
     handle.onMessage((raw) => {
@@ -212,6 +216,7 @@ export class TeacherHost implements TeacherPort {
       }
       const message = parsed.data;
       if (message.type === 'log') this.log[message.level](message.message);
+      else if (message.type === 'usage') this.o.onUsage?.(usage.add(message));
       else if (message.type !== 'ready') worker.pending.get(message.seq)?.onMessage(message);
     });
     handle.onExit(({ code, signal }) => {
@@ -224,6 +229,7 @@ export class TeacherHost implements TeacherPort {
         : new TeacherWorkerExitedError(`the teacher worker exited (${signal ? `signal ${signal}` : `code ${code}`})`);
       for (const pending of worker.pending.values()) pending.onExit(error);
       worker.pending.clear();
+      this.o.onUsage?.(null);
       exited();
     });
     this.worker = worker;

@@ -33,6 +33,7 @@ export function snapshot(patch: Partial<StateSnapshot> = {}): StateSnapshot {
       signingAddress: null,
     },
     gpu: { status: 'none', source: null, gpus: [] },
+    resources: { cores: 2, app: null, teacher: null, recomputeTeacher: null },
     earnings: { unit: 'COMAI', earnedNano: '0', epochShare: null },
     wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
     settings: DEFAULT_SETTINGS,
