@@ -66,6 +66,7 @@ const snapshot: StateSnapshot = StateSnapshot.parse({
       },
     ],
   },
+  resources: { cores: 2, app: null, teacher: null, recomputeTeacher: null },
   earnings: { unit: 'COMAI', earnedNano: '1234500000', epochShare: 0.125 },
   wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
   settings: DEFAULT_SETTINGS,
