@@ -1,5 +1,5 @@
 // electron-builder `beforePack` hook: a Linux x64 build must carry ONNX Runtime's CUDA 12 provider
-// libraries, which onnxruntime-node's npm package does not include (.npmrc skips the download so
+// libraries, which onnxruntime-node's npm package does not include (package.json's allowScripts blocks the download so
 // CI and developers without a GPU do not fetch ~400 MB). docs/PACKAGING.md gives the step; this
 // stops a build that forgot it, unless NYA_PACKAGE_CPU_ONLY=1 says a CPU-only build is meant.
 'use strict';

@@ -208,6 +208,27 @@ export const ModelDownload = z.object({
 });
 export type ModelDownload = z.infer<typeof ModelDownload>;
 
+/** CPU and memory of one process, as that process measured itself. */
+const ProcessUsage = z.object({
+  rssBytes: z.number(),
+  /** Its peak resident memory since it started. */
+  maxRssBytes: z.number(),
+  /** Its share of all `cores` over the last few seconds, 0..100; null until two readings exist. */
+  cpuPct: z.number().nullable(),
+});
+export type ProcessUsage = z.infer<typeof ProcessUsage>;
+
+/** What mining costs this machine in CPU and memory: what a CPU miner watches instead of a GPU card. */
+const Resources = z.object({
+  cores: z.number().int(),
+  /** The app's own process (main, or `nya mine`). */
+  app: ProcessUsage.nullable(),
+  /** The miner's teacher worker while it runs; null while stopped (paused, loading failed). */
+  teacher: ProcessUsage.nullable(),
+  /** The embedded validator's re-compute teacher (local mode) while it runs. */
+  recomputeTeacher: ProcessUsage.nullable(),
+});
+
 export const StateSnapshot = z.object({
   schemaVersion: z.literal(1),
   /** Increases with every change; a view ignores a push older than what it shows. */
@@ -227,6 +248,7 @@ export const StateSnapshot = z.object({
   modelDownload: ModelDownload,
   validator: ValidatorState,
   gpu: GpuState,
+  resources: Resources,
   earnings: Earnings,
   wallet: WalletSummary,
   settings: Settings,

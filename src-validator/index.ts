@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { silentLogger, type Logger } from '../src-node/log';
+import { errorMessage, silentLogger, type Logger } from '../src-node/log';
 import { DEFAULT_SETTLE_EPOCHS } from './accounting/earnings';
 import { WeightsPublisher } from './accounting/weights-publisher';
 import {
@@ -34,6 +34,7 @@ import { prepareDocuments } from './service/leasing';
 import type { MinerRegistry } from './service/miner-registry';
 import { RecheckQueue, recheckTask } from './service/recheck';
 import { Auditor, type AuditSettings, type AuditStats } from './service/audits';
+import { KEEP_ALL_RESULTS, pruneResultBodies, type PruneReport, type ResultRetention } from './service/result-retention';
 import { openStore } from './store/open-store';
 import type { NewDocument, Store } from './store/store';
 import type { Tokenizer, TokenizerLoader } from './tasks/tokenizer';
@@ -50,6 +51,7 @@ export { openStore } from './store/open-store';
 export { prepareDocuments } from './service/leasing';
 export { requestRate } from './http/rate-limit';
 export { DEFAULT_SETTLE_EPOCHS } from './accounting/earnings';
+export { LOCAL_RESULT_RETENTION } from './service/result-retention';
 export { DEFAULT_MINERS_REFRESH_MS, RefreshingMinerRegistry, type MinerRegistry } from './service/miner-registry';
 export { allowListFile } from './service/allow-list-file';
 export { DEFAULT_KEYS_STORAGE, subnetMiners } from './service/subnet-miners';
@@ -131,6 +133,13 @@ export interface ValidatorOptions {
    * `not-registered`); default: any key. The validator starts it, and disposes of it on close().
    */
   miners?: MinerRegistry | null;
+  /**
+   * How long result bodies no check needs are kept (default KEEP_ALL_RESULTS: validated bodies are
+   * the data set; the embedded validator passes LOCAL_RESULT_RETENTION). Checked every
+   * `retentionIntervalMs` (default 5 min) and at start.
+   */
+  resultRetention?: ResultRetention;
+  retentionIntervalMs?: number;
 }
 
 export interface RunningValidator {
@@ -144,10 +153,13 @@ export interface RunningValidator {
   audits(): AuditStats;
   /** Writes the weights of the last settled epoch now (a timer does it every 10 s otherwise). */
   publishWeights(): Promise<void>;
+  /** Frees the result bodies past the retention now (a timer does it otherwise). */
+  pruneResultBodies(): Promise<PruneReport>;
   close(): Promise<void>;
 }
 
 const NONCE_PRUNE_MS = 60_000;
+const RETENTION_INTERVAL_MS = 5 * 60_000;
 export const DEFAULT_UPLOAD_DEADLINE_MS = 120_000;
 export const DEFAULT_UPLOADS_PER_KEY = 2;
 /**
@@ -287,6 +299,24 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
   weights.start();
   const pruner = setInterval(() => void store.pruneNonces(ctx.clock()).catch(() => undefined), NONCE_PRUNE_MS);
   pruner.unref();
+  const retention = opts.resultRetention ?? KEEP_ALL_RESULTS;
+  const pruneBodies = () =>
+    pruneResultBodies(ctx, retention).then((freed) => {
+      if (freed.bodies > 0) {
+        const line = `freed ${freed.bodies} result bodies (${(freed.bytes / 1048576).toFixed(1)} MiB) past the retention`;
+        if (settings.localMode) log.debug(line);
+        else log.info(line);
+      }
+      return freed;
+    });
+  let pruning: Promise<unknown> = Promise.resolve();
+  const pruneInBackground = () => {
+    pruning = pruning.then(() => pruneBodies()).catch((e: unknown) => log.error(`pruning result bodies failed: ${errorMessage(e)}`));
+  };
+  const keepsAll = retention.keepDays === null && retention.keepBytes === null;
+  const retentionTimer = keepsAll ? null : setInterval(pruneInBackground, opts.retentionIntervalMs ?? RETENTION_INTERVAL_MS);
+  retentionTimer?.unref();
+  if (!keepsAll) pruneInBackground();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -310,9 +340,12 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
     },
     audits: () => ({ ...auditor!.stats }),
     publishWeights: () => weights.tick(),
+    pruneResultBodies: pruneBodies,
     async close() {
       weights.dispose();
       clearInterval(pruner);
+      if (retentionTimer) clearInterval(retentionTimer);
+      await pruning;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -1,18 +1,19 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Settings } from '../../src-shared/state';
-import { startValidator, type RunningValidator } from '../../src-validator';
+import type { ProcessUsage, Settings } from '../../src-shared/state';
+import { LOCAL_RESULT_RETENTION, startValidator, type RunningValidator } from '../../src-validator';
 import { readFineWebShard } from '../../src-validator/fineweb';
 import { distPath, unpackedPath } from '../../src-node/app-paths';
 import { verifyModelDir } from '../model-manager';
 import { localIdentity } from '../wallet/keys/local-identity';
 import { errorMessage, type Logger, type LogHub } from '../../src-node/log';
 import { writeFileAtomicSync } from '../../src-node/atomic-write';
+import { CannotMine } from '../miner/cannot-mine';
 import type { TeacherPort, ValidatorPort } from '../miner/ports';
 import { createTeacherHost, modelHash, type WorkerLauncher } from '../teacher';
 import { ValidatorSession } from '../validator-client';
-import { KeyStore, NoMiningKey, type RequestSigner, type SecretBox } from '../wallet';
+import { KeyStore, keyStoreWithoutSecret, NoMiningKey, WrongPassphrase, type RequestSigner, type SecretBox } from '../wallet';
 
 export interface PipelineDeps {
   dataDir: string;
@@ -24,6 +25,8 @@ export interface PipelineDeps {
   secretBox?: SecretBox;
   /** The embedded validator's epoch length (default the validator's hour): shorter to watch epochs close. */
   localEpochMs?: number;
+  /** Each teacher worker's CPU and memory (null once it stops), for the snapshot's `resources`. */
+  teacherUsage?: (role: 'teacher' | 'recomputeTeacher', usage: ProcessUsage | null) => void;
 }
 
 /** One teacher, one validator connection (and the embedded validator when none is configured). */
@@ -49,7 +52,7 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
   const modelDir = settings.modelDir ?? DEMO_MODEL_DIR();
   // A missing or broken model is a clear sentence before any worker starts, not a crash.
   await verifyModelDir(modelDir).catch((error: unknown) => {
-    throw new Error(`The model in ${modelDir} cannot be used: ${errorMessage(error)}`);
+    throw new CannotMine('model-unusable', `The model in ${modelDir} cannot be used: ${errorMessage(error)}`);
   });
   const teacherOptions = {
     modelDir,
@@ -64,7 +67,11 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
   };
   try {
-    const teacher = createTeacherHost({ ...teacherOptions, log: d.log.logger('teacher') });
+    const teacher = createTeacherHost({
+      ...teacherOptions,
+      log: d.log.logger('teacher'),
+      onUsage: (usage) => d.teacherUsage?.('teacher', usage),
+    });
     closers.push(() => teacher.dispose());
 
     let baseUrl: string;
@@ -76,7 +83,12 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
     } else {
       const hash = await modelHash(modelDir);
       // A second worker re-computes sampled documents; one thread keeps it from starving the miner's.
-      const recomputer = createTeacherHost({ ...teacherOptions, intraOpThreads: 1, log: d.log.logger('local-validator.teacher') });
+      const recomputer = createTeacherHost({
+        ...teacherOptions,
+        intraOpThreads: 1,
+        log: d.log.logger('local-validator.teacher'),
+        onUsage: (usage) => d.teacherUsage?.('recomputeTeacher', usage),
+      });
       closers.push(() => recomputer.dispose());
       // Load it now, beside the miner's: the first check should not wait for a model load.
       void recomputer.start().catch((error: unknown) => d.log.logger('local-validator').warn(`re-compute teacher: ${errorMessage(error)}`));
@@ -89,6 +101,8 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
         // The validator tokenizes with the model's own tokenizer.json when the folder has one.
         modelDir,
         localMode: true,
+        // A miner left running must not fill the disk: keep the newest bodies only.
+        resultRetention: LOCAL_RESULT_RETENTION,
         redundancy: 1,
         ...(d.localEpochMs ? { epochMs: d.localEpochMs } : {}),
         recomputers: [recomputer],
@@ -128,16 +142,25 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
 }
 
 async function walletSigner(d: PipelineDeps): Promise<RequestSigner> {
+  const noKey = () =>
+    new CannotMine(
+      'no-mining-key',
+      'No mining key yet: create one with `nya wallet create` (or on the Wallet page) before mining for a remote validator.',
+    );
+  // Without a passphrase the key cannot be opened, but whether there is one can be read: say the right thing first.
+  if (!keyStoreWithoutSecret(d.dataDir).info()) throw noKey();
   if (!d.secretBox) {
-    throw new Error('A remote validator needs your mining key: set NYA_WALLET_PASSPHRASE (headless) or unlock the wallet in the app.');
+    throw new CannotMine(
+      'wallet-locked',
+      'A remote validator needs your mining key: set NYA_WALLET_PASSPHRASE (headless) or unlock the wallet in the app.',
+    );
   }
   try {
     return await new KeyStore({ dataDir: d.dataDir, box: d.secretBox }).signer();
   } catch (error) {
-    if (error instanceof NoMiningKey) {
-      throw new Error(
-        'No mining key yet: create one with `nya wallet create` (or on the Wallet page) before mining for a remote validator.',
-      );
+    if (error instanceof NoMiningKey) throw noKey();
+    if (error instanceof WrongPassphrase) {
+      throw new CannotMine('wallet-locked', errorMessage(error));
     }
     throw error;
   }

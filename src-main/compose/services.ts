@@ -13,9 +13,12 @@ import { ModelCatalogService } from '../model-manager/catalog-service';
 import { TeacherProvisioner } from '../model-manager/teacher-provisioner';
 import type { ModelDownloaderPorts } from '../model-manager';
 import { effectiveSettings, loadNetworks } from '../settings/networks';
+import { CannotMine } from '../miner/cannot-mine';
 import { Miner } from '../miner/miner';
+import { MiningSummary } from '../miner/mining-summary';
 import { MiningSupervisor, type Hold } from '../miner/mining-supervisor';
 import { TokenLedger } from '../miner/token-ledger';
+import { ResourceMonitor } from '../resources/resource-monitor';
 import { SettingsStore } from '../settings/settings-store';
 import { initialState } from '../state/initial-state';
 import { LogRing } from '../state/log-ring';
@@ -70,6 +73,8 @@ export interface Services {
   };
   /** Prometheus text for `GET /metrics`. */
   metrics(): Promise<string>;
+  /** Mining cannot go on until the user acts (no key, an unusable model, another model wanted): `nya mine` exits. */
+  onCannotMine: Event<CannotMine>;
   /** The embedded validator's URL while it runs (tests and the CLI print it). */
   embeddedValidatorUrl(): string | null;
   start(): Promise<void>;
@@ -149,9 +154,24 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
 
   owned.add(miningKey);
   owned.add(walletMirror);
-  const mining = openMining(o, { settings: running, state, throttle, miningKey: miningKey.event, log, waitFor: teacher });
+  const cannotMine = new Emitter<CannotMine>((error) => log.error(`a cannot-mine listener failed: ${errorMessage(error)}`));
+  owned.add(cannotMine);
+  const resources = new ResourceMonitor({ state: state.writer('resource monitor', 'resources') });
+  owned.add(resources);
+  const mining = openMining(o, {
+    settings: running,
+    state,
+    throttle,
+    miningKey: miningKey.event,
+    cannotMine,
+    resources,
+    log,
+    waitFor: teacher,
+  });
 
   const { history, wandb } = openTelemetry(o, settings, state);
+  const summary = new MiningSummary({ snapshot: () => state.get(), log: o.log.logger('miner') });
+  owned.add(summary);
   owned.add(history);
   const router = createIpcRouter(
     createHandlers({
@@ -178,12 +198,15 @@ export async function createServices(o: ServicesOptions): Promise<Services> {
     logs,
     miner: mining,
     metrics: () => renderMetrics(state.get()),
+    onCannotMine: cannotMine.event,
     embeddedValidatorUrl: () => mining.current?.embeddedUrl ?? null,
     async start() {
       history.start();
       wallet.start();
       wandb.start();
       gpu?.start();
+      summary.start();
+      resources.start();
       log.info(`data folder: ${o.dataDir}`);
       teacher.start();
       await mining.start();
@@ -230,6 +253,8 @@ interface MiningDeps {
   state: StateStore;
   throttle: ThermalThrottle;
   miningKey: Event<string | null>;
+  cannotMine: Emitter<CannotMine>;
+  resources: ResourceMonitor;
   log: Logger;
   waitFor: TeacherProvisioner;
 }
@@ -244,13 +269,18 @@ function openMining(o: ServicesOptions, d: MiningDeps): MiningSupervisor<Pipelin
     log: o.log,
     clientName: o.clientName ?? 'nya-miner',
     modelHash: () => d.state.get().teacher.modelHash,
+    teacherUsage: (role, usage) => d.resources.report(role, usage),
     ...(o.workerLauncher ? { workerLauncher: o.workerLauncher } : {}),
     ...(o.secretBox ? { secretBox: o.secretBox } : {}),
     ...(o.localEpochMs ? { localEpochMs: o.localEpochMs } : {}),
   };
   return new MiningSupervisor<Pipeline>({
     settings: d.settings,
-    openPipeline: (current) => openPipeline(pipelineDeps, current),
+    openPipeline: (current) =>
+      openPipeline(pipelineDeps, current).catch((error: unknown) => {
+        if (error instanceof CannotMine) d.cannotMine.fire(error);
+        throw error;
+      }),
     createLoop: (pipeline) =>
       new Miner({
         teacher: pipeline.teacher,
@@ -261,6 +291,7 @@ function openMining(o: ServicesOptions, d: MiningDeps): MiningSupervisor<Pipelin
         maxBatchTokens: () => d.settings.get().maxBatchTokens,
         gpuClass: () => gpuClass(d.state.get().gpu.gpus),
         throttle: d.throttle,
+        onCannotMine: (error) => d.cannotMine.fire(error),
       }),
     miner: figures,
     validator: d.state.writer('mining supervisor', 'validator'),

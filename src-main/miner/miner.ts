@@ -15,6 +15,7 @@ import type {
   ValidatorPort,
 } from './ports';
 import { earningsFigures } from './earnings';
+import { CannotMine } from './cannot-mine';
 import { RateMeter } from './rate-meter';
 
 export interface MinerOptions {
@@ -34,6 +35,8 @@ export interface MinerOptions {
   rateIntervalMs?: number;
   /** The thermal/power governor: a rest after each task and a scale on the task size. */
   throttle?: Throttle;
+  /** Told when mining cannot go on until the user acts (`nya mine` exits with the fix). */
+  onCannotMine?: (error: CannotMine) => void;
 }
 
 /** After an epoch boundary, how long to let the validator's clock pass it too before asking. */
@@ -190,8 +193,12 @@ export class Miner {
       return true;
     } catch (error) {
       const message = errorMessage(error);
-      this.o.log.error(`teacher failed to load: ${message}`);
       this.o.state.update((s) => ({ teacher: { ...s.teacher, state: 'error', error: message } }));
+      if (error instanceof CannotMine) {
+        this.cannotMine(error);
+        return false;
+      }
+      this.o.log.error(`teacher failed to load: ${message}`);
       this.setStatus('error', `The model could not be loaded: ${message}`);
       return false;
     }
@@ -207,7 +214,11 @@ export class Miner {
       this.o.log.warn(`lease ${outcome.task.taskId} expired before it started; leasing again`);
       return null;
     }
-    if (outcome.kind === 'no-work') {
+    if (outcome.kind === 'cannot-mine') {
+      this.cannotMine(outcome.error);
+      // The user may fix it elsewhere (another validator or model restarts the pipeline); ask again now and then.
+      await this.sleep(60_000);
+    } else if (outcome.kind === 'no-work') {
       this.setStatus('no-work', `The validator has no work right now; asking again in ${Math.ceil(outcome.retryAfterMs / 1000)} s`);
       await this.sleep(outcome.retryAfterMs);
     } else {
@@ -262,7 +273,8 @@ export class Miner {
       await this.o.validator.submit({ taskId: task.taskId, bundle: encodeResultBundle(docs.map((d) => d.encoded)), tokens });
       this.resumeTask = null;
       this.o.ledger.addComputed(tokens, this.now());
-      this.o.log.info(`task ${task.taskId}: ${docs.length} documents, ${tokens} tokens queued for the validator`);
+      // Per task at debug: the one-line summary each minute (MiningSummary) is what the log shows.
+      this.o.log.debug(`task ${task.taskId}: ${docs.length} documents, ${tokens} tokens queued for the validator`);
       this.o.state.update({ task: null });
       this.setStatus('mining', 'Between tasks');
       this.publishRate();
@@ -286,6 +298,12 @@ export class Miner {
     } finally {
       this.taskAbort = null;
     }
+  }
+
+  private cannotMine(error: CannotMine): void {
+    this.o.log.error(error.message);
+    this.setStatus('error', error.message);
+    this.o.onCannotMine?.(error);
   }
 
   private onOutcome(outcome: SubmissionOutcome): void {

@@ -2,6 +2,7 @@ import type { MinerStatus, StateSnapshot, TokenTotals } from '../../src-shared/s
 import type { Event } from '../../src-node/event';
 import type { MeResponse } from '../../src-shared/protocol';
 import type { EarningsReport } from './earnings';
+import type { CannotMine } from './cannot-mine';
 
 /**
  * What the miner needs from the teacher, the validator, the state and the token ledger, and
@@ -44,7 +45,11 @@ export interface TeacherPort {
 }
 
 export type LeaseOutcome =
-  { kind: 'task'; task: MinerTask } | { kind: 'no-work'; retryAfterMs: number } | { kind: 'offline'; error: string; retryAtMs: number };
+  | { kind: 'task'; task: MinerTask }
+  | { kind: 'no-work'; retryAfterMs: number }
+  | { kind: 'offline'; error: string; retryAtMs: number }
+  /** The validator refused in a way no retry fixes (another model): the user must act. */
+  | { kind: 'cannot-mine'; error: CannotMine };
 
 export interface SubmissionOutcome {
   taskId: string;

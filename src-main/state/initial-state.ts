@@ -30,6 +30,7 @@ export function initialState(settings: Settings, dataDir = '', validatorUrl = se
       signingAddress: null,
     },
     gpu: { status: 'unknown', source: null, gpus: [] },
+    resources: { cores: 1, app: null, teacher: null, recomputeTeacher: null },
     earnings: NO_EARNINGS,
     wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
     settings,

@@ -7,6 +7,7 @@ import { errorMessage } from '../../src-node/log';
 import { distPath } from '../../src-node/app-paths';
 import type { TeacherInfo } from '../miner/ports';
 import { TeacherHost } from './teacher-host';
+import { USAGE_INTERVAL_MS } from './worker-protocol';
 
 /**
  * `nya bench teacher [--json] [--tasks N] [--docs N] [--model DIR] [--k K] [--batch-tokens N]
@@ -145,7 +146,8 @@ function report(host: TeacherHost, info: TeacherInfo, args: Args, totals: Totals
     tasks: args.tasks,
     docs_per_task: args.docs,
     k: args.k,
-    max_batch_tokens: host.maxBatchTokens,
+    // The budget in force: the worker caps it on the CPU.
+    max_batch_tokens: host.lastStats?.maxBatchTokens ?? host.maxBatchTokens,
     tokens: totals.positions,
     tokens_per_s: round((totals.positions / totals.wallMs) * 1000),
     ms_per_forward: round(totals.forwardMs / totals.batches),
@@ -170,12 +172,14 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const cacheDir = mkdtempSync(join(tmpdir(), 'nya-bench-teacher-'));
+  let workerPeakRssBytes = 0;
   const host = new TeacherHost({
     cacheDir,
     modelDir: args.modelDir,
     executionProvider: args.ep,
     maxBatchTokens: args.batchTokens,
     ...(args.threads ? { intraOpThreads: args.threads } : {}),
+    onUsage: (u) => (workerPeakRssBytes = Math.max(workerPeakRssBytes, u?.maxRssBytes ?? 0)),
   });
   const say = (line: string) => (args.json ? console.error(line) : console.log(line));
   try {
@@ -185,10 +189,14 @@ export async function run(argv: string[]): Promise<number> {
     say(
       `teacher: ${info.modelName}${info.isDemo ? ' (demo)' : ''} on ${info.executionProvider} (${info.providerReason}), loaded in ${loadMs.toFixed(0)} ms`,
     );
-    const r = report(host, info, args, await measure(host, args, say), loadMs);
+    const r = { ...report(host, info, args, await measure(host, args, say), loadMs), worker_peak_rss_mib: 0 };
+    // The worker reports its peak every 2 s: wait for the report that covers the last task.
+    await new Promise((resolve) => setTimeout(resolve, USAGE_INTERVAL_MS + 500));
+    r.worker_peak_rss_mib = round(workerPeakRssBytes / 1048576, 0);
     say(
       `${r.tokens_per_s} tokens/s, ${r.ms_per_forward} ms per forward, overhead ratio ${r.overhead_ratio}, ` +
-        `${r.host_bytes_per_position} B/position to the host (full logits ${r.full_logits_bytes_per_position} B), ${r.softlabel_bytes_per_position} B/position encoded`,
+        `${r.host_bytes_per_position} B/position to the host (full logits ${r.full_logits_bytes_per_position} B), ${r.softlabel_bytes_per_position} B/position encoded, ` +
+        `worker peak ${r.worker_peak_rss_mib} MiB`,
     );
     if (args.json) console.log(JSON.stringify(r));
     return 0;

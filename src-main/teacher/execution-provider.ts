@@ -49,3 +49,19 @@ export function providerReason(used: ProviderName, choice: ExecutionProviderChoi
   }
   return `${LABEL[used]} ${choice === 'auto' ? 'selected automatically' : 'chosen in settings'}`;
 }
+
+/**
+ * Why a provider that was tried is not used, in words and with what to install. ONNX Runtime says
+ * only `OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library` whether its
+ * own CUDA provider library is missing (onnxruntime-node's install script did not fetch it) or the
+ * CUDA and cuDNN libraries that library needs are; `providerLibraryInstalled` tells them apart.
+ */
+export function providerFailure(name: ProviderName, rawMessage: string, providerLibraryInstalled: boolean): string {
+  const raw = rawMessage.split('\n')[0]!.trim();
+  if (name !== 'cuda' || !/Failed to load (shared )?librar/i.test(raw)) return `${LABEL[name]} unavailable: ${raw}`;
+  const needs = 'an NVIDIA GPU with its driver, and the CUDA 12 and cuDNN 9 runtime libraries on the library path';
+  return providerLibraryInstalled
+    ? `the GPU is not used: CUDA 12 or cuDNN 9 could not be loaded (CUDA needs ${needs})`
+    : 'the GPU is not used: onnxruntime-node was installed without its CUDA provider; ' +
+        `add it with \`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js\` (CUDA also needs ${needs})`;
+}

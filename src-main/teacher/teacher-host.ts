@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExecutionProviderChoice } from '../../src-shared/state';
+import type { ExecutionProviderChoice, ProcessUsage } from '../../src-shared/state';
+import { UsageMeter } from '../resources/process-usage';
 import { distPath } from '../../src-node/app-paths';
 import { defaultDataDir } from '../../src-node/data-dir';
 import { silentLogger, type Logger } from '../../src-node/log';
+import { CannotMine } from '../miner/cannot-mine';
 import type { LabelledDocument, TeacherInfo, TeacherPort } from '../miner/ports';
 import { forkLauncher } from './fork-launcher';
 import type { LabelStats, LabelTask } from './labeller';
@@ -36,6 +38,8 @@ export interface TeacherHostOptions {
   cancelGraceMs?: number;
   /** How long a worker asked to shut down may take before it is killed. */
   shutdownGraceMs?: number;
+  /** The worker's CPU and memory every few seconds while it runs; null once it has exited. */
+  onUsage?: (usage: ProcessUsage | null) => void;
 }
 
 /** The worker answered with an error: `code` says whether a retry, a smaller task or a new model helps. */
@@ -181,10 +185,17 @@ export class TeacherHost implements TeacherPort {
       provider: this.o.executionProvider ?? 'auto',
       gpuDeviceId: this.o.gpuDeviceId ?? 0,
       ...(this.o.intraOpThreads ? { intraOpThreads: this.o.intraOpThreads } : {}),
-    })).done;
+    })).done.catch((error: unknown) => {
+      // Passed the folder check, yet ONNX Runtime or the tokenizer refuses it: loading again will not help.
+      if (error instanceof TeacherError && error.code === 'model') {
+        throw new CannotMine('model-unusable', `The model in ${modelDir} cannot be loaded: ${error.message}`);
+      }
+      throw error;
+    });
     if (reply.type !== 'loaded') throw new Error(`unexpected answer '${reply.type}' to load`);
     this.loaded = reply.model;
-    this.log.info(
+    // The miner reports the teacher once ("teacher ready"); this detail is for debugging.
+    this.log.debug(
       `teacher loaded ${reply.model.modelName}${reply.model.isDemo ? ' (demo model)' : ''} on ${reply.model.executionProvider}: ${reply.model.providerReason}`,
     );
     return toInfo(reply.model);
@@ -194,6 +205,7 @@ export class TeacherHost implements TeacherPort {
     const entry = this.o.workerPath ?? distPath('main', 'teacher-worker.cjs');
     if (!existsSync(entry)) throw new TeacherError('internal', `the teacher worker ${entry} is missing; build the app (npm run build).`);
     const handle = (this.o.launcher ?? forkLauncher).launch(entry, {});
+    const usage = new UsageMeter();
     let exited!: () => void;
     const worker: Worker = { handle, pending: new Map(), exited: new Promise((resolve) => (exited = resolve)), stopping: false };
     handle.onMessage((raw) => {
@@ -204,6 +216,7 @@ export class TeacherHost implements TeacherPort {
       }
       const message = parsed.data;
       if (message.type === 'log') this.log[message.level](message.message);
+      else if (message.type === 'usage') this.o.onUsage?.(usage.add(message));
       else if (message.type !== 'ready') worker.pending.get(message.seq)?.onMessage(message);
     });
     handle.onExit(({ code, signal }) => {
@@ -216,6 +229,7 @@ export class TeacherHost implements TeacherPort {
         : new TeacherWorkerExitedError(`the teacher worker exited (${signal ? `signal ${signal}` : `code ${code}`})`);
       for (const pending of worker.pending.values()) pending.onExit(error);
       worker.pending.clear();
+      this.o.onUsage?.(null);
       exited();
     });
     this.worker = worker;

@@ -1,10 +1,11 @@
-import { readFileSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderChoice } from '../../src-shared/state';
 import { errorMessage, silentLogger, type Logger } from '../../src-node/log';
+import { resourcePath, unpackedPath } from '../../src-node/app-paths';
 import type { BatchInputs } from './batcher';
-import { planProviders, providerLabel, providerOption, providerReason, type ProviderName } from './execution-provider';
+import { planProviders, providerFailure, providerLabel, providerOption, providerReason, type ProviderName } from './execution-provider';
 import { openModelFolder, ModelFolderError, readModelProto, type HfConfig, type ModelFolder } from './model-folder';
 import { externalDataFiles, modelHashOf } from './model-hash';
 import { DataType } from './onnx-graph';
@@ -85,11 +86,14 @@ export class TeacherSession {
           executionProviders: [providerOption(provider, opts.gpuDeviceId ?? 0)],
           graphOptimizationLevel: 'all',
           logSeverityLevel: 3,
+          // Over a mining run the CPU arena held the demo worker at ~760 MiB between tasks; without it
+          // the worker falls back to ~250 MiB, with the same peak and speed (docs/PERFORMANCE.md).
+          ...(provider === 'cpu' ? { enableCpuMemArena: false } : {}),
           ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
           ...(opts.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profileFilePrefix } : {}),
         });
         const reason = providerReason(provider, choice, failures, plan.ruledOut);
-        log.info(`teacher on ${providerLabel(provider)}: ${reason}`);
+        log.debug(`teacher on ${providerLabel(provider)}: ${reason}`);
         const vocab = logits.vocabSize ?? folder.config?.vocab_size;
         if (!vocab) throw new ModelFolderError('the vocabulary size is neither in the logits output shape nor in config.json.');
         const logitBytes = logits.elemType === DataType.FLOAT16 || logits.elemType === DataType.BFLOAT16 ? 2 : 4;
@@ -100,8 +104,9 @@ export class TeacherSession {
           rmSync(cachedPath, { force: true });
           throw asModelError(error, folder);
         }
-        failures.push(`${providerLabel(provider)} unavailable: ${firstLine(errorMessage(error))}`);
-        log.warn(failures[failures.length - 1]!);
+        // The raw line is for whoever debugs ONNX Runtime; the reason in words reaches the user once, with the teacher's state.
+        log.debug(`${providerLabel(provider)} failed: ${errorMessage(error)}`);
+        failures.push(providerFailure(provider, errorMessage(error), providerLibraryInstalled(provider)));
       }
     }
     throw new Error('no execution provider could load the model');
@@ -135,6 +140,13 @@ export class TeacherSession {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** Whether onnxruntime-node's own library for `provider` is beside its binding (its install script fetches CUDA's). */
+function providerLibraryInstalled(provider: ProviderName): boolean {
+  if (provider !== 'cuda') return true;
+  const bin = resourcePath('node_modules', 'onnxruntime-node', 'bin', 'napi-v6', process.platform, process.arch);
+  return existsSync(join(unpackedPath(bin), 'libonnxruntime_providers_cuda.so'));
 }
 
 function firstLine(message: string): string {

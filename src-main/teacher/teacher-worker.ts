@@ -6,6 +6,15 @@ import { loadTokenizer, TokenizerLoadError, type MistralTokenizer } from '../../
 import { HostToWorker, type WorkerErrorCode, type WorkerToHost } from './worker-protocol';
 
 /**
+ * The batch budget on the CPU. Before the top-k, a batch holds its logits over the whole
+ * vocabulary several times (the model's, their float32 cast, the log-softmax), 3 × 4 B × 32,768 per
+ * position: 4,096 tokens made the demo's worker peak at 1.4 GiB, 1,024 at 0.5 GiB, with no gain in
+ * speed that survived a re-run (docs/PERFORMANCE.md, "Teacher memory on the CPU"). A GPU keeps the
+ * setting, since its batches are what keep it busy.
+ */
+const CPU_MAX_BATCH_TOKENS = 1024;
+
+/**
  * The teacher process' side of the protocol: one model, one label request at a time, cancellable
  * between forward passes. Transport-free (`post` is given), so the entry file only wires it to
  * child_process IPC or Electron's parentPort.
@@ -16,7 +25,7 @@ export class TeacherWorker {
   private running: { seq: number; cancelled: boolean } | null = null;
   /** Log lines travel to the host as messages, where they join the app's log. */
   private readonly logger: Logger = {
-    debug: () => undefined,
+    debug: (message) => this.post({ type: 'log', level: 'debug', message }),
     info: (message) => this.post({ type: 'log', level: 'info', message }),
     warn: (message) => this.post({ type: 'log', level: 'warn', message }),
     error: (message) => this.post({ type: 'log', level: 'error', message }),
@@ -95,7 +104,7 @@ export class TeacherWorker {
     this.running = running;
     try {
       const { stats } = await labelTask(this.session, this.tokenizer, m.task, {
-        maxBatchTokens: m.maxBatchTokens,
+        maxBatchTokens: this.session.provider === 'cpu' ? Math.min(m.maxBatchTokens, CPU_MAX_BATCH_TOKENS) : m.maxBatchTokens,
         isCancelled: () => running.cancelled,
         onProgress: (p) => this.post({ type: 'progress', seq: m.seq, ...p }),
         onEncoded: (docs) => this.post({ type: 'labelled-docs', seq: m.seq, docs }),

@@ -4,7 +4,8 @@
  * (`process.parentPort`); this file only connects that channel to TeacherWorker.
  */
 import { TeacherWorker } from './teacher-worker';
-import type { WorkerToHost } from './worker-protocol';
+import { readOwnUsage } from '../resources/process-usage';
+import { USAGE_INTERVAL_MS, type WorkerToHost } from './worker-protocol';
 
 interface ParentPort {
   on(event: 'message', listener: (event: { data: unknown }) => void): void;
@@ -38,3 +39,7 @@ else {
 // The parent going away (crash, kill -9) closes the channel: nothing left to work for.
 process.on('disconnect', () => process.exit(0));
 post({ type: 'ready' });
+// Measured here, where it runs: the same in a utilityProcess and a fork, on every platform.
+const reportUsage = () => post({ type: 'usage', ...readOwnUsage() });
+reportUsage();
+setInterval(reportUsage, USAGE_INTERVAL_MS).unref();

@@ -10,6 +10,9 @@ import { ExecutionProviderChoice, LogLevel } from '../../src-shared/state';
  */
 const Seq = z.number().int().nonnegative();
 
+/** How often the worker reports its CPU time and memory. */
+export const USAGE_INTERVAL_MS = 2000;
+
 const LabelTaskMessage = z.object({
   taskId: z.string(),
   k: z.number().int().min(1).max(64),
@@ -84,6 +87,8 @@ export const WorkerToHost = z.discriminatedUnion('type', [
   z.object({ type: z.literal('labelled'), seq: Seq, stats: LabelStatsMessage }),
   z.object({ type: z.literal('failed'), seq: Seq, code: WorkerErrorCode, message: z.string() }),
   z.object({ type: z.literal('log'), level: LogLevel, message: z.string() }),
+  /** The worker's own CPU time and memory, every few seconds while it lives (the host makes a rate of it). */
+  z.object({ type: z.literal('usage'), atMs: z.number(), rssBytes: z.number(), maxRssBytes: z.number(), cpuUs: z.number() }),
 ]);
 export type WorkerToHost = z.infer<typeof WorkerToHost>;
 

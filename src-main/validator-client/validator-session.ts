@@ -19,6 +19,7 @@ import {
 import { decodeResultBundle } from '../../src-node/soft-labels';
 import { Emitter, type Event } from '../../src-node/event';
 import { errorMessage, type Logger } from '../../src-node/log';
+import { CannotMine } from '../miner/cannot-mine';
 import type { LeaseOutcome, MinerStats, MinerTask, SubmissionOutcome, ValidatorPort } from '../miner/ports';
 import type { RequestSigner } from '../../src-shared/request-signer';
 import { backoffDelayMs, DEFAULT_BACKOFF, type BackoffPolicy } from '../../src-node/backoff';
@@ -162,6 +163,9 @@ export class ValidatorSession implements ValidatorPort {
       return { kind: 'task', task: toMinerTask(answer.task) };
     } catch (error) {
       if (!(error instanceof ValidatorError)) throw error;
+      if (error.failure.kind === 'refused' && error.failure.code === 'wrong-model') {
+        return { kind: 'cannot-mine', error: new CannotMine('wrong-model', error.message) };
+      }
       return { kind: 'offline', error: error.message, retryAtMs: this.current.retryAtMs ?? this.now() + this.backoff.baseMs };
     }
   }
@@ -424,7 +428,8 @@ export class ValidatorSession implements ValidatorPort {
     const outcome: SubmissionOutcome = { taskId: entry.taskId, tokens: entry.tokens, status: answer.status };
     if (answer.reason !== undefined) outcome.reason = answer.reason;
     if (answer.creditedTokens !== undefined) outcome.creditedTokens = answer.creditedTokens;
-    this.log.info(`task ${entry.taskId}: ${answer.status}${answer.reason ? ` (${answer.reason})` : ''}`);
+    // Per task at debug: the miner warns of a rejection and sums the rest up each minute.
+    this.log.debug(`task ${entry.taskId}: ${answer.status}${answer.reason ? ` (${answer.reason})` : ''}`);
     this.settled.fire(outcome);
   }
 }

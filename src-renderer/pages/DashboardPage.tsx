@@ -4,6 +4,7 @@ import { NANO_PER_COMAI } from '../../src-shared/state';
 import { useBridge } from '../bridge-context';
 import { EarningsStats, paysNoOne } from '../components/EarningsStats';
 import { Empty } from '../components/Empty';
+import { CpuCard } from '../components/CpuCard';
 import { GpuCard } from '../components/GpuCard';
 import { HistoryChart } from '../components/HistoryChart';
 import { ProgressBar } from '../components/ProgressBar';
@@ -117,6 +118,11 @@ export function DashboardPage() {
       </div>
 
       <h2>GPUs</h2>
+      {teacher.executionProvider === 'CPU' && (
+        <div className="gpu-grid">
+          <CpuCard resources={snapshot.resources} />
+        </div>
+      )}
       {gpu.status === 'ok' && gpu.gpus.length > 0 ? (
         <div className="gpu-grid">
           {gpu.gpus.map((g) => (

@@ -1,6 +1,7 @@
 import type { BlobFiles } from './blob-files';
 import type { SqlDriver, SqlExecutor } from './sql-driver';
 import { MinerRows, MinerTokenRows } from './sql/accounts';
+import { BodyRetentionRows } from './sql/body-retention';
 import { CreditRows } from './sql/credits';
 import { DocumentIntake, DocumentQueueRows } from './sql/documents';
 import { joinMethods } from './sql/join-methods';
@@ -22,6 +23,7 @@ function transactionParts(ex: SqlExecutor, blobs: BlobFiles | null, bodies: Tran
     new LeaseRows(ex),
     new LeaseStandingRows(ex),
     new ResultRows(ex, blobs, bodies),
+    new BodyRetentionRows(ex, blobs, bodies),
     new MinerRows(ex),
     new MinerTrustRows(ex),
     new MinerTokenRows(ex),

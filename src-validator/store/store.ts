@@ -217,6 +217,13 @@ export interface StoreTx {
   ): Promise<void>;
   /** Validated results of a miner in epochs >= fromEpoch, all or only the unverified ones (what a failed check revokes). */
   validatedResultsSince(miner: string, fromEpoch: number, onlyUnverified: boolean): Promise<ResultRow[]>;
+  /**
+   * Kept bodies no check can still need (validated results of closed tasks, verified or in a
+   * settled epoch), newest first; `submittedBeforeMs` keeps only older ones.
+   */
+  prunableResultBodies(q: { settledEpoch: number; submittedBeforeMs: number | null; limit: number }): Promise<KeptBody[]>;
+  /** Frees one of those bodies if it is still prunable; false when it is not (or is gone). */
+  pruneResultBody(taskId: string, miner: string, settledEpoch: number): Promise<boolean>;
   // miners and credit
   upsertMiner(address: string, seen: { name?: string; gpuClass?: string; nowMs: number }): Promise<MinerRow>;
   minerForUpdate(address: string): Promise<MinerRow | null>;
@@ -249,6 +256,14 @@ export interface ValidatedResult {
   variant: string | null;
   k: number;
   body: Uint8Array;
+}
+
+/** A kept result body and its size, for retention. */
+export interface KeptBody {
+  taskId: string;
+  miner: string;
+  submittedAtMs: number;
+  bytes: number;
 }
 
 /** A result body: its bytes, or the file the store keeps it in. */

@@ -56,6 +56,7 @@ describe('services wiring', () => {
         teacher: 'miner',
         validator: 'mining supervisor',
         gpu: 'gpu monitor',
+        resources: 'resource monitor',
         modelDownload: 'model downloads',
         wallet: 'wallet',
         settings: 'settings store',

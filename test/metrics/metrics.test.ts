@@ -66,6 +66,7 @@ const snapshot: StateSnapshot = StateSnapshot.parse({
       },
     ],
   },
+  resources: { cores: 2, app: null, teacher: null, recomputeTeacher: null },
   earnings: {
     unit: 'COMAI',
     earnedNano: '1234500000',

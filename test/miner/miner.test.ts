@@ -10,6 +10,7 @@ import { TokenLedger } from '../../src-main/miner/token-ledger';
 import { initialState } from '../../src-main/state/initial-state';
 import { StateStore } from '../../src-main/state/state-store';
 import type { MinerTask } from '../../src-main/miner/ports';
+import { CannotMine } from '../../src-main/miner/cannot-mine';
 import { FakeTeacher, FakeValidator, task, type Event } from './fakes';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -237,6 +238,30 @@ describe('Miner: outcomes, totals and errors', () => {
     expect(h.teacher.starts).toBe(2);
     expect(h.state.get().teacher).toMatchObject({ state: 'ready', modelName: 'tiny', executionProvider: 'cpu', error: null });
     expect(h.teacher.labels.map((l) => l.taskId)).toEqual(['t1']);
+  });
+
+  it('a validator that wants another model stops mining with the reason and tells whoever can fix it', async () => {
+    vi.useFakeTimers();
+    const told: CannotMine[] = [];
+    const h = setup({ statsIntervalMs: 60_000, onCannotMine: (error) => told.push(error) });
+    const wrong = new CannotMine('wrong-model', 'This validator accepts labels from model abc; the miner runs def.');
+    h.validator.queue({ kind: 'cannot-mine', error: wrong });
+    h.miner.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(told).toEqual([wrong]);
+    expect(h.state.get().miner).toMatchObject({ status: 'error', reason: wrong.message });
+    expect(h.teacher.labels).toEqual([]);
+  });
+
+  it('a model the teacher cannot load is told as such, not only retried', async () => {
+    vi.useFakeTimers();
+    const told: CannotMine[] = [];
+    const h = setup({ teacherRetryMs: 30_000, statsIntervalMs: 60_000, onCannotMine: (error) => told.push(error) });
+    h.teacher.start = () => Promise.reject(new CannotMine('model-unusable', 'The model in /m cannot be loaded: bad graph'));
+    h.miner.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(told.map((e) => e.reason)).toEqual(['model-unusable']);
+    expect(h.state.get().miner).toMatchObject({ status: 'error', reason: 'The model in /m cannot be loaded: bad graph' });
   });
 
   it('a failing task shows the error, and the loop goes on with the next task', async () => {

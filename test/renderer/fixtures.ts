@@ -34,6 +34,7 @@ export function snapshot(patch: Partial<StateSnapshot> = {}): StateSnapshot {
       signingAddress: null,
     },
     gpu: { status: 'none', source: null, gpus: [] },
+    resources: { cores: 2, app: null, teacher: null, recomputeTeacher: null },
     earnings: NO_EARNINGS,
     wallet: { miningAddress: null, payoutAddress: null, payoutLinked: false },
     settings: DEFAULT_SETTINGS,

@@ -153,6 +153,30 @@ describe('renderer pages', () => {
     expect(screen.queryByTestId('gpu-card')).toBeNull();
   });
 
+  it('Dashboard shows the CPU and memory of the teacher and the app when the teacher runs on the CPU', () => {
+    const MiB = 1024 * 1024;
+    applySnapshot(
+      snapshot({
+        gpu: { status: 'none', source: null, gpus: [] },
+        resources: {
+          cores: 2,
+          app: { rssBytes: 120 * MiB, maxRssBytes: 130 * MiB, cpuPct: 3 },
+          teacher: { rssBytes: 480 * MiB, maxRssBytes: 512 * MiB, cpuPct: 97.4 },
+          recomputeTeacher: null,
+        },
+      }),
+    );
+    renderWith(
+      fakeBridge(() => ({ ok: true, value: emptyHistory('10m') })),
+      <DashboardPage />,
+    );
+    const card = screen.getByTestId('cpu-card');
+    expect(card.textContent).toContain('CPU · 2 cores');
+    expect(card.textContent).toContain('TeacherCPU 97 % · 480 MiB (peak 512 MiB)');
+    expect(card.textContent).toContain('AppCPU 3 % · 120 MiB (peak 130 MiB)');
+    expect(card.textContent).not.toContain("Local validator's teacher");
+  });
+
   it('Leaderboard pins and highlights the user row from another page, and pages', async () => {
     const me = 'me'.padEnd(48, 'x');
     const bridge = fakeBridge((_ch, req) => {

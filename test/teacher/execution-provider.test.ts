@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planProviders, providerReason } from '../../src-main/teacher/execution-provider';
+import { planProviders, providerFailure, providerReason } from '../../src-main/teacher/execution-provider';
 
 describe('planProviders', () => {
   it.each([
@@ -28,5 +28,17 @@ describe('planProviders', () => {
       'CUDA unavailable: Failed to load shared library; using CPU',
     );
     expect(providerReason('cuda', 'auto', [], null)).toBe('CUDA selected automatically');
+  });
+
+  it('says in words why CUDA could not load, and what to install', () => {
+    const raw = 'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library';
+    const noProvider = providerFailure('cuda', raw, false);
+    expect(noProvider).toMatch(/^the GPU is not used: onnxruntime-node was installed without its CUDA provider/);
+    expect(noProvider).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js');
+    const noLibraries = providerFailure('cuda', raw, true);
+    expect(noLibraries).toMatch(/CUDA 12 or cuDNN 9 could not be loaded/);
+    expect(noLibraries).toMatch(/driver/);
+    for (const sentence of [noProvider, noLibraries]) expect(sentence).not.toContain('OrtSessionOptions');
+    expect(providerFailure('dml', 'DirectML device lost\nmore', true)).toBe('DirectML unavailable: DirectML device lost');
   });
 });

@@ -166,6 +166,22 @@ describe('TeacherHost with a real worker process', () => {
   });
 });
 
+describe('TeacherHost when CUDA cannot load', () => {
+  it("keeps ONNX Runtime's raw line at debug and says in words why the GPU is not used", async () => {
+    const { teacher, lines } = host(forkLauncher, { executionProvider: 'auto' });
+    try {
+      const info = await teacher.start();
+      // A machine where CUDA works has nothing to say here.
+      if (info.executionProvider !== 'CPU' || process.platform !== 'linux' || process.arch !== 'x64') return;
+      expect(info.providerReason).toMatch(/^the GPU is not used: .*CUDA 12.*cuDNN 9.*; using CPU$/);
+      expect(lines.filter((l) => !l.startsWith('debug:') && /OrtSessionOptions/.test(l))).toEqual([]);
+      expect(lines.some((l) => l.startsWith('debug:') && /OrtSessionOptions/.test(l))).toBe(true);
+    } finally {
+      await teacher.dispose();
+    }
+  });
+});
+
 describe('TeacherHost without its worker bundle', () => {
   it('says what is missing instead of reporting a crashed process', async () => {
     const { teacher } = host(forkLauncher, { workerPath: join(root, 'no-such-worker.cjs') });

@@ -431,17 +431,17 @@ describe('answers it cannot use', () => {
     expect(second).toMatchObject({ kind: 'offline', error: expect.stringMatching(/not JSON \(<html>proxy error/) });
   });
 
-  it('says clearly when the validator wants another model', async () => {
+  it('says clearly when the validator wants another model, as something no retry fixes', async () => {
     const v = await validator();
     v.leaseAnswers = [
       { status: 409, json: { error: { code: 'wrong-model', message: `this validator accepts model ${'cd'.repeat(32)}` } } },
     ];
     const { s } = session(v, tempDir());
     const outcome = await s.lease(leaseReq);
-    expect(outcome).toMatchObject({
-      kind: 'offline',
-      error: expect.stringMatching(/refused POST \/v1\/lease \(wrong-model: this validator accepts model cdcd/),
-    });
+    expect(outcome.kind).toBe('cannot-mine');
+    const error = (outcome as Extract<typeof outcome, { kind: 'cannot-mine' }>).error;
+    expect(error.reason).toBe('wrong-model');
+    expect(error.message).toMatch(/refused POST \/v1\/lease \(wrong-model: this validator accepts model cdcd/);
     expect(s.state).toMatchObject({ connection: 'online', lastError: expect.stringMatching(/wrong-model/) });
   });
 

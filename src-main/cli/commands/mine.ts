@@ -8,6 +8,7 @@ import { ExecutionProviderChoice, type Settings } from '../../../src-shared/stat
 import { GPU_MEMORY_ENV, parseGpuMemoryMiB } from '../../gpu';
 import { BUILD_DEFAULT_NETWORK, loadNetworks } from '../../settings/networks';
 import { walletPassphrase } from '../wallet-passphrase';
+import type { CannotMine } from '../../miner/cannot-mine';
 
 const HELP = `usage: nya mine [options]
 
@@ -28,7 +29,13 @@ options:
   --quiet              print only the dashboard line and errors
 
 The mining key for a remote validator is unlocked with NYA_WALLET_PASSPHRASE or, as a systemd
-service ('nya service install'), the credential wallet-passphrase.`;
+service ('nya service install'), the credential wallet-passphrase.
+A validator that cannot be reached is retried with backoff; a miner that cannot mine at all (no
+mining key, an unusable model, a model the validator does not accept) exits with status 78 and
+says what to run.`;
+
+/** sysexits' EX_CONFIG: a service manager can tell "fix the configuration" from a crash and not restart. */
+const EXIT_CANNOT_MINE = 78;
 
 /** After the first signal, how long closing may take before the process exits anyway. */
 const SHUTDOWN_LIMIT_MS = 15_000;
@@ -43,8 +50,26 @@ export async function run(argv: string[]): Promise<number> {
   if (!headless) return 1;
   // One line, exactly this shape: scripts and tests read it.
   console.log(`dashboard: ${headless.dashboard.url}`);
+  const blocked = new Promise<CannotMine>((resolve) => headless.services.onCannotMine(resolve));
   await headless.services.start();
-  return untilSignalled(headless);
+  return untilSignalledOrBlocked(headless, blocked, parsed);
+}
+
+/** What the user runs to get past `error`, for this command line. */
+function fixFor(error: CannotMine, o: MineOptions): string {
+  const validator = o.settingsOverrides.validatorUrl ?? 'URL';
+  switch (error.reason) {
+    case 'model-unusable':
+      return o.modelGiven
+        ? 'leave out --model to mine with the bundled demo model, or check the folder with `nya model verify DIR`'
+        : 'check the saved model folder with `nya model verify DIR`, download it again with `nya model download VARIANT`, or pass --model DIR';
+    case 'no-mining-key':
+      return `create a mining key with \`NYA_WALLET_PASSPHRASE=... nya wallet create\` (or import one: \`nya wallet --help\`), then \`NYA_WALLET_PASSPHRASE=... nya mine --validator ${validator}\`; or leave out --validator to mine locally`;
+    case 'wallet-locked':
+      return `start with the passphrase of your mining key: \`NYA_WALLET_PASSPHRASE=... nya mine --validator ${validator}\`; or leave out --validator to mine locally`;
+    case 'wrong-model':
+      return 'mine with the model this validator accepts: `nya model list`, `nya model download VARIANT`, then `nya mine --model DIR`';
+  }
 }
 
 interface MineOptions {
@@ -53,6 +78,8 @@ interface MineOptions {
   quiet: boolean;
   gpuMemoryMiB: number | null;
   localEpochMs?: number;
+  /** --model was given (so leaving it out is a fix). */
+  modelGiven: boolean;
   settingsOverrides: Partial<Settings>;
 }
 
@@ -106,6 +133,7 @@ function parseMineArgs(argv: string[]): MineOptions | { exitCode: number } {
     quiet: args.quiet,
     gpuMemoryMiB,
     ...(localEpochS ? { localEpochMs: localEpochS * 1000 } : {}),
+    modelGiven: args.model !== undefined,
     settingsOverrides: {
       // A network named here is joined with its own validator, unless --validator names another.
       ...(args.network ? { network: args.network, validatorUrl: null } : {}),
@@ -173,11 +201,22 @@ function startOrExplain(o: MineOptions, hub: LogHub): Promise<Headless | null> {
 
 /**
  * Runs until SIGINT or SIGTERM, then closes (results on disk are kept) and resolves the exit code.
- * A second signal exits at once; a shutdown past SHUTDOWN_LIMIT_MS exits with 1.
+ * A second signal exits at once; a shutdown past SHUTDOWN_LIMIT_MS exits with 1. When mining
+ * cannot go on (`blocked`), it says why and how to fix it, closes and resolves EXIT_CANNOT_MINE.
  */
-function untilSignalled(headless: Headless): Promise<number> {
+function untilSignalledOrBlocked(headless: Headless, blocked: Promise<CannotMine>, o: MineOptions): Promise<number> {
   return new Promise<number>((done) => {
     let stopping = false;
+    void blocked.then((error) => {
+      if (stopping) return;
+      stopping = true;
+      // The reason is already on the log's error line just above; this adds what to do about it.
+      process.stderr.write(`nya mine: cannot mine; to fix it, ${fixFor(error, o)}\n`);
+      void headless.close().then(
+        () => done(EXIT_CANNOT_MINE),
+        () => done(EXIT_CANNOT_MINE),
+      );
+    });
     const stop = (signal: string) => {
       if (stopping) {
         process.stderr.write('nya mine: forced exit\n');

@@ -102,6 +102,9 @@ options:
   --commune-rpc URL     (with --miners-from chain) the node to read (default ${DEFAULT_COMMUNE_RPC})
   --miners-storage P.I  (with --miners-from chain) the keys storage (default ${DEFAULT_KEYS_STORAGE})
   --miners-refresh-s S  read the registered miners again every S seconds (default ${DEFAULT_MINERS_REFRESH_MS / 1000})
+  --keep-results-days N free the soft labels of validated results after N days (default: keep them,
+                        they are the data set \`export\` writes; export first). Rejected results and
+                        second copies are freed when decided; ledger, totals and credit always stay
   --out DIR             (export) output folder
   --shard-rows N        (export) rows per Parquet shard (default 4096)
   --variant ID          (export) only this teacher variant's labels (default: all)
@@ -154,6 +157,7 @@ function parse(argv: string[]) {
       'commune-rpc': { type: 'string', default: DEFAULT_COMMUNE_RPC },
       'miners-storage': { type: 'string', default: DEFAULT_KEYS_STORAGE },
       'miners-refresh-s': { type: 'string', default: String(DEFAULT_MINERS_REFRESH_MS / 1000) },
+      'keep-results-days': { type: 'string' },
       out: { type: 'string' },
       'shard-rows': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -376,6 +380,10 @@ async function serve(v: Values): Promise<number> {
       uploadDeadlineMs: positiveSeconds('upload-deadline-s', v['upload-deadline-s']) * 1000,
       uploadsPerKey: positiveInt('uploads-per-key', v['uploads-per-key']),
       miners: minersOf(v, hub.logger('miners')),
+      resultRetention: {
+        keepDays: v['keep-results-days'] === undefined ? null : positiveInt('keep-results-days', v['keep-results-days'], 0),
+        keepBytes: null,
+      },
       log: hub.logger('validator'),
     });
   } catch (error) {
