@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../src-shared/state';
 import { LogHub } from '../../src-node/log';
+import { NO_EARNINGS } from '../../src-main/miner/earnings';
 import { MiningSummary } from '../../src-main/miner/mining-summary';
 import { initialState } from '../../src-main/state/initial-state';
 import { StateStore } from '../../src-main/state/state-store';
@@ -23,7 +24,7 @@ describe('the one-line mining summary', () => {
     summary.start();
     figures.update(({ tokens }) => ({
       tokens: { ...tokens, computed: 180_000, tasksCompleted: 12, validated: 1_234_567 },
-      earnings: { unit: 'COMAI', earnedNano: '1500000000', epochShare: 1 },
+      earnings: { ...NO_EARNINGS, earnedNano: '1500000000', projectedNano: '1500000000', epochShare: 1 },
     }));
     advance(60_000);
     summary.tick();
