@@ -10,7 +10,6 @@ import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { afterAll, describe, expect, it } from 'vitest';
 import { API, type LeaderboardResponse, type ModelResponse } from '../../src-shared/protocol';
 import type { StateSnapshot } from '../../src-shared/state';
-import { KeyStore, passphraseBox } from '../../src-main/wallet';
 import { eventually, fetchState, NyaProcess, ROOT } from '../browser/nya-process';
 
 const PASS = 'correct horse battery staple';
@@ -99,8 +98,9 @@ describe('a test network: nya validator with fp16 and int4 teachers, three nya m
   };
   const newMiner = async (name: string) => {
     const dataDir = join(root, name);
-    const { address } = await new KeyStore({ dataDir, box: passphraseBox(PASS) }).create();
-    return { dataDir, address };
+    const address = (await run(['wallet', 'create', '--data-dir', dataDir])).match(/5[1-9A-HJ-NP-Za-km-z]{47}/)?.[0];
+    expect(address).toBeTruthy();
+    return { dataDir, address: address! };
   };
 
   it('hands each miner the variant its GPU fits, resumes a killed download, and validates each variant only against itself', async () => {
