@@ -29,8 +29,9 @@ export interface ModelVariant {
 
 /**
  * What we know without a manifest. Sizes are Mistral-7B-v0.3's 7.25 B parameters: fp16 is 2 bytes
- * each (14.5 GB); MatMulNBits int4 with block size 32 is ~4.5 bits per weight for the linear layers,
- * with the embedding and LM head kept in fp16 (~4.2 GB). VRAM adds the KV cache and activations
+ * each (14.5 GB); MatMulNBits int4 with block size 32 (4 bits plus an fp16 scale per block: 4.5 bits
+ * per weight) quantizes the linear layers and the LM head, as the int4 exports do, and keeps only the
+ * embedding in fp16: 7.12 B × 4.5 bits + 0.13 B × 2 bytes ≈ 4.27 GB (the ~4.2 GB below). VRAM adds the KV cache and activations
  * for a 1024-token window, about 1.5 GB at batch 4.
  */
 export const BUILTIN_VARIANTS: readonly ModelVariant[] = [

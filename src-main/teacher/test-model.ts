@@ -8,6 +8,7 @@ import { toHalfBits } from './half';
 import { quantizeInt4 } from './int4-weights';
 import { buildMistralGraph, INT4_BLOCK_SIZE, int4WeightNames, mistralWeights, type MistralShape, type WeightSpec } from './mistral-graph';
 import { DataType, encodeModel } from './onnx-graph';
+import { VARIANT_MANIFEST_FILE, type VariantManifest } from './variant-manifest';
 
 /**
  * Test teachers: Mistral-architecture models of any shape with seeded random weights, laid out as
@@ -22,8 +23,6 @@ import { DataType, encodeModel } from './onnx-graph';
  */
 export type TestModelPrecision = 'fp16' | 'int4';
 
-/** What the folder says about itself, for whoever serves it as a variant (`nya validator --model DIR`). */
-export const VARIANT_MANIFEST_FILE = 'nya-variant.json';
 const DATA_FILE = 'model.onnx_data';
 /** Bump when the graph or the weights' recipe changes: it is in the graph, so in the model hash. */
 const GENERATOR_VERSION = 1;
@@ -243,7 +242,7 @@ function writeFolder(plan: TestModelPlan, precision: TestModelPrecision): Writte
   writeFileSync(join(dir, 'config.json'), `${JSON.stringify(hfConfig(shape, `nya-miner/${variantId}`), null, 2)}\n`);
   for (const file of ['tokenizer.json', 'tokenizer_config.json'])
     copyFileSync(join(dirname(bundledTokenizerPath()), file), join(dir, file));
-  const manifest = {
+  const manifest: VariantManifest = {
     id: variantId,
     label: `Generated test model ${name} (${precision}, random weights: not real teacher output)`,
     minVramMiB: plan.opts.minVramMiB?.[precision] ?? estimateVramMiB(shape, dataBytes),

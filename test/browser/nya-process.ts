@@ -13,6 +13,7 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export class NyaProcess {
   readonly child: ChildProcess;
   private readonly terminal: boolean;
+  private readonly group: boolean;
   stdout = '';
   stderr = '';
   private exitCode: number | null = null;
@@ -21,16 +22,22 @@ export class NyaProcess {
   /**
    * `terminal`: run on a pseudo-terminal (util-linux `script`), as from a shell, so nya shows and
    * asks what it shows a person at a terminal (a new recovery phrase); stdout then carries stderr
-   * too, and `type` answers its questions.
+   * too, and `type` answers its questions. `group`: in a process group of its own, which `stop`
+   * signals whole (nya and the teacher workers it forks).
    */
-  constructor(args: string[], env: Record<string, string> = {}, { terminal = false }: { terminal?: boolean } = {}) {
+  constructor(
+    args: string[],
+    env: Record<string, string> = {},
+    { terminal = false, group = false }: { terminal?: boolean; group?: boolean } = {},
+  ) {
     if (!existsSync(resolve(ROOT, 'dist/main/nya.cjs'))) throw new Error('dist/main/nya.cjs is missing: run `npm run build` first');
     const command = [process.execPath, NYA, ...args];
     const options = { cwd: ROOT, env: { ...process.env, ...env } };
     this.child = terminal
       ? spawn('script', ['-qfec', command.map(shellQuote).join(' '), '/dev/null'], { ...options, stdio: ['pipe', 'pipe', 'pipe'] })
-      : spawn(command[0]!, command.slice(1), { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+      : spawn(command[0]!, command.slice(1), { ...options, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
     this.terminal = terminal;
+    this.group = group && !terminal;
     // A terminal ends lines with \r\n and colours some words; the patterns tests wait for do not.
     const plain = (c: string) => (terminal ? stripVTControlCharacters(c.replace(/\r\n/g, '\n')) : c);
     this.child.stdout!.setEncoding('utf8').on('data', (c: string) => (this.stdout += plain(c)));
@@ -63,15 +70,28 @@ export class NyaProcess {
 
   /** SIGTERM, then the exit code (SIGKILL after `graceMs`). */
   async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 20_000): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    if (this.child.exitCode !== null) {
+      if (this.group) this.signal('SIGKILL');
+      return this.child.exitCode;
+    }
     // On a terminal the signal goes to nya itself (script's child), as Ctrl-C would; script exits with its code.
     const target = this.terminal ? Number(readFileSync(`/proc/${this.child.pid}/task/${this.child.pid}/children`, 'utf8').trim()) : null;
     if (target) process.kill(target, signal);
-    else this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    else this.signal(signal);
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
     const code = await this.exited;
     clearTimeout(timer);
+    if (this.group) this.signal('SIGKILL');
     return code;
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    if (!this.group) return void this.child.kill(signal);
+    try {
+      process.kill(-this.child.pid!, signal);
+    } catch {
+      // The group is gone already.
+    }
   }
 }
 

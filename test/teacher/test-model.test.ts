@@ -14,7 +14,8 @@ import { INT4_BLOCK_SIZE, type MistralShape } from '../../src-main/teacher/mistr
 import { modelHash } from '../../src-main/teacher/model-hash';
 import { DataType, decodeModel, encodeModel, node, valueInfo } from '../../src-main/teacher/onnx-graph';
 import { TeacherSession } from '../../src-main/teacher/teacher-session';
-import { VARIANT_MANIFEST_FILE, writeTestModels, type WrittenTestModel } from '../../src-main/teacher/test-model';
+import { writeTestModels, type WrittenTestModel } from '../../src-main/teacher/test-model';
+import { VARIANT_MANIFEST_FILE } from '../../src-main/teacher/variant-manifest';
 import { bundleEntry } from './fixtures';
 import { loadReferenceModel, referenceTopK, type ReferenceModel } from './reference-forward';
 

@@ -38,20 +38,20 @@ const ESCAPES = ['%', '%Z', '%zz', '%E0%A4%A', '%00', '%2F', '%FF', '%C0%AF', '/
 const HOSTS = ['a:99999', '[::1', '', 'x y', 'me@evil', '127.0.0.1:7431', '[::1]:1', 'a'.repeat(300), '\u00e9'];
 const AUTHORITIES = ['evil', 'a:99999', '[::1', 'x:0', '127.0.0.1'];
 /** Teacher files: small ones whole, the weights only by range (a whole 8 MB body per request would make this a bandwidth test). */
-const SMALL_MODEL_FILES = ['config.json', 'nya-demo-model.json', 'model.onnx'];
+const SMALL_MODEL_FILES = ['config.json', 'model.onnx', 'tokenizer.json'];
 const TRAVERSALS = [
-  '/v1/model/files/demo/../../../etc/passwd',
-  '/v1/model/files/demo/%2e%2e/%2e%2e/etc/passwd',
-  '/v1/model/files/demo/..%2F..%2Fvalidator.sqlite',
-  '/v1/model/files/../demo/config.json',
-  '/v1/model/files/demo//config.json',
-  '/v1/model/files/demo/config.json%00',
-  '/v1/model/files/demo/model.onnx_data.sha256',
-  '/v1/model/files/demo/%2Fetc%2Fpasswd',
-  '/v1/model/files/DEMO/config.json',
-  '/v1/model/files/demo',
+  '/v1/model/files/served/../../../etc/passwd',
+  '/v1/model/files/served/%2e%2e/%2e%2e/etc/passwd',
+  '/v1/model/files/served/..%2F..%2Fvalidator.sqlite',
+  '/v1/model/files/../served/config.json',
+  '/v1/model/files/served//config.json',
+  '/v1/model/files/served/config.json%00',
+  '/v1/model/files/served/model.onnx_data.sha256',
+  '/v1/model/files/served/%2Fetc%2Fpasswd',
+  '/v1/model/files/SERVED/config.json',
+  '/v1/model/files/served',
   '/v1/model/files/',
-  `/v1/model/files/demo/${'a/'.repeat(300)}x`,
+  `/v1/model/files/served/${'a/'.repeat(300)}x`,
 ];
 const RANGES = [
   'bytes=0-99',
@@ -188,9 +188,14 @@ describe('fuzzing a real nya validator process', () => {
     await run(process.execPath, [resolve(ROOT, 'bin/nya.cjs'), 'validator', 'ingest', shard, '--data-dir', dataDir, '--allow-demo'], {
       cwd: ROOT,
     });
-    // A second variant: the demo with a longer weights file (the model hash covers its size, not its bytes).
+    // Served variants: the demo's files without its marker (a demo folder is accepted, never
+    // served), and a second one with a longer weights file (the model hash covers its size, not its bytes).
+    const served = join(dataDir, 'served');
+    cpSync(resolve(ROOT, 'dist/models/demo'), served, { recursive: true });
+    rmSync(join(served, 'nya-demo-model.json'));
+    cpSync(resolve(ROOT, 'assets/tokenizer/mistral-v3/tokenizer.json'), join(served, 'tokenizer.json'));
     const copy = join(dataDir, 'demo-copy');
-    cpSync(resolve(ROOT, 'dist/models/demo'), copy, { recursive: true });
+    cpSync(served, copy, { recursive: true });
     appendFileSync(join(copy, 'model.onnx_data'), Buffer.alloc(16));
     nya = new NyaProcess([
       'validator',
@@ -198,8 +203,8 @@ describe('fuzzing a real nya validator process', () => {
       '0',
       '--data-dir',
       dataDir,
-      '--model',
-      resolve(ROOT, 'dist/models/demo'),
+      '--variant',
+      `served=${served}`,
       '--variant',
       `demo-copy=${copy}`,
       '--model-source',
@@ -260,7 +265,7 @@ describe('fuzzing a real nya validator process', () => {
       case 7:
         return base(pick(rand, ['GET', 'HEAD']), API.model, Buffer.alloc(0), false);
       case 8: {
-        const variant = pick(rand, ['demo', 'demo-copy']);
+        const variant = pick(rand, ['served', 'demo-copy']);
         const weights = chance(rand, 0.3);
         const target = chance(rand, 0.2)
           ? pick(rand, TRAVERSALS)

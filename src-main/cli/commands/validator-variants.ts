@@ -5,6 +5,7 @@ import { VariantId } from '../../../src-shared/protocol';
 import type { TeacherVariantSpec } from '../../../src-validator/index';
 import { findVariant, verifyModelDir } from '../../model-manager';
 import { modelHash } from '../../teacher';
+import { readVariantManifest, type VariantManifest } from '../../teacher/variant-manifest';
 
 /**
  * GPU memory beyond the weights for a 1024-token batch (KV cache and activations), as the
@@ -34,17 +35,24 @@ function pairs(flag: string, values: string[]): [string, string][] {
   });
 }
 
-/** The files a miner downloads: the graph, its external data, and the folder's JSON files (config, tokenizer, demo marker). */
+/**
+ * The files a miner downloads: the graph, its external data, and the folder's JSON files (config,
+ * tokenizer, variant manifest), not a download's leftover `.part.json`. None for the demo model:
+ * every miner has it bundled, so `GET /v1/model` never lists it (its hash is accepted all the same).
+ */
 async function folderFiles(dir: string): Promise<{ files: string[]; weightsBytes: number; isDemo: boolean }> {
   const verified = await verifyModelDir(dir);
   const graph = [verified.modelPath, ...verified.externalData.map((e) => e.path)];
-  const json = readdirSync(dir).filter((f) => f.endsWith('.json') && statSync(join(dir, f)).isFile());
+  const weightsBytes = graph.reduce((sum, p) => sum + statSync(p).size, 0);
+  if (verified.isDemo) return { files: [], weightsBytes, isDemo: true };
+  const json = readdirSync(dir).filter((f) => f.endsWith('.json') && !f.endsWith('.part.json') && statSync(join(dir, f)).isFile());
   const files = [...new Set([...graph.map((p) => relative(dir, p).replaceAll('\\', '/')), ...json])].sort();
-  return { files, weightsBytes: graph.reduce((sum, p) => sum + statSync(p).size, 0), isDemo: verified.isDemo };
+  return { files, weightsBytes, isDemo: false };
 }
 
-function variantName(dir: string, isDemo: boolean): string {
+function variantName(dir: string, isDemo: boolean, manifest: VariantManifest | null): string {
   if (isDemo) return 'demo';
+  if (manifest) return manifest.id;
   const name = basename(dir);
   if (VariantId.safeParse(name).success) return name;
   throw new VariantFlagError(`cannot name the variant in ${dir} from its folder; name it: --variant NAME=${dir}`);
@@ -57,10 +65,11 @@ function tokenizerDigest(dir: string): string | null {
 }
 
 /**
- * The teacher variants of `--model DIR` (named by the folder, as `nya model download` names it,
- * or 'demo') and `--variant NAME=DIR`, in the order given (the first is the default): each folder
- * verified and hashed; its GPU need from `--min-vram`, else the built-in catalog, else its weights
- * plus ACTIVATIONS_MIB; its mirrors from `--model-source`.
+ * The teacher variants of `--model DIR` (named by its `nya-variant.json`, else by the folder, as
+ * `nya model download` names it, or 'demo') and `--variant NAME=DIR`, in the order given (the first
+ * is the default): each folder verified and hashed; its label and GPU need from the flags, else its
+ * manifest, else the built-in catalog, else (GPU need) its weights plus ACTIVATIONS_MIB; its
+ * mirrors from `--model-source`.
  */
 export async function variantsOf(flags: VariantFlags): Promise<TeacherVariantSpec[]> {
   const folders: [string | null, string][] = [
@@ -72,16 +81,26 @@ export async function variantsOf(flags: VariantFlags): Promise<TeacherVariantSpe
   const specs: TeacherVariantSpec[] = [];
   for (const [named, dir] of folders) {
     const { files, weightsBytes, isDemo } = await folderFiles(dir);
-    const id = named ?? variantName(dir, isDemo);
+    let manifest: VariantManifest | null;
+    try {
+      manifest = readVariantManifest(dir);
+    } catch (error) {
+      throw new VariantFlagError((error as Error).message);
+    }
+    const id = named ?? variantName(dir, isDemo, manifest);
     const known = findVariant(id);
     const vramFlag = vram.get(id);
     if (vramFlag !== undefined && !/^\d{1,7}$/.test(vramFlag)) throw new VariantFlagError(`--min-vram ${id}= takes MiB, got '${vramFlag}'`);
     specs.push({
       id,
-      label: known?.label ?? id,
+      label: manifest?.label ?? known?.label ?? id,
       modelHash: await modelHash(dir),
       minVramMiB:
-        vramFlag !== undefined ? Number(vramFlag) : isDemo ? 0 : (known?.minVramMiB ?? Math.ceil(weightsBytes / 2 ** 20) + ACTIVATIONS_MIB),
+        vramFlag !== undefined
+          ? Number(vramFlag)
+          : isDemo
+            ? 0
+            : (manifest?.minVramMiB ?? known?.minVramMiB ?? Math.ceil(weightsBytes / 2 ** 20) + ACTIVATIONS_MIB),
       dir,
       files,
       mirrors: mirrors.filter(([name]) => name === id).map(([, url]) => mirrorBase(url)),

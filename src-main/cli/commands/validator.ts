@@ -48,18 +48,21 @@ options:
   --data-dir DIR        SQLite database, result files, weights (default ${resolve(defaultDataDir(), 'validator')})
   --database-url URL    postgres://... to share one database between validator processes
   --model DIR           a teacher variant's folder: its labels are accepted (its hash) and its
-                        files served; named by the folder (as nya model download names it,
-                        e.g. mistral-7b-instruct-v0.3-int4) or 'demo'. Repeatable, one per
-                        variant; the first is the default. Its tokenizer is the validator's.
+                        files served; named by its nya-variant.json (id, label, GPU memory),
+                        else by the folder (as nya model download names it, e.g.
+                        mistral-7b-instruct-v0.3-int4), or 'demo' (accepted, never served: miners
+                        have it). Repeatable, one per variant; the first is the default. Its
+                        tokenizer is the validator's.
   --variant NAME=DIR    ... a variant named NAME (repeatable)
   --model-source NAME=URL  a mirror of variant NAME's files, pinned to a revision, e.g.
                         https://huggingface.co/ORG/REPO/resolve/COMMIT/ (repeatable; tried
                         before the validator's own copy; every file is checked by its sha256)
-  --min-vram NAME=MIB   GPU memory variant NAME needs (default: the built-in catalog's figure,
-                        else its weights plus 1.5 GiB)
+  --min-vram NAME=MIB   GPU memory variant NAME needs (default: its nya-variant.json, else the
+                        built-in catalog's figure, else its weights plus 1.5 GiB)
   --model-hash HEX      ... or only the SHA-256 of the model whose labels are accepted (nothing
                         served; --model DIR then only names the tokenizer)
-  --allow-demo          also accept the bundled demo model (local testing)
+  --allow-demo          also accept the bundled demo model (local testing; GET /v1/model never lists
+                        it, so miners offered nothing else run their bundled copy)
   --serve-mib-per-s N   serve the variants' files at N MiB/s, all downloads together (default
                         ${DEFAULT_MODEL_FILE_SERVING.mibPerS}; 0: serve none, list the mirrors only)
   --downloads-per-address N  downloads one address may run at once; more get 429 (default ${DEFAULT_MODEL_FILE_SERVING.perAddress})
