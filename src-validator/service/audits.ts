@@ -6,7 +6,7 @@ import { compareRecordPrefix } from '../verify/agreement';
 import { parseRecord } from '../verify/record-rows';
 import { auditProbability, pickAudit } from './audit-policy';
 import { recomputerFor, type ValidatorContext } from './context';
-import { rejectResult } from './settlement';
+import { redoWithout, rejectResult } from './settlement';
 
 export interface AuditSettings {
   /** Share of credited tokens re-computed (0: no audits). */
@@ -216,7 +216,7 @@ export class Auditor {
         return;
       }
       for (const r of credited) await rejectResult(this.ctx, tx, r, failure, 'unsettled');
-      await tx.setTaskState(job.taskId, 'open', Math.max(task.quorum, this.ctx.settings.redundancy));
+      await redoWithout(this.ctx, tx, job.taskId);
     });
     if (failure === null) this.stats.passed++;
     else {
