@@ -34,6 +34,7 @@ export interface AuditStats {
 
 interface AuditJob {
   taskId: string;
+  modelHash: string;
   docIndex: number;
   prefixPositions: number;
 }
@@ -54,7 +55,8 @@ export class Auditor {
   private readonly deciding = new Set<Promise<void>>();
   /** Per key: tasks settled per epoch, over the settling window. */
   private readonly keyTasks = new Map<string, Map<number, number>>();
-  private teacherOff: string | null = null;
+  /** Per teacher (by the model it runs): why it is off. One teacher failing stops only its variant's audits. */
+  private readonly teacherOff = new Map<string, string>();
   private lastSkipLogMs = -Infinity;
   private skippedSinceLog = 0;
 
@@ -106,11 +108,11 @@ export class Auditor {
     });
     if (this.ctx.random() >= p) return;
     this.stats.picked++;
-    if (this.teacherOff !== null || this.queue.length >= this.settings.maxQueued) {
-      this.skip();
+    if (this.teacherOff.has(task.modelHash) || this.queue.length >= this.settings.maxQueued) {
+      this.skip(task.modelHash);
       return;
     }
-    this.queue.push({ taskId, ...pickAudit(positions, this.ctx.random) });
+    this.queue.push({ taskId, modelHash: task.modelHash, ...pickAudit(positions, this.ctx.random) });
     this.running ??= this.drain().finally(() => (this.running = null));
   }
 
@@ -129,21 +131,21 @@ export class Auditor {
     return sum;
   }
 
-  private skip(): void {
+  private skip(modelHash: string): void {
     this.stats.skipped++;
     this.skippedSinceLog++;
     const now = this.ctx.clock();
     if (now - this.lastSkipLogMs < SKIP_LOG_INTERVAL_MS) return;
     this.lastSkipLogMs = now;
-    const why = this.teacherOff ?? `the teacher re-computes slower than --audit-share ${this.settings.share} asks`;
+    const why = this.teacherOff.get(modelHash) ?? `the teacher re-computes slower than --audit-share ${this.settings.share} asks`;
     this.ctx.log.warn(`skipped ${this.skippedSinceLog} audits (${this.stats.skipped} in all): ${why}`);
     this.skippedSinceLog = 0;
   }
 
   private async drain(): Promise<void> {
     for (let job; (job = this.queue.shift());) {
-      if (this.teacherOff !== null) {
-        this.skip();
+      if (this.teacherOff.has(job.modelHash)) {
+        this.skip(job.modelHash);
         continue;
       }
       try {
@@ -176,10 +178,12 @@ export class Auditor {
         throw new Error(`its re-computation of ${doc.docId} does not match the validator's tokenization`);
       }
     } catch (error) {
-      // Audits stop, the validator does not: said once, and every later pick is counted as skipped.
-      this.teacherOff = `the teacher failed (${errorMessage(error)}); no audits until the validator restarts`;
-      this.ctx.log.error(`audits off: ${this.teacherOff}`);
-      this.skip();
+      // This teacher's audits stop, the validator and the other teachers do not: said once, and every later pick of its variant is counted as skipped.
+      const variant = this.ctx.settings.variants.find((v) => v.modelHash === task.modelHash)?.id ?? task.modelHash.slice(0, 12);
+      const why = `the ${variant} teacher failed (${errorMessage(error)}); no audits of ${variant} until the validator restarts`;
+      this.teacherOff.set(task.modelHash, why);
+      this.ctx.log.error(`audits off: ${why}`);
+      this.skip(task.modelHash);
       return;
     }
     this.stats.recomputedTokens += reference.header.positions;
