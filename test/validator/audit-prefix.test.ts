@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeSoftLabels, type SoftLabels } from '../../src-node/soft-labels';
-import { MIN_AUDIT_PREFIX_POSITIONS } from '../../src-validator/config';
+import { DEFAULT_AUDIT_SHARE, DEFAULT_AUDITS_PER_KEY, MIN_AUDIT_PREFIX_POSITIONS } from '../../src-validator/config';
 import { auditProbability, pickAudit, pickConfirmation } from '../../src-validator/service/audit-policy';
 import { labelTask } from '../../src-validator/bench/sim/fake-teacher';
 import { compareRecordPrefix, judgePrefix } from '../../src-validator/verify/agreement';
@@ -181,5 +181,38 @@ describe('audit of a prefix', () => {
     const cheaper = auditRates(TRIALS / 4, 0.03, honest(0.08));
     console.log(`cheaper kernel σ 0.08: ${JSON.stringify(cheaper)}`);
     expect(cheaper.penalised).toBeGreaterThanOrEqual(cheaper.firstFailed * 0.95);
+  });
+
+  it('with the default share and floor, collusion after an honest streak lowers a key pair’s expected pay below the streak’s own', () => {
+    // A pair of established keys settles `streak` honest tasks in the window, then agrees on `fabricated` made-up ones. An audit
+    // of a made-up task fails grossly whatever prefix it draws; any failure in the window revokes all the pair's unsettled credit.
+    const report: string[] = [];
+    for (const taskTokens of [200, 15_000]) {
+      // 200: a tiny task (one short document), where the floor rules; 15,000: 30 s of a 500 tokens/s miner, in 1024-position documents.
+      const documentPositions = taskTokens < 1024 ? [taskTokens] : Array.from({ length: Math.round(taskTokens / 1024) }, () => 1024);
+      for (const streak of [1, 3, 10, 100, 1000]) {
+        let escape = 1;
+        let mostFabricatedPaid = 0;
+        for (let fabricated = 1; fabricated <= 50 * streak; fabricated++) {
+          const settled = streak + fabricated;
+          const p = auditProbability({
+            share: DEFAULT_AUDIT_SHARE,
+            documentPositions,
+            creditedTokens: 2 * taskTokens,
+            auditsPerKey: DEFAULT_AUDITS_PER_KEY,
+            keyTasksInWindow: [settled, settled],
+          });
+          escape *= 1 - p;
+          // Expected tasks paid: all of them if no audit caught the pair, none otherwise; never more than stopping after the streak.
+          expect(escape * settled).toBeLessThan(streak);
+          mostFabricatedPaid = Math.max(mostFabricatedPaid, escape * fabricated);
+        }
+        report.push(
+          `${taskTokens} tokens/task, streak ${streak}: at most ${(mostFabricatedPaid / streak).toFixed(3)} × streak fabricated tasks paid`,
+        );
+        expect(mostFabricatedPaid / streak).toBeLessThan(0.15);
+      }
+    }
+    console.log(report.join('\n'));
   });
 });

@@ -170,6 +170,32 @@ describe.each(STORE_KINDS)('audits against colluding established keys on %s', (k
     }
   }
 
+  it('streak then collude with the default audit share and per-key floor: caught within the window, nothing of theirs paid', async () => {
+    const { epoch, colluders } = await start({ recomputers: [fakeRecomputer(MODEL_HASH, tokenizer)] }, 2);
+    const honest = [h.miner(1), h.miner(2)];
+    const sent: Sent = { fabricatedTokens: 0, garbage: new Map() };
+    // Ten honest tasks each: the floor's share of each further task falls to 3 in 11, 12, ...
+    for (let r = 0; r < 10; r++) await round(h, colluders, honest, sent, false);
+    const caught = async () => (await Promise.all(colluders.map(statuses))).every((seen) => seen.includes('rejected'));
+    expect(await caught()).toBe(false);
+    let rounds = 0;
+    while (rounds < 40 && !(await caught())) {
+      await round(h, colluders, honest, sent);
+      rounds++;
+    }
+    console.log(`streak of 10, then caught after ${rounds} rounds of collusion; audits ${JSON.stringify(h.validator.audits())}`);
+    expect(await caught()).toBe(true);
+    expect(sent.fabricatedTokens).toBeGreaterThan(0);
+    expect(await epochCredit(h, colluders, epoch)).toBe(0);
+    expect(await exportedGarbage(h, sent.garbage)).toBe(0);
+    const weights = await settledWeights(h, epoch);
+    for (const m of colluders) expect(weights.get(m.address) ?? 0).toBe(0);
+    for (const m of honest) {
+      expect(weights.get(m.address) ?? 0).toBeGreaterThan(0);
+      expect(await statuses(m)).not.toContain('rejected');
+    }
+  });
+
   it('streak then cheat across an epoch boundary: agreed (checked) fabrications credited before the close are revoked when an audit catches them after it', async () => {
     // No per-key floor: audits by share alone, about one settled task in 25, so the pair's first fabrications go unaudited.
     const { epoch, colluders } = await start(
