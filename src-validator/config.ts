@@ -107,5 +107,12 @@ export const MIN_AUDIT_PREFIX_POSITIONS = 128;
  * as a large one (the floor costs at most this many audits per key and window).
  */
 export const DEFAULT_AUDITS_PER_KEY = 3;
+/**
+ * A failed audit is gross, and penalised at once, when it fails even with the bounds honest
+ * jitter moves (mean and p99 |Δ|, bias, top-8 overlap's shortfall) this many times wider, or on a
+ * check honest jitter never trips (bad rows, rank misses, grid); otherwise it is a near miss, and
+ * only a second audit of another document of the task that fails too confirms it (docs/PROTOCOL.md).
+ */
+export const GROSS_AUDIT_FAILURE_FACTOR = 2;
 /** Audits waiting for the teacher; beyond it, picked audits are skipped (counted, logged) rather than queued. */
 export const DEFAULT_AUDIT_QUEUE = 64;

@@ -40,3 +40,19 @@ export function pickAudit(documentPositions: readonly number[], random: () => nu
   const shortest = Math.min(positions, MIN_AUDIT_PREFIX_POSITIONS);
   return { docIndex, prefixPositions: shortest + Math.floor(random() * (positions - shortest + 1)) };
 }
+
+/**
+ * The audit that confirms a near miss: another document of the task where it has more than one
+ * (honest jitter's near misses come and go with the document; a cheaper model's labels fail every
+ * one), with its own random prefix.
+ */
+export function pickConfirmation(
+  documentPositions: readonly number[],
+  failedDocIndex: number,
+  random: () => number,
+): { docIndex: number; prefixPositions: number } {
+  if (documentPositions.length < 2) return pickAudit(documentPositions, random);
+  const others = documentPositions.map((_, i) => i).filter((i) => i !== failedDocIndex);
+  const docIndex = others[Math.floor(random() * others.length)]!;
+  return { docIndex, prefixPositions: pickAudit([documentPositions[docIndex]!], random).prefixPositions };
+}

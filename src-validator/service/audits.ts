@@ -2,11 +2,11 @@ import { errorMessage } from '../../src-node/log';
 import { readFile } from 'node:fs/promises';
 import { decodeResultBundle, tokenIdsChecksum } from '../../src-node/soft-labels';
 import { epochOf } from '../accounting/earnings';
-import { compareRecordPrefix } from '../verify/agreement';
+import { judgePrefix, type PrefixVerdict } from '../verify/agreement';
 import { parseRecord } from '../verify/record-rows';
-import { auditProbability, pickAudit } from './audit-policy';
+import { auditProbability, pickAudit, pickConfirmation } from './audit-policy';
 import { recomputerFor, type ValidatorContext } from './context';
-import { rejectResult } from './settlement';
+import { redoWithout, rejectResult } from './settlement';
 
 export interface AuditSettings {
   /** Share of credited tokens re-computed (0: no audits). */
@@ -28,12 +28,18 @@ export interface AuditStats {
   skipped: number;
   passed: number;
   failed: number;
+  /** Near misses (failures within the widened bounds) re-audited on another document before any penalty. */
+  confirmations: number;
+  /** Of those, the ones the second audit passed: no penalty, the keys audited again on their next task. */
+  unconfirmed: number;
   /** Positions the teacher re-computed for audits. */
   recomputedTokens: number;
 }
 
 interface AuditJob {
   taskId: string;
+  modelHash: string;
+  documentPositions: readonly number[];
   docIndex: number;
   prefixPositions: number;
 }
@@ -48,13 +54,26 @@ const SKIP_LOG_INTERVAL_MS = 60_000;
  * so uploads are never held up by an audit.
  */
 export class Auditor {
-  readonly stats: AuditStats = { offered: 0, creditedTokens: 0, picked: 0, skipped: 0, passed: 0, failed: 0, recomputedTokens: 0 };
+  readonly stats: AuditStats = {
+    offered: 0,
+    creditedTokens: 0,
+    picked: 0,
+    skipped: 0,
+    passed: 0,
+    failed: 0,
+    confirmations: 0,
+    unconfirmed: 0,
+    recomputedTokens: 0,
+  };
   private readonly queue: AuditJob[] = [];
   private running: Promise<void> | null = null;
   private readonly deciding = new Set<Promise<void>>();
   /** Per key: tasks settled per epoch, over the settling window. */
   private readonly keyTasks = new Map<string, Map<number, number>>();
-  private teacherOff: string | null = null;
+  /** Keys of a task whose near miss was not confirmed: their next settled task is audited. */
+  private readonly watched = new Set<string>();
+  /** Per teacher (by the model it runs): why it is off. One teacher failing stops only its variant's audits. */
+  private readonly teacherOff = new Map<string, string>();
   private lastSkipLogMs = -Infinity;
   private skippedSinceLog = 0;
 
@@ -97,20 +116,24 @@ export class Auditor {
     const creditedTokens = task.tokens * credited.length;
     this.stats.offered++;
     this.stats.creditedTokens += creditedTokens;
-    const p = auditProbability({
-      share: this.settings.share,
-      documentPositions: positions,
-      creditedTokens,
-      auditsPerKey: this.settings.auditsPerKey,
-      keyTasksInWindow: credited.map((r) => this.countTask(r.miner)),
-    });
+    const keyTasksInWindow = credited.map((r) => this.countTask(r.miner));
+    const watched = credited.filter((r) => this.watched.delete(r.miner)).length > 0;
+    const p = watched
+      ? 1
+      : auditProbability({
+          share: this.settings.share,
+          documentPositions: positions,
+          creditedTokens,
+          auditsPerKey: this.settings.auditsPerKey,
+          keyTasksInWindow,
+        });
     if (this.ctx.random() >= p) return;
     this.stats.picked++;
-    if (this.teacherOff !== null || this.queue.length >= this.settings.maxQueued) {
-      this.skip();
+    if (this.teacherOff.has(task.modelHash) || this.queue.length >= this.settings.maxQueued) {
+      this.skip(task.modelHash);
       return;
     }
-    this.queue.push({ taskId, ...pickAudit(positions, this.ctx.random) });
+    this.queue.push({ taskId, modelHash: task.modelHash, documentPositions: positions, ...pickAudit(positions, this.ctx.random) });
     this.running ??= this.drain().finally(() => (this.running = null));
   }
 
@@ -129,21 +152,21 @@ export class Auditor {
     return sum;
   }
 
-  private skip(): void {
+  private skip(modelHash: string): void {
     this.stats.skipped++;
     this.skippedSinceLog++;
     const now = this.ctx.clock();
     if (now - this.lastSkipLogMs < SKIP_LOG_INTERVAL_MS) return;
     this.lastSkipLogMs = now;
-    const why = this.teacherOff ?? `the teacher re-computes slower than --audit-share ${this.settings.share} asks`;
+    const why = this.teacherOff.get(modelHash) ?? `the teacher re-computes slower than --audit-share ${this.settings.share} asks`;
     this.ctx.log.warn(`skipped ${this.skippedSinceLog} audits (${this.stats.skipped} in all): ${why}`);
     this.skippedSinceLog = 0;
   }
 
   private async drain(): Promise<void> {
     for (let job; (job = this.queue.shift());) {
-      if (this.teacherOff !== null) {
-        this.skip();
+      if (this.teacherOff.has(job.modelHash)) {
+        this.skip(job.modelHash);
         continue;
       }
       try {
@@ -154,13 +177,40 @@ export class Auditor {
     }
   }
 
+  /**
+   * A pass or a gross failure decides at once. A near miss (within the widened bounds honest
+   * jitter could reach) is confirmed first by a second audit of another document: only if that
+   * fails too are the keys penalised, since a failed audit costs a key all its unsettled credit.
+   */
   private async audit(job: AuditJob): Promise<void> {
+    const first = await this.judge(job);
+    if (first === null) return;
+    const failed = `failed an audit of document ${job.docIndex} (first ${job.prefixPositions} positions)`;
+    if (first.outcome !== 'near-miss') return this.settle(job, first.outcome === 'pass' ? null : `${failed}: ${first.reason}`);
+    this.stats.confirmations++;
+    const confirmation = { ...job, ...pickConfirmation(job.documentPositions, job.docIndex, this.ctx.random) };
+    const second = await this.judge(confirmation);
+    if (second === null) return;
+    if (second.outcome !== 'pass') {
+      const confirmed = `confirmed on document ${confirmation.docIndex} (first ${confirmation.prefixPositions} positions): ${second.reason}`;
+      return this.settle(job, `${failed}, a near miss (${first.reason}), ${confirmed}`);
+    }
+    this.stats.unconfirmed++;
+    const keys = (await this.ctx.store.resultsOfTask(job.taskId)).filter((r) => r.status === 'validated').map((r) => r.miner);
+    for (const key of keys) this.watched.add(key);
+    this.ctx.log.warn(
+      `task ${job.taskId} ${failed} by a near miss (${first.reason}), not confirmed on document ${confirmation.docIndex}: no penalty`,
+    );
+  }
+
+  /** The teacher's labels of the job's prefix against the kept copy; null when nothing is left to audit or the teacher failed. */
+  private async judge(job: AuditJob): Promise<PrefixVerdict | null> {
     const { store } = this.ctx;
     const task = await store.taskForUpdate(job.taskId);
-    if (!task || task.state !== 'validated') return;
+    if (!task || task.state !== 'validated') return null;
     const doc = (await store.taskDocuments(job.taskId))[job.docIndex];
     const kept = (await store.resultsOfTask(job.taskId)).find((r) => r.status === 'validated' && r.bodyKept);
-    if (!doc || !kept) return;
+    if (!doc || !kept) return null;
     const prefixIds = (await this.ctx.tokenizer()).encode(doc.text, job.prefixPositions);
     let reference;
     try {
@@ -176,29 +226,26 @@ export class Auditor {
         throw new Error(`its re-computation of ${doc.docId} does not match the validator's tokenization`);
       }
     } catch (error) {
-      // Audits stop, the validator does not: said once, and every later pick is counted as skipped.
-      this.teacherOff = `the teacher failed (${errorMessage(error)}); no audits until the validator restarts`;
-      this.ctx.log.error(`audits off: ${this.teacherOff}`);
-      this.skip();
-      return;
+      // This teacher's audits stop, the validator and the other teachers do not: said once, and every later pick of its variant is counted as skipped.
+      const variant = this.ctx.settings.variants.find((v) => v.modelHash === task.modelHash)?.id ?? task.modelHash.slice(0, 12);
+      const why = `the ${variant} teacher failed (${errorMessage(error)}); no audits of ${variant} until the validator restarts`;
+      this.teacherOff.set(task.modelHash, why);
+      this.ctx.log.error(`audits off: ${why}`);
+      this.skip(task.modelHash);
+      return null;
     }
     this.stats.recomputedTokens += reference.header.positions;
     const source = await store.resultBodySource(job.taskId, kept.miner);
-    if (!source) return;
+    if (!source) return null;
     // Read without blocking the event loop, and only the audited record parsed (its CRC): not the whole bundle.
     // A body revoked meanwhile is gone: nothing left to audit.
     const body = 'bytes' in source ? source.bytes : await readFile(source.path).catch(() => null);
-    if (!body) return;
-    let verdict;
+    if (!body) return null;
     try {
-      verdict = compareRecordPrefix(parseRecord(decodeResultBundle(body)[job.docIndex]!), reference);
+      return judgePrefix(parseRecord(decodeResultBundle(body)[job.docIndex]!), reference);
     } catch (error) {
-      verdict = { agree: false, reason: errorMessage(error) };
+      return { outcome: 'gross', reason: errorMessage(error) };
     }
-    await this.settle(
-      job,
-      verdict.agree ? null : `failed an audit of document ${job.docIndex} (first ${job.prefixPositions} positions): ${verdict.reason}`,
-    );
   }
 
   /**
@@ -216,7 +263,7 @@ export class Auditor {
         return;
       }
       for (const r of credited) await rejectResult(this.ctx, tx, r, failure, 'unsettled');
-      await tx.setTaskState(job.taskId, 'open', Math.max(task.quorum, this.ctx.settings.redundancy));
+      await redoWithout(this.ctx, tx, job.taskId);
     });
     if (failure === null) this.stats.passed++;
     else {

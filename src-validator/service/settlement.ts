@@ -78,15 +78,21 @@ async function uncredit(ctx: ValidatorContext, tx: StoreTx, r: ResultRow, reason
   });
 }
 
-/** After a validated result of a task was revoked: the task's labels are re-computed unless another kept copy remains. */
-async function redoWithout(ctx: ValidatorContext, tx: StoreTx, taskId: string): Promise<void> {
+/**
+ * After validated results of a task were revoked: its labels are re-computed unless another kept
+ * copy remains, once. A task whose documents already went back to the queue (an earlier
+ * revocation took its kept copy) is not reopened when a later one takes its last result, nor is
+ * one no longer settled: either would queue the same documents twice.
+ */
+export async function redoWithout(ctx: ValidatorContext, tx: StoreTx, taskId: string): Promise<void> {
   const task = await tx.taskForUpdate(taskId);
-  if (!task) return;
+  if (task?.state !== 'validated') return;
   const validated = (await tx.resultsOfTask(taskId)).filter((o) => o.status === 'validated');
   if (validated.length === 0) {
     await tx.setTaskState(task.taskId, 'open', Math.max(task.quorum, redundancyFor(ctx)));
   } else if (!validated.some((o) => o.bodyKept)) {
     await tx.requeueDocuments((await tx.taskDocumentChecks(taskId)).map((d) => d.docId));
+    await tx.setTaskState(task.taskId, 'requeued');
   }
 }
 

@@ -34,7 +34,11 @@ export interface ReadyDocument {
   tokenIdsChecksum: number;
 }
 
-export type TaskState = 'open' | 'checking' | 'validated' | 'failed';
+/**
+ * `requeued`: its kept copy was revoked while other keys' validated results stayed; its documents
+ * went back to the queue as a new task, so it is never reopened or audited again.
+ */
+export type TaskState = 'open' | 'checking' | 'validated' | 'failed' | 'requeued';
 
 export interface TaskRow {
   taskId: string;

@@ -2,6 +2,7 @@ import { LOGPROB_STEP, type SoftLabels } from '../../src-node/soft-labels';
 import {
   AGREEMENT_TOP,
   BAD_ROW_OVERLAP,
+  GROSS_AUDIT_FAILURE_FACTOR,
   MAX_BAD_ROW_FRACTION,
   MAX_COARSE_GRID_SHARE,
   MAX_MEAN_ABS_LOGPROB_DIFF,
@@ -54,6 +55,18 @@ const DEFAULT_TOLERANCES: Tolerances = {
   maxRankMissFraction: MAX_RANK_MISS_FRACTION,
   maxMeanSignedLogprobDiff: MAX_MEAN_SIGNED_LOGPROB_DIFF,
   maxCoarseGridShare: MAX_COARSE_GRID_SHARE,
+};
+
+/**
+ * The bounds honest jitter moves, widened (`GROSS_AUDIT_FAILURE_FACTOR`); the checks it never
+ * trips (bad rows, rank misses, grid) and the near tie, a definition rather than a bound, stay.
+ */
+const GROSS_FAILURE_TOLERANCES: Tolerances = {
+  ...DEFAULT_TOLERANCES,
+  minMeanOverlap: 1 - GROSS_AUDIT_FAILURE_FACTOR * (1 - MIN_MEAN_OVERLAP),
+  maxMeanAbsLogprobDiff: GROSS_AUDIT_FAILURE_FACTOR * MAX_MEAN_ABS_LOGPROB_DIFF,
+  maxP99AbsLogprobDiff: GROSS_AUDIT_FAILURE_FACTOR * MAX_P99_ABS_LOGPROB_DIFF,
+  maxMeanSignedLogprobDiff: GROSS_AUDIT_FAILURE_FACTOR * MAX_MEAN_SIGNED_LOGPROB_DIFF,
 };
 
 const MAX_CODE = 1 << 13;
@@ -421,4 +434,17 @@ export function compareResults(
   }
   const { reason } = sampleVerdict(sample, tol);
   return { agree: reason === null, reason };
+}
+
+/** An audited prefix: it agrees, fails by a near miss honest jitter can make, or fails grossly. */
+export interface PrefixVerdict {
+  outcome: 'pass' | 'near-miss' | 'gross';
+  reason: string | null;
+}
+
+/** `compareRecordPrefix`, and for a failure whether it is gross (fails the widened bounds too). */
+export function judgePrefix(record: ParsedRecord, prefix: ParsedRecord): PrefixVerdict {
+  const verdict = compareRecordPrefix(record, prefix);
+  if (verdict.agree) return { outcome: 'pass', reason: null };
+  return { outcome: compareRecordPrefix(record, prefix, GROSS_FAILURE_TOLERANCES).agree ? 'near-miss' : 'gross', reason: verdict.reason };
 }

@@ -155,6 +155,8 @@ describe.each(STORE_KINDS)('audits against colluding established keys on %s', (k
         expect(sent.fabricatedTokens).toBeGreaterThan(0);
         const stats = h.validator.audits();
         expect(stats.failed).toBeGreaterThan(0);
+        // Made-up labels fail grossly: penalised on the first audit, no confirmation needed.
+        expect(stats.confirmations).toBe(0);
         // The colluders' one honest task each was revoked with the rest: nothing of theirs is credited when the epoch settles.
         expect(await epochCredit(h, colluders, epoch)).toBe(0);
         const weights = await settledWeights(h, epoch);
@@ -167,6 +169,32 @@ describe.each(STORE_KINDS)('audits against colluding established keys on %s', (k
       });
     }
   }
+
+  it('streak then collude with the default audit share and per-key floor: caught within the window, nothing of theirs paid', async () => {
+    const { epoch, colluders } = await start({ recomputers: [fakeRecomputer(MODEL_HASH, tokenizer)] }, 2);
+    const honest = [h.miner(1), h.miner(2)];
+    const sent: Sent = { fabricatedTokens: 0, garbage: new Map() };
+    // Ten honest tasks each: the floor's share of each further task falls to 3 in 11, 12, ...
+    for (let r = 0; r < 10; r++) await round(h, colluders, honest, sent, false);
+    const caught = async () => (await Promise.all(colluders.map(statuses))).every((seen) => seen.includes('rejected'));
+    expect(await caught()).toBe(false);
+    let rounds = 0;
+    while (rounds < 40 && !(await caught())) {
+      await round(h, colluders, honest, sent);
+      rounds++;
+    }
+    console.log(`streak of 10, then caught after ${rounds} rounds of collusion; audits ${JSON.stringify(h.validator.audits())}`);
+    expect(await caught()).toBe(true);
+    expect(sent.fabricatedTokens).toBeGreaterThan(0);
+    expect(await epochCredit(h, colluders, epoch)).toBe(0);
+    expect(await exportedGarbage(h, sent.garbage)).toBe(0);
+    const weights = await settledWeights(h, epoch);
+    for (const m of colluders) expect(weights.get(m.address) ?? 0).toBe(0);
+    for (const m of honest) {
+      expect(weights.get(m.address) ?? 0).toBeGreaterThan(0);
+      expect(await statuses(m)).not.toContain('rejected');
+    }
+  });
 
   it('streak then cheat across an epoch boundary: agreed (checked) fabrications credited before the close are revoked when an audit catches them after it', async () => {
     // No per-key floor: audits by share alone, about one settled task in 25, so the pair's first fabrications go unaudited.
@@ -263,6 +291,48 @@ describe.each(STORE_KINDS)('the audit budget on %s', (kind) => {
     await h.validator.idle();
     const done = h.validator.audits();
     expect(done.passed).toBe(done.picked - done.skipped);
+  });
+
+  it('an unlucky near miss is confirmed on another document before any penalty, and its key is audited on its next task', async () => {
+    let unlucky = false;
+    const teacher = fakeRecomputer(MODEL_HASH, tokenizer);
+    // Another GPU's labels far noisier than usual, once: a near miss (within twice the bounds), as honest jitter can make.
+    const noisy = fakeRecomputer(MODEL_HASH, tokenizer, { noise: 0.09, noiseSeed: 5 });
+    // An audit asks for a prefix (at most the document: below the task's 64 positions); a spot check for the task's length.
+    const recomputer: Recomputer = {
+      modelHash: MODEL_HASH,
+      label: (t) => (unlucky && t.seqLen < 64 ? ((unlucky = false), noisy) : teacher).label(t),
+    };
+    h = await startHarness(kind, { redundancy: 2, recomputers: [recomputer], audits: { share: 1e-9, auditsPerKey: 1 } });
+    await h.validator.addDocuments(documents(1000));
+    const pair = [h.miner(1), h.miner(2)];
+    const settleOne = () => round(h, [], pair, { fabricatedTokens: 0, garbage: new Map() });
+    for (let i = 0; i < 20; i++) await settleOne();
+    unlucky = true;
+    const before = h.validator.audits().picked;
+    for (let i = 0; i < 150 && h.validator.audits().picked === before; i++) await settleOne();
+    expect(h.validator.audits()).toMatchObject({ confirmations: 1, unconfirmed: 1, failed: 0 });
+    for (const m of pair) expect(await statuses(m)).not.toContain('rejected');
+    // Its next task is audited whatever the odds (about 1 in 20 here).
+    const picked = h.validator.audits().picked;
+    await settleOne();
+    expect(h.validator.audits().picked).toBeGreaterThan(picked);
+    expect(h.validator.audits()).toMatchObject({ failed: 0, unconfirmed: 1 });
+  });
+
+  it('a near miss on every document (a cheaper kernel) is confirmed and penalised', async () => {
+    h = await startHarness(kind, {
+      redundancy: 1,
+      recomputers: [fakeRecomputer(MODEL_HASH, tokenizer)],
+      audits: { share: 1, auditsPerKey: 0 },
+    });
+    await h.validator.addDocuments(documents(60));
+    const miner = h.miner(1);
+    await longStreak(h, miner);
+    await answer(miner, (t) => bundleOf(honestLabels(t, 1, { noise: 0.08 })));
+    await h.validator.idle();
+    expect(h.validator.audits()).toMatchObject({ confirmations: 1, unconfirmed: 0, failed: 1 });
+    expect(await statuses(miner)).toEqual(['rejected']);
   });
 
   it('a failing teacher turns audits off with one log line; the validator keeps validating', async () => {

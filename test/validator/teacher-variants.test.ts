@@ -1,10 +1,11 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src-node/log';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { API, LedgerResponse, MeResponse, type Task } from '../../src-shared/protocol';
 import { fakeRecomputer, labelTask } from '../../src-validator/bench/sim/fake-teacher';
 import type { SimMiner } from '../../src-validator/bench/sim/sim-miner';
 import { validatedRecords } from '../../src-validator/export-validated';
-import type { TeacherVariantSpec } from '../../src-validator/index';
+import type { Recomputer, TeacherVariantSpec } from '../../src-validator/index';
 import * as cheat from './cheaters';
 import {
   bundleOf,
@@ -62,6 +63,24 @@ async function ledger(miner: SimMiner) {
 function labelsFor(task: Task, seed: number) {
   return bundleOf(honestLabels(task, seed, task.modelHash === INT4_HASH ? INT4_MODEL : {}));
 }
+
+/** A variant's own teacher, noting the tasks it was asked to label. */
+function teacherOf(modelHash: string, model: { variant?: number } = {}): Recomputer & { labelled: string[] } {
+  const inner = fakeRecomputer(modelHash, tokenizer, { noise: 0.01, noiseSeed: 4242, ...model });
+  const labelled: string[] = [];
+  return { modelHash, labelled, label: (task) => (labelled.push(task.taskId), inner.label(task)) };
+}
+
+/** Each key leases a task of the variant and answers it (keys asking back to back take each other's replicas). */
+async function workOn(modelHash: string, miners: SimMiner[], answer: (task: Task, seed: number) => Uint8Array): Promise<void> {
+  for (const [i, m] of miners.entries()) {
+    const res = await m.lease<LeaseBody>({ maxTokens: 250, modelHash });
+    if (res.body.kind === 'task') await m.submit(res.body.task.taskId, answer(res.body.task, 1 + i));
+  }
+}
+
+/** The same made-up labels from both keys of a pair. */
+const colluding = (task: Task) => cheat.fabricatedFor(task.taskId)(task, { lastBundle: null });
 
 describe.each(STORE_KINDS)('teacher variants on %s', (kind) => {
   let h: Harness;
@@ -218,5 +237,68 @@ describe.each(STORE_KINDS)('teacher variants on %s', (kind) => {
     expect(int4.length).toBeGreaterThan(0);
     expect(int4.every(([v]) => v === 'test-int4')).toBe(true);
     expect(int4.length + (await rows('test-fp16')).length).toBe(all.length);
+  });
+
+  it("audits each variant with its own teacher only: each variant's colluders are caught by its teacher, honest pairs of both pass", async () => {
+    const teachers = { [FP16_HASH]: teacherOf(FP16_HASH), [INT4_HASH]: teacherOf(INT4_HASH, INT4_MODEL) };
+    await start({ recomputers: Object.values(teachers), audits: { share: 1, auditsPerKey: 0 } });
+    const variantOf = async (taskId: string) => (await h.validator.store.taskForUpdate(taskId))!.modelHash;
+    const colluders = { [FP16_HASH]: [h.miner(10), h.miner(11)], [INT4_HASH]: [h.miner(12), h.miner(13)] };
+    const honest = { [FP16_HASH]: [h.miner(20), h.miner(21)], [INT4_HASH]: [h.miner(22), h.miner(23)] };
+    for (let round = 0; round < 3; round++) {
+      for (const modelHash of [FP16_HASH, INT4_HASH]) {
+        await workOn(modelHash, colluders[modelHash]!, colluding);
+        await workOn(modelHash, honest[modelHash]!, labelsFor);
+      }
+      await h.validator.idle();
+    }
+    for (const [modelHash, teacher] of Object.entries(teachers)) {
+      expect(teacher.labelled.length).toBeGreaterThan(0);
+      // A teacher never judges another variant's task.
+      for (const taskId of teacher.labelled) expect(await variantOf(taskId)).toBe(modelHash);
+      for (const m of colluders[modelHash]!) {
+        const seen = await me(m);
+        expect([seen.validatedTokens, seen.rejectedTokens > 0]).toEqual([0, true]);
+        // Caught by its own variant's teacher: every task it was rejected on is one that teacher audited.
+        const rejected = (await ledger(m)).filter((e) => e.status === 'rejected').map((e) => e.taskId);
+        for (const taskId of rejected) expect(teacher.labelled).toContain(taskId);
+      }
+      // The first round's colluders took each other's replicas and agreed: only the audit saw through them.
+      const both = await Promise.all(
+        colluders[modelHash]!.map(async (m) => (await ledger(m)).filter((e) => e.status === 'rejected').map((e) => e.taskId)),
+      );
+      expect(both[0]!.filter((t) => both[1]!.includes(t)).length).toBeGreaterThan(0);
+      for (const m of honest[modelHash]!) {
+        expect((await me(m)).validatedTokens).toBeGreaterThan(0);
+        expect((await ledger(m)).map((e) => e.status)).not.toContain('rejected');
+      }
+    }
+    expect(h.validator.audits().failed).toBeGreaterThanOrEqual(2);
+    expect(h.validator.audits().skipped).toBe(0);
+  });
+
+  it('a failing int4 teacher stops int4 audits only: fp16 colluders are still caught by the fp16 teacher', async () => {
+    const errors: string[] = [];
+    const fp16Teacher = teacherOf(FP16_HASH);
+    const int4Teacher: Recomputer = { modelHash: INT4_HASH, label: () => Promise.reject(new Error('CUDA error: out of memory')) };
+    await start({
+      recomputers: [fp16Teacher, int4Teacher],
+      audits: { share: 1, auditsPerKey: 0 },
+      log: { ...silentLogger, error: (m: string) => errors.push(m), child: () => silentLogger },
+    });
+    const [int4a, int4b] = [h.miner(22), h.miner(23)];
+    for (let round = 0; round < 3; round++) await workOn(INT4_HASH, [int4a, int4b], labelsFor);
+    await h.validator.idle();
+    expect(errors.filter((e) => e.startsWith('audits off')).length).toBe(1);
+    expect(errors.find((e) => e.startsWith('audits off'))).toMatch(/test-int4/);
+    const colluders = [h.miner(10), h.miner(11)];
+    await workOn(FP16_HASH, colluders, colluding);
+    await h.validator.idle();
+    for (const m of colluders) expect([(await me(m)).validatedTokens, (await me(m)).rejectedTokens > 0]).toEqual([0, true]);
+    expect(fp16Teacher.labelled.length).toBe(1);
+    // The int4 pair's work stands unaudited (the teacher failed on the first, the rest were skipped).
+    for (const m of [int4a, int4b]) expect((await ledger(m)).map((e) => e.status)).toEqual(['validated', 'validated', 'validated']);
+    expect(h.validator.audits()).toMatchObject({ failed: 1, passed: 0 });
+    expect(h.validator.audits().skipped).toBe(3);
   });
 });
