@@ -141,7 +141,12 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
   }
 }
 
-async function walletSigner(d: PipelineDeps): Promise<RequestSigner> {
+/** Throws the CannotMine a remote validator's pipeline would (no mining key, a locked wallet) before anything else starts. */
+export async function checkMiningKey(d: Pick<PipelineDeps, 'dataDir' | 'secretBox'>, settings: Settings): Promise<void> {
+  if (settings.validatorUrl) await walletSigner(d);
+}
+
+async function walletSigner(d: Pick<PipelineDeps, 'dataDir' | 'secretBox'>): Promise<RequestSigner> {
   const noKey = () =>
     new CannotMine(
       'no-mining-key',

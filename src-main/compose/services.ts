@@ -30,7 +30,7 @@ import { BalanceService } from '../wallet/balance/balance-service';
 import { KeyStore, type SecretBox } from '../wallet';
 import { WalletService } from '../wallet/wallet-service';
 import { terminalMnemonicPresenter, type MnemonicPresenter, type PasswordPrompt } from '../wallet/wallet-service-presenter';
-import { openPipeline, type Pipeline, type PipelineDeps } from './pipeline';
+import { checkMiningKey, openPipeline, type Pipeline, type PipelineDeps } from './pipeline';
 
 /** Enough to show what led up to a problem, small enough to paste into an issue. */
 const DIAGNOSTICS_LOG_LINES = 300;
@@ -297,6 +297,11 @@ function openMining(o: ServicesOptions, d: MiningDeps): MiningSupervisor<Pipelin
     validator: d.state.writer('mining supervisor', 'validator'),
     onMiningKeyChange: d.miningKey,
     waitFor: d.waitFor,
+    checkFirst: (current) =>
+      checkMiningKey(pipelineDeps, current).catch((error: unknown) => {
+        if (error instanceof CannotMine) d.cannotMine.fire(error);
+        throw error;
+      }),
     log: d.log,
   });
 }

@@ -36,6 +36,11 @@ export interface MiningSupervisorOptions<P extends MiningPipeline> {
    * answers, nothing opens and the miner's status says why; `onChange` asks again.
    */
   waitFor?: { wait(settings: Settings): { status: 'starting' | 'error'; reason: string } | null; onChange: Event<void> };
+  /**
+   * What must hold before anything is waited for or opened (a remote validator's mining key): a
+   * user without a key learns it before a teacher download, not after.
+   */
+  checkFirst?(settings: Settings): Promise<void>;
   log: Logger;
   now?: () => number;
 }
@@ -139,6 +144,12 @@ export class MiningSupervisor<P extends MiningPipeline> {
   }
 
   private async build(): Promise<void> {
+    try {
+      await this.o.checkFirst?.(this.o.settings.get());
+    } catch (error) {
+      this.cannotStart(error);
+      return;
+    }
     const wait = this.o.waitFor?.wait(this.o.settings.get());
     if (wait) {
       this.o.miner.update(({ miner }) => ({ miner: { ...miner, status: wait.status, reason: wait.reason } }));
@@ -148,10 +159,7 @@ export class MiningSupervisor<P extends MiningPipeline> {
     try {
       pipeline = await this.o.openPipeline(this.o.settings.get());
     } catch (error) {
-      const message = errorMessage(error);
-      this.o.log.error(`cannot start mining: ${message}`);
-      this.o.miner.update(({ miner }) => ({ miner: { ...miner, status: 'error', reason: message } }));
-      this.o.validator.update(({ validator }) => ({ validator: { ...validator, connection: 'offline', lastError: message } }));
+      this.cannotStart(error);
       return;
     }
     this.pipeline = pipeline;
@@ -161,6 +169,13 @@ export class MiningSupervisor<P extends MiningPipeline> {
     if (this.userPause.paused) loop.setPaused(true, this.userPause.forMs);
     loop.setHold(this.hold);
     loop.start();
+  }
+
+  private cannotStart(error: unknown): void {
+    const message = errorMessage(error);
+    this.o.log.error(`cannot start mining: ${message}`);
+    this.o.miner.update(({ miner }) => ({ miner: { ...miner, status: 'error', reason: message } }));
+    this.o.validator.update(({ validator }) => ({ validator: { ...validator, connection: 'offline', lastError: message } }));
   }
 
   private mirrorConnection(pipeline: P): Disposable {

@@ -42,7 +42,13 @@ async function walletCreate(dataDir: string): Promise<void> {
 
 /** A validator that answers every request as one running another model would. */
 async function wrongModelValidator(): Promise<string> {
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
+    // A validator that offers no teacher download: the miner keeps its own model and leases.
+    if (req.url === '/v1/model') {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'not-found', message: 'no such endpoint' } }));
+      return;
+    }
     res.writeHead(409, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({ error: { code: 'wrong-model', message: 'This validator accepts labels from model abc; the miner runs def.' } }),
@@ -102,11 +108,8 @@ describe('nya mine that cannot mine', () => {
     await walletCreate(dataDir);
     const p = mine(['--validator', 'http://127.0.0.1:9'], PASS, dataDir);
     await p.waitFor(/^dashboard: /m);
-    // The validator client's own line (the wallet's balance reader retries too): the miner is leasing, and retrying.
-    await eventuallyIn(
-      () => /\[validator-client\] The validator at http:\/\/127\.0\.0\.1:9 cannot be reached.*Retrying with backoff/.test(p.stderr),
-      p,
-    );
+    // With no model of its own the miner first asks the validator for its teacher, and retries that.
+    await eventuallyIn(() => /\[models\] could not get the teacher \(.*\); trying again in \d+ s/.test(p.stderr), p);
     expect(p.child.exitCode).toBeNull();
     expect(await p.stop()).toBe(0);
   });
