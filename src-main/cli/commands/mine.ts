@@ -51,8 +51,10 @@ export async function run(argv: string[]): Promise<number> {
   // One line, exactly this shape: scripts and tests read it.
   console.log(`dashboard: ${headless.dashboard.url}`);
   const blocked = new Promise<CannotMine>((resolve) => headless.services.onCannotMine(resolve));
+  // Ctrl-C and SIGTERM are ours from here: starting (a key check, the first lease) may take a while.
+  const finished = untilSignalledOrBlocked(headless, blocked, parsed);
   await headless.services.start();
-  return untilSignalledOrBlocked(headless, blocked, parsed);
+  return finished;
 }
 
 /** What the user runs to get past `error`, for this command line. */
