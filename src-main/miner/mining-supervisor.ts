@@ -86,7 +86,8 @@ export class MiningSupervisor<P extends MiningPipeline> {
       // A rebuild already queued reads the newest answer itself; a running pipeline waits for nothing.
       this.subscriptions.add(this.o.waitFor.onChange(() => !this.pipeline && this.rebuildsInFlight === 0 && void this.rebuild(null)));
     }
-    await this.build();
+    // Through the queue like any rebuild, so an answer that arrives while this one opens is not a second pipeline.
+    await this.rebuild(null);
   }
 
   async dispose(): Promise<void> {
