@@ -50,10 +50,16 @@ export async function run(argv: string[]): Promise<number> {
   if (!headless) return 1;
   // One line, exactly this shape: scripts and tests read it.
   console.log(`dashboard: ${headless.dashboard.url}`);
-  const blocked = new Promise<CannotMine>((resolve) => headless.services.onCannotMine(resolve));
+  // Only a setup that never mined exits: once this run has labelled a task, what stops it later
+  // (a key removed from the dashboard, a validator that changed its model) is the status line's to say.
+  const { services } = headless;
+  const tasksAtStart = services.state.get().tokens.tasksCompleted;
+  let mined = false;
+  services.state.onChange((s) => (mined ||= s.tokens.tasksCompleted > tasksAtStart));
+  const blocked = new Promise<CannotMine>((resolve) => services.onCannotMine((error) => !mined && resolve(error)));
   // Ctrl-C and SIGTERM are ours from here: starting (a key check, the first lease) may take a while.
   const finished = untilSignalledOrBlocked(headless, blocked, parsed);
-  await headless.services.start();
+  await services.start();
   return finished;
 }
 
