@@ -251,3 +251,8 @@ export class StateWatch {
     this.ws.close();
   }
 }
+
+/** A Playwright `hasText` that matches the whole text, not a part of it. */
+export function exactly(text: string): RegExp {
+  return new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+}
