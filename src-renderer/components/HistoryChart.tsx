@@ -110,7 +110,7 @@ export function HistoryChart({
                 labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
                 formatter={(v) => [`${Number(v).toFixed(6)} ${unit}`, title]}
               />
-              <Bar dataKey="v" isAnimationActive={false} fill="#8b6cf6" />
+              <Bar dataKey="v" isAnimationActive={false} fill="#8b6cf6" maxBarSize={48} />
             </BarChart>
           )}
         </ResponsiveContainer>

@@ -110,7 +110,7 @@ export function ModelPanel() {
                     </td>
                     <td className="num">{gb(v.diskBytes)}</td>
                     <td className="num">{(v.minVramMiB / 1024).toFixed(1)} GB</td>
-                    <td>
+                    <td className="nowrap">
                       <DownloadButton
                         unavailable={
                           !v.downloadable

@@ -29,6 +29,6 @@ export function timeLabel(stepMs: number): (t: number) => string {
     const d = new Date(t);
     return stepMs >= DAY_MS
       ? d.toLocaleDateString([], { month: 'short', day: 'numeric' })
-      : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+      : d.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
   };
 }

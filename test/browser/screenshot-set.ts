@@ -46,7 +46,13 @@ export async function shootEveryPage(page: Page, watch: StateWatch, moment: stri
         await guide.getByRole('button', { name: 'Next' }).click();
         await guide.locator('li[aria-current="step"]', { hasText: step }).waitFor();
       }
-      await guide.getByTestId('teacher-step').waitFor();
+      const step = guide.getByTestId('teacher-step');
+      await step.waitFor();
+      // The step's text spans the dialog (the guide was laid out in two columns, wrapping it into half).
+      const [stepWidth, dialogWidth] = await Promise.all(
+        [step, guide.locator('.onboarding')].map((l) => l.evaluate((el) => el.getBoundingClientRect().width)),
+      );
+      expect(stepWidth!, 'the teacher step beside the buttons').toBeGreaterThan(0.8 * dialogWidth!);
       await shoot('guide-teacher', size, scheme, false);
       await guide.getByRole('button', { name: 'Skip the guide' }).click();
       await guide.waitFor({ state: 'detached' });
