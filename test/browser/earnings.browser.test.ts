@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, NyaProcess, StateWatch } from './nya-process';
+import type { HistorySeries } from '../../src-shared/ipc';
+import type { Result } from '../../src-shared/result';
+import { eventually, launchChromium, NyaProcess, StateWatch } from './nya-process';
 import { shootEveryPage } from './screenshot-set';
 
 /**
@@ -59,7 +61,12 @@ describe('earnings, speed and the screenshot set in Chromium against nya mine', 
         'projected credit early in an epoch',
       );
       expect(s.earnings.epochEndsAtMs! % (EPOCH_S * 1000)).toBe(0);
-      // The charts ask for their series when drawn: draw them now that there is something to show.
+      // The charts ask for their series when drawn (the earnings charts again only after 10 min):
+      // draw them once main's history holds the earnings.
+      await eventually(async () => {
+        const history = (await watch.invoke('history:get', { range: '30d' })) as Result<HistorySeries>;
+        return history.ok && history.value.series.earnedNano.some((v) => v !== null && v > 0);
+      }, 'earnings in the 30-day history');
       await page.reload();
       await page.getByTestId('local-credit-note').waitFor();
       await page

@@ -166,9 +166,13 @@ export function eventually<T>(fn: () => Promise<T | null | undefined | false>, w
  */
 function awaiting<T>(what: string, wait: Promise<T>): Promise<T> {
   let settled = false;
+  const startedMs = Date.now();
+  // Not a deadline: a note for whoever watches a slow run.
+  const note = setInterval(() => console.warn(`still waiting for ${what} (${Math.round((Date.now() - startedMs) / 1000)} s)`), 60_000);
+  note.unref();
   void wait.then(
-    () => (settled = true),
-    () => (settled = true),
+    () => ((settled = true), clearInterval(note)),
+    () => ((settled = true), clearInterval(note)),
   );
   try {
     onTestFailed(() => {
