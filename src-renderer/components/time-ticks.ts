@@ -1,18 +1,19 @@
-const MINUTE_MS = 60_000;
+const SECOND_MS = 1000;
+const MINUTE_MS = 60 * SECOND_MS;
 const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
-/** Tick spacings a person reads at a glance: whole minutes, hours, days. */
-const STEPS_MS = [1, 2, 5, 10, 15, 30]
-  .map((m) => m * MINUTE_MS)
-  .concat(
-    [1, 2, 3, 6, 12].map((h) => h * HOUR_MS),
-    [1, 2, 7].map((d) => d * DAY_MS),
-  );
+/** Tick spacings a person reads at a glance: whole seconds (a chart's first minute), minutes, hours, days. */
+const STEPS_MS = [
+  ...[5, 10, 15, 30].map((n) => n * SECOND_MS),
+  ...[1, 2, 5, 10, 15, 30].map((n) => n * MINUTE_MS),
+  ...[1, 2, 3, 6, 12].map((n) => n * HOUR_MS),
+  ...[1, 2, 7].map((n) => n * DAY_MS),
+];
 
 /**
  * Time-axis ticks for the visible range: the smallest whole spacing that gives at most `maxTicks`,
- * on its multiples. Labels are minutes or dates, never finer than the spacing, so no two ticks
+ * on its multiples. Labels are times or dates, as fine as the spacing, so no two ticks
  * read the same (recharts' own ticks fell within one minute: "12:41 PM, 12:41 PM").
  */
 export function timeTicks(fromMs: number, toMs: number, maxTicks = 6): { ticks: number[]; label: (t: number) => string } {
@@ -23,12 +24,11 @@ export function timeTicks(fromMs: number, toMs: number, maxTicks = 6): { ticks: 
   return { ticks, label: timeLabel(stepMs) };
 }
 
-/** Dates where a step (a tick's spacing, a bar's period) is a day or longer, clock times where it is shorter. */
+/** Dates where a step (a tick's spacing, a bar's period) is a day or longer, clock times (with seconds under a minute) where shorter. */
 export function timeLabel(stepMs: number): (t: number) => string {
   return (t) => {
     const d = new Date(t);
-    return stepMs >= DAY_MS
-      ? d.toLocaleDateString([], { month: 'short', day: 'numeric' })
-      : d.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
+    if (stepMs >= DAY_MS) return d.toLocaleDateString([], { month: 'short', day: 'numeric' });
+    return d.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit', ...(stepMs < MINUTE_MS ? { second: '2-digit' } : {}) });
   };
 }
