@@ -5,7 +5,7 @@ import { expect } from 'vitest';
 import { ROOT, type StateWatch } from './nya-process';
 
 /** Where the screenshot set goes (gitignored with the rest of test-results/). */
-export const SCREENSHOTS = resolve(ROOT, 'test-results/screenshots');
+const SCREENSHOTS = resolve(ROOT, 'test-results/screenshots');
 
 const SIZES = [
   { width: 1280, height: 800 },
