@@ -89,12 +89,8 @@ describe('wallet page in Chromium against nya mine', () => {
       const from = nya.stdout.length;
       await page.getByRole('button', { name: 'Create a mining key' }).click();
       words = await confirmBackup(from);
-      const created = await page
-        .getByRole('status')
-        .filter({ hasText: /^Created / })
-        .textContent();
-      address = created!.replace(/^Created (\S+)\.$/, '$1');
-      await watch.until((s) => s.wallet.miningAddress === address, 'the mining address in main');
+      // "Created …" shows only until the panel turns to the key it made: wait for what lasts.
+      address = (await watch.until((s) => s.wallet.miningAddress !== null, 'the mining address in main')).wallet.miningAddress!;
       await page
         .getByTestId('key-address')
         .filter({ hasText: exactly(address) })
@@ -194,11 +190,12 @@ describe('wallet page in Chromium against nya mine', () => {
       await page.getByLabel('Import from').selectOption('mnemonic-file');
       await page.getByLabel('File', { exact: true }).fill(phraseFile);
       await page.getByRole('button', { name: 'Import', exact: true }).click();
+      // "Imported …" shows only until the panel turns to the imported key: wait for what lasts.
+      await watch.until((s) => s.wallet.miningAddress === address, 'the imported mining address in main');
       await page
-        .getByRole('status')
-        .filter({ hasText: `Imported ${address}.` })
+        .getByTestId('key-address')
+        .filter({ hasText: exactly(address) })
         .waitFor();
-      await watch.until((s) => s.wallet.miningAddress === address, 'the mining address in main');
       await page.screenshot({ path: join(SHOTS, 'wallet-actions-1280x800.png'), fullPage: true });
     },
     PATIENT_MS,
