@@ -58,5 +58,8 @@ export const silentLogger: Logger = {
 
 /** "Error: x" → "x", keeping the message a user reads free of stack noise. */
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (error instanceof Error) return error.message;
+  // A WebSocket's ErrorEvent (ws, as @polkadot/api's provider rejects with) is no Error but has a message.
+  if (typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string') return error.message;
+  return String(error);
 }

@@ -1,9 +1,18 @@
 /** Numbers as a person reads them, always with their unit. */
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const one = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 2 });
 
 export function formatTokens(n: number): string {
   return `${int.format(n)} tokens`;
+}
+
+/**
+ * A stat card's figure: past a million, "1.43M tokens", so it stays on one line in a card at
+ * 1280 px (the card's tooltip carries `formatTokens`' exact figure).
+ */
+export function formatTokensShort(n: number): string {
+  return Math.abs(n) >= 1_000_000 ? `${compact.format(n)} tokens` : formatTokens(n);
 }
 
 export function formatRate(tokensPerS: number): string {
@@ -39,7 +48,7 @@ export function formatTime(ms: number): string {
   return new Date(ms).toLocaleTimeString();
 }
 
-/** "1 document", "4 documents". */
+/** "1 document", "4 documents", "1 miner": every count with a noun goes through here. */
 export function plural(n: number, noun: string): string {
   return `${int.format(n)} ${noun}${n === 1 ? '' : 's'}`;
 }

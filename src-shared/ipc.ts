@@ -93,7 +93,8 @@ export const IPC = {
     response: z.object({ board: LeaderboardResponse.omit({ me: true }), me: LeaderboardRow.nullable() }),
   },
   'validator:ledger': {
-    request: z.strictObject({ before: z.string().max(128).optional() }),
+    /** `limit`: rows per page (the validator's default, 50, when absent). */
+    request: z.strictObject({ before: z.string().max(128).optional(), limit: z.number().int().min(1).max(200).optional() }),
     response: LedgerResponse,
   },
   'model:catalog': {

@@ -19,7 +19,7 @@ export interface HandlerDeps {
   /** Null while no validator session exists (e.g. the model is still loading). */
   validator(): {
     leaderboard(q: { page: number; pageSize: number; gpuClass?: string; address?: string }): Promise<LeaderboardResponse>;
-    ledger(before?: string): Promise<LedgerResponse>;
+    ledger(before?: string, limit?: number): Promise<LedgerResponse>;
   } | null;
   modelCatalog(): Promise<ModelCatalog>;
   /** Starts the download and answers at once; progress goes into the snapshot. */
@@ -59,10 +59,10 @@ export function createHandlers(d: HandlerDeps): IpcHandlers {
       // A validator from before the `address` parameter leaves `me` out: then only this page can show it.
       return { board, me: me !== undefined ? me : (board.rows.find((r) => r.address === address) ?? null) };
     },
-    'validator:ledger': async ({ before }) => {
+    'validator:ledger': async ({ before, limit }) => {
       const v = d.validator();
       if (!v) throw new CodedError('unavailable', NO_VALIDATOR);
-      return v.ledger(before).catch(unavailable);
+      return v.ledger(before, limit).catch(unavailable);
     },
     'model:catalog': () => d.modelCatalog(),
     'model:download': ({ variantId }) => d.downloadModel(variantId),

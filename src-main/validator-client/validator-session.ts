@@ -206,8 +206,9 @@ export class ValidatorSession implements ValidatorPort {
   }
 
   /** One page of this miner's per-task ledger, newest first; pass the previous page's `next` as `before`. */
-  ledger(before?: string): Promise<LedgerResponse> {
-    const query = before ? `?${new URLSearchParams({ before })}` : '';
+  ledger(before?: string, limit?: number): Promise<LedgerResponse> {
+    const params = new URLSearchParams({ ...(before ? { before } : {}), ...(limit ? { limit: String(limit) } : {}) });
+    const query = params.size > 0 ? `?${params}` : '';
     return this.request({ method: 'GET', pathWithQuery: `${API.ledger}${query}`, schema: LedgerResponse, signed: true }, false);
   }
 

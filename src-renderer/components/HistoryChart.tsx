@@ -2,19 +2,9 @@ import { Area, AreaChart, Bar, BarChart, CartesianGrid, ResponsiveContainer, Too
 import type { HistoryMetric, HistoryRange, HistorySeries } from '../../src-shared/ipc';
 import { useInvoke } from '../hooks/use-invoke';
 import { Empty } from './Empty';
+import { timeLabel, timeTicks } from './time-ticks';
 
 const REFRESH_MS: Record<HistoryRange, number> = { '10m': 2_000, '24h': 60_000, '30d': 600_000 };
-
-/** Dates where a point or bar is a day or longer, clock times where it is shorter. */
-function tickTime(range: HistoryRange, periodMs?: number) {
-  const daily = periodMs !== undefined ? periodMs >= 86_400_000 : range === '30d';
-  return (t: number) => {
-    const d = new Date(t);
-    return daily
-      ? d.toLocaleDateString([], { month: 'short', day: 'numeric' })
-      : d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  };
-}
 
 function rows(data: HistorySeries, metric: HistoryMetric, scale: number): { t: number; v: number | null }[] {
   const values = data.series[metric];
@@ -82,6 +72,7 @@ export function HistoryChart({
   const { value, error } = useInvoke('history:get', { range }, REFRESH_MS[range]);
   const data = value ? (kind === 'area' ? rows(value, metric, scale) : increments(value, metric, periodMs, scale, sinceMs)) : [];
   const hasData = data.some((d) => d.v !== null);
+  const axis = timeTicks(data[0]?.t ?? 0, data.at(-1)?.t ?? 0);
   return (
     <figure className="chart" aria-label={title} data-testid={`chart-${metric}-${range}`}>
       <figcaption>{title}</figcaption>
@@ -94,7 +85,7 @@ export function HistoryChart({
           {kind === 'area' ? (
             <AreaChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" className="grid" />
-              <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tickTime(range)} minTickGap={40} />
+              <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} ticks={axis.ticks} tickFormatter={axis.label} interval={0} />
               <YAxis width={48} />
               <Tooltip
                 labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
@@ -113,13 +104,13 @@ export function HistoryChart({
           ) : (
             <BarChart data={data} margin={{ top: 4, right: 8, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" className="grid" />
-              <XAxis dataKey="t" tickFormatter={tickTime(range, periodMs)} minTickGap={40} />
+              <XAxis dataKey="t" tickFormatter={timeLabel(periodMs)} minTickGap={40} />
               <YAxis width={64} />
               <Tooltip
                 labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
                 formatter={(v) => [`${Number(v).toFixed(6)} ${unit}`, title]}
               />
-              <Bar dataKey="v" isAnimationActive={false} fill="#8b6cf6" />
+              <Bar dataKey="v" isAnimationActive={false} fill="#8b6cf6" maxBarSize={48} />
             </BarChart>
           )}
         </ResponsiveContainer>

@@ -8,7 +8,7 @@ import { CpuCard } from '../components/CpuCard';
 import { GpuCard } from '../components/GpuCard';
 import { HistoryChart } from '../components/HistoryChart';
 import { ProgressBar } from '../components/ProgressBar';
-import { Stat } from '../components/Stat';
+import { Stat, TokensStat } from '../components/Stat';
 import { StatusLine } from '../components/StatusLine';
 import { formatDuration, formatRate, formatTokens, plural } from '../format';
 import { useStore } from '../store';
@@ -67,17 +67,17 @@ export function DashboardPage() {
 
       <div className="stats">
         <Stat label="Speed now" value={formatRate(snapshot.tokensPerS)} testId="tokens-per-s" />
-        <Stat label="Today" value={formatTokens(tokens.today)} testId="tokens-today" />
-        <Stat
+        <TokensStat label="Today" tokens={tokens.today} testId="tokens-today" />
+        <TokensStat
           label="Computed in total"
-          value={formatTokens(tokens.computed)}
+          tokens={tokens.computed}
           testId="tokens-computed"
-          hint={`${tokens.tasksCompleted} tasks`}
+          hint={plural(tokens.tasksCompleted, 'task')}
         />
-        <Stat label="Pending validation" value={formatTokens(tokens.pending)} testId="tokens-pending" />
-        <Stat
+        <TokensStat label="Pending validation" tokens={tokens.pending} testId="tokens-pending" />
+        <TokensStat
           label="Validated"
-          value={formatTokens(tokens.validated)}
+          tokens={tokens.validated}
           testId="tokens-validated"
           hint={tokens.rejected ? `${formatTokens(tokens.rejected)} rejected` : undefined}
         />

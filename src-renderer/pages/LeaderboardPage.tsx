@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { LeaderboardRow } from '../../src-shared/protocol';
 import { Empty } from '../components/Empty';
-import { formatPct, formatTokens } from '../format';
+import { formatPct, formatTokens, plural } from '../format';
 import { useInvoke } from '../hooks/use-invoke';
 import { useStore } from '../store';
 
@@ -95,7 +95,7 @@ export function LeaderboardPage() {
             Previous
           </button>
           <span>
-            Page {board.page} of {pages} · {board.total} miners
+            Page {board.page} of {pages} · {plural(board.total, 'miner')}
           </span>
           <button type="button" disabled={page >= pages} onClick={() => setPage(page + 1)}>
             Next

@@ -61,6 +61,9 @@ export class WeightsPublisher {
     const text = `${JSON.stringify(weights, null, 2)}\n`;
     writeFileAtomicSync(join(dir, `epoch-${weights.epoch}.json`), text);
     writeFileAtomicSync(join(dir, 'latest.json'), text);
-    this.ctx.log.info(`epoch ${weights.epoch} settled: weights for ${weights.weights.length} miners written`);
+    const miners = weights.weights.length;
+    // An epoch nobody worked in (every fresh start settles one) is not news: no line at the default level.
+    if (miners === 0) this.ctx.log.debug(`epoch ${weights.epoch} settled with no validated work: empty weights written`);
+    else this.ctx.log.info(`epoch ${weights.epoch} settled: weights for ${miners} miner${miners === 1 ? '' : 's'} written`);
   }
 }

@@ -64,7 +64,7 @@ async function withPayoutOnlyStack(run: (s: Stack, validator: PayoutOnlyValidato
 async function connectedAccounts(page: Page, url: string): Promise<string[]> {
   await page.goto(url);
   await page.getByRole('button', { name: 'Connect polkadot-js' }).click();
-  await page.locator('#account-step').waitFor({ timeout: 15_000 });
+  await page.locator('#account-step').waitFor();
   return page.locator('#account option').allTextContents();
 }
 
@@ -83,7 +83,8 @@ async function extensionPage(
   return page;
 }
 
-describe('payout link page in Chromium', () => {
+// Waits follow the page with no limit of their own; the generous per-test timeout only stops one that can never pass.
+describe('payout link page in Chromium', { timeout: 300_000 }, () => {
   it('links through an injected polkadot wallet extension, and the validator records the link', async () => {
     const validator = await payoutOnlyValidator();
     const s = await stack(validator);
@@ -95,7 +96,8 @@ describe('payout link page in Chromium', () => {
       expect(answer?.headers()['content-security-policy']).toContain("script-src 'self'");
       expect(await page.getByTestId('message').textContent()).toBe(challenge.message);
       await page.getByRole('button', { name: 'Connect polkadot-js' }).click();
-      await expect.poll(() => page.locator('#account option').count(), { timeout: 15_000 }).toBe(1);
+      await page.locator('#account option').first().waitFor({ state: 'attached' });
+      expect(await page.locator('#account option').count()).toBe(1);
       expect(await page.evaluate(() => (window as unknown as { enabledBy: string }).enabledBy)).toBe('Nya Miner');
       await page.getByRole('button', { name: 'Sign and link' }).click();
       await page.waitForSelector(`body[data-linked="${payout.address}"]`);
@@ -145,14 +147,15 @@ describe('payout link page in Chromium', () => {
       const challenge = await s.linker.begin();
       const page = await browser.newPage();
       await page.goto(s.server.open(challenge));
-      await expect.poll(() => page.locator('#no-extension').isVisible(), { timeout: 15_000 }).toBe(true);
+      await page.locator('#no-extension').waitFor();
       // A typo first: refused in the page and by main without spending the challenge.
       await page.fill('#paste-address', payout.address);
       await page.fill('#paste-signature', rawSign(miner, challenge.message));
       await page.getByRole('button', { name: 'Link with this signature' }).click();
-      await expect
-        .poll(() => page.locator('#status').textContent(), { timeout: 15_000 })
-        .toContain(`not ${payout.address}'s sr25519 signature`);
+      await page
+        .locator('#status')
+        .filter({ hasText: `not ${payout.address}'s sr25519 signature` })
+        .waitFor();
       await page.fill('#paste-signature', rawSign(payout, challenge.message));
       await page.getByRole('button', { name: 'Link with this signature' }).click();
       await page.waitForSelector(`body[data-linked="${payout.address}"]`);
@@ -175,7 +178,7 @@ describe('payout link page in Chromium', () => {
       );
       await page.goto(s.server.open(await s.linker.begin()));
       const button = page.getByRole('button', { name: 'Connect polkadot-js' });
-      await button.waitFor({ timeout: 15_000 });
+      await button.waitFor();
       await page.evaluate(
         () => ((window as unknown as { firstButton: Element | null }).firstButton = document.querySelector('[data-extension]')),
       );
@@ -187,7 +190,8 @@ describe('payout link page in Chromium', () => {
         ),
       ).toBe(true);
       await button.click();
-      await expect.poll(() => page.locator('#account option').count(), { timeout: 15_000 }).toBe(1);
+      await page.locator('#account option').first().waitFor({ state: 'attached' });
+      expect(await page.locator('#account option').count()).toBe(1);
       await page.close();
     } finally {
       await s.close();

@@ -8,6 +8,8 @@ import { eventually, NyaProcess } from '../browser/nya-process';
 import { startTeacherServer } from '../model-manager/teacher-server';
 
 const PASS = 'correct horse battery staple';
+/** Only stops a test that can never pass: its waits follow the miner's state and output. */
+const PATIENT_MS = 600_000;
 
 /**
  * `nya mine --validator URL` on a fresh data folder with no model flag: it asks the validator,
@@ -25,7 +27,7 @@ describe('nya mine gets its teacher by itself', () => {
     for (const p of running) await p.stop('SIGKILL', 1000);
     await server?.stop();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, PATIENT_MS);
 
   const mine = async (source: string[]) => {
     const p = new NyaProcess(['mine', '--dashboard-port', '0', '--data-dir', dataDir, ...source, '--gpu-memory-mib', '6144'], {
@@ -38,49 +40,57 @@ describe('nya mine gets its teacher by itself', () => {
     return { p, state };
   };
 
-  it('downloads int4, survives a kill halfway, resumes, verifies and loads it', async () => {
-    server = await startTeacherServer([
-      { id: 'test-int4', minVramMiB: 5632 },
-      { id: 'test-fp16', minVramMiB: 15360 },
-    ]);
-    await new KeyStore({ dataDir, box: passphraseBox(PASS) }).create();
-    const weights = server.variantPath('test-int4', 'model.onnx_data');
-    const total = server.files.get(weights)!.body.length;
-    const half = Math.floor(total / 2);
-    server.stalls.set(weights, half);
-    const part = join(dataDir, 'models', 'test-int4', 'model.onnx_data.part');
+  it(
+    'downloads int4, survives a kill halfway, resumes, verifies and loads it',
+    async () => {
+      server = await startTeacherServer([
+        { id: 'test-int4', minVramMiB: 5632 },
+        { id: 'test-fp16', minVramMiB: 15360 },
+      ]);
+      await new KeyStore({ dataDir, box: passphraseBox(PASS) }).create();
+      const weights = server.variantPath('test-int4', 'model.onnx_data');
+      const total = server.files.get(weights)!.body.length;
+      const half = Math.floor(total / 2);
+      server.stalls.set(weights, half);
+      const part = join(dataDir, 'models', 'test-int4', 'model.onnx_data.part');
 
-    const first = await mine(['--validator', server.url('')]);
-    const downloading = await eventually(async () => {
-      const s = await first.state();
-      return s.modelDownload.status === 'downloading' && s.modelDownload.file === 'model.onnx_data' && s;
-    });
-    expect(downloading.miner.reason).toMatch(/^Getting the teacher: Test teacher test-int4/);
-    await eventually(async () => statSync(part, { throwIfNoEntry: false })?.size === half, 60_000, 'half the weights on disk');
-    await first.p.stop('SIGKILL');
+      const first = await mine(['--validator', server.url('')]);
+      const downloading = await eventually(async () => {
+        const s = await first.state();
+        return s.modelDownload.status === 'downloading' && s.modelDownload.file === 'model.onnx_data' && s;
+      });
+      expect(downloading.miner.reason).toMatch(/^Getting the teacher: Test teacher test-int4/);
+      await eventually(async () => statSync(part, { throwIfNoEntry: false })?.size === half, 'half the weights on disk');
+      await first.p.stop('SIGKILL');
 
-    server.stalls.delete(weights);
-    const network = { name: 'test-net', label: 'Test network', validators: [server.url('')], communeRpc: null, explorer: null };
-    writeFileSync(join(dataDir, 'networks.json'), JSON.stringify({ version: 1, networks: [network] }));
-    const second = await mine(['--network', 'test-net']);
-    const ready = await eventually(async () => {
-      const s = await second.state();
-      return s.teacher.state === 'ready' && s;
-    }, 120_000);
-    expect(ready.settings.modelDir).toBe(join(dataDir, 'models', 'test-int4'));
-    const fetches = server.requests.filter((r) => r.path === weights);
-    expect(fetches.map((r) => [r.headers.range ?? null, r.status])).toEqual([
-      [null, 200],
-      [`bytes=${half}-`, 206],
-    ]);
-    expect(server.requests.some((r) => r.path.includes('test-fp16'))).toBe(false);
-    expect(ready.validator).toMatchObject({ mode: 'remote', url: server.url('') });
-  });
+      server.stalls.delete(weights);
+      const network = { name: 'test-net', label: 'Test network', validators: [server.url('')], communeRpc: null, explorer: null };
+      writeFileSync(join(dataDir, 'networks.json'), JSON.stringify({ version: 1, networks: [network] }));
+      const second = await mine(['--network', 'test-net']);
+      const ready = await eventually(async () => {
+        const s = await second.state();
+        return s.teacher.state === 'ready' && s;
+      }, 'the teacher ready');
+      expect(ready.settings.modelDir).toBe(join(dataDir, 'models', 'test-int4'));
+      const fetches = server.requests.filter((r) => r.path === weights);
+      expect(fetches.map((r) => [r.headers.range ?? null, r.status])).toEqual([
+        [null, 200],
+        [`bytes=${half}-`, 206],
+      ]);
+      expect(server.requests.some((r) => r.path.includes('test-fp16'))).toBe(false);
+      expect(ready.validator).toMatchObject({ mode: 'remote', url: server.url('') });
+    },
+    PATIENT_MS,
+  );
 
-  it('refuses a network no file names, listing the known ones', async () => {
-    const p = new NyaProcess(['mine', '--data-dir', dataDir, '--network', 'nowhere']);
-    running.push(p);
-    expect(await new Promise((done) => p.child.once('exit', done))).toBe(2);
-    expect(p.stderr).toMatch(/--network: no network 'nowhere'; known: local, test-net/);
-  });
+  it(
+    'refuses a network no file names, listing the known ones',
+    async () => {
+      const p = new NyaProcess(['mine', '--data-dir', dataDir, '--network', 'nowhere']);
+      running.push(p);
+      expect(await p.exit()).toBe(2);
+      expect(p.stderr).toMatch(/--network: no network 'nowhere'; known: local, test-net/);
+    },
+    PATIENT_MS,
+  );
 });

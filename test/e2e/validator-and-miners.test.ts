@@ -31,7 +31,7 @@ describe('nya validator + two nya mine', () => {
   };
   const run = async (args: string[]) => {
     const p = start(args);
-    const code = await new Promise<number | null>((done) => p.child.once('exit', done));
+    const code = await p.exit();
     expect(code, `${args.join(' ')}:\n${p.stdout}\n${p.stderr}`).toBe(0);
     return p.stdout;
   };
@@ -103,14 +103,10 @@ describe('nya validator + two nya mine', () => {
     const b = await startMiner(minerDirs[1]!);
 
     // Redundant results agree: both miners get validated tokens and earnings.
-    await eventually(
-      async () => {
-        const [sa, sb] = [await a.state(), await b.state()];
-        return sa.tokens.validated > 0 && sb.tokens.validated > 0 && sa.earnings.earnedNano !== '0';
-      },
-      240_000,
-      'validated tokens on both miners',
-    );
+    await eventually(async () => {
+      const [sa, sb] = [await a.state(), await b.state()];
+      return sa.tokens.validated > 0 && sb.tokens.validated > 0 && sa.earnings.earnedNano !== '0';
+    }, 'validated tokens on both miners');
 
     // The dashboard of miner a, in Chromium, with the pair's real figures: both miners rank.
     const browser = await launchChromium();
@@ -130,10 +126,11 @@ describe('nya validator + two nya mine', () => {
           await page.getByRole('heading', { level: 1, name }).waitFor();
           if (name === 'Leaderboard') {
             const rows = page.getByTestId('leaderboard').locator('tbody tr');
-            await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(2);
+            await rows.nth(1).waitFor();
+            expect(await rows.count()).toBe(2);
             expect(await page.getByTestId('leaderboard').locator('tr[aria-current="true"]').count()).toBe(1);
           }
-          if (name === 'Wallet') await page.getByTestId('ledger').waitFor({ timeout: 30_000 });
+          if (name === 'Wallet') await page.getByTestId('ledger').waitFor();
           await page.screenshot({ path: join(SHOTS, `pair-${name.toLowerCase()}-${size.width}x${size.height}.png`), fullPage: true });
         }
       }
@@ -142,36 +139,31 @@ describe('nya validator + two nya mine', () => {
     }
 
     // SIGKILL a miner while it has work in hand; its successor carries on from the same data folder.
-    await eventually(async () => (await a.state()).task !== null, 60_000, 'a task in progress');
+    await eventually(async () => (await a.state()).task !== null, 'a task in progress');
     await a.p.stop('SIGKILL');
     const a2 = await startMiner(minerDirs[0]!);
 
     // SIGKILL the validator; the miners keep computing into their outboxes.
-    await eventually(async () => (await a2.state()).tokens.computed > 0, 120_000, 'the restarted miner computing');
+    await eventually(async () => (await a2.state()).tokens.computed > 0, 'the restarted miner computing');
     await validator.stop('SIGKILL');
-    await eventually(async () => (await b.state()).validator.connection === 'offline', 60_000, 'miner b noticing the validator is gone');
+    await eventually(async () => (await b.state()).validator.connection === 'offline', 'miner b noticing the validator is gone');
     const computedWhileDown = (await b.state()).tokens.computed;
     await eventually(
       async () => (await b.state()).tokens.computed > computedWhileDown || outboxFiles(minerDirs[1]!).length > 0,
-      120_000,
       'work queued while the validator is down',
     );
 
     // Same data folder and port: the outboxes drain and nothing is missing.
     validator = await startValidator(port);
-    await eventually(
-      async () => {
-        const [sa, sb] = [await a2.state(), await b.state()];
-        return (
-          sa.validator.outboxPending === 0 &&
-          sb.validator.outboxPending === 0 &&
-          sa.validator.connection === 'online' &&
-          sb.validator.connection === 'online'
-        );
-      },
-      180_000,
-      'both outboxes drained',
-    );
+    await eventually(async () => {
+      const [sa, sb] = [await a2.state(), await b.state()];
+      return (
+        sa.validator.outboxPending === 0 &&
+        sb.validator.outboxPending === 0 &&
+        sa.validator.connection === 'online' &&
+        sb.validator.connection === 'online'
+      );
+    }, 'both outboxes drained');
 
     const why = (p: NyaProcess) =>
       p.stderr

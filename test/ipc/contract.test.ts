@@ -66,7 +66,7 @@ const BAD: { [C in InvokeChannel]: unknown[] } = {
     { page: 1, pageSize: 25, gpuClass: '' },
     { page: '1', pageSize: 25 },
   ],
-  'validator:ledger': [{ before: 5 }, { before: 'x'.repeat(129) }, { after: 'x' }],
+  'validator:ledger': [{ before: 5 }, { before: 'x'.repeat(129) }, { after: 'x' }, { limit: 0 }, { limit: 500 }, { limit: 2.5 }],
   'model:catalog': [{ refresh: true }, []],
   'model:download': [{}, { variantId: '' }, { variantId: 7 }, { variantId: 'x'.repeat(65) }, { variantId: '../escape' }],
   'model:cancel': [{ now: true }],

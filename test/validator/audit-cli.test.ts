@@ -64,7 +64,7 @@ describe('nya validator --teacher', () => {
       ...['--check-threads', '1', '--first-seen-apart-minutes', '0'],
       ...colluders.flatMap((m) => ['--established-key', m.address]),
     ]);
-    const [, url] = (await nya.waitFor(/listening on (http:\/\/\S+)/, 120_000))!;
+    const [, url] = (await nya.waitFor(/listening on (http:\/\/\S+)/))!;
     const [a, b] = colluders.map((_, i) => SimMiner.fromSeed(url!, 950 + i)) as [SimMiner, SimMiner];
     const leased = await a.lease<LeaseBody>({ maxTokens: 1500 });
     expect(leased.body.kind).toBe('task');
@@ -89,5 +89,5 @@ describe('nya validator --teacher', () => {
     }
     expect(nya.stderr).toMatch(/teacher [0-9a-f]{12}… loaded/);
     expect(nya.stderr).toMatch(/audits 1 % of credited tokens/);
-  });
+  }, 600_000);
 });

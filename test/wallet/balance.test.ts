@@ -96,6 +96,9 @@ describe('BalanceService', () => {
     const offline = await until(s, (x) => x.state === 'offline');
     if (offline.state !== 'offline') throw new Error('unreachable');
     expect(offline.error).toContain(c.url);
+    // The socket's ErrorEvent is no Error: its message, as a sentence, not "[object Object]" (issue 19).
+    expect(offline.error).toMatch(/: connect ECONNREFUSED \S+\.$/);
+    expect(offline.error).not.toContain('[object');
     expect(offline.retryAtMs).toBeGreaterThanOrEqual(before);
     expect(offline.last).toBeNull();
     await c.start(port);

@@ -212,8 +212,10 @@ export class BalanceService {
     return api;
   }
 
-  private wentOffline(error: string): void {
+  private wentOffline(reason: string): void {
     if (!this.started) return;
+    // The page shows it between "Offline:" and "Next try at …".
+    const error = /[.!?]$/.test(reason) ? reason : `${reason}.`;
     const delayMs = backoffDelayMs(this.failuresInRow, this.random, this.backoff);
     this.failuresInRow += 1;
     if (this.current.state !== 'offline') this.o.log.warn(`balance: ${error} Retrying with backoff.`);
