@@ -93,7 +93,7 @@ describe('a test network: nya validator with fp16 and int4 teachers, three nya m
       '--gpu-memory-mib',
       String(gpuMemoryMiB),
     ]);
-    const m = await p.waitFor(/^dashboard: (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)$/m, 120_000);
+    const m = await p.waitFor(/^dashboard: (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)$/m);
     return { p, state: (): Promise<StateSnapshot> => fetchState(m[1]!, m[2]!) };
   };
   const newMiner = async (name: string) => {
@@ -131,7 +131,7 @@ describe('a test network: nya validator with fp16 and int4 teachers, three nya m
       // Slow enough that a miner can be caught halfway through the weights.
       ...['--first-seen-apart-minutes', '0', '--serve-mib-per-s', '2', '--check-threads', '1'],
     ]);
-    const validatorUrl = (await validator.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 120_000))[1]!;
+    const validatorUrl = (await validator.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
     const catalog = (await (await fetch(`${validatorUrl}${API.model}`)).json()) as ModelResponse;
     expect(catalog.variants.map((v) => [v.id, v.minVramMiB])).toEqual([
       [FP16, 16384],
@@ -153,17 +153,13 @@ describe('a test network: nya validator with fp16 and int4 teachers, three nya m
 
     // Halfway through the int4 weights: kill the miner's whole process group.
     const part = join(c.dataDir, 'models', INT4, 'model.onnx_data.part');
-    await eventually(
-      async () => {
-        const s = await first.state();
-        const size = statSync(part, { throwIfNoEntry: false })?.size ?? 0;
-        return (
-          s.modelDownload.variantId === INT4 && s.modelDownload.file === 'model.onnx_data' && size >= 256 * 1024 && size < int4Weights.bytes
-        );
-      },
-      120_000,
-      'the int4 miner halfway through its weights',
-    );
+    await eventually(async () => {
+      const s = await first.state();
+      const size = statSync(part, { throwIfNoEntry: false })?.size ?? 0;
+      return (
+        s.modelDownload.variantId === INT4 && s.modelDownload.file === 'model.onnx_data' && size >= 256 * 1024 && size < int4Weights.bytes
+      );
+    }, 'the int4 miner halfway through its weights');
     await first.p.stop('SIGKILL');
     const offset = statSync(part).size;
     expect(offset).toBeLessThan(int4Weights.bytes);
@@ -171,7 +167,7 @@ describe('a test network: nya validator with fp16 and int4 teachers, three nya m
     const minerC = await mine(c.dataDir, proxy.url, SMALL_GPU_MIB);
     const ready = await Promise.all(
       [minerA, minerB, minerC].map((m) =>
-        eventually(async () => ((s) => s.teacher.state === 'ready' && s)(await m.state()), 180_000, 'a teacher loaded'),
+        eventually(async () => ((s) => s.teacher.state === 'ready' && s)(await m.state()), 'a teacher loaded'),
       ),
     );
     expect(ready.map((s) => s.settings.modelDir)).toEqual([
@@ -189,7 +185,6 @@ describe('a test network: nya validator with fp16 and int4 teachers, three nya m
     // All three earn validated tokens, on their dashboards and on the validator's leaderboard.
     await eventually(
       async () => (await Promise.all([minerA, minerB, minerC].map((m) => m.state()))).every((s) => s.tokens.validated > 0),
-      240_000,
       'validated tokens on all three miners',
     );
     const board = (await (await fetch(`${validatorUrl}${API.leaderboard}?pageSize=10`)).json()) as LeaderboardResponse;
