@@ -55,10 +55,16 @@ describe('nya mine gets its teacher by itself', () => {
       const part = join(dataDir, 'models', 'test-int4', 'model.onnx_data.part');
 
       const first = await mine(['--validator', server.url('')]);
+      // The download and the status line are two parts of the snapshot with two writers: wait for both.
       const downloading = await eventually(async () => {
         const s = await first.state();
-        return s.modelDownload.status === 'downloading' && s.modelDownload.file === 'model.onnx_data' && s;
-      });
+        return (
+          s.modelDownload.status === 'downloading' &&
+          s.modelDownload.file === 'model.onnx_data' &&
+          s.miner.reason !== 'Starting the miner' &&
+          s
+        );
+      }, 'the download on the status line');
       expect(downloading.miner.reason).toMatch(/^Getting the teacher: Test teacher test-int4/);
       await eventually(async () => statSync(part, { throwIfNoEntry: false })?.size === half, 'half the weights on disk');
       await first.p.stop('SIGKILL');
