@@ -12,10 +12,12 @@ export const forkLauncher: WorkerLauncher = {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    // A child that dies while a message is on its way fails the write (EPIPE) as an 'error' event,
+    // which would take the miner down with it; its exit event tells the host what happened.
+    child.on('error', () => undefined);
     return {
       send(message) {
-        // A dead child's channel is closed; its exit event tells the host what happened.
-        if (child.connected) child.send(message);
+        if (child.connected) child.send(message, (error) => void error);
       },
       onMessage(listener) {
         child.on('message', listener);

@@ -38,6 +38,9 @@ else {
 }
 // The parent going away (crash, kill -9) closes the channel: nothing left to work for.
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C in a terminal signals the whole process group: the host shuts this worker down in order
+// (finishing with a `shutdown` message), so a signal of its own would only race that.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
 post({ type: 'ready' });
 // Measured here, where it runs: the same in a utilityProcess and a fork, on every platform.
 const reportUsage = () => post({ type: 'usage', ...readOwnUsage() });
