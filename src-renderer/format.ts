@@ -48,7 +48,4 @@ export function formatTime(ms: number): string {
   return new Date(ms).toLocaleTimeString();
 }
 
-/** "1 document", "4 documents", "1 miner": every count with a noun goes through here. */
-export function plural(n: number, noun: string): string {
-  return `${int.format(n)} ${noun}${n === 1 ? '' : 's'}`;
-}
+export { plural } from '../src-shared/plural';

@@ -1,5 +1,6 @@
 import { NANO_PER_COMAI, type StateSnapshot } from '../../src-shared/state';
 import type { Logger } from '../../src-node/log';
+import { plural } from '../../src-shared/plural';
 
 /** The figures one summary line compares with the previous one. */
 interface SummaryFigures {
@@ -25,7 +26,6 @@ function summaryFigures(s: StateSnapshot, atMs: number): SummaryFigures {
 }
 
 const count = (n: number) => Math.round(n).toLocaleString('en-US');
-const plural = (n: number, one: string) => `${count(n)} ${one}${n === 1 ? '' : 's'}`;
 
 /**
  * One line for the interval between two readings, as Folding@home and Excavator print: the

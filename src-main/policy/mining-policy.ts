@@ -1,4 +1,5 @@
 import type { MinerStatus } from '../../src-shared/state';
+import { plural } from '../../src-shared/plural';
 import type { MiningPolicyConfig } from './mining-policy-config';
 import type { GameSignal, OtherGpuProcess } from './signals';
 import { checkSchedule, formatLocalTime, type LocalTime } from './weekly-schedule';
@@ -182,10 +183,6 @@ const CLEARED: Record<BlockerKind, string> = {
 function resumingReason(remainingMs: number, heldBy: BlockerKind | null): string {
   const seconds = Math.ceil(remainingMs / 1000);
   return `Resuming in ${plural(seconds, 'second')}${heldBy ? `: ${CLEARED[heldBy]}` : ''}`;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function round(value: number): number {
