@@ -117,6 +117,17 @@ async function buildAssets() {
   }
 }
 
+/**
+ * `npx nya` in the project folder installs the project into npx's own cache, and npm runs its
+ * prepare script there: a second full build right after `npm ci`'s, emptying dist/main under
+ * whatever already runs from it. A built tree is left alone; `npm run build` rebuilds.
+ */
+function isNpxInstallOfBuiltTree() {
+  if (process.env.npm_command !== 'exec' || process.env.npm_lifecycle_event !== 'prepare') return false;
+  return ['dist/main/nya.cjs', 'dist/renderer/index.html'].every((f) => existsSync(resolve(root, f)));
+}
+
+if (isNpxInstallOfBuiltTree()) process.exit(0);
 if (!only) await rm(resolve(root, 'dist/main'), { recursive: true, force: true });
 if (!only || only === 'main') await buildMain();
 if (!only || only === 'renderer') await buildRenderer();
