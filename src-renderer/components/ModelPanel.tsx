@@ -1,37 +1,12 @@
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import { useBridge } from '../bridge-context';
 import { useInvoke } from '../hooks/use-invoke';
 import { useStore } from '../store';
 import { Empty } from './Empty';
+import { ExplainedButton } from './ExplainedButton';
 import { ProgressBar } from './ProgressBar';
 
 const gb = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
-
-/** Why a Download button cannot be used: a few words beside it, the whole reason in its tooltip. */
-type Unavailable = { words: string; reason: string };
-
-/** A Download button that, when it cannot be used, says why beside it (a tooltip alone is missed on touch and by keyboard). */
-function DownloadButton({ unavailable, onClick }: { unavailable: Unavailable | null; onClick: () => void }) {
-  const id = useId();
-  return (
-    <>
-      <button
-        type="button"
-        disabled={unavailable !== null}
-        onClick={onClick}
-        title={unavailable?.reason}
-        aria-describedby={unavailable ? id : undefined}
-      >
-        Download
-      </button>
-      {unavailable && (
-        <div id={id} className="stat-hint" title={unavailable.reason}>
-          {unavailable.words}
-        </div>
-      )}
-    </>
-  );
-}
 
 /** The teacher model: which one runs, which fits this GPU, and downloading it with progress. */
 export function ModelPanel() {
@@ -111,7 +86,7 @@ export function ModelPanel() {
                     <td className="num">{gb(v.diskBytes)}</td>
                     <td className="num">{(v.minVramMiB / 1024).toFixed(1)} GB</td>
                     <td className="nowrap">
-                      <DownloadButton
+                      <ExplainedButton
                         unavailable={
                           !v.downloadable
                             ? {
@@ -123,7 +98,9 @@ export function ModelPanel() {
                               : null
                         }
                         onClick={() => void start(v.id)}
-                      />
+                      >
+                        Download
+                      </ExplainedButton>
                     </td>
                   </tr>
                 ))}

@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { Empty } from '../components/Empty';
+import { ExplainedButton, type Unavailable } from '../components/ExplainedButton';
 import { IMPORT_KINDS, type ImportKind, type WalletStatus } from '../../src-shared/wallet-contract';
 import { useWalletCall, type WalletInvoke } from './wallet-call';
 
@@ -17,6 +18,14 @@ const SOURCE_WORDS: Record<NonNullable<WalletStatus['keySource']>, string> = {
   'polkadot-json': 'imported from a polkadot-js keystore',
   comx: 'imported from a comx key file',
 };
+
+/** Why the keystore cannot be exported yet: no place to save it, or a password too short to protect it. */
+function exportUnavailable(path: string, password: string): Unavailable | null {
+  if (!path.trim()) return { words: 'No file named', reason: 'Type the path of the keystore file to write.' };
+  if (password.length < 8)
+    return { words: 'Password too short', reason: 'The keystore password needs at least 8 characters: it encrypts the file.' };
+  return null;
+}
 
 export type KeySummary = Pick<WalletStatus, 'miningAddress' | 'keySource' | 'hasMnemonic'>;
 
@@ -123,9 +132,9 @@ export function KeyPanel({
             value={exportPassword}
             onChange={(e) => setExportPassword(e.target.value)}
           />
-          <button type="submit" disabled={exportKey.busy || !exportPath.trim() || exportPassword.length < 8}>
+          <ExplainedButton type="submit" busy={exportKey.busy} unavailable={exportUnavailable(exportPath, exportPassword)}>
             Export keystore
-          </button>
+          </ExplainedButton>
         </form>
         {exportKey.value && (
           <p className="ok-text" role="status">
@@ -143,9 +152,17 @@ export function KeyPanel({
             onChange={(e) => setConfirmAddress(e.target.value)}
             spellCheck={false}
           />
-          <button type="submit" disabled={remove.busy || confirmAddress.trim() !== wallet.miningAddress}>
+          <ExplainedButton
+            type="submit"
+            busy={remove.busy}
+            unavailable={
+              confirmAddress.trim() === wallet.miningAddress
+                ? null
+                : { words: 'Type the address first', reason: "Type this key's address exactly, to confirm that this is the key to remove." }
+            }
+          >
             Remove mining key
-          </button>
+          </ExplainedButton>
         </form>
         {remove.error && <Empty tone="error">{remove.error}</Empty>}
       </div>
@@ -190,9 +207,15 @@ export function KeyPanel({
             <input id="import-password" type="password" autoComplete="off" value={password} onChange={(e) => setPassword(e.target.value)} />
           </>
         )}
-        <button type="submit" disabled={importKey.busy || !filePath.trim()}>
+        <ExplainedButton
+          type="submit"
+          busy={importKey.busy}
+          unavailable={
+            filePath.trim() ? null : { words: 'No file chosen', reason: 'Choose the key file to import, or type its path, first.' }
+          }
+        >
           {importKey.busy ? 'Importing…' : 'Import'}
-        </button>
+        </ExplainedButton>
       </form>
       {importKey.value && (
         <p className="ok-text" role="status">

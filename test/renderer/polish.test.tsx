@@ -11,6 +11,7 @@ import { DashboardPage } from '../../src-renderer/pages/DashboardPage';
 import { LeaderboardPage } from '../../src-renderer/pages/LeaderboardPage';
 import { LogsPage } from '../../src-renderer/pages/LogsPage';
 import { WalletPage } from '../../src-renderer/pages/WalletPage';
+import { KeyPanel } from '../../src-renderer/wallet/KeyPanel';
 import { applySnapshot, useStore } from '../../src-renderer/store';
 import { emptyHistory, fakeBridge, snapshot } from './fixtures';
 
@@ -179,6 +180,47 @@ describe('Settings model table', () => {
     expect(button.getAttribute('title')).toBe(manifestError);
     const describedBy = document.getElementById(button.getAttribute('aria-describedby')!);
     expect(describedBy?.textContent).toBe('No download source');
+  });
+});
+
+describe('Wallet key forms', () => {
+  /** The words beside a button, which its accessible description points at; null when there are none. */
+  const why = (button: HTMLElement) => {
+    const id = button.getAttribute('aria-describedby');
+    return id ? document.getElementById(id)!.textContent : null;
+  };
+  const invoke = fakeBridge(() => ({ ok: true, value: null })).invoke;
+
+  it('says beside a disabled Import button why, and drops the words once a file is named', () => {
+    render(<KeyPanel wallet={{ miningAddress: null, keySource: null, hasMnemonic: false }} invoke={invoke} />);
+    const importButton = screen.getByRole('button', { name: 'Import' });
+    expect(importButton).toHaveProperty('disabled', true);
+    expect(why(importButton)).toBe('No file chosen');
+    expect(importButton.getAttribute('title')).toMatch(/Choose the key file/);
+    fireEvent.change(screen.getByLabelText('File'), { target: { value: '/home/u/phrase.txt' } });
+    expect(importButton).toHaveProperty('disabled', false);
+    expect(why(importButton)).toBeNull();
+    expect(importButton.getAttribute('title')).toBeNull();
+  });
+
+  it('says why the keystore export and the removal wait, step by step', () => {
+    const address = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
+    render(<KeyPanel wallet={{ miningAddress: address, keySource: 'created', hasMnemonic: true }} invoke={invoke} />);
+    const exportButton = screen.getByRole('button', { name: 'Export keystore' });
+    expect(why(exportButton)).toBe('No file named');
+    fireEvent.change(screen.getByLabelText('Save a polkadot-js keystore to'), { target: { value: '/home/u/key.json' } });
+    expect(why(exportButton)).toBe('Password too short');
+    fireEvent.change(screen.getByLabelText('Keystore password (8+ characters)'), { target: { value: 'long enough' } });
+    expect(exportButton).toHaveProperty('disabled', false);
+    expect(why(exportButton)).toBeNull();
+
+    const removeButton = screen.getByRole('button', { name: 'Remove mining key' });
+    expect(why(removeButton)).toBe('Type the address first');
+    fireEvent.change(screen.getByLabelText('To remove this key, type its address'), { target: { value: address.slice(0, -1) } });
+    expect(removeButton).toHaveProperty('disabled', true);
+    fireEvent.change(screen.getByLabelText('To remove this key, type its address'), { target: { value: address } });
+    expect(removeButton).toHaveProperty('disabled', false);
+    expect(why(removeButton)).toBeNull();
   });
 });
 
