@@ -19,18 +19,25 @@ export interface AuditOdds {
 }
 
 /**
- * The chance a settled task is audited. An audit re-computes one random document's random prefix
- * (expected length `expectedPrefix`), so auditing with probability share × credited / E[prefix]
- * re-computes `share` of the credited tokens on average; the per-key floor keeps every key at
- * `auditsPerKey` expected audits per window however few tasks it settles.
+ * The chance a settled task is audited, and the part of it its credited tokens alone ask for. An
+ * audit re-computes one random document's random prefix (expected length `expectedPrefix`), so
+ * auditing with probability share × credited / E[prefix] re-computes `share` of the credited
+ * tokens on average; the per-key floor keeps every key at `auditsPerKey` expected audits per
+ * window however few tasks it settles. The share part is what the operator sizes the teacher for
+ * (docs/PROTOCOL.md, "Audits"): when the queue is full, it goes before the floor's.
  */
-export function auditProbability(o: AuditOdds): number {
-  if (o.share <= 0 || o.documentPositions.length === 0) return 0;
+export function auditChances(o: AuditOdds): { total: number; byShare: number } {
+  if (o.share <= 0 || o.documentPositions.length === 0) return { total: 0, byShare: 0 };
   const prefix = o.documentPositions.reduce((s, p) => s + expectedPrefix(p), 0) / o.documentPositions.length;
-  const byShare = (o.share * o.creditedTokens) / prefix;
+  const byShare = Math.min(1, (o.share * o.creditedTokens) / prefix);
   const fewest = Math.min(...o.keyTasksInWindow);
   const floor = fewest > 0 ? o.auditsPerKey / fewest : 0;
-  return Math.min(1, Math.max(byShare, floor));
+  return { total: Math.min(1, Math.max(byShare, floor)), byShare };
+}
+
+/** The chance a settled task is audited (`auditChances`). */
+export function auditProbability(o: AuditOdds): number {
+  return auditChances(o).total;
 }
 
 /** Which document, and how many of its first positions, an audit re-computes. */

@@ -4,7 +4,7 @@ import { decodeResultBundle, tokenIdsChecksum } from '../../src-node/soft-labels
 import { epochOf } from '../accounting/earnings';
 import { judgePrefix, type PrefixVerdict } from '../verify/agreement';
 import { parseRecord } from '../verify/record-rows';
-import { auditProbability, pickAudit, pickConfirmation } from './audit-policy';
+import { auditChances, pickAudit, pickConfirmation } from './audit-policy';
 import { recomputerFor, type ValidatorContext } from './context';
 import { redoWithout, rejectResult } from './settlement';
 
@@ -26,6 +26,8 @@ export interface AuditStats {
   picked: number;
   /** Picked but dropped: the queue was full, or the teacher is off. */
   skipped: number;
+  /** Of those, floor audits taken out of a full queue to make room for one picked by share. */
+  displaced: number;
   passed: number;
   failed: number;
   /** Near misses (failures within the widened bounds) re-audited on another document before any penalty. */
@@ -42,6 +44,12 @@ interface AuditJob {
   documentPositions: readonly number[];
   docIndex: number;
   prefixPositions: number;
+  /**
+   * Picked by the task's share of credited tokens (or because its keys are watched), not only by
+   * the per-key floor. Many small keys can fill the queue with floor audits; they must not crowd
+   * out the audits that scale with what a key is paid.
+   */
+  byShare: boolean;
 }
 
 const SKIP_LOG_INTERVAL_MS = 60_000;
@@ -59,6 +67,7 @@ export class Auditor {
     creditedTokens: 0,
     picked: 0,
     skipped: 0,
+    displaced: 0,
     passed: 0,
     failed: 0,
     confirmations: 0,
@@ -118,23 +127,46 @@ export class Auditor {
     this.stats.creditedTokens += creditedTokens;
     const keyTasksInWindow = credited.map((r) => this.countTask(r.miner));
     const watched = credited.filter((r) => this.watched.delete(r.miner)).length > 0;
-    const p = watched
-      ? 1
-      : auditProbability({
-          share: this.settings.share,
-          documentPositions: positions,
-          creditedTokens,
-          auditsPerKey: this.settings.auditsPerKey,
-          keyTasksInWindow,
-        });
-    if (this.ctx.random() >= p) return;
+    const chances = auditChances({
+      share: this.settings.share,
+      documentPositions: positions,
+      creditedTokens,
+      auditsPerKey: this.settings.auditsPerKey,
+      keyTasksInWindow,
+    });
+    const draw = this.ctx.random();
+    if (!watched && draw >= chances.total) return;
     this.stats.picked++;
-    if (this.teacherOff.has(task.modelHash) || this.queue.length >= this.settings.maxQueued) {
+    const job = {
+      taskId,
+      modelHash: task.modelHash,
+      documentPositions: positions,
+      ...pickAudit(positions, this.ctx.random),
+      byShare: watched || draw < chances.byShare,
+    };
+    if (this.teacherOff.has(task.modelHash) || !this.admit(job)) {
       this.skip(task.modelHash);
       return;
     }
-    this.queue.push({ taskId, modelHash: task.modelHash, documentPositions: positions, ...pickAudit(positions, this.ctx.random) });
     this.running ??= this.drain().finally(() => (this.running = null));
+  }
+
+  /**
+   * Queues a picked audit, ahead of every floor audit if it was picked by share. A full queue
+   * takes one by share in place of its newest floor audit; otherwise the pick is refused.
+   */
+  private admit(job: AuditJob): boolean {
+    let firstFloor = this.queue.findIndex((j) => !j.byShare);
+    if (this.queue.length >= this.settings.maxQueued) {
+      if (!job.byShare || firstFloor < 0) return false;
+      const [dropped] = this.queue.splice(this.queue.length - 1, 1);
+      this.stats.displaced++;
+      this.skip(dropped!.modelHash);
+      if (firstFloor === this.queue.length) firstFloor = -1;
+    }
+    if (job.byShare && firstFloor >= 0) this.queue.splice(firstFloor, 0, job);
+    else this.queue.push(job);
+    return true;
   }
 
   /** Counts a settled task for a key and returns its tasks in the settling window. */

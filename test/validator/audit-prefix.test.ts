@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeSoftLabels, type SoftLabels } from '../../src-node/soft-labels';
 import { DEFAULT_AUDIT_SHARE, DEFAULT_AUDITS_PER_KEY, MIN_AUDIT_PREFIX_POSITIONS } from '../../src-validator/config';
-import { auditProbability, pickAudit, pickConfirmation } from '../../src-validator/service/audit-policy';
+import { auditChances, auditProbability, pickAudit, pickConfirmation } from '../../src-validator/service/audit-policy';
 import { labelTask } from '../../src-validator/bench/sim/fake-teacher';
 import { compareRecordPrefix, judgePrefix } from '../../src-validator/verify/agreement';
 import { parseRecord } from '../../src-validator/verify/record-rows';
@@ -138,6 +138,11 @@ describe('audit of a prefix', () => {
     expect(auditProbability({ ...odds, auditsPerKey: 3 })).toBeCloseTo((0.01 * 4096) / 576, 6);
     expect(auditProbability({ ...odds, auditsPerKey: 3, keyTasksInWindow: [2, 900] })).toBe(1);
     expect(auditProbability({ ...odds, share: 0 })).toBe(0);
+    // Which part picked it decides its place in a full queue: the share part is never crowded out by the floor's.
+    const floored = auditChances({ ...odds, auditsPerKey: 3, keyTasksInWindow: [20, 900] });
+    expect(floored.byShare).toBeCloseTo((0.01 * 4096) / 576, 6);
+    expect(floored.total).toBeCloseTo(3 / 20, 6);
+    expect(auditChances({ ...odds, creditedTokens: 1e6 })).toEqual({ total: 1, byShare: 1 });
   });
 
   it('confirms a near miss on another document before penalising: honest false penalties drop, fabrications are penalised as often as they fail', () => {

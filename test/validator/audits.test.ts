@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { API, LedgerResponse, WeightsResponse, type Task } from '../../src-shared/protocol';
 import { decodeResultBundle, decodeSoftLabels } from '../../src-node/soft-labels';
@@ -9,6 +9,7 @@ import { fakeRecomputer } from '../../src-validator/bench/sim/fake-teacher';
 import { SimMiner } from '../../src-validator/bench/sim/sim-miner';
 import { validatedRecords } from '../../src-validator/export-validated';
 import type { Recomputer, ValidatorOptions } from '../../src-validator/index';
+import { MAX_TASK_DOCUMENTS } from '../../src-validator/config';
 import * as cheat from './cheaters';
 import {
   bundleOf,
@@ -38,6 +39,9 @@ const START_MS = 1_760_000_000_000 - (1_760_000_000_000 % EPOCH_MS);
 const COLLUDER_SEED = 800;
 /** The operator vouches for the honest miners only; colluders earn their standing (docs/PROTOCOL.md, "Who checks whom"). */
 const HONEST_SEEDS = [1, 2, 3, 4];
+/** Small established keys flooding the audit queue. */
+const FLOOD_SEEDS = [100, 101, 102, 103, 104, 105, 106, 107];
+const FABRICATOR_SEEDS = [120, 121, 122, 123, 124];
 const honestSeedKeys = () => HONEST_SEEDS.map((seed) => SimMiner.fromSeed('http://127.0.0.1:1', seed).address);
 
 interface Sent {
@@ -47,8 +51,8 @@ interface Sent {
 }
 
 /** Leases one task and answers it; returns the task, or null on no-work. */
-async function answer(miner: SimMiner, behaviour: (task: Task) => Uint8Array): Promise<Task | null> {
-  const res = await miner.lease<LeaseBody>({ maxTokens: 250 });
+async function answer(miner: SimMiner, behaviour: (task: Task) => Uint8Array, maxTokens = 250): Promise<Task | null> {
+  const res = await miner.lease<LeaseBody>({ maxTokens });
   if (res.body.kind !== 'task') return null;
   const sent = await miner.submit(res.body.task.taskId, behaviour(res.body.task));
   if (sent.status !== 200) throw new Error(`submit answered ${sent.status} ${JSON.stringify(sent.body)}`);
@@ -291,6 +295,77 @@ describe.each(STORE_KINDS)('the audit budget on %s', (kind) => {
     await h.validator.idle();
     const done = h.validator.audits();
     expect(done.passed).toBe(done.picked - done.skipped);
+  });
+
+  it('a flood of small keys cannot crowd a big fabricated task out of a full audit queue', async () => {
+    // The attack: many established keys settle one small task each, which their per-key floor
+    // audits for certain, while the teacher is busy; the queue fills with them, and a big
+    // fabricated task, picked by its share of credited tokens, would find no room and go unaudited.
+    let stuck = false;
+    let release!: () => void;
+    const gate = new Promise<void>((done) => (release = done));
+    const inner = fakeRecomputer(MODEL_HASH, tokenizer);
+    const slow: Recomputer = { modelHash: MODEL_HASH, label: async (task) => (stuck && (await gate), inner.label(task)) };
+    const seeds = [...FLOOD_SEEDS, ...FABRICATOR_SEEDS];
+    h = await startHarness(kind, {
+      // Unreplicated, so every task settles on arrival: the queue is what is under test, not pairing.
+      redundancy: 1,
+      recomputers: [slow],
+      audits: { share: 0.02, auditsPerKey: 3, maxQueued: 3 },
+      establishedKeys: seeds.map((seed) => SimMiner.fromSeed('http://127.0.0.1:1', seed).address),
+    });
+    onTestFinished(() => release());
+    await h.validator.addDocuments(documents(400));
+    stuck = true;
+    // A task spot-checked (about 1 in 20, whatever the streak) waits for the teacher instead of
+    // settling; the attack counts only the tasks that settled on arrival.
+    const settledOnArrival = async (m: SimMiner) => (await statuses(m)).includes('validated');
+    const flood = FLOOD_SEEDS.map((seed) => h.miner(seed));
+    let flooded = 0;
+    for (const m of flood) {
+      await longStreak(h, m);
+      // One document: its share of credited tokens alone would audit it about once in fifty; the floor, always.
+      await answer(m, (t) => bundleOf(honestLabels(t, 1)), 60);
+      if (await settledOnArrival(m)) flooded++;
+    }
+    await until(() => h.validator.audits().offered === flooded);
+    expect(h.validator.audits().skipped).toBeGreaterThan(0);
+
+    // A full-size task of made-up labels: its credited tokens alone make an audit certain.
+    const garbage: Sent['garbage'] = new Map();
+    let fabricator: SimMiner | null = null;
+    for (const seed of FABRICATOR_SEEDS) {
+      const m = h.miner(seed);
+      await longStreak(h, m);
+      const task = await answer(
+        m,
+        (t) => {
+          const bundle = cheat.fabricatedFor(t.taskId)(t, { lastBundle: null });
+          const records = decodeResultBundle(bundle).map((r) => decodeSoftLabels(r).topkIds);
+          garbage.set(t.taskId, new Map(t.documents.map((d, i) => [d.docId, records[i]!])));
+          return bundle;
+        },
+        6000,
+      );
+      expect(task!.documents.length).toBe(MAX_TASK_DOCUMENTS);
+      if (await settledOnArrival(m)) {
+        fabricator = m;
+        break;
+      }
+    }
+    expect(fabricator).not.toBeNull();
+    await until(() => h.validator.audits().offered === flooded + 1);
+
+    release();
+    await h.validator.idle();
+    const stats = h.validator.audits();
+    console.log(`flooded audit queue: ${JSON.stringify(stats)}`);
+    expect(stats.failed).toBe(1);
+    expect(stats.displaced).toBe(1);
+    expect(await statuses(fabricator!)).toEqual(['rejected']);
+    expect(await exportedGarbage(h, garbage)).toBe(0);
+    // The flood's audits that ran passed: honest small keys lose nothing but an audit.
+    for (const m of flood) expect(await statuses(m)).not.toContain('rejected');
   });
 
   it('an unlucky near miss is confirmed on another document before any penalty, and its key is audited on its next task', async () => {

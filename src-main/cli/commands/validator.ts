@@ -76,7 +76,7 @@ options:
                         settled tasks picked at random after their results are in (default ${DEFAULT_AUDIT_SHARE}; 0: none)
   --audits-per-key N    (with --teacher) audits each key faces per settling window at least (default ${DEFAULT_AUDITS_PER_KEY})
   --audit-queue N       (with --teacher) audits waiting for the teacher at most; more are skipped
-                        and logged (default ${DEFAULT_AUDIT_QUEUE})
+                        and logged, per-key floor audits first (default ${DEFAULT_AUDIT_QUEUE})
   --redundancy N        miners per task (default 2)
   --established-key ADDR  a key established from its first lease: the operator's own miners,
                         which new keys' work waits for (repeatable; docs/PROTOCOL.md, "Who checks whom")
