@@ -104,6 +104,8 @@ export class TeacherHost implements TeacherPort {
   private consecutiveCrashes = 0;
   /** Resolves when the worker has no request in flight (a cancelled run may still be finishing). */
   private idle: Promise<void> = Promise.resolve();
+  /** Settles when the last caller of `label` so far is done with the worker. */
+  private lastTurn: Promise<void> = Promise.resolve();
   private batchTokens: number;
   private readonly log: Logger;
   /** Figures of the last finished task, for the benchmark and the log. */
@@ -134,6 +136,29 @@ export class TeacherHost implements TeacherPort {
   async label(
     task: LabelTask,
     opts: { signal?: AbortSignal; onProgress?: (p: { tokensDone: number; tokensTotal: number }) => void } = {},
+  ): Promise<LabelledDocument[]> {
+    // The worker runs one request at a time and refuses a second ("still running"): callers that
+    // overlap (the validator's audits and re-checks) take turns, in the order they called.
+    const before = this.lastTurn;
+    let release!: () => void;
+    this.lastTurn = new Promise<void>((done) => (release = done));
+    try {
+      await abortable(before, opts.signal);
+    } catch (error) {
+      // Given up while waiting: the turn passes on when the caller before it is done.
+      void before.then(release);
+      throw error;
+    }
+    try {
+      return await this.labelInTurn(task, opts);
+    } finally {
+      release();
+    }
+  }
+
+  private async labelInTurn(
+    task: LabelTask,
+    opts: { signal?: AbortSignal; onProgress?: (p: { tokensDone: number; tokensTotal: number }) => void },
   ): Promise<LabelledDocument[]> {
     let retried = false;
     for (;;) {

@@ -241,3 +241,34 @@ describe('TeacherHost with a worker stuck in a forward pass', () => {
     await teacher.dispose();
   });
 });
+
+describe('TeacherHost shared by several callers', () => {
+  it('runs label calls that overlap one after another, each with its own labels, none refused', async () => {
+    const { teacher } = host(forkLauncher);
+    try {
+      await teacher.start();
+      // Two callers that each go on at once to their next task, as the validator's audits and re-checks do.
+      const results: string[] = [];
+      const caller = async (name: string) => {
+        for (let i = 0; i < 3; i++) {
+          const docs = await teacher.label(task(`${name}-${i}`, 2));
+          results.push(`${name}-${i}:${docs.length}`);
+        }
+      };
+      await Promise.all([caller('a'), caller('b'), caller('c')]);
+      expect(results.sort()).toEqual(['a-0:2', 'a-1:2', 'a-2:2', 'b-0:2', 'b-1:2', 'b-2:2', 'c-0:2', 'c-1:2', 'c-2:2']);
+
+      // A caller that gives up while waiting for its turn leaves at once and holds up nobody after it.
+      const running = teacher.label(task('long', 8));
+      const giveUp = new AbortController();
+      const waiting = teacher.label(task('given-up', 2), { signal: giveUp.signal });
+      const next = teacher.label(task('next', 2));
+      giveUp.abort(new Error('not needed any more'));
+      await expect(waiting).rejects.toThrow('not needed any more');
+      expect((await running).length).toBe(8);
+      expect((await next).map((d) => d.docId)).toEqual(task('next', 2).documents.map((d) => d.docId));
+    } finally {
+      await teacher.dispose();
+    }
+  });
+});
