@@ -116,3 +116,9 @@ export const DEFAULT_AUDITS_PER_KEY = 3;
 export const GROSS_AUDIT_FAILURE_FACTOR = 2;
 /** Audits waiting for the teacher; beyond it, picked audits are skipped (counted, logged) rather than queued. */
 export const DEFAULT_AUDIT_QUEUE = 64;
+/**
+ * How long a teacher that failed an audit's re-computation rests before it is tried again: long
+ * enough that a broken one costs one error line per pause, short enough that a passing fault (a
+ * driver reset, a worker that crashed twice) does not leave colluders unaudited until a restart.
+ */
+export const AUDIT_TEACHER_PAUSE_MS = 10 * 60_000;

@@ -2,6 +2,7 @@ import { errorMessage } from '../../src-node/log';
 import { readFile } from 'node:fs/promises';
 import { decodeResultBundle, tokenIdsChecksum } from '../../src-node/soft-labels';
 import { epochOf } from '../accounting/earnings';
+import { AUDIT_TEACHER_PAUSE_MS } from '../config';
 import { judgePrefix, type PrefixVerdict } from '../verify/agreement';
 import { parseRecord } from '../verify/record-rows';
 import { auditChances, pickAudit, pickConfirmation } from './audit-policy';
@@ -81,8 +82,8 @@ export class Auditor {
   private readonly keyTasks = new Map<string, Map<number, number>>();
   /** Keys of a task whose near miss was not confirmed: their next settled task is audited. */
   private readonly watched = new Set<string>();
-  /** Per teacher (by the model it runs): why it is off. One teacher failing stops only its variant's audits. */
-  private readonly teacherOff = new Map<string, string>();
+  /** Per teacher (by the model it runs): why it is paused, and until when. One teacher failing pauses only its variant's audits. */
+  private readonly teacherOff = new Map<string, { why: string; untilMs: number }>();
   private lastSkipLogMs = -Infinity;
   private skippedSinceLog = 0;
 
@@ -144,7 +145,7 @@ export class Auditor {
       ...pickAudit(positions, this.ctx.random),
       byShare: watched || draw < chances.byShare,
     };
-    if (this.teacherOff.has(task.modelHash) || !this.admit(job)) {
+    if (this.pausedFor(task.modelHash) || !this.admit(job)) {
       this.skip(task.modelHash);
       return;
     }
@@ -169,6 +170,20 @@ export class Auditor {
     return true;
   }
 
+  /** Whether a teacher's audits are paused after a failure; a pause that has run out ends here, and its teacher is tried again. */
+  private pausedFor(modelHash: string): boolean {
+    const off = this.teacherOff.get(modelHash);
+    if (!off) return false;
+    if (this.ctx.clock() < off.untilMs) return true;
+    this.teacherOff.delete(modelHash);
+    this.ctx.log.info(`audits on again: trying the ${this.variantName(modelHash)} teacher again`);
+    return false;
+  }
+
+  private variantName(modelHash: string): string {
+    return this.ctx.settings.variants.find((v) => v.modelHash === modelHash)?.id ?? modelHash.slice(0, 12);
+  }
+
   /** Counts a settled task for a key and returns its tasks in the settling window. */
   private countTask(miner: string): number {
     const { epochMs, settleEpochs } = this.ctx.settings;
@@ -190,14 +205,14 @@ export class Auditor {
     const now = this.ctx.clock();
     if (now - this.lastSkipLogMs < SKIP_LOG_INTERVAL_MS) return;
     this.lastSkipLogMs = now;
-    const why = this.teacherOff.get(modelHash) ?? `the teacher re-computes slower than --audit-share ${this.settings.share} asks`;
+    const why = this.teacherOff.get(modelHash)?.why ?? `the teacher re-computes slower than --audit-share ${this.settings.share} asks`;
     this.ctx.log.warn(`skipped ${this.skippedSinceLog} audits (${this.stats.skipped} in all): ${why}`);
     this.skippedSinceLog = 0;
   }
 
   private async drain(): Promise<void> {
     for (let job; (job = this.queue.shift());) {
-      if (this.teacherOff.has(job.modelHash)) {
+      if (this.pausedFor(job.modelHash)) {
         this.skip(job.modelHash);
         continue;
       }
@@ -258,10 +273,11 @@ export class Auditor {
         throw new Error(`its re-computation of ${doc.docId} does not match the validator's tokenization`);
       }
     } catch (error) {
-      // This teacher's audits stop, the validator and the other teachers do not: said once, and every later pick of its variant is counted as skipped.
-      const variant = this.ctx.settings.variants.find((v) => v.modelHash === task.modelHash)?.id ?? task.modelHash.slice(0, 12);
-      const why = `the ${variant} teacher failed (${errorMessage(error)}); no audits of ${variant} until the validator restarts`;
-      this.teacherOff.set(task.modelHash, why);
+      // This teacher's audits pause, the validator and the other teachers do not: said once per
+      // pause, and every pick of its variant meanwhile is counted as skipped.
+      const minutes = Math.round(AUDIT_TEACHER_PAUSE_MS / 60_000);
+      const why = `the ${this.variantName(task.modelHash)} teacher failed (${errorMessage(error)}); no audits of its variant for ${minutes} minutes`;
+      this.teacherOff.set(task.modelHash, { why, untilMs: this.ctx.clock() + AUDIT_TEACHER_PAUSE_MS });
       this.ctx.log.error(`audits off: ${why}`);
       this.skip(task.modelHash);
       return null;

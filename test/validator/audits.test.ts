@@ -9,7 +9,7 @@ import { fakeRecomputer } from '../../src-validator/bench/sim/fake-teacher';
 import { SimMiner } from '../../src-validator/bench/sim/sim-miner';
 import { validatedRecords } from '../../src-validator/export-validated';
 import type { Recomputer, ValidatorOptions } from '../../src-validator/index';
-import { MAX_TASK_DOCUMENTS } from '../../src-validator/config';
+import { AUDIT_TEACHER_PAUSE_MS, MAX_TASK_DOCUMENTS } from '../../src-validator/config';
 import * as cheat from './cheaters';
 import {
   bundleOf,
@@ -410,16 +410,19 @@ describe.each(STORE_KINDS)('the audit budget on %s', (kind) => {
     expect(await statuses(miner)).toEqual(['rejected']);
   });
 
-  it('a failing teacher turns audits off with one log line; the validator keeps validating', async () => {
+  it('a failing teacher pauses audits with one log line, the validator keeps validating, and audits resume after the pause', async () => {
     const errors: string[] = [];
-    const broken: Recomputer = {
-      label: () => Promise.reject(new Error('CUDA error: out of memory')),
+    const infos: string[] = [];
+    let broken = true;
+    const teacher = fakeRecomputer(MODEL_HASH, tokenizer);
+    const flaky: Recomputer = {
+      label: (task) => (broken ? Promise.reject(new Error('CUDA error: out of memory')) : teacher.label(task)),
     };
     h = await startHarness(kind, {
       redundancy: 1,
-      recomputers: [broken],
+      recomputers: [flaky],
       audits: { share: 1, auditsPerKey: 0 },
-      log: { ...silentLogger, error: (m: string) => errors.push(m), child: () => silentLogger },
+      log: { ...silentLogger, error: (m: string) => errors.push(m), info: (m: string) => infos.push(m), child: () => silentLogger },
     });
     await h.validator.addDocuments(documents(60));
     const miner = h.miner(1);
@@ -429,9 +432,23 @@ describe.each(STORE_KINDS)('the audit budget on %s', (kind) => {
       await h.validator.idle();
     }
     expect(errors.filter((e) => e.startsWith('audits off')).length).toBe(1);
+    expect(errors.find((e) => e.startsWith('audits off'))).toMatch(/out of memory.*no audits of its variant for 10 minutes/);
     expect(h.validator.audits().passed).toBe(0);
     expect(h.validator.audits().skipped).toBeGreaterThan(1);
     expect(await statuses(miner)).toEqual(expect.arrayContaining(['validated']));
     expect(await statuses(miner)).not.toContain('rejected');
+
+    // The fault passes (a driver reset, say); once the pause is over, the next pick tries the teacher again.
+    broken = false;
+    h.clock.now += AUDIT_TEACHER_PAUSE_MS - 1;
+    await answer(miner, (t) => bundleOf(honestLabels(t, 1)));
+    await h.validator.idle();
+    expect(h.validator.audits().passed).toBe(0);
+    h.clock.now += 1;
+    await answer(miner, (t) => bundleOf(honestLabels(t, 1)));
+    await h.validator.idle();
+    expect(infos.filter((m) => m.startsWith('audits on again')).length).toBe(1);
+    expect(h.validator.audits().passed).toBe(1);
+    expect(errors.filter((e) => e.startsWith('audits off')).length).toBe(1);
   });
 });
