@@ -320,7 +320,13 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  const audited = auditor.enabled ? `audits ${auditor.share * 100} % of credited tokens` : 'no audits (no teacher)';
+  const audited = auditor.enabled
+    ? `audits ${auditor.share * 100} % of credited tokens`
+    : settings.localMode
+      ? 're-computes every check'
+      : ctx.recomputers.length === 0
+        ? 'no audits (no --teacher)'
+        : 'no audits (--audit-share 0)';
   log.info(
     `validator on ${url} (${store.kind}${settings.localMode ? ', local mode' : ''}, redundancy ${settings.redundancy}, variants ${settings.variants.map((v) => v.id).join(', ')}, ${audited})`,
   );

@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProcessUsage, Settings } from '../../src-shared/state';
 import { LOCAL_RESULT_RETENTION, startValidator, type RunningValidator } from '../../src-validator';
-import { readFineWebShard } from '../../src-validator/fineweb';
 import { distPath, unpackedPath } from '../../src-node/app-paths';
 import { verifyModelDir } from '../model-manager';
 import { localIdentity } from '../wallet/keys/local-identity';
-import { errorMessage, type Logger, type LogHub } from '../../src-node/log';
-import { writeFileAtomicSync } from '../../src-node/atomic-write';
+import { errorMessage, type LogHub } from '../../src-node/log';
 import { CannotMine } from '../miner/cannot-mine';
+import { SampleFeeder } from './sample-feeder';
 import type { TeacherPort, ValidatorPort } from '../miner/ports';
 import { createTeacherHost, modelHash, type WorkerLauncher } from '../teacher';
 import { ValidatorSession } from '../validator-client';
@@ -41,7 +39,6 @@ export interface Pipeline {
 }
 
 const DEMO_MODEL_DIR = () => unpackedPath(distPath('models', 'demo'));
-const SAMPLE_SHARD = () => distPath('fineweb', 'sample-000.parquet');
 
 /**
  * Opens what the miner loop needs for the current settings. With no validator URL it starts the
@@ -109,8 +106,12 @@ export async function openPipeline(d: PipelineDeps, settings: Settings): Promise
         log: d.log.logger('local-validator'),
       });
       closers.push(() => embedded!.close());
-      const feeder = new SampleFeeder(embedded, join(d.dataDir, 'local-validator'), d.log.logger('local-validator'));
-      await feeder.feedIfEmpty();
+      const feeder = new SampleFeeder(embedded, {
+        dir: join(d.dataDir, 'local-validator'),
+        shard: distPath('fineweb', 'sample-000.parquet'),
+        log: d.log.logger('local-validator'),
+      });
+      await feeder.feedIfLow();
       feeder.start();
       closers.push(async () => feeder.dispose());
       baseUrl = embedded.url;
@@ -168,70 +169,5 @@ async function walletSigner(d: Pick<PipelineDeps, 'dataDir' | 'secretBox'>): Pro
       throw new CannotMine('wallet-locked', errorMessage(error));
     }
     throw error;
-  }
-}
-
-/**
- * The embedded validator's work: the bundled FineWeb-format sample. When the local miner has
- * labelled all of it, the sample is queued again as a new round (ids suffixed `#rN`), so the demo
- * keeps mining; the demo model's labels are never real teacher output either way.
- */
-class SampleFeeder {
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private busy = false;
-  private readonly roundFile: string;
-
-  constructor(
-    private readonly validator: RunningValidator,
-    dir: string,
-    private readonly log: Logger,
-  ) {
-    this.roundFile = join(dir, 'sample-round.txt');
-  }
-
-  start(): void {
-    this.timer = setInterval(() => void this.feedIfEmpty(), 10_000);
-    this.timer.unref?.();
-  }
-
-  dispose(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
-
-  async feedIfEmpty(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      const depth = await this.validator.store.queueDepth();
-      if (depth.queued > 0 || depth.openTasks > 0) return;
-      const shard = SAMPLE_SHARD();
-      if (!existsSync(shard)) {
-        this.log.warn(`no sample data at ${shard}; run \`npm run build\` to generate it`);
-        return;
-      }
-      const round = this.round() + 1;
-      const suffix = round === 1 ? '' : `#r${round}`;
-      let added = 0;
-      for await (const docs of readFineWebShard(shard)) {
-        added += await this.validator.addDocuments(
-          docs.map((doc) => ({ docId: `${doc.id}${suffix}`, url: doc.url, text: doc.text, tokenCount: doc.tokenCount })),
-        );
-      }
-      writeFileAtomicSync(this.roundFile, `${round}\n`);
-      this.log.info(`queued ${added} sample documents for the local validator (round ${round})`);
-    } catch (error) {
-      this.log.error(`could not queue sample documents: ${errorMessage(error)}`);
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  private round(): number {
-    try {
-      const n = Number(readFileSync(this.roundFile, 'utf8').trim());
-      return Number.isInteger(n) && n >= 0 ? n : 0;
-    } catch {
-      return 0;
-    }
   }
 }

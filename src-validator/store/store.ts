@@ -288,6 +288,12 @@ export interface Store extends StoreTx {
   untokenizedDocuments(seqLen: number, limit: number): Promise<QueuedDocument[]>;
   setTokenizations(seqLen: number, rows: DocumentTokenization[]): Promise<void>;
   queueDepth(): Promise<{ queued: number; openTasks: number }>;
+  /**
+   * Queues these documents again where no open or checking task holds them (local mode's next
+   * round of the sample: the same rows labelled again, so the database does not grow by a copy
+   * of the sample each round). Returns how many were queued.
+   */
+  requeueSettledDocuments(docIds: string[]): Promise<number>;
   miner(address: string): Promise<MinerRow | null>;
   /** All miners' validated tokens, all time (benchmarks, health). */
   totalValidatedTokens(): Promise<number>;

@@ -65,6 +65,17 @@ export class DocumentIntake {
     });
   }
 
+  async requeueSettledDocuments(docIds: string[]): Promise<number> {
+    if (docIds.length === 0) return 0;
+    return this.driver.transaction((ex) =>
+      ex.run(
+        `UPDATE documents SET state = 'queued' WHERE state = 'assigned' AND doc_id IN (${placeholders(docIds)})
+         AND doc_id NOT IN (SELECT td.doc_id FROM task_docs td JOIN tasks t ON t.task_id = td.task_id WHERE t.state IN ('open', 'checking'))`,
+        docIds,
+      ),
+    );
+  }
+
   async queueDepth(): Promise<{ queued: number; openTasks: number }> {
     const q = await this.driver.all(`SELECT COUNT(*) AS n FROM documents WHERE state = 'queued'`);
     const t = await this.driver.all(`SELECT COUNT(*) AS n FROM tasks WHERE state IN ('open', 'checking')`);
