@@ -302,8 +302,9 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
   const retention = opts.resultRetention ?? KEEP_ALL_RESULTS;
   const pruneBodies = () =>
     pruneResultBodies(ctx, retention).then((freed) => {
-      if (freed.bodies > 0) {
-        const line = `freed ${freed.bodies} result bodies (${(freed.bytes / 1048576).toFixed(1)} MiB) past the retention`;
+      if (freed.bodies > 0 || freed.tasks > 0) {
+        const forgot = freed.tasks > 0 ? `, forgot ${freed.tasks} settled tasks` : '';
+        const line = `freed ${freed.bodies} result bodies (${(freed.bytes / 1048576).toFixed(1)} MiB) past the retention${forgot}`;
         if (settings.localMode) log.debug(line);
         else log.info(line);
       }

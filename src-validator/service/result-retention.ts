@@ -13,6 +13,11 @@ export interface ResultRetention {
   keepDays: number | null;
   /** Keep at most this many bytes of such bodies, the newest; null: no cap. */
   keepBytes: number | null;
+  /**
+   * Also delete the rows of settled tasks whose bodies are gone (`Store.forgetSettledTasks`): the
+   * embedded validator, whose ledger is a local test; a real one keeps them as its record.
+   */
+  forgetTasks?: boolean;
 }
 
 export const KEEP_ALL_RESULTS: ResultRetention = { keepDays: null, keepBytes: null };
@@ -22,7 +27,7 @@ export const KEEP_ALL_RESULTS: ResultRetention = { keepDays: null, keepBytes: nu
  * teacher and are no data set, but a miner left running wrote ~0.8 GB an hour. 256 MiB is a few
  * minutes of demo mining at 2,000 tok/s (docs/PERFORMANCE.md, "Result bodies on disk").
  */
-export const LOCAL_RESULT_RETENTION: ResultRetention = { keepDays: null, keepBytes: 256 * 1024 * 1024 };
+export const LOCAL_RESULT_RETENTION: ResultRetention = { keepDays: null, keepBytes: 256 * 1024 * 1024, forgetTasks: true };
 
 /** At most this many bodies are looked at per run for the size cap, newest first (a cap keeps the set small). */
 const MAX_BODIES_WALKED = 100_000;
@@ -32,13 +37,15 @@ const DAY_MS = 86_400_000;
 export interface PruneReport {
   bodies: number;
   bytes: number;
+  /** Settled tasks whose rows were deleted (`forgetTasks`). */
+  tasks: number;
 }
 
 /** Frees the bodies past `retention` that no check needs; safe beside leasing and submissions. */
 export async function pruneResultBodies(ctx: ValidatorContext, retention: ResultRetention): Promise<PruneReport> {
   const now = ctx.clock();
   const settledEpoch = lastSettledEpoch(now, ctx.settings.epochMs, ctx.settings.settleEpochs);
-  const report: PruneReport = { bodies: 0, bytes: 0 };
+  const report: PruneReport = { bodies: 0, bytes: 0, tasks: 0 };
   if (retention.keepDays !== null) {
     const submittedBeforeMs = now - retention.keepDays * DAY_MS;
     for (;;) {
@@ -51,6 +58,13 @@ export async function pruneResultBodies(ctx: ValidatorContext, retention: Result
   if (retention.keepBytes !== null) {
     const kept = await ctx.store.prunableResultBodies({ settledEpoch, submittedBeforeMs: null, limit: MAX_BODIES_WALKED });
     await prune(ctx, overCap(kept, retention.keepBytes), settledEpoch, report);
+  }
+  if (retention.forgetTasks) {
+    for (;;) {
+      const forgotten = await ctx.store.transaction((tx) => tx.forgetSettledTasks({ settledEpoch, limit: PRUNE_BATCH }));
+      report.tasks += forgotten;
+      if (forgotten < PRUNE_BATCH) break;
+    }
   }
   return report;
 }

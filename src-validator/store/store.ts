@@ -228,6 +228,12 @@ export interface StoreTx {
   prunableResultBodies(q: { settledEpoch: number; submittedBeforeMs: number | null; limit: number }): Promise<KeptBody[]>;
   /** Frees one of those bodies if it is still prunable; false when it is not (or is gone). */
   pruneResultBody(taskId: string, miner: string, settledEpoch: number): Promise<boolean>;
+  /**
+   * Deletes the rows of up to `limit` closed tasks, oldest first, that nothing can need again: no
+   * kept body, no pending result, every validated result in a settled epoch. Their documents stay.
+   * Returns how many were deleted. The miners' totals and credit are kept apart and stay whole.
+   */
+  forgetSettledTasks(q: { settledEpoch: number; limit: number }): Promise<number>;
   // miners and credit
   upsertMiner(address: string, seen: { name?: string; gpuClass?: string; nowMs: number }): Promise<MinerRow>;
   minerForUpdate(address: string): Promise<MinerRow | null>;

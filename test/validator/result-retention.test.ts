@@ -87,13 +87,51 @@ describe.each(STORE_KINDS)('result body retention on %s', (kind) => {
     expect(await kept(recent)).toHaveLength(1);
   });
 
+  it('local retention also forgets settled tasks whose bodies are gone, and only those: totals, credit and pending work stay', async () => {
+    const EPOCH_MS = 3_600_000;
+    h = await startHarness(kind, {
+      redundancy: 2,
+      epochMs: EPOCH_MS,
+      settleEpochs: 1,
+      resultRetention: { keepDays: null, keepBytes: 1, forgetTasks: true },
+      ...NO_TIMER,
+    });
+    await h.validator.addDocuments(documents(60));
+    const [a, b] = [h.miner(1), h.miner(2)];
+    const done = [await validatedTask(a, b), await validatedTask(a, b)];
+    const waiting = await leaseTask(a, { maxTokens: 300 });
+    await a.submit(waiting.taskId, bundleOf(honestLabels(waiting, 1)));
+    const before = MeResponse.parse((await a.get(API.me)).body);
+
+    // Bodies go at once; the tasks stay while their epoch can still be revoked.
+    expect(await h.validator.pruneResultBodies()).toMatchObject({ bodies: 2, tasks: 0 });
+    for (const taskId of done) expect(await h.validator.store.resultsOfTask(taskId)).toHaveLength(2);
+
+    // Once that epoch is settled, their rows go too; the task still waiting for its replica stays.
+    h.clock.now += 3 * EPOCH_MS;
+    expect(await h.validator.pruneResultBodies()).toMatchObject({ bodies: 0, tasks: 2 });
+    for (const taskId of done) {
+      expect(await h.validator.store.taskForUpdate(taskId)).toBeNull();
+      expect(await h.validator.store.resultsOfTask(taskId)).toEqual([]);
+    }
+    expect(await h.validator.store.resultBody(waiting.taskId, a.address)).not.toBeNull();
+    const after = MeResponse.parse((await a.get(API.me)).body);
+    expect(after.validatedTokens).toBe(before.validatedTokens);
+    expect(after.earnedNano).toBe(before.earnedNano);
+    expect((await h.validator.pruneResultBodies()).tasks).toBe(0);
+    // The replica still comes and settles the task that waited.
+    const replica = await leaseTask(b, { maxTokens: 300 });
+    expect(replica.taskId).toBe(waiting.taskId);
+    expect((await b.submit(replica.taskId, bundleOf(honestLabels(replica, 2)))).body).toMatchObject({ status: 'validated' });
+  });
+
   it('keeps every validated body by default: they are the data set', async () => {
     h = await startHarness(kind, { redundancy: 2, ...NO_TIMER });
     await h.validator.addDocuments(documents(30));
     const [a, b] = [h.miner(1), h.miner(2)];
     const taskId = await validatedTask(a, b);
     h.clock.now += 365 * DAY_MS;
-    expect(await h.validator.pruneResultBodies()).toEqual({ bodies: 0, bytes: 0 });
+    expect(await h.validator.pruneResultBodies()).toEqual({ bodies: 0, bytes: 0, tasks: 0 });
     expect(await kept(taskId)).toHaveLength(1);
   });
 });

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import type { BlobFiles } from '../blob-files';
 import type { SqlExecutor } from '../sql-driver';
 import type { KeptBody } from '../store';
-import { num, str, strOrNull } from './row-values';
+import { num, placeholders, str, strOrNull } from './row-values';
 import type { TransactionBodies } from './transaction-bodies';
 
 /**
@@ -54,6 +54,22 @@ export class BodyRetentionRows {
     const path = strOrNull(rows[0].body_path);
     if (path) this.bodies.removeAfterCommit(path);
     return true;
+  }
+
+  async forgetSettledTasks(q: { settledEpoch: number; limit: number }): Promise<number> {
+    const rows = await this.ex.all(
+      `SELECT t.task_id FROM tasks t WHERE t.state IN ('validated', 'failed', 'requeued')
+       AND NOT EXISTS (SELECT 1 FROM results r WHERE r.task_id = t.task_id
+         AND (r.body IS NOT NULL OR r.body_path IS NOT NULL OR r.status = 'pending'
+              OR (r.status = 'validated' AND (r.epoch IS NULL OR r.epoch > ?))))
+       ORDER BY t.created_at_ms, t.task_id LIMIT ?`,
+      [q.settledEpoch, q.limit],
+    );
+    const ids = rows.map((r) => str(r.task_id));
+    if (ids.length === 0) return 0;
+    for (const table of ['task_docs', 'task_variants', 'leases', 'results', 'tasks'])
+      await this.ex.run(`DELETE FROM ${table} WHERE task_id IN (${placeholders(ids)})`, ids);
+    return ids.length;
   }
 
   private bytesOf(path: string | null, databaseBytes: unknown): number {
