@@ -32,7 +32,7 @@ import type { LeaseLimits } from './service/lease-limits';
 import { DEFAULT_FIRST_SEEN_APART_MS, type ReplicaRules } from './service/replica-choice';
 import { prepareDocuments } from './service/leasing';
 import type { MinerRegistry } from './service/miner-registry';
-import { RecheckQueue, recheckTask } from './service/recheck';
+import { RecheckQueue, recheckTask, resumeChecks } from './service/recheck';
 import { Auditor, type AuditSettings, type AuditStats } from './service/audits';
 import { KEEP_ALL_RESULTS, pruneResultBodies, type PruneReport, type ResultRetention } from './service/result-retention';
 import { openStore } from './store/open-store';
@@ -275,6 +275,7 @@ export async function startValidator(opts: ValidatorOptions): Promise<RunningVal
     (taskId) => recheckTask(ctx, taskId),
     (e) => log.error(`re-check failed: ${e instanceof Error ? e.message : String(e)}`),
   );
+  await resumeChecks(ctx, (taskId) => rechecks!.schedule(taskId));
   const weights = new WeightsPublisher(ctx, opts.dataDir);
   const uploadDeadlineMs = opts.uploadDeadlineMs ?? DEFAULT_UPLOAD_DEADLINE_MS;
   const router = createRouter(ctx, weights, {

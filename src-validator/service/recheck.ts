@@ -27,7 +27,11 @@ export async function recheckTask(ctx: ValidatorContext, taskId: string): Promis
   const task = await store.taskForUpdate(taskId);
   if (!task || task.state !== 'checking') return;
   const recomputer = recomputerFor(ctx, task.modelHash);
-  if (!recomputer) return;
+  if (!recomputer) {
+    // Left in checking by a run that had a teacher for it (see `resumeChecks`); this one has none.
+    ctx.log.warn(`task ${taskId} waits for a re-computation no teacher here runs; asking another miner instead`);
+    return askAnotherMiner(ctx, taskId);
+  }
   const docs = await store.taskDocuments(taskId);
   const picked = sampleIndices(docs.length, RECOMPUTE_DOCUMENTS, ctx.random);
   let reference: ParsedRecord[];
@@ -48,11 +52,7 @@ export async function recheckTask(ctx: ValidatorContext, taskId: string): Promis
     });
   } catch (error) {
     ctx.log.error(`re-computing task ${taskId} failed: ${errorMessage(error)}; asking another miner instead`);
-    await store.transaction(async (tx) => {
-      const t = await tx.taskForUpdate(taskId);
-      if (t?.state === 'checking') await tx.setTaskState(taskId, 'open', Math.min(MAX_QUORUM, t.quorum + 1));
-    });
-    return;
+    return askAnotherMiner(ctx, taskId);
   }
   await store.transaction(async (tx) => {
     const t = await tx.taskForUpdate(taskId);
@@ -89,6 +89,26 @@ export async function recheckTask(ctx: ValidatorContext, taskId: string): Promis
 }
 
 /** Runs re-computations one at a time (they share the teacher with mining in local mode). */
+/** Decides a task in checking without the validator's teacher: one more miner's result. */
+async function askAnotherMiner(ctx: ValidatorContext, taskId: string): Promise<void> {
+  await ctx.store.transaction(async (tx) => {
+    const t = await tx.taskForUpdate(taskId);
+    if (t?.state === 'checking') await tx.setTaskState(taskId, 'open', Math.min(MAX_QUORUM, t.quorum + 1));
+  });
+}
+
+/**
+ * Schedules the re-computation of every task a stopped run left in checking: its transaction
+ * committed, its re-check was queued in memory only, and without this its pending results would
+ * never be decided (nor paid).
+ */
+export async function resumeChecks(ctx: ValidatorContext, schedule: (taskId: string) => void): Promise<number> {
+  const left = await ctx.store.checkingTaskIds();
+  for (const taskId of left) schedule(taskId);
+  if (left.length > 0) ctx.log.info(`re-checking ${left.length} tasks a previous run left waiting for a re-computation`);
+  return left.length;
+}
+
 export class RecheckQueue {
   private tail: Promise<void> = Promise.resolve();
   private pending = 0;

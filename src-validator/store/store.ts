@@ -294,6 +294,8 @@ export interface Store extends StoreTx {
   untokenizedDocuments(seqLen: number, limit: number): Promise<QueuedDocument[]>;
   setTokenizations(seqLen: number, rows: DocumentTokenization[]): Promise<void>;
   queueDepth(): Promise<{ queued: number; openTasks: number }>;
+  /** Tasks waiting for the validator's re-computation, oldest first. */
+  checkingTaskIds(): Promise<string[]>;
   /**
    * Queues these documents again where no open or checking task holds them (local mode's next
    * round of the sample: the same rows labelled again, so the database does not grow by a copy

@@ -76,6 +76,11 @@ export class DocumentIntake {
     );
   }
 
+  async checkingTaskIds(): Promise<string[]> {
+    const rows = await this.driver.all(`SELECT task_id FROM tasks WHERE state = 'checking' ORDER BY created_at_ms, task_id`);
+    return rows.map((r) => str(r.task_id));
+  }
+
   async queueDepth(): Promise<{ queued: number; openTasks: number }> {
     const q = await this.driver.all(`SELECT COUNT(*) AS n FROM documents WHERE state = 'queued'`);
     const t = await this.driver.all(`SELECT COUNT(*) AS n FROM tasks WHERE state IN ('open', 'checking')`);
