@@ -104,6 +104,7 @@ export class TeacherHost implements TeacherPort {
   private consecutiveCrashes = 0;
   /** Resolves when the worker has no request in flight (a cancelled run may still be finishing). */
   private idle: Promise<void> = Promise.resolve();
+  private disposed = false;
   /** Settles when the last caller of `label` so far is done with the worker. */
   private lastTurn: Promise<void> = Promise.resolve();
   private batchTokens: number;
@@ -162,6 +163,7 @@ export class TeacherHost implements TeacherPort {
   ): Promise<LabelledDocument[]> {
     let retried = false;
     for (;;) {
+      if (this.disposed) throw new TeacherError('cancelled', 'the teacher was stopped');
       try {
         await abortable(this.idle, opts.signal);
         await abortable(this.start(), opts.signal);
@@ -195,7 +197,9 @@ export class TeacherHost implements TeacherPort {
     clearTimeout(timer);
   }
 
+  /** Stops for good: calls still waiting for their turn end as stopped instead of starting a new worker. */
   async dispose(): Promise<void> {
+    this.disposed = true;
     await this.stop();
   }
 

@@ -267,6 +267,14 @@ describe('TeacherHost shared by several callers', () => {
       await expect(waiting).rejects.toThrow('not needed any more');
       expect((await running).length).toBe(8);
       expect((await next).map((d) => d.docId)).toEqual(task('next', 2).documents.map((d) => d.docId));
+
+      // Disposed while calls wait their turn: they end as stopped, and no new worker is started for them.
+      const busy = expect(teacher.label(task('last', 8))).rejects.toThrow('the teacher was stopped');
+      const queued = expect(teacher.label(task('after-dispose', 2))).rejects.toThrow('the teacher was stopped');
+      await teacher.dispose();
+      await busy;
+      await queued;
+      await expect(teacher.label(task('later', 2))).rejects.toThrow('the teacher was stopped');
     } finally {
       await teacher.dispose();
     }
