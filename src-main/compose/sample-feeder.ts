@@ -31,6 +31,10 @@ export class SampleFeeder {
   private timer: ReturnType<typeof setInterval> | null = null;
   private busy = false;
   private readonly roundFile: string;
+  /** Rounds queued so far: read from `roundFile` once, then kept here. */
+  private rounds: number | null = null;
+  /** The sample's document ids, read from the shard once a run: each later round queues these rows again. */
+  private ids: string[] | null = null;
 
   constructor(
     private readonly validator: Pick<RunningValidator, 'addDocuments'> & {
@@ -56,23 +60,28 @@ export class SampleFeeder {
     try {
       const depth = await this.validator.store.queueDepth();
       if (depth.queued >= LOW_WATER_DOCS) return;
-      if (!existsSync(this.o.shard)) {
-        this.o.log.warn(`no sample data at ${this.o.shard}; run \`npm run build\` to generate it`);
-        return;
-      }
-      const round = this.round() + 1;
+      const round = (this.rounds ??= this.savedRounds()) + 1;
       let queued = 0;
-      for await (const docs of readFineWebShard(this.o.shard)) {
-        queued +=
-          round === 1
-            ? await this.validator.addDocuments(
-                docs.map((doc) => ({ docId: doc.id, url: doc.url, text: doc.text, tokenCount: doc.tokenCount })),
-              )
-            : await this.validator.store.requeueSettledDocuments(docs.map((doc) => doc.id));
+      if (round === 1 || this.ids === null) {
+        if (!existsSync(this.o.shard)) {
+          this.o.log.warn(`no sample data at ${this.o.shard}; run \`npm run build\` to generate it`);
+          return;
+        }
+        const ids: string[] = [];
+        for await (const docs of readFineWebShard(this.o.shard)) {
+          ids.push(...docs.map((doc) => doc.id));
+          if (round === 1)
+            queued += await this.validator.addDocuments(
+              docs.map((doc) => ({ docId: doc.id, url: doc.url, text: doc.text, tokenCount: doc.tokenCount })),
+            );
+        }
+        this.ids = ids;
       }
+      if (round > 1) queued = await this.validator.store.requeueSettledDocuments(this.ids);
       // Every document still in an open task: nothing queued, and the round is not over yet.
       if (queued === 0 && round > 1) return;
       writeFileAtomicSync(this.roundFile, `${round}\n`);
+      this.rounds = round;
       // The demo model goes through a round in seconds: only the first is news.
       const line = `queued ${queued} sample documents for the local validator (round ${round})`;
       if (round === 1) this.o.log.info(line);
@@ -84,7 +93,7 @@ export class SampleFeeder {
     }
   }
 
-  private round(): number {
+  private savedRounds(): number {
     try {
       const n = Number(readFileSync(this.roundFile, 'utf8').trim());
       return Number.isInteger(n) && n >= 0 ? n : 0;

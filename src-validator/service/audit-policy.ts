@@ -35,11 +35,6 @@ export function auditChances(o: AuditOdds): { total: number; byShare: number } {
   return { total: Math.min(1, Math.max(byShare, floor)), byShare };
 }
 
-/** The chance a settled task is audited (`auditChances`). */
-export function auditProbability(o: AuditOdds): number {
-  return auditChances(o).total;
-}
-
 /** Which document, and how many of its first positions, an audit re-computes. */
 export function pickAudit(documentPositions: readonly number[], random: () => number): { docIndex: number; prefixPositions: number } {
   const docIndex = Math.floor(random() * documentPositions.length);

@@ -7,7 +7,7 @@ import { silentLogger } from '../../src-node/log';
 import { SampleFeeder } from '../../src-main/compose/sample-feeder';
 import { writeFineWebShard } from '../../src-validator/fineweb/write-shard';
 import type { NewDocument } from '../../src-validator/store/store';
-import { bundleOf, honestLabels, leaseTask, startHarness, STORE_KINDS, type Harness } from '../validator/harness';
+import { bundleOf, honestLabels, leaseTask, longStreak, startHarness, STORE_KINDS, type Harness } from '../validator/harness';
 
 /** A FineWeb-format shard of `count` short documents. */
 async function writeSample(path: string, count: number) {
@@ -25,14 +25,6 @@ async function writeSample(path: string, count: number) {
       tokenCount: 12,
     })),
   );
-}
-
-/** A key with a long streak: its tasks go unreplicated (docs/PROTOCOL.md, adaptive replication). */
-async function longStreak(h: Harness, miner: { address: string }) {
-  await h.validator.store.transaction(async (tx) => {
-    await tx.upsertMiner(miner.address, { nowMs: h.clock.now });
-    await tx.updateMinerCounters(miner.address, { streak: 1_000_000, validatedTokens: 0, rejectedTokens: 0 });
-  });
 }
 
 describe.each(STORE_KINDS)('the local sample feeder on %s', (kind) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeSoftLabels, type SoftLabels } from '../../src-node/soft-labels';
 import { DEFAULT_AUDIT_SHARE, DEFAULT_AUDITS_PER_KEY, MIN_AUDIT_PREFIX_POSITIONS } from '../../src-validator/config';
-import { auditChances, auditProbability, pickAudit, pickConfirmation } from '../../src-validator/service/audit-policy';
+import { auditChances, pickAudit, pickConfirmation } from '../../src-validator/service/audit-policy';
 import { labelTask } from '../../src-validator/bench/sim/fake-teacher';
 import { compareRecordPrefix, judgePrefix } from '../../src-validator/verify/agreement';
 import { parseRecord } from '../../src-validator/verify/record-rows';
@@ -133,11 +133,11 @@ describe('audit of a prefix', () => {
   it('audits with the probability that re-computes the share of credited tokens, and at least the per-key floor', () => {
     const odds = { share: 0.01, documentPositions: [1024, 1024], creditedTokens: 2 * 2048, auditsPerKey: 0, keyTasksInWindow: [500, 900] };
     // E[prefix] of a 1024-position document is (128 + 1024) / 2 = 576.
-    expect(auditProbability(odds)).toBeCloseTo((0.01 * 4096) / 576, 6);
-    expect(auditProbability({ ...odds, auditsPerKey: 3, keyTasksInWindow: [20, 900] })).toBeCloseTo(3 / 20, 6);
-    expect(auditProbability({ ...odds, auditsPerKey: 3 })).toBeCloseTo((0.01 * 4096) / 576, 6);
-    expect(auditProbability({ ...odds, auditsPerKey: 3, keyTasksInWindow: [2, 900] })).toBe(1);
-    expect(auditProbability({ ...odds, share: 0 })).toBe(0);
+    expect(auditChances(odds).total).toBeCloseTo((0.01 * 4096) / 576, 6);
+    expect(auditChances({ ...odds, auditsPerKey: 3, keyTasksInWindow: [20, 900] }).total).toBeCloseTo(3 / 20, 6);
+    expect(auditChances({ ...odds, auditsPerKey: 3 }).total).toBeCloseTo((0.01 * 4096) / 576, 6);
+    expect(auditChances({ ...odds, auditsPerKey: 3, keyTasksInWindow: [2, 900] }).total).toBe(1);
+    expect(auditChances({ ...odds, share: 0 }).total).toBe(0);
     // Which part picked it decides its place in a full queue: the share part is never crowded out by the floor's.
     const floored = auditChances({ ...odds, auditsPerKey: 3, keyTasksInWindow: [20, 900] });
     expect(floored.byShare).toBeCloseTo((0.01 * 4096) / 576, 6);
@@ -200,13 +200,13 @@ describe('audit of a prefix', () => {
         let mostFabricatedPaid = 0;
         for (let fabricated = 1; fabricated <= 50 * streak; fabricated++) {
           const settled = streak + fabricated;
-          const p = auditProbability({
+          const p = auditChances({
             share: DEFAULT_AUDIT_SHARE,
             documentPositions,
             creditedTokens: 2 * taskTokens,
             auditsPerKey: DEFAULT_AUDITS_PER_KEY,
             keyTasksInWindow: [settled, settled],
-          });
+          }).total;
           escape *= 1 - p;
           // Expected tasks paid: all of them if no audit caught the pair, none otherwise; never more than stopping after the streak.
           expect(escape * settled).toBeLessThan(streak);

@@ -15,6 +15,8 @@ import {
   bundleOf,
   documents,
   honestLabels,
+  ledgerStatuses,
+  longStreak,
   MODEL_HASH,
   startHarness,
   STORE_KINDS,
@@ -76,20 +78,8 @@ async function round(h: Harness, colluders: SimMiner[], honest: SimMiner[], sent
   await h.validator.idle();
 }
 
-/** A key with a long streak: its tasks go unreplicated and settle on arrival (docs/PROTOCOL.md, adaptive replication). */
-async function longStreak(h: Harness, miner: SimMiner): Promise<void> {
-  await h.validator.store.transaction(async (tx) => {
-    await tx.upsertMiner(miner.address, { nowMs: h.clock.now });
-    await tx.updateMinerCounters(miner.address, { streak: 1_000_000, validatedTokens: 0, rejectedTokens: 0 });
-  });
-}
-
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((r) => setTimeout(r, 5));
-}
-
-async function statuses(miner: SimMiner): Promise<string[]> {
-  return LedgerResponse.parse((await miner.get(`${API.ledger}?limit=500`)).body).entries.map((e) => e.status);
 }
 
 async function epochCredit(h: Harness, miners: SimMiner[], epoch: number): Promise<number> {
@@ -168,7 +158,7 @@ describe.each(STORE_KINDS)('audits against colluding established keys on %s', (k
         expect(await exportedGarbage(h, sent.garbage)).toBe(0);
         for (const m of honest) {
           expect(weights.get(m.address) ?? 0).toBeGreaterThan(0);
-          expect(await statuses(m)).not.toContain('rejected');
+          expect(await ledgerStatuses(m)).not.toContain('rejected');
         }
       });
     }
@@ -180,7 +170,7 @@ describe.each(STORE_KINDS)('audits against colluding established keys on %s', (k
     const sent: Sent = { fabricatedTokens: 0, garbage: new Map() };
     // Ten honest tasks each: the floor's share of each further task falls to 3 in 11, 12, ...
     for (let r = 0; r < 10; r++) await round(h, colluders, honest, sent, false);
-    const caught = async () => (await Promise.all(colluders.map(statuses))).every((seen) => seen.includes('rejected'));
+    const caught = async () => (await Promise.all(colluders.map(ledgerStatuses))).every((seen) => seen.includes('rejected'));
     expect(await caught()).toBe(false);
     let rounds = 0;
     while (rounds < 40 && !(await caught())) {
@@ -196,7 +186,7 @@ describe.each(STORE_KINDS)('audits against colluding established keys on %s', (k
     for (const m of colluders) expect(weights.get(m.address) ?? 0).toBe(0);
     for (const m of honest) {
       expect(weights.get(m.address) ?? 0).toBeGreaterThan(0);
-      expect(await statuses(m)).not.toContain('rejected');
+      expect(await ledgerStatuses(m)).not.toContain('rejected');
     }
   });
 
@@ -210,7 +200,7 @@ describe.each(STORE_KINDS)('audits against colluding established keys on %s', (k
     const sent: Sent = { fabricatedTokens: 0, garbage: new Map() };
     for (let r = 0; r < 3; r++) await round(h, colluders, honest, sent, false);
     // Caught: each of the pair has failed a check (an audit of their agreed work, or a recheck beside an honest miner).
-    const caught = async () => (await Promise.all(colluders.map(statuses))).every((seen) => seen.includes('rejected'));
+    const caught = async () => (await Promise.all(colluders.map(ledgerStatuses))).every((seen) => seen.includes('rejected'));
     const creditedGarbage = async () =>
       LedgerResponse.parse((await colluders[0]!.get(`${API.ledger}?limit=500`)).body).entries.filter(
         (e) => e.status === 'validated' && sent.garbage.has(e.taskId),
@@ -261,7 +251,7 @@ describe.each(STORE_KINDS)('the audit budget on %s', (kind) => {
     console.log(`audit budget: ${JSON.stringify(stats)}, re-computed / credited ${ratio.toFixed(4)} (share ${share})`);
     expect(ratio).toBeGreaterThan(share * 0.6);
     expect(ratio).toBeLessThan(share * 1.4);
-    for (const m of honest) expect(await statuses(m)).not.toContain('rejected');
+    for (const m of honest) expect(await ledgerStatuses(m)).not.toContain('rejected');
   });
 
   it('a slow teacher never holds up uploads: picked audits beyond the queue are skipped, counted and logged once', async () => {
@@ -284,7 +274,7 @@ describe.each(STORE_KINDS)('the audit budget on %s', (kind) => {
     for (let i = 0; i < 12; i++) if (await answer(miner, (t) => bundleOf(honestLabels(t, 1)))) answered++;
     // Every upload was answered while the teacher was stuck on the first audit.
     expect(answered).toBe(12);
-    const settled = (await statuses(miner)).filter((s) => s === 'validated').length;
+    const settled = (await ledgerStatuses(miner)).filter((s) => s === 'validated').length;
     expect(settled).toBeGreaterThan(6);
     await until(() => h.validator.audits().offered >= settled);
     const stuck = h.validator.audits();
@@ -319,7 +309,7 @@ describe.each(STORE_KINDS)('the audit budget on %s', (kind) => {
     stuck = true;
     // A task spot-checked (about 1 in 20, whatever the streak) waits for the teacher instead of
     // settling; the attack counts only the tasks that settled on arrival.
-    const settledOnArrival = async (m: SimMiner) => (await statuses(m)).includes('validated');
+    const settledOnArrival = async (m: SimMiner) => (await ledgerStatuses(m)).includes('validated');
     const flood = FLOOD_SEEDS.map((seed) => h.miner(seed));
     let flooded = 0;
     for (const m of flood) {
@@ -362,10 +352,10 @@ describe.each(STORE_KINDS)('the audit budget on %s', (kind) => {
     console.log(`flooded audit queue: ${JSON.stringify(stats)}`);
     expect(stats.failed).toBe(1);
     expect(stats.displaced).toBe(1);
-    expect(await statuses(fabricator!)).toEqual(['rejected']);
+    expect(await ledgerStatuses(fabricator!)).toEqual(['rejected']);
     expect(await exportedGarbage(h, garbage)).toBe(0);
     // The flood's audits that ran passed: honest small keys lose nothing but an audit.
-    for (const m of flood) expect(await statuses(m)).not.toContain('rejected');
+    for (const m of flood) expect(await ledgerStatuses(m)).not.toContain('rejected');
   });
 
   it('an unlucky near miss is confirmed on another document before any penalty, and its key is audited on its next task', async () => {
@@ -387,7 +377,7 @@ describe.each(STORE_KINDS)('the audit budget on %s', (kind) => {
     const before = h.validator.audits().picked;
     for (let i = 0; i < 150 && h.validator.audits().picked === before; i++) await settleOne();
     expect(h.validator.audits()).toMatchObject({ confirmations: 1, unconfirmed: 1, failed: 0 });
-    for (const m of pair) expect(await statuses(m)).not.toContain('rejected');
+    for (const m of pair) expect(await ledgerStatuses(m)).not.toContain('rejected');
     // Its next task is audited whatever the odds (about 1 in 20 here).
     const picked = h.validator.audits().picked;
     await settleOne();
@@ -407,7 +397,7 @@ describe.each(STORE_KINDS)('the audit budget on %s', (kind) => {
     await answer(miner, (t) => bundleOf(honestLabels(t, 1, { noise: 0.08 })));
     await h.validator.idle();
     expect(h.validator.audits()).toMatchObject({ confirmations: 1, unconfirmed: 0, failed: 1 });
-    expect(await statuses(miner)).toEqual(['rejected']);
+    expect(await ledgerStatuses(miner)).toEqual(['rejected']);
   });
 
   it('a failing teacher pauses audits with one log line, the validator keeps validating, and audits resume after the pause', async () => {
@@ -435,8 +425,8 @@ describe.each(STORE_KINDS)('the audit budget on %s', (kind) => {
     expect(errors.find((e) => e.startsWith('audits off'))).toMatch(/out of memory.*no audits of its variant for 10 minutes/);
     expect(h.validator.audits().passed).toBe(0);
     expect(h.validator.audits().skipped).toBeGreaterThan(1);
-    expect(await statuses(miner)).toEqual(expect.arrayContaining(['validated']));
-    expect(await statuses(miner)).not.toContain('rejected');
+    expect(await ledgerStatuses(miner)).toEqual(expect.arrayContaining(['validated']));
+    expect(await ledgerStatuses(miner)).not.toContain('rejected');
 
     // The fault passes (a driver reset, say); once the pause is over, the next pick tries the teacher again.
     broken = false;

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { API, LedgerResponse } from '../../src-shared/protocol';
 import { fakeRecomputer } from '../../src-validator/bench/sim/fake-teacher';
 import type { SimMiner } from '../../src-validator/bench/sim/sim-miner';
 import type { ValidatorOptions } from '../../src-validator/index';
@@ -15,6 +14,7 @@ import {
   freshPostgresDatabase,
   honestLabels,
   leaseTask,
+  ledgerStatuses,
   MODEL_HASH,
   startHarness,
   STORE_KINDS,
@@ -25,9 +25,6 @@ import {
 beforeAll(async () => {
   await cryptoWaitReady();
 });
-
-const statuses = async (miner: SimMiner) =>
-  LedgerResponse.parse((await miner.get(`${API.ledger}?limit=50`)).body).entries.map((e) => e.status);
 
 /*
  * A task whose results disagree (or a fresh key's) is set to checking in the submission's
@@ -73,7 +70,7 @@ describe.each(STORE_KINDS)('a task a stopped validator left in checking, on %s',
     await h!.validator.idle();
     expect(recomputer.calls).toBe(1);
     expect((await store.taskForUpdate(taskId))!.state).toBe('validated');
-    expect(await statuses(miner)).toEqual(['validated']);
+    expect(await ledgerStatuses(miner)).toEqual(['validated']);
   });
 
   it('goes to one more miner when the validator starts again without a teacher for it', async () => {
@@ -88,6 +85,6 @@ describe.each(STORE_KINDS)('a task a stopped validator left in checking, on %s',
       await other.submit(taskId, bundleOf(honestLabels(replica, seed)));
     }
     expect((await store.taskForUpdate(taskId))!.state).toBe('validated');
-    expect(await statuses(miner)).toEqual(['validated']);
+    expect(await ledgerStatuses(miner)).toEqual(['validated']);
   });
 });

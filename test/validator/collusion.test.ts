@@ -1,11 +1,11 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { API, LedgerResponse, MeResponse } from '../../src-shared/protocol';
+import { API, MeResponse } from '../../src-shared/protocol';
 import { SimMiner } from '../../src-validator/bench/sim/sim-miner';
 import { fakeRecomputer } from '../../src-validator/bench/sim/fake-teacher';
 import type { ValidatorOptions } from '../../src-validator/index';
 import * as cheat from './cheaters';
-import { documents, MODEL_HASH, startHarness, STORE_KINDS, tokenizer, type Harness, type LeaseBody } from './harness';
+import { documents, ledgerStatuses, MODEL_HASH, startHarness, STORE_KINDS, tokenizer, type Harness, type LeaseBody } from './harness';
 
 /*
  * The attack an outside review found: keys cost nothing, so a handful of fresh keys lease back to
@@ -71,10 +71,6 @@ async function validatedTokens(miners: SimMiner[]): Promise<number> {
   return sum;
 }
 
-async function statuses(miner: SimMiner): Promise<string[]> {
-  return LedgerResponse.parse((await miner.get(`${API.ledger}?limit=200`)).body).entries.map((e) => e.status);
-}
-
 /** A sim miner's key address, before the harness exists (it depends only on the seed). */
 const addressOfSeed = (seed: number): string => SimMiner.fromSeed('http://127.0.0.1:1', seed).address;
 
@@ -95,7 +91,7 @@ describe.each(STORE_KINDS)('colluding fresh keys on %s', (kind) => {
     expect(crowd.fabricatedTokens).toBeGreaterThan(0);
     expect(await validatedTokens(crowd.colluders)).toBe(0);
     for (const m of crowd.colluders) {
-      const seen = await statuses(m);
+      const seen = await ledgerStatuses(m);
       expect(seen.length).toBeGreaterThan(0);
       expect(seen.every((s) => s === 'submitted')).toBe(true);
     }
@@ -108,7 +104,7 @@ describe.each(STORE_KINDS)('colluding fresh keys on %s', (kind) => {
     expect(await validatedTokens(crowd.colluders)).toBe(0);
     for (const m of crowd.honest) {
       expect(await validatedTokens([m])).toBeGreaterThan(0);
-      expect(await statuses(m)).not.toContain('rejected');
+      expect(await ledgerStatuses(m)).not.toContain('rejected');
     }
   });
 
@@ -123,7 +119,7 @@ describe.each(STORE_KINDS)('colluding fresh keys on %s', (kind) => {
       expect(await validatedTokens(crowd.colluders)).toBe(0);
       for (const m of crowd.honest) {
         expect(await validatedTokens([m])).toBeGreaterThan(0);
-        expect(await statuses(m)).not.toContain('rejected');
+        expect(await ledgerStatuses(m)).not.toContain('rejected');
       }
     },
   );

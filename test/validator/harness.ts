@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { encodeResultBundle, encodeSoftLabels, type SoftLabels } from '../../src-node/soft-labels';
-import type { Task } from '../../src-shared/protocol';
+import { API, LedgerResponse, type Task } from '../../src-shared/protocol';
 import { silentLogger } from '../../src-node/log';
 import { startValidator, type RunningValidator, type ValidatorOptions } from '../../src-validator/index';
 import { fakeTokenizer, labelTask, type FakeTeacherOptions } from '../../src-validator/bench/sim/fake-teacher';
@@ -131,4 +131,17 @@ export async function leaseTask(miner: SimMiner, req: Record<string, unknown> = 
   const res = await miner.lease<LeaseBody>(req);
   if (res.status !== 200 || res.body.kind !== 'task') throw new Error(`expected a task, got ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.task;
+}
+
+/** A key with a long streak: its tasks go unreplicated and settle on arrival (docs/PROTOCOL.md, adaptive replication). */
+export async function longStreak(h: Harness, miner: { address: string }): Promise<void> {
+  await h.validator.store.transaction(async (tx) => {
+    await tx.upsertMiner(miner.address, { nowMs: h.clock.now });
+    await tx.updateMinerCounters(miner.address, { streak: 1_000_000, validatedTokens: 0, rejectedTokens: 0 });
+  });
+}
+
+/** The statuses of a miner's results, newest first, as its ledger shows them. */
+export async function ledgerStatuses(miner: SimMiner): Promise<string[]> {
+  return LedgerResponse.parse((await miner.get(`${API.ledger}?limit=500`)).body).entries.map((e) => e.status);
 }
